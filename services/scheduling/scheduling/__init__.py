@@ -1,0 +1,1 @@
+"""Scheduling: a centre's classes (and, later, programmes, sessions and lecturers)."""

@@ -1,0 +1,1 @@
+"""The shared event-sourcing core of the training-centre services."""

@@ -1,0 +1,87 @@
+"""Running a command against an event-sourced aggregate: load, decide, append, retry on a lost race.
+
+State is cached per stream (with its version) so a command reads only the events appended since, and commands
+on one stream in this process run one at a time; a writer in another replica shows up as a concurrency
+conflict, after which the state is reloaded and the decision taken again.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from ttct.contracts import DomainEvent, Envelope, EventMetadata, read_event
+from ttct.eventstore import ConcurrencyConflict, EventStore, make_envelopes
+
+S = TypeVar("S")
+
+Decide = Callable[[S], Sequence[DomainEvent]]
+Project = Callable[[Any, list[Envelope]], Awaitable[None]]
+
+
+class Aggregates(Generic[S]):
+    def __init__(
+        self,
+        store: EventStore,
+        initial: Callable[[], S],
+        evolve: Callable[[S, DomainEvent], S],
+        *,
+        clock: Callable[[], datetime],
+        new_id: Callable[[], UUID],
+        cache_size: int = 10_000,
+        attempts: int = 5,
+    ) -> None:
+        self._store, self._initial, self._evolve = store, initial, evolve
+        self._clock, self._new_id = clock, new_id
+        self._cache: OrderedDict[str, tuple[S, int]] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._cache_size, self._attempts = cache_size, attempts
+
+    async def load(self, stream_id: str) -> tuple[S, int]:
+        state, version = self._cache.get(stream_id, (self._initial(), 0))
+        for envelope in await self._store.read(stream_id, after_version=version):
+            state, version = self._evolve(state, read_event(envelope)), envelope.stream_version
+        self._remember(stream_id, state, version)
+        return state, version
+
+    async def execute(
+        self, stream_id: str, decide: Decide[S], metadata: EventMetadata, *, project: Project | None = None
+    ) -> list[Envelope]:
+        """Decide on the current state and append; `project` updates views in the same transaction."""
+        lock = self._locks.setdefault(stream_id, asyncio.Lock())
+        async with lock:
+            try:
+                for _ in range(self._attempts):
+                    state, version = await self.load(stream_id)
+                    events = list(decide(state))
+                    if not events:
+                        return []
+                    envelopes = make_envelopes(stream_id, version, events, metadata,
+                                               now=self._clock(), new_id=self._new_id)
+                    try:
+                        if project is None:
+                            await self._store.append(envelopes, version)
+                        else:
+                            async with self._store.transaction() as conn:
+                                await self._store.append(envelopes, version, conn=conn)
+                                await project(conn, envelopes)
+                    except ConcurrencyConflict:
+                        self._cache.pop(stream_id, None)
+                        continue
+                    for event in events:
+                        state = self._evolve(state, event)
+                    self._remember(stream_id, state, version + len(events))
+                    return envelopes
+                raise ConcurrencyConflict(stream_id, version)
+            finally:
+                if not lock._waiters:  # keep the lock table from growing without bound
+                    self._locks.pop(stream_id, None)
+
+    def _remember(self, stream_id: str, state: S, version: int) -> None:
+        self._cache[stream_id] = (state, version)
+        self._cache.move_to_end(stream_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)

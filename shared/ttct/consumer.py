@@ -1,0 +1,182 @@
+"""Idempotent, ordered application of received events to a service's projections.
+
+Each fetched batch is applied in one transaction, in stream order, together with a checkpoint per source
+aggregate stream (last applied version and event id). So:
+- an event at or below its stream's checkpoint was already applied (a redelivery): acked, not applied again;
+- an event more than one ahead waits (NAK with a delay) until its predecessor is applied: order per aggregate
+  holds even after retries;
+- a batch that fails is retried event by event; a transient error NAKs with a growing delay; an event that
+  cannot be read, raises `PermanentError`, or fails `max_deliver` times is written to `dead_letters` with the
+  error, its checkpoint moves past it, and the consumer goes on.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+from nats.aio.msg import Msg
+from opentelemetry import trace
+
+from ttct.contracts import DomainEvent, Envelope, read_event
+from ttct.telemetry import context_from
+
+log = structlog.get_logger("ttct.consumer")
+tracer = trace.get_tracer("ttct.consumer")
+
+Handler = Callable[[asyncpg.Connection, Envelope, DomainEvent], Awaitable[None]]
+RETRY_DELAYS = (0.5, 2.0, 5.0, 15.0, 30.0)
+
+
+class PermanentError(Exception):
+    """The event can never be applied (e.g. it breaks an invariant): dead-letter it at once."""
+
+
+@dataclass(frozen=True)
+class Received:
+    msg: Msg
+    envelope: Envelope
+    event: DomainEvent
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        consumer: str,
+        handlers: dict[type[DomainEvent], Handler],
+        *,
+        max_deliver: int = 5,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._pool = pool
+        self.consumer = consumer
+        self._handlers = handlers
+        self._max_deliver = max_deliver
+        self._after_commit = after_commit or (lambda: None)
+
+    async def handle_batch(self, msgs: Sequence[Msg]) -> None:
+        received: list[Received] = []
+        for msg in msgs:
+            try:
+                envelope = Envelope.model_validate_json(msg.data)
+                received.append(Received(msg, envelope, read_event(envelope)))
+            except Exception as exc:  # unreadable: no retry can fix it
+                await self._dead_letter(msg, None, exc)
+        if not received:
+            return
+        try:
+            outcomes = await self._apply(received)
+        except Exception as exc:
+            log.info("batch failed, retrying event by event", error=repr(exc), size=len(received))
+            await self._one_by_one(received)
+            return
+        await self._settle(received, outcomes)
+
+    async def _apply(self, batch: Sequence[Received]) -> list[str]:
+        """Apply in one transaction; return per event 'applied', 'duplicate' or 'wait'."""
+        outcomes: list[str] = []
+        async with self._pool.acquire() as conn, conn.transaction():
+            checkpoints = dict(
+                await conn.fetch(
+                    "SELECT stream_id, stream_version FROM consumer_checkpoints"
+                    " WHERE consumer = $1 AND stream_id = ANY($2::text[]) FOR UPDATE",
+                    self.consumer,
+                    list({r.envelope.stream_id for r in batch}),
+                )
+            )
+            advanced: dict[str, Envelope] = {}
+            for r in batch:
+                env = r.envelope
+                done = checkpoints.get(env.stream_id, 0)
+                if env.stream_version <= done:
+                    outcomes.append("duplicate")
+                    continue
+                if env.stream_version > done + 1:
+                    outcomes.append("wait")
+                    continue
+                handler = self._handlers.get(type(r.event))
+                if handler is not None:
+                    with tracer.start_as_current_span(
+                        f"process {env.event_type}",
+                        context=context_from(env.traceparent, env.tracestate),
+                        kind=trace.SpanKind.CONSUMER,
+                        attributes={"messaging.system": "nats", "ttct.consumer": self.consumer,
+                                    "ttct.event_id": str(env.event_id)},
+                    ):
+                        await handler(conn, env, r.event)
+                checkpoints[env.stream_id] = env.stream_version
+                advanced[env.stream_id] = env
+                outcomes.append("applied")
+            await self._save_checkpoints(conn, advanced.values())
+        self._after_commit()
+        return outcomes
+
+    async def _save_checkpoints(self, conn: asyncpg.Connection, envelopes: Sequence[Envelope] | object) -> None:
+        envs = list(envelopes)  # type: ignore[call-overload]
+        if not envs:
+            return
+        await conn.execute(
+            """
+            INSERT INTO consumer_checkpoints (consumer, stream_id, stream_version, event_id)
+            SELECT $1, s, v, e FROM unnest($2::text[], $3::int[], $4::uuid[]) AS u(s, v, e)
+            ON CONFLICT (consumer, stream_id)
+            DO UPDATE SET stream_version = excluded.stream_version, event_id = excluded.event_id
+            WHERE consumer_checkpoints.stream_version < excluded.stream_version
+            """,
+            self.consumer,
+            [e.stream_id for e in envs],
+            [e.stream_version for e in envs],
+            [e.event_id for e in envs],
+        )
+
+    async def _settle(self, batch: Sequence[Received], outcomes: Sequence[str]) -> None:
+        for r, outcome in zip(batch, outcomes, strict=True):
+            if outcome == "wait":
+                await r.msg.nak(delay=RETRY_DELAYS[0])
+            else:
+                await r.msg.ack()
+
+    async def _one_by_one(self, batch: Sequence[Received]) -> None:
+        blocked: set[str] = set()
+        for r in batch:
+            if r.envelope.stream_id in blocked:
+                await r.msg.nak(delay=RETRY_DELAYS[0])
+                continue
+            try:
+                [outcome] = await self._apply([r])
+            except Exception as exc:
+                deliveries = r.msg.metadata.num_delivered
+                if isinstance(exc, PermanentError) or deliveries >= self._max_deliver:
+                    await self._dead_letter(r.msg, r.envelope, exc)
+                else:
+                    blocked.add(r.envelope.stream_id)
+                    delay = RETRY_DELAYS[min(deliveries, len(RETRY_DELAYS)) - 1]
+                    log.warning("event failed, will retry", event_id=str(r.envelope.event_id),
+                                error=repr(exc), deliveries=deliveries, retry_in=delay)
+                    await r.msg.nak(delay=delay)
+                continue
+            await self._settle([r], [outcome])
+
+    async def _dead_letter(self, msg: Msg, envelope: Envelope | None, exc: BaseException) -> None:
+        """Record the event and the error, move its stream's checkpoint past it, and ack it."""
+        deliveries = msg.metadata.num_delivered if msg.reply else 1
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO dead_letters (consumer, subject, event_id, stream_id, stream_version, deliveries, error, body)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                self.consumer,
+                msg.subject,
+                envelope.event_id if envelope else None,
+                envelope.stream_id if envelope else None,
+                envelope.stream_version if envelope else None,
+                deliveries,
+                f"{type(exc).__name__}: {exc}",
+                msg.data,
+            )
+            if envelope is not None:
+                await self._save_checkpoints(conn, [envelope])
+        log.error("event dead-lettered", consumer=self.consumer, subject=msg.subject,
+                  event_id=str(envelope.event_id) if envelope else None, error=repr(exc))
+        await msg.ack()

@@ -1,0 +1,44 @@
+"""Published event contracts: one module per event, and the registry that reads them back.
+
+Reading goes through `read_event`, which upcasts stored or received older versions, so handlers only ever see
+the current version of a contract.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ttct.contracts.class_opened import ClassOpened
+from ttct.contracts.envelope import DomainEvent, Envelope, EventMetadata
+from ttct.contracts.learner_enrolled import LearnerEnrolled
+from ttct.contracts.score_recorded import ScoreRecorded
+
+EVENTS: dict[str, type[DomainEvent]] = {e.event_type: e for e in (ClassOpened, LearnerEnrolled, ScoreRecorded)}
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+"""(event_type, from_version) -> function turning that version's payload into the next version's."""
+
+
+class UnknownEvent(ValueError):
+    pass
+
+
+def read_event(envelope: Envelope) -> DomainEvent:
+    """The envelope's payload as the current version of its contract."""
+    contract = EVENTS.get(envelope.event_type)
+    if contract is None:
+        raise UnknownEvent(f"unknown event type {envelope.event_type!r}")
+    payload, version = envelope.payload, envelope.schema_version
+    while version < contract.schema_version:
+        payload = UPCASTERS[(envelope.event_type, version)](payload)
+        version += 1
+    if version != contract.schema_version:
+        raise UnknownEvent(f"{envelope.event_type} v{envelope.schema_version} is newer than this reader")
+    return contract.model_validate(payload)
+
+
+__all__ = [
+    "EVENTS", "UPCASTERS", "ClassOpened", "DomainEvent", "Envelope", "EventMetadata", "LearnerEnrolled",
+    "ScoreRecorded", "UnknownEvent", "read_event",
+]

@@ -1,0 +1,29 @@
+"""LearnerEnrolled v1: a learner took a seat in a class (published by enrolment).
+
+Carries the learner's name and sending organisation and the class title, so that readers (assessment,
+notification) need no other stream to act on it.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field
+
+from ttct.contracts.envelope import DomainEvent
+from ttct.contracts.types import SendingOrganisation, VietnameseText
+
+
+class LearnerEnrolled(DomainEvent):
+    event_type: ClassVar[str] = "LearnerEnrolled"
+    schema_version: ClassVar[int] = 1
+    context: ClassVar[str] = "enrolment"
+
+    class_id: UUID
+    class_title: VietnameseText
+    learner_id: UUID
+    full_name: VietnameseText
+    date_of_birth: date
+    sending_organisation: SendingOrganisation
+    seat_number: int = Field(ge=1)

@@ -1,0 +1,130 @@
+"""Append-only event store on asyncpg, with the transactional outbox written by the same statement.
+
+`append` writes a stream's new events and their outbox rows in one statement, so an event is stored if and only
+if it will be published. It succeeds only if the stream is at `expected_version`; otherwise, or when a
+concurrent writer took the same version, it raises `ConcurrencyConflict`.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from ttct.contracts import DomainEvent, Envelope, EventMetadata
+
+
+class ConcurrencyConflict(Exception):
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(f"stream {stream_id} is no longer at version {expected_version}")
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+def make_envelopes(
+    stream_id: str,
+    expected_version: int,
+    events: Sequence[DomainEvent],
+    metadata: EventMetadata,
+    *,
+    now: datetime,
+    new_id: Callable[[], UUID],
+) -> list[Envelope]:
+    """Wrap the domain's events for storage: ids and the clock are injected, never called here."""
+    return [
+        Envelope(
+            event_id=new_id(),
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            occurred_at=now,
+            stream_id=stream_id,
+            stream_version=expected_version + i,
+            payload=event.model_dump(mode="json"),
+            **metadata.model_dump(),
+        )
+        for i, event in enumerate(events, start=1)
+    ]
+
+
+_APPEND = """
+WITH new AS (
+    INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, occurred_at, envelope)
+    SELECT $1, v, id, t, sv, at, env
+    FROM unnest($3::int[], $4::uuid[], $5::text[], $6::int[], $7::timestamptz[], $8::jsonb[]) AS u(v, id, t, sv, at, env)
+    WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2
+    RETURNING position
+), queued AS (
+    INSERT INTO outbox (position) SELECT position FROM new
+)
+SELECT count(*) FROM new
+"""
+
+
+class EventStore:
+    def __init__(self, pool: asyncpg.Pool, on_append: Callable[[], None] | None = None) -> None:
+        self._pool = pool
+        self._on_append = on_append or (lambda: None)
+
+    async def append(
+        self,
+        envelopes: Sequence[Envelope],
+        expected_version: int,
+        *,
+        conn: asyncpg.Connection | None = None,
+    ) -> None:
+        if not envelopes:
+            return
+        stream_id = envelopes[0].stream_id
+        if any(e.stream_id != stream_id for e in envelopes):
+            raise ValueError("one append writes one stream")
+        args = (
+            stream_id,
+            expected_version,
+            [e.stream_version for e in envelopes],
+            [e.event_id for e in envelopes],
+            [e.event_type for e in envelopes],
+            [e.schema_version for e in envelopes],
+            [e.occurred_at for e in envelopes],
+            [e.model_dump_json() for e in envelopes],
+        )
+        try:
+            if conn is None:
+                async with self._pool.acquire() as own:
+                    inserted = await own.fetchval(_APPEND, *args)
+            else:
+                inserted = await conn.fetchval(_APPEND, *args)
+        except asyncpg.UniqueViolationError as exc:
+            raise ConcurrencyConflict(stream_id, expected_version) from exc
+        if inserted != len(envelopes):
+            raise ConcurrencyConflict(stream_id, expected_version)
+        if conn is None:
+            self._on_append()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction for appends together with other writes (e.g. a view read back at once)."""
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                yield conn
+        self._on_append()
+
+    def committed(self) -> None:
+        """Tell the relay that a caller-managed transaction holding appends has committed."""
+        self._on_append()
+
+    async def read(self, stream_id: str, after_version: int = 0) -> list[Envelope]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT envelope FROM events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version",
+                stream_id,
+                after_version,
+            )
+        return [Envelope.model_validate_json(r["envelope"]) for r in rows]
+
+    async def version(self, stream_id: str) -> int:
+        async with self._pool.acquire() as conn:
+            return await conn.fetchval(
+                "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
+            )

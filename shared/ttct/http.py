@@ -1,0 +1,82 @@
+"""HTTP conventions shared by every service: RFC 9457 problem responses and health endpoints."""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ttct.contracts import EventMetadata
+from ttct.errors import DomainError
+from ttct.eventstore import ConcurrencyConflict
+from ttct.telemetry import current_trace_headers
+
+PROBLEM = "application/problem+json"
+
+
+class Problem(Exception):
+    """A refusal a user can act on: HTTP status, a stable machine-readable code, English and Vietnamese text."""
+
+    def __init__(self, status: int, code: str, detail: str, detail_vi: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.detail_vi, self.extra = status, code, detail, detail_vi, extra
+
+
+def problem_response(status: int, code: str, title: str, detail: str, detail_vi: str | None = None,
+                     **extra: Any) -> JSONResponse:
+    body = {"type": f"urn:ttct:problem:{code}", "title": title, "status": status, "detail": detail}
+    if detail_vi:
+        body["detail_vi"] = detail_vi
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+_TITLES = {400: "Bad request", 401: "Unauthorised", 403: "Forbidden", 404: "Not found", 409: "Conflict",
+           413: "Payload too large", 422: "Invalid input", 429: "Too many requests"}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.code, _TITLES.get(exc.status, "Error"), exc.detail,
+                                exc.detail_vi, **exc.extra)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(exc.status, exc.code, _TITLES.get(exc.status, "Error"), exc.detail,
+                                exc.detail_vi, **exc.extra)
+
+    @app.exception_handler(ConcurrencyConflict)
+    async def _conflict(_: Request, exc: ConcurrencyConflict) -> JSONResponse:
+        return problem_response(409, "concurrency-conflict", "Conflict",
+                                "Someone changed this record at the same time; reload and try again.",
+                                "Dữ liệu vừa được người khác thay đổi; vui lòng tải lại và thử lại.")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem_response(422, "invalid-input", "Invalid input", summary,
+                                f"Dữ liệu không hợp lệ: {summary}", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(exc.status_code, "http-error", _TITLES.get(exc.status_code, "Error"),
+                                str(exc.detail))
+
+
+def command_metadata(request: Request, province: str, centre: str) -> EventMetadata:
+    """Metadata for the events a request causes: its correlation id and trace context."""
+    header = request.headers.get("x-correlation-id")
+    try:
+        correlation = UUID(header) if header else uuid4()
+    except ValueError:
+        correlation = uuid4()
+    trace_headers = current_trace_headers()
+    return EventMetadata(province=province, centre=centre, correlation_id=correlation,
+                         traceparent=trace_headers.get("traceparent"), tracestate=trace_headers.get("tracestate"))

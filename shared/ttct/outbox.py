@@ -1,0 +1,132 @@
+"""The outbox relay: publishes committed events to JetStream, in position order, pipelined.
+
+Why no cursor: an outbox that tails `position > last_published` skips a row whose transaction commits after a
+later-numbered one. Here a row leaves `outbox` only once JetStream has acknowledged it, so a late commit is
+simply found on the next poll. Per-stream order holds because a stream's next event can only be appended after
+the previous one committed, so it has a higher position and is published after it.
+
+Only one relay per database publishes at a time (a session advisory lock), so replicas cannot interleave.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+import asyncpg
+import structlog
+from nats.js import JetStreamContext
+from opentelemetry import trace
+
+from ttct.telemetry import context_from
+
+log = structlog.get_logger("ttct.outbox")
+tracer = trace.get_tracer("ttct.outbox")
+
+_RELAY_LOCK = 7_243_002
+_FETCH = """
+SELECT o.position, e.envelope FROM outbox o JOIN events e ON e.position = o.position
+ORDER BY o.position LIMIT $1
+"""
+
+
+def subject_of(envelope: dict) -> str:
+    context = envelope["stream_id"].split(":", 1)[0]
+    return f"ttct.{envelope['province']}.{envelope['centre']}.{context}.{envelope['event_type']}"
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        *,
+        batch_size: int = 1000,
+        poll_interval: float = 0.2,
+        ack_timeout: float = 10.0,
+    ) -> None:
+        self._pool = pool
+        self._js = js
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._ack_timeout = ack_timeout
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish until cancelled; waits for leadership first."""
+        async with self._pool.acquire() as leader:
+            while not await leader.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                await asyncio.sleep(self._poll_interval * 5)
+            try:
+                await self._publish_forever()
+            finally:
+                with contextlib.suppress(Exception):
+                    await leader.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
+
+    async def _publish_forever(self) -> None:
+        failures = 0
+        while True:
+            try:
+                sent = await self.publish_pending()
+                failures = 0
+            except (asyncio.CancelledError, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # a NATS or PostgreSQL outage: retry with backoff, never skip
+                failures += 1
+                log.warning("outbox publish failed", error=repr(exc), attempt=failures)
+                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                continue
+            if sent < self._batch_size:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending events; return how many were acknowledged and removed."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(_FETCH, self._batch_size)
+        if not rows:
+            return 0
+        futures = []
+        for row in rows:
+            body = row["envelope"]
+            envelope = json.loads(body)
+            headers = {"Nats-Msg-Id": envelope["event_id"]}
+            if envelope.get("traceparent"):
+                headers["traceparent"] = envelope["traceparent"]
+            with tracer.start_as_current_span(
+                f"publish {envelope['event_type']}",
+                context=context_from(envelope.get("traceparent"), envelope.get("tracestate")),
+                kind=trace.SpanKind.PRODUCER,
+                attributes={"messaging.system": "nats", "ttct.event_id": envelope["event_id"]},
+            ):
+                futures.append(
+                    await self._js.publish_async(subject_of(envelope), body.encode(), headers=headers)
+                )
+        results = await asyncio.wait_for(
+            asyncio.gather(*futures, return_exceptions=True), self._ack_timeout
+        )
+        acked = []
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                # Stop at the first failure: what follows is retried after it, keeping per-stream order
+                # (JetStream drops the already-stored ones as duplicates by Nats-Msg-Id).
+                log.warning("event not acknowledged by JetStream", position=row["position"], error=repr(result))
+                break
+            acked.append(row["position"])
+        if acked:
+            async with self._pool.acquire() as conn:
+                await conn.execute("DELETE FROM outbox WHERE position = ANY($1::bigint[])", acked)
+        self.published += len(acked)
+        if len(acked) < len(rows):
+            raise RuntimeError(f"{len(rows) - len(acked)} events not acknowledged; retrying")
+        return len(acked)
+
+    async def lag_seconds(self) -> float:
+        async with self._pool.acquire() as conn:
+            age = await conn.fetchval("SELECT extract(epoch FROM now() - min(enqueued_at)) FROM outbox")
+        return float(age or 0.0)

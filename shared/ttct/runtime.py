@@ -1,0 +1,140 @@
+"""What every service runs besides its own routes: the database pool and schema, the JetStream topology, the
+outbox relay, the projection subscribers, health endpoints and a graceful start and stop.
+
+A service's bootstrap builds one `Runtime` with its schema and projection handlers and mounts it on its app.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+import nats
+import structlog
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from faststream.nats import NatsBroker
+
+from ttct.consumer import Handler, ProjectionRunner
+from ttct.contracts import DomainEvent
+from ttct.eventstore import EventStore
+from ttct.outbox import OutboxRelay
+from ttct.schema import migrate
+from ttct.settings import ServiceSettings
+from ttct.subscribers import subscribe
+from ttct.topology import PUBLISHES, ensure_consumers, ensure_stream
+
+log = structlog.get_logger("ttct.runtime")
+
+Worker = Callable[["Runtime"], Awaitable[None]]
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        schema: Sequence[str] = (),
+        projections: dict[str, dict[type[DomainEvent], Handler]] | None = None,
+        workers: Sequence[Worker] = (),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        new_id: Callable[[], UUID] = uuid4,
+    ) -> None:
+        self.settings = settings
+        self.schema = schema
+        self.projections = projections or {}
+        self.workers = workers
+        self.clock = clock
+        self.new_id = new_id
+        self.pool: asyncpg.Pool
+        self.store: EventStore
+        self.relay: OutboxRelay | None = None
+        self.broker: NatsBroker | None = None
+        self.runners: dict[str, ProjectionRunner] = {}
+        self._nc: nats.NATS | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    @property
+    def publishes(self) -> bool:
+        return self.settings.service_name in PUBLISHES
+
+    async def start(self) -> None:
+        s = self.settings
+        self.pool = await asyncpg.create_pool(s.database_url, min_size=2, max_size=s.db_pool_size)
+        await migrate(self.pool, self.schema)
+        self._nc = await nats.connect(s.nats_url, name=f"{s.service_name}-relay", max_reconnect_attempts=-1)
+        js = self._nc.jetstream()
+        if s.provision:
+            if self.publishes:
+                await ensure_stream(js, s.service_name)
+            await ensure_consumers(js, s.service_name, s.province_code,
+                                   max_deliver=s.consumer_max_deliver, ack_wait=s.consumer_ack_wait)
+        if self.publishes:
+            self.relay = OutboxRelay(self.pool, js, batch_size=s.relay_batch_size,
+                                     poll_interval=s.relay_poll_interval)
+            self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        self.store = EventStore(self.pool, on_append=self.relay.wake if self.relay else None)
+        if self.projections:
+            self.broker = NatsBroker(s.nats_url, name=s.service_name, max_reconnect_attempts=-1)
+            for context, handlers in self.projections.items():
+                runner = ProjectionRunner(self.pool, s.service_name, handlers, max_deliver=s.consumer_max_deliver,
+                                          after_commit=self.store.committed)
+                self.runners[context] = runner
+                subscribe(self.broker, runner, context, s)
+            await self.broker.start()
+        for worker in self.workers:
+            self._tasks.append(asyncio.create_task(worker(self), name=getattr(worker, "__name__", "worker")))
+        log.info("service started", province=s.province_code)
+
+    async def stop(self) -> None:
+        # Stop pulling first; an in-flight batch either commits (and is acked) or is redelivered later.
+        if self.broker is not None:
+            await self.broker.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                await self._nc.drain()
+        await self.pool.close()
+        log.info("service stopped")
+
+    async def ready(self) -> dict[str, bool]:
+        checks = {"nats": bool(self._nc and self._nc.is_connected), "postgresql": False}
+        with contextlib.suppress(Exception):
+            async with self.pool.acquire(timeout=2) as conn:
+                checks["postgresql"] = await conn.fetchval("SELECT true")
+        return checks
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    def install(self, app: FastAPI) -> None:
+        app.state.runtime = self
+
+        @app.get("/healthz/live", include_in_schema=False)
+        async def live() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @app.get("/healthz/ready", include_in_schema=False)
+        async def ready() -> JSONResponse:
+            checks = await self.ready()
+            return JSONResponse({"ready": all(checks.values()), **checks}, status_code=200 if all(checks.values()) else 503)
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run the service until SIGINT/SIGTERM; uvicorn then finishes in-flight requests and runs the shutdown."""
+    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                            access_log=False, lifespan="on", timeout_graceful_shutdown=20)
+    uvicorn.Server(config).run()

@@ -1,0 +1,74 @@
+"""The tables of the shared core, present in every service's database, and the migration runner.
+
+Each service adds its own projection tables as a list of idempotent statements; migrations run under an
+advisory lock so that replicas starting together do not race.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+CORE_SCHEMA = [
+    """
+    CREATE TABLE IF NOT EXISTS events (
+        position        bigserial PRIMARY KEY,
+        stream_id       text        NOT NULL,
+        stream_version  integer     NOT NULL CHECK (stream_version >= 1),
+        event_id        uuid        NOT NULL UNIQUE,
+        event_type      text        NOT NULL,
+        schema_version  integer     NOT NULL,
+        occurred_at     timestamptz NOT NULL,
+        envelope        jsonb       NOT NULL,
+        UNIQUE (stream_id, stream_version)
+    )
+    """,
+    # Events are immutable: the table refuses updates and deletes, whoever asks.
+    """
+    CREATE OR REPLACE FUNCTION ttct_events_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'events are immutable (%, position %)', TG_OP, OLD.position; END $$
+    """,
+    "DROP TRIGGER IF EXISTS events_immutable ON events",
+    """
+    CREATE TRIGGER events_immutable BEFORE UPDATE OR DELETE ON events
+        FOR EACH ROW EXECUTE FUNCTION ttct_events_immutable()
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS outbox (
+        position    bigint      PRIMARY KEY,
+        enqueued_at timestamptz NOT NULL DEFAULT now()
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS consumer_checkpoints (
+        consumer        text    NOT NULL,
+        stream_id       text    NOT NULL,
+        stream_version  integer NOT NULL,
+        event_id        uuid    NOT NULL,
+        PRIMARY KEY (consumer, stream_id)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS dead_letters (
+        id            bigserial   PRIMARY KEY,
+        consumer      text        NOT NULL,
+        subject       text        NOT NULL,
+        event_id      uuid,
+        stream_id     text,
+        stream_version integer,
+        deliveries    integer     NOT NULL,
+        error         text        NOT NULL,
+        body          bytea       NOT NULL,
+        failed_at     timestamptz NOT NULL DEFAULT now()
+    )
+    """,
+]
+
+_MIGRATION_LOCK = 7_243_001
+
+
+async def migrate(pool: asyncpg.Pool, service_schema: Sequence[str] = ()) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+        for statement in [*CORE_SCHEMA, *service_schema]:
+            await conn.execute(statement)

@@ -1,0 +1,62 @@
+"""Settings common to every service: one pydantic-settings class, read from the environment once, at start.
+
+A missing or malformed setting stops the service at start with a message naming the variable.
+"""
+from __future__ import annotations
+
+import sys
+from typing import TypeVar
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ttct.contracts.envelope import Code
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", frozen=True)
+
+    service_name: str
+    province_code: Code = Field(description="This deployment's province, e.g. thanh-hoa")
+    database_url: str = Field(description="postgresql://… URL of this service's own database")
+    nats_url: str = "nats://127.0.0.1:4222"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    provision: bool = Field(default=True, description="create schema, streams and consumers at start")
+    log_level: str = "INFO"
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    relay_batch_size: int = Field(default=1000, ge=1)
+    relay_poll_interval: float = Field(default=0.2, gt=0)
+    consumer_batch_size: int = Field(default=200, ge=1)
+    consumer_fetch_timeout: float = Field(default=0.05, gt=0)
+    consumer_max_deliver: int = Field(default=5, ge=1)
+    consumer_ack_wait: float = Field(default=30.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if not value.startswith(("postgres://", "postgresql://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_url(cls, value: str) -> str:
+        if not all(part.strip().startswith(("nats://", "tls://")) for part in value.split(",")):
+            raise ValueError("must be one or more nats:// or tls:// URLs, comma-separated")
+        return value
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def load_settings(cls: type[S], **overrides: object) -> S:
+    """The settings from the environment, or exit naming every missing or malformed variable."""
+    try:
+        return cls(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{str(err['loc'][0]).upper()}: {err['msg']}" for err in exc.errors(include_url=False)
+        )
+        print(f"{cls.__name__}: invalid configuration: {problems}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,98 @@
+"""The JetStream topology, declared once: which stream each context publishes to, which streams each service
+reads, and the durable consumers that carry them. `python -m ttct.topology apply` creates or updates it.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+import nats
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+PUBLISHES: dict[str, str] = {
+    "scheduling": "SCHEDULING",
+    "enrolment": "ENROLMENT",
+    "assessment": "ASSESSMENT",
+}
+READS: dict[str, tuple[str, ...]] = {
+    "scheduling": (),
+    "enrolment": ("scheduling",),
+    "assessment": ("enrolment",),
+    "notification": ("scheduling", "enrolment", "assessment"),
+}
+
+
+def stream_config(context: str) -> StreamConfig:
+    return StreamConfig(
+        name=PUBLISHES[context],
+        subjects=[f"ttct.*.*.{context}.>"],
+        storage=StorageType.FILE,
+        duplicate_window=120.0,
+    )
+
+
+def filter_subject(context: str, province: str, centre: str = "*") -> str:
+    return f"ttct.{province}.{centre}.{context}.>"
+
+
+def consumer_config(reader: str, context: str, province: str, *, max_deliver: int = 5,
+                    ack_wait: float = 30.0) -> ConsumerConfig:
+    return ConsumerConfig(
+        durable_name=reader,
+        filter_subject=filter_subject(context, province),
+        deliver_policy=DeliverPolicy.ALL,
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=ack_wait,
+        # Two deliveries beyond the service's own limit, so a crash on the last one is retried once more
+        # before JetStream gives up; the service dead-letters at its own limit.
+        max_deliver=max_deliver + 2,
+        max_ack_pending=10_000,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, context: str) -> None:
+    config = stream_config(context)
+    try:
+        await js.stream_info(config.name)
+        await js.update_stream(config)
+    except NotFoundError:
+        await js.add_stream(config)
+
+
+async def ensure_consumers(js: JetStreamContext, reader: str, province: str, *, max_deliver: int = 5,
+                           ack_wait: float = 30.0) -> None:
+    for context in READS[reader]:
+        await ensure_stream(js, context)
+        await js.add_consumer(
+            PUBLISHES[context], consumer_config(reader, context, province, max_deliver=max_deliver, ack_wait=ack_wait)
+        )
+
+
+async def apply(nats_url: str, province: str) -> None:
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        for context in PUBLISHES:
+            await ensure_stream(js, context)
+        for reader in READS:
+            await ensure_consumers(js, reader, province)
+    finally:
+        await nc.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["apply"])
+    parser.add_argument("--nats-url", default=os.getenv("NATS_URL", "nats://127.0.0.1:4222"))
+    parser.add_argument("--province", default=os.getenv("PROVINCE_CODE"))
+    args = parser.parse_args()
+    if not args.province:
+        parser.error("PROVINCE_CODE (or --province) is required")
+    asyncio.run(apply(args.nats_url, args.province))
+
+
+if __name__ == "__main__":
+    main()
