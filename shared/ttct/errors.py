@@ -9,9 +9,11 @@ class DomainError(Exception):
     status = 409
     code = "conflict"
 
-    def __init__(self, detail: str, detail_vi: str, **extra: object) -> None:
+    def __init__(self, detail: str, detail_vi: str, *, code: str | None = None, **extra: object) -> None:
         super().__init__(detail)
         self.detail, self.detail_vi, self.extra = detail, detail_vi, extra
+        if code is not None:
+            self.code = code
 
 
 class NotFound(DomainError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -79,7 +80,9 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self.store = EventStore(self.pool, on_append=self.relay.wake if self.relay else None)
         if self.projections:
-            self.broker = NatsBroker(s.nats_url, name=s.service_name, max_reconnect_attempts=-1)
+            # FastStream's access log goes through the same structlog pipeline, one line per batch at DEBUG.
+            self.broker = NatsBroker(s.nats_url, name=s.service_name, max_reconnect_attempts=-1,
+                                     logger=logging.getLogger("faststream.access"), log_level=logging.DEBUG)
             for context, handlers in self.projections.items():
                 runner = ProjectionRunner(self.pool, s.service_name, handlers, max_deliver=s.consumer_max_deliver,
                                           after_commit=self.store.committed)

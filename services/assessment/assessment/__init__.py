@@ -1,0 +1,1 @@
+"""Assessment: learners' scores and grade bands (and, later, attendance, schemes and certificates)."""

@@ -1,0 +1,6 @@
+from ttct.app import main
+
+from assessment.bootstrap import create_app
+from assessment.settings import AssessmentSettings
+
+main(AssessmentSettings, create_app)

@@ -1,0 +1,5 @@
+from ttct.settings import ServiceSettings
+
+
+class AssessmentSettings(ServiceSettings):
+    service_name: str = "assessment"

@@ -1,0 +1,5 @@
+from ttct.settings import ServiceSettings
+
+
+class EnrolmentSettings(ServiceSettings):
+    service_name: str = "enrolment"

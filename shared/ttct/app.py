@@ -1,0 +1,45 @@
+"""Building a service's FastAPI app and running it: the same for every service, written once."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from ttct.http import install_problem_handlers
+from ttct.logging import configure_logging
+from ttct.runtime import Runtime, serve
+from ttct.settings import S, load_settings
+from ttct.telemetry import configure_tracing
+
+
+def build_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    on_start: Callable[[FastAPI, Runtime], None] = lambda _app, _rt: None,
+) -> FastAPI:
+    """The service's app; `on_start` wires what needs the started runtime (e.g. aggregates on the store)."""
+    settings = runtime.settings
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with runtime.lifespan(app):
+            on_start(app, runtime)
+            yield
+
+    app = FastAPI(title=title, version="1", description=description, lifespan=lifespan)
+    runtime.install(app)
+    install_problem_handlers(app)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def main(settings_class: type[S], create_app: Callable[[S], FastAPI]) -> None:
+    settings = load_settings(settings_class)
+    serve(create_app(settings), settings)
