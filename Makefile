@@ -1,0 +1,34 @@
+# Two commands for a new user: `make run` (the whole system) and `make test` (the whole test suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PACKAGES := -e ./shared -e ./services/scheduling -e ./services/enrolment -e ./services/assessment \
+            -e ./services/notification -e .
+
+.PHONY: venv run test demo unit clean-data
+
+$(STAMP): constraints.txt requirements-dev.txt requirements-deploy.txt pyproject.toml shared/pyproject.toml \
+          $(wildcard services/*/pyproject.toml)
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt $(PACKAGES) -r requirements-dev.txt
+	@touch $@
+
+venv: $(STAMP)
+
+run: venv  ## start NATS, PostgreSQL and the four services; Ctrl-C stops them
+	$(BIN)/python -m ttct_dev.run
+
+test: venv  ## every test (unit, integration, e2e, deploy) against servers the harness starts
+	$(BIN)/python -m pytest -m "not bench" -q
+
+unit: venv
+	$(BIN)/python -m pytest -m unit -q
+
+demo: venv  ## the seed story end to end on a private stack; exits non-zero unless every notice arrived signed
+	$(BIN)/python -m ttct_dev.demo
+
+clean-data:  ## forget the local data of `make run`
+	$(BIN)/python -m ttct_dev.stack down --data-dir .data || true
+	rm -rf .data

@@ -1,0 +1,72 @@
+"""The test harness: a private NATS and PostgreSQL for the whole session, started from the project's own
+packages (or the servers named by NATS_URL / DATABASE_URL), and a fresh database per test that needs one."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import nats
+import pytest
+
+from ttct_dev.stack import LocalStack, StackInfo, database_url, ensure_databases
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackInfo]:
+    local = LocalStack(tmp_path_factory.mktemp("stack"), durable=False)
+    try:
+        yield local.start()
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def admin_url(stack: StackInfo) -> str:
+    return stack.postgres_url
+
+
+@pytest.fixture(scope="session")
+def nats_url(stack: StackInfo) -> str:
+    return stack.nats_url
+
+
+@pytest.fixture
+async def database(admin_url: str) -> str:
+    """The URL of a new, empty database."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    await ensure_databases(admin_url, [name])
+    return database_url(admin_url, name)
+
+
+@pytest.fixture
+async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
+    from ttct.schema import migrate
+
+    pool = await asyncpg.create_pool(database, min_size=1, max_size=20)
+    await migrate(pool)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+async def nc(nats_url: str) -> AsyncIterator[nats.NATS]:
+    conn = await nats.connect(nats_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def province() -> str:
+    """A province code of this test's own, so tests sharing the session's streams never see each other."""
+    return f"p-{uuid.uuid4().hex[:10]}"
+
+
+def pytest_report_header() -> str:
+    given = [v for v in ("NATS_URL", "DATABASE_URL") if os.environ.get(v)]
+    return f"servers: {'given by ' + ', '.join(given) if given else 'embedded (started by the harness)'}"

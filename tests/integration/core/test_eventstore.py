@@ -1,0 +1,59 @@
+import asyncio
+
+import asyncpg
+import pytest
+
+from ttct.eventstore import ConcurrencyConflict, EventStore
+
+from helpers import envelopes
+
+pytestmark = pytest.mark.integration
+
+
+async def test_what_is_appended_reads_back_equal_in_order(pool):
+    store = EventStore(pool)
+    first, second = envelopes("scheduling:class:a", 0, 2), envelopes("scheduling:class:a", 2, 1)
+    await store.append(first, 0)
+    await store.append(second, 2)
+    assert await store.read("scheduling:class:a") == first + second
+    assert await store.read("scheduling:class:a", after_version=2) == second
+    assert await store.version("scheduling:class:a") == 3
+
+
+async def test_two_writers_racing_on_one_version_exactly_one_wins(pool):
+    store = EventStore(pool)
+    await store.append(envelopes("s:1:x", 0), 0)
+    contenders = [envelopes("s:1:x", 1) for _ in range(20)]
+    outcomes = await asyncio.gather(*(store.append(e, 1) for e in contenders), return_exceptions=True)
+    winners = [o for o in outcomes if o is None]
+    assert len(winners) == 1
+    assert all(isinstance(o, ConcurrencyConflict) for o in outcomes if o is not None)
+    assert await store.version("s:1:x") == 2
+
+
+async def test_a_stale_or_future_expected_version_is_a_conflict(pool):
+    store = EventStore(pool)
+    await store.append(envelopes("s:2:x", 0, 2), 0)
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(envelopes("s:2:x", 1), 1)
+    with pytest.raises(ConcurrencyConflict):  # would leave a gap at version 3
+        await store.append(envelopes("s:2:x", 3), 3)
+    assert await store.version("s:2:x") == 2
+
+
+async def test_stored_events_cannot_be_changed_or_deleted(pool):
+    store = EventStore(pool)
+    await store.append(envelopes("s:3:x", 0), 0)
+    async with pool.acquire() as conn:
+        with pytest.raises(asyncpg.RaiseError, match="immutable"):
+            await conn.execute("UPDATE events SET event_type = 'Forged'")
+        with pytest.raises(asyncpg.RaiseError, match="immutable"):
+            await conn.execute("DELETE FROM events")
+
+
+async def test_every_append_queues_its_events_in_the_outbox_in_the_same_statement(pool):
+    store = EventStore(pool)
+    await store.append(envelopes("s:4:x", 0, 3), 0)
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(envelopes("s:4:x", 0, 1), 0)
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 3

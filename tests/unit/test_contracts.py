@@ -1,0 +1,81 @@
+import unicodedata
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+from pydantic import ValidationError
+
+from ttct.contracts import UPCASTERS, ClassOpened, Envelope, EventMetadata, ScoreRecorded, UnknownEvent, read_event
+from ttct.contracts.types import GradeBand, SendingOrganisation
+from ttct.eventstore import make_envelopes
+
+pytestmark = pytest.mark.unit
+META = EventMetadata(province="thanh-hoa", centre="hau-loc", correlation_id=uuid4())
+
+
+def opened(**overrides):
+    fields = dict(class_id=uuid4(), programme_type="so_cap_llct", title="Lớp Sơ cấp LLCT", capacity=30,
+                  starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 20), venue="Hội trường")
+    return ClassOpened(**{**fields, **overrides})
+
+
+def test_envelope_round_trips_through_json_and_back_to_the_same_event():
+    event = opened()
+    [env] = make_envelopes("scheduling:class:x", 0, [event], META, now=datetime.now(UTC), new_id=uuid4)
+    again = Envelope.model_validate_json(env.model_dump_json())
+    assert again == env
+    assert read_event(again) == event
+    assert env.subject == "ttct.thanh-hoa.hau-loc.scheduling.ClassOpened"
+    assert env.stream_version == 1 and env.schema_version == 1
+
+
+def test_envelopes_number_versions_after_the_expected_one():
+    events = [opened(), opened()]
+    envs = make_envelopes("s", 4, events, META, now=datetime.now(UTC), new_id=uuid4)
+    assert [e.stream_version for e in envs] == [5, 6]
+
+
+def test_vietnamese_names_are_stored_nfc_normalised_and_trimmed():
+    decomposed = unicodedata.normalize("NFD", "  Nguyễn   Thị Hồng ")
+    org = SendingOrganisation(code="xa-hoa-loc", name=decomposed)
+    assert org.name == unicodedata.normalize("NFC", "Nguyễn Thị Hồng")
+
+
+def test_events_are_frozen_and_refuse_unknown_fields():
+    event = opened()
+    with pytest.raises(ValidationError):
+        event.capacity = 3  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        opened(extra_field=1)
+
+
+def test_codes_must_be_subject_safe_slugs():
+    with pytest.raises(ValidationError):
+        EventMetadata(province="thanh.hoa", centre="hau-loc", correlation_id=uuid4())
+
+
+def test_score_is_serialised_as_a_number_with_one_decimal():
+    event = ScoreRecorded(class_id=uuid4(), class_title="L", learner_id=uuid4(), full_name="A",
+                          sending_organisation=SendingOrganisation(code="o", name="O"),
+                          score=Decimal("8.5"), grade_band=GradeBand.gioi)
+    assert event.model_dump(mode="json")["score"] == 8.5
+
+
+def test_an_old_version_is_upcast_before_handlers_see_it(monkeypatch):
+    # A hypothetical v0 of ClassOpened called the venue "location": the upcaster renames it.
+    monkeypatch.setitem(UPCASTERS, ("ClassOpened", 0), lambda p: {**{k: v for k, v in p.items() if k != "location"},
+                                                                    "venue": p["location"]})
+    payload = opened().model_dump(mode="json")
+    payload["location"] = payload.pop("venue")
+    env = Envelope(event_id=uuid4(), event_type="ClassOpened", schema_version=1, occurred_at=datetime.now(UTC),
+                   stream_id="scheduling:class:x", stream_version=1, payload=payload, **META.model_dump())
+    env = env.model_copy(update={"schema_version": 0})
+    assert read_event(env).venue == "Hội trường"
+
+
+def test_unknown_event_types_are_refused():
+    env = Envelope(event_id=uuid4(), event_type="Nope", schema_version=1, occurred_at=datetime.now(UTC),
+                   stream_id="x:y", stream_version=1, payload={}, **META.model_dump())
+    with pytest.raises(UnknownEvent):
+        read_event(env)

@@ -1,0 +1,1 @@
+"""Developer tooling for the training-centre system (local servers, make run, the demo)."""

@@ -1,0 +1,45 @@
+"""`make run`: the whole system on this machine, on embedded servers unless NATS_URL / DATABASE_URL are given.
+
+Data lives under .data/ (or --data-dir), so running it again resumes where it stopped. Ctrl-C stops it all.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+from pathlib import Path
+
+from ttct_dev.services import Services
+from ttct_dev.stack import LocalStack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=Path(".data"))
+    parser.add_argument("--province", default=os.getenv("PROVINCE_CODE", "thanh-hoa"))
+    args = parser.parse_args()
+    logs = args.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with LocalStack(args.data_dir) as stack:
+        info = stack.start()
+        with Services(info, province=args.province, log_dir=logs, fixed_ports=True) as services:
+            print(f"\nThe training-centre system is running (province {args.province}).")
+            print(f"  NATS        {info.nats_url}\n  PostgreSQL  {info.postgres_url}\n")
+            for name, url in services.urls.items():
+                print(f"  {name:<13} {url}/v1   API docs: {url}/docs")
+            print(f"\nLogs: {logs}/<service>.log   Stop with Ctrl-C.\n", flush=True)
+            try:
+                while not stop.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                pass
+            print("Stopping…", flush=True)
+    print("Stopped; data kept in", args.data_dir)
+
+
+if __name__ == "__main__":
+    main()

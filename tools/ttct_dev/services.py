@@ -1,0 +1,114 @@
+"""Starting the four services as processes on one machine: for `make run`, the demo, the e2e tests and the
+benchmark. Each gets its own database on the given server, its own loopback port, and the shared NATS.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from ttct_dev.stack import StackInfo, database_url, ensure_databases
+
+SERVICES = ("scheduling", "enrolment", "assessment", "notification")
+DEFAULT_PORTS = {"scheduling": 8001, "enrolment": 8002, "assessment": 8003, "notification": 8004}
+
+
+def free_port(preferred: int | None = None) -> int:
+    for candidate in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError("no free port")
+
+
+@dataclass
+class Services:
+    """The four services, started as child processes; `urls` maps a service to its base URL."""
+
+    stack: StackInfo
+    province: str = "thanh-hoa"
+    log_dir: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    fixed_ports: bool = False
+    database_prefix: str = "ttct_"
+    urls: dict[str, str] = field(default_factory=dict)
+    _procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def database(self, service: str) -> str:
+        return database_url(self.stack.postgres_url, f"{self.database_prefix}{service}")
+
+    def start(self, timeout: float = 60.0) -> None:
+        asyncio.run(ensure_databases(self.stack.postgres_url, [f"{self.database_prefix}{s}" for s in SERVICES]))
+        for service in SERVICES:
+            self.start_one(service)
+        self.wait_ready(timeout)
+
+    def start_one(self, service: str) -> None:
+        port = int(self.urls[service].rsplit(":", 1)[1]) if service in self.urls else free_port(
+            DEFAULT_PORTS[service] if self.fixed_ports else None)
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database(service),
+            "NATS_URL": self.stack.nats_url,
+            "PROVINCE_CODE": self.province,
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(port),
+            **self.env,
+        }
+        out = open(self.log_dir / f"{service}.log", "ab") if self.log_dir else subprocess.DEVNULL  # noqa: SIM115
+        self._procs[service] = subprocess.Popen([sys.executable, "-m", service], env=env, stdout=out,
+                                                stderr=subprocess.STDOUT)
+        self.urls[service] = f"http://127.0.0.1:{port}"
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        for service, url in self.urls.items():
+            while True:
+                proc = self._procs[service]
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{service} exited with {proc.returncode}; see its log")
+                try:
+                    if httpx.get(f"{url}/healthz/ready", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{service} not ready after {timeout:.0f}s")
+                time.sleep(0.1)
+
+    def stop_one(self, service: str, sig: int = signal.SIGTERM) -> None:
+        proc = self._procs.pop(service, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop(self) -> None:
+        for service in reversed(list(self._procs)):
+            self.stop_one(service)
+
+    def __enter__(self) -> Services:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
