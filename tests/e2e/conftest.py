@@ -1,0 +1,32 @@
+"""The four services as real processes on the session's servers, driven through their HTTP APIs."""
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from ttct_dev.receiver import WebhookReceiver
+from ttct_dev.services import Services
+
+
+@pytest.fixture(scope="session")
+def services(stack, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("service-logs")
+    running = Services(stack, province="thanh-hoa", log_dir=logs, database_prefix=f"e2e_{uuid.uuid4().hex[:6]}_",
+                       env={"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1"})
+    with running:
+        yield running
+
+
+@pytest.fixture
+async def http():
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def receiver():
+    hooks = await WebhookReceiver().start()
+    yield hooks
+    await hooks.stop()
