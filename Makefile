@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PACKAGES := -e ./shared -e ./services/scheduling -e ./services/enrolment -e ./services/assessment \
             -e ./services/notification -e .
 
-.PHONY: venv run test demo unit clean-data
+.PHONY: venv run test demo unit token clean-data
 
 $(STAMP): constraints.txt requirements-dev.txt requirements-deploy.txt pyproject.toml shared/pyproject.toml \
           $(wildcard services/*/pyproject.toml)
@@ -28,6 +28,12 @@ unit: venv
 
 demo: venv  ## the seed story end to end on a private stack; exits non-zero unless every notice arrived signed
 	$(BIN)/python -m ttct_dev.demo
+
+ROLE ?= centre-staff
+CENTRE ?= hau-loc
+token: venv  ## a bearer token from the local identity provider: make token ROLE=organisation ORG=xa-hoa-loc
+	@$(BIN)/python -m ttct_dev.tokens --role $(ROLE) $(if $(filter organisation,$(ROLE)),--org $(ORG),) \
+	  $(if $(filter centre-staff lecturer integration,$(ROLE)),--centre $(CENTRE),) $(if $(SCOPE),--scope "$(SCOPE)",)
 
 clean-data:  ## forget the local data of `make run`
 	$(BIN)/python -m ttct_dev.stack down --data-dir .data || true

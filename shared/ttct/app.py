@@ -5,7 +5,11 @@ from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from ttct import metrics
+
+from ttct.auth import TokenVerifier
 from ttct.http import install_problem_handlers
 from ttct.logging import configure_logging
 from ttct.runtime import Runtime, serve
@@ -33,10 +37,13 @@ def build_app(
             yield
 
     app = FastAPI(title=title, version="1", description=description, lifespan=lifespan)
+    app.state.verifier = TokenVerifier(settings)
     runtime.install(app)
     install_problem_handlers(app)
     for router in routers:
         app.include_router(router)
+    metrics.install(app)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics")
     return app
 
 

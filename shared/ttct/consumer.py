@@ -19,6 +19,7 @@ import structlog
 from nats.aio.msg import Msg
 from opentelemetry import trace
 
+from ttct import metrics
 from ttct.contracts import DomainEvent, Envelope, read_event
 from ttct.telemetry import context_from
 
@@ -66,13 +67,14 @@ class ProjectionRunner:
                 await self._dead_letter(msg, None, exc)
         if not received:
             return
-        try:
-            outcomes = await self._apply(received)
-        except Exception as exc:
-            log.info("batch failed, retrying event by event", error=repr(exc), size=len(received))
-            await self._one_by_one(received)
-            return
-        await self._settle(received, outcomes)
+        with metrics.PROCESSING.labels(self.consumer).time():
+            try:
+                outcomes = await self._apply(received)
+            except Exception as exc:
+                log.info("batch failed, retrying event by event", error=repr(exc), size=len(received))
+                await self._one_by_one(received)
+                return
+            await self._settle(received, outcomes)
 
     async def _apply(self, batch: Sequence[Received]) -> list[str]:
         """Apply in one transaction; return per event 'applied', 'duplicate' or 'wait'."""
@@ -133,6 +135,7 @@ class ProjectionRunner:
 
     async def _settle(self, batch: Sequence[Received], outcomes: Sequence[str]) -> None:
         for r, outcome in zip(batch, outcomes, strict=True):
+            metrics.EVENTS.labels(self.consumer, outcome).inc()
             if outcome == "wait":
                 await r.msg.nak(delay=RETRY_DELAYS[0])
             else:
@@ -177,6 +180,7 @@ class ProjectionRunner:
             )
             if envelope is not None:
                 await self._save_checkpoints(conn, [envelope])
+        metrics.EVENTS.labels(self.consumer, "dead-lettered").inc()
         log.error("event dead-lettered", consumer=self.consumer, subject=msg.subject,
                   event_id=str(envelope.event_id) if envelope else None, error=repr(exc))
         await msg.ack()

@@ -19,6 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 
 from ttct.consumer import Handler, ProjectionRunner
 from ttct.contracts import DomainEvent
@@ -27,7 +28,8 @@ from ttct.outbox import OutboxRelay
 from ttct.schema import migrate
 from ttct.settings import ServiceSettings
 from ttct.subscribers import subscribe
-from ttct.topology import PUBLISHES, ensure_consumers, ensure_stream
+from ttct import metrics
+from ttct.topology import PUBLISHES, READS, ensure_consumers, ensure_stream
 
 log = structlog.get_logger("ttct.runtime")
 
@@ -68,7 +70,7 @@ class Runtime:
         self.pool = await asyncpg.create_pool(s.database_url, min_size=2, max_size=s.db_pool_size)
         await migrate(self.pool, self.schema)
         self._nc = await nats.connect(s.nats_url, name=f"{s.service_name}-relay", max_reconnect_attempts=-1)
-        js = self._nc.jetstream()
+        js = self.jetstream = self._nc.jetstream()
         if s.provision:
             if self.publishes:
                 await ensure_stream(js, s.service_name)
@@ -82,16 +84,22 @@ class Runtime:
         if self.projections:
             # FastStream's access log goes through the same structlog pipeline, one line per batch at DEBUG.
             self.broker = NatsBroker(s.nats_url, name=s.service_name, max_reconnect_attempts=-1,
-                                     logger=logging.getLogger("faststream.access"), log_level=logging.DEBUG)
+                                     logger=logging.getLogger("faststream.access"), log_level=logging.DEBUG,
+                                     middlewares=[NatsTelemetryMiddleware()])
             for context, handlers in self.projections.items():
                 runner = ProjectionRunner(self.pool, s.service_name, handlers, max_deliver=s.consumer_max_deliver,
                                           after_commit=self.store.committed)
                 self.runners[context] = runner
                 subscribe(self.broker, runner, context, s)
             await self.broker.start()
+        self._tasks.append(asyncio.create_task(metrics.sample(self), name="metrics"))
         for worker in self.workers:
             self._tasks.append(asyncio.create_task(worker(self), name=getattr(worker, "__name__", "worker")))
         log.info("service started", province=s.province_code)
+
+    def consumers(self) -> list[tuple[str, str]]:
+        """(stream, durable consumer) pairs this service reads."""
+        return [(PUBLISHES[c], self.settings.service_name) for c in READS[self.settings.service_name]]
 
     async def stop(self) -> None:
         # Stop pulling first; an in-flight batch either commits (and is acked) or is redelivered later.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from typing import TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ttct.contracts.envelope import Code
@@ -31,6 +31,19 @@ class ServiceSettings(BaseSettings):
     consumer_fetch_timeout: float = Field(default=0.05, gt=0)
     consumer_max_deliver: int = Field(default=5, ge=1)
     consumer_ack_wait: float = Field(default=30.0, gt=0)
+    auth_issuer: str = Field(default="ttct-local", description="expected `iss` of bearer tokens")
+    auth_audience: str = Field(default="ttct-api", description="expected `aud` of bearer tokens")
+    auth_jwks_url: str | None = Field(default=None, description="the identity provider's JWKS URL")
+    auth_public_key_file: str | None = Field(default=None, description="PEM public key (local stack)")
+    auth_algorithms: tuple[str, ...] = ("RS256", "ES256")
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> "ServiceSettings":
+        if not (self.auth_jwks_url or self.auth_public_key_file):
+            raise ValueError("AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE must be set: bearer tokens are always verified")
+        if any(a.upper().startswith(("HS", "NONE")) for a in self.auth_algorithms):
+            raise ValueError("AUTH_ALGORITHMS must be asymmetric (RS*/ES*/PS*/EdDSA): no `none`, no HS*")
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -56,7 +69,8 @@ def load_settings(cls: type[S], **overrides: object) -> S:
         return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
-            f"{str(err['loc'][0]).upper()}: {err['msg']}" for err in exc.errors(include_url=False)
+            f"{str(err['loc'][0]).upper() if err['loc'] else 'settings'}: {err['msg']}"
+            for err in exc.errors(include_url=False)
         )
         print(f"{cls.__name__}: invalid configuration: {problems}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -13,6 +13,10 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 
 
 def configure_tracing(service: str) -> None:
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+
+    if not AsyncPGInstrumentor().is_instrumented_by_opentelemetry:
+        AsyncPGInstrumentor().instrument()
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return  # already configured (tests install their own provider)
     provider = TracerProvider(resource=Resource.create({"service.name": os.getenv("OTEL_SERVICE_NAME", service)}))

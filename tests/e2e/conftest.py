@@ -8,20 +8,27 @@ import pytest
 
 from ttct_dev.receiver import WebhookReceiver
 from ttct_dev.services import Services
+from ttct_dev.tokens import LocalIssuer
 
 
 @pytest.fixture(scope="session")
-def services(stack, tmp_path_factory):
+def issuer(tmp_path_factory) -> LocalIssuer:
+    return LocalIssuer(tmp_path_factory.mktemp("issuer"))
+
+
+@pytest.fixture(scope="session")
+def services(stack, issuer, tmp_path_factory):
     logs = tmp_path_factory.mktemp("service-logs")
-    running = Services(stack, province="thanh-hoa", log_dir=logs, database_prefix=f"e2e_{uuid.uuid4().hex[:6]}_",
+    running = Services(stack, issuer, province="thanh-hoa", log_dir=logs, database_prefix=f"e2e_{uuid.uuid4().hex[:6]}_",
                        env={"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1"})
     with running:
         yield running
 
 
 @pytest.fixture
-async def http():
-    async with httpx.AsyncClient(timeout=30) as client:
+async def http(issuer):
+    """A client acting as the Hậu Lộc centre's staff."""
+    async with httpx.AsyncClient(timeout=30, headers=issuer.headers("centre-staff", centre="hau-loc")) as client:
         yield client
 
 

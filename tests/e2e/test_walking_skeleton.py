@@ -22,9 +22,9 @@ def learner(i: int, org: str = "xa-hoa-loc") -> dict:
             "sending_organisation": {"code": org, "name": "Đảng ủy xã Hoa Lộc"}}
 
 
-async def test_the_seed_story_every_organisation_gets_one_signed_notice_per_learner(services, receiver):
+async def test_the_seed_story_every_organisation_gets_one_signed_notice_per_learner(services, receiver, issuer):
     orgs = [(f"{code}-{uuid.uuid4().hex[:4]}", name) for code, name in ORGANISATIONS]
-    outcome = await play(services.urls, receiver, organisations=orgs, learners_each=20)
+    outcome = await play(services.urls, receiver, issuer, organisations=orgs, learners_each=20)
     assert outcome.received == outcome.sent == {code: 20 for code, _ in orgs}
     assert all(r.verified for rs in receiver.received.values() for r in rs)
     for code, _ in orgs:
@@ -73,8 +73,9 @@ async def test_refusals_say_what_is_wrong(services, http):
     assert {e["field"] for e in r.json()["errors"]} == {"body.capacity", "body.colour"}
 
 
-async def test_classes_can_be_listed_and_read_back(services, http):
+async def test_classes_can_be_listed_and_read_back(services, http, issuer):
     centre = f"c-{uuid.uuid4().hex[:6]}"
+    http.headers.update(issuer.headers("centre-staff", centre=[centre, "other-centre"]))
     class_id = await open_class(http, services, centre=centre, title="Lớp triển khai Nghị quyết")
     base = f"{services.urls['scheduling']}/v1/centres/{centre}/classes"
     listed = (await http.get(base)).json()

@@ -18,6 +18,7 @@ import httpx
 from ttct_dev.receiver import WebhookReceiver
 from ttct_dev.services import Services
 from ttct_dev.stack import LocalStack
+from ttct_dev.tokens import LocalIssuer
 
 CENTRE = "hau-loc"
 ORGANISATIONS = [
@@ -60,13 +61,15 @@ async def _until_known(call, attempts: int = 200):
     return response
 
 
-async def play(urls: dict[str, str], receiver: WebhookReceiver, *, organisations=ORGANISATIONS,
-               learners_each: int = 20, timeout: float = 90.0, client: httpx.AsyncClient | None = None) -> Outcome:
+async def play(urls: dict[str, str], receiver: WebhookReceiver, issuer: LocalIssuer, *,
+               organisations=ORGANISATIONS, learners_each: int = 20, timeout: float = 90.0) -> Outcome:
+    """The story; each actor calls with its own token: the centre's staff, and each organisation."""
     started = time.monotonic()
-    http = client or httpx.AsyncClient(timeout=30)
+    http = httpx.AsyncClient(timeout=30, headers=issuer.headers("centre-staff", centre=CENTRE))
     for code, _ in organisations:
         r = await http.post(f"{urls['notification']}/v1/organisations/{code}/webhook-endpoints",
-                            json={"url": receiver.url(code), "description": "Văn phòng cấp ủy"})
+                            json={"url": receiver.url(code), "description": "Văn phòng cấp ủy"},
+                            headers=issuer.headers("organisation", org=code))
         r.raise_for_status()
         receiver.secrets[code] = r.json()["secret"]
     class_ids = []
@@ -101,8 +104,7 @@ async def play(urls: dict[str, str], receiver: WebhookReceiver, *, organisations
     while time.monotonic() < deadline and any(len(receiver.unique(c)) < n for c, n in sent.items()):
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)  # a duplicate would show up now
-    if client is None:
-        await http.aclose()
+    await http.aclose()
     return Outcome(sent, {c: len(receiver.unique(c)) for c in sent}, time.monotonic() - started)
 
 
@@ -123,11 +125,12 @@ def report(outcome: Outcome, receiver: WebhookReceiver) -> None:
 async def _main() -> int:
     with tempfile.TemporaryDirectory(prefix="ttct-demo-") as tmp:
         with LocalStack(Path(tmp) / "stack", durable=False) as stack:
-            with Services(stack.start(), log_dir=Path(tmp),
+            issuer = LocalIssuer(Path(tmp))
+            with Services(stack.start(), issuer, log_dir=Path(tmp),
                           env={"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}) as services:
                 receiver = await WebhookReceiver().start()
                 try:
-                    outcome = await play(services.urls, receiver)
+                    outcome = await play(services.urls, receiver, issuer)
                 finally:
                     await receiver.stop()
                 report(outcome, receiver)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ttct_dev.services import Services
 from ttct_dev.stack import LocalStack
+from ttct_dev.tokens import LocalIssuer
 
 
 def main() -> None:
@@ -26,12 +27,13 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with LocalStack(args.data_dir) as stack:
         info = stack.start()
-        with Services(info, province=args.province, log_dir=logs, fixed_ports=True) as services:
+        with Services(info, LocalIssuer(args.data_dir), province=args.province, log_dir=logs, fixed_ports=True) as services:
             print(f"\nThe training-centre system is running (province {args.province}).")
             print(f"  NATS        {info.nats_url}\n  PostgreSQL  {info.postgres_url}\n")
             for name, url in services.urls.items():
                 print(f"  {name:<13} {url}/v1   API docs: {url}/docs")
-            print(f"\nLogs: {logs}/<service>.log   Stop with Ctrl-C.\n", flush=True)
+            print(f"\nLogs: {logs}/<service>.log   Stop with Ctrl-C.")
+            print("Every call needs a bearer token: make token ROLE=centre-staff CENTRE=hau-loc\n", flush=True)
             try:
                 while not stop.wait(0.5):
                     pass

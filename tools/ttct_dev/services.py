@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from ttct_dev.stack import StackInfo, database_url, ensure_databases
+from ttct_dev.tokens import LocalIssuer
 
 SERVICES = ("scheduling", "enrolment", "assessment", "notification")
 DEFAULT_PORTS = {"scheduling": 8001, "enrolment": 8002, "assessment": 8003, "notification": 8004}
@@ -37,6 +38,7 @@ class Services:
     """The four services, started as child processes; `urls` maps a service to its base URL."""
 
     stack: StackInfo
+    issuer: LocalIssuer
     province: str = "thanh-hoa"
     log_dir: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
@@ -64,6 +66,7 @@ class Services:
             "PROVINCE_CODE": self.province,
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(port),
+            **self.issuer.env,
             **self.env,
         }
         out = open(self.log_dir / f"{service}.log", "ab") if self.log_dir else subprocess.DEVNULL  # noqa: SIM115

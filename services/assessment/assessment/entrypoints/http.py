@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.score_recorded import Score
 from ttct.contracts.types import GradeBand
@@ -39,7 +40,8 @@ def _view(row: dict) -> ResultView:
 @router.post("/scores", status_code=201, response_model=ResultView, summary="Record a learner's final score",
              responses={404: {"description": "learner not enrolled in this class"},
                         422: {"description": "score not 0–10 with one decimal"}})
-async def record_score(centre: Code, class_id: UUID, command: RecordScore, request: Request) -> ResultView:
+async def record_score(centre: Code, class_id: UUID, command: RecordScore, request: Request,
+                      _caller: Principal = centre_access("scores:write")) -> ResultView:
     runtime = request.app.state.runtime
     metadata = command_metadata(request, runtime.settings.province_code, centre)
     await handlers.record_score(runtime.pool, request.app.state.results, centre, class_id, command, metadata)
@@ -47,7 +49,8 @@ async def record_score(centre: Code, class_id: UUID, command: RecordScore, reque
 
 
 @router.get("/scores", response_model=list[ResultView], summary="The class's recorded scores")
-async def list_scores(centre: Code, class_id: UUID, request: Request) -> list[ResultView]:
+async def list_scores(centre: Code, class_id: UUID, request: Request,
+                     _caller: Principal = centre_access("scores:read")) -> list[ResultView]:
     pool = request.app.state.runtime.pool
     if not await views.class_known(pool, centre, class_id):
         raise NotFound(f"no learners of class {class_id} are known here",

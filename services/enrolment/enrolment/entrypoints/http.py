@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
 from ttct.errors import NotFound
 from ttct.http import command_metadata
@@ -31,7 +32,8 @@ class EnrolmentView(BaseModel):
 @router.post("/enrolments", status_code=201, response_model=EnrolmentView,
              summary="Enrol a learner sent by an organisation",
              responses={409: {"description": "class unknown, full, or learner already enrolled"}})
-async def enrol(centre: Code, class_id: UUID, command: EnrolLearner, request: Request) -> EnrolmentView:
+async def enrol(centre: Code, class_id: UUID, command: EnrolLearner, request: Request,
+               _caller: Principal = centre_access("enrolments:write")) -> EnrolmentView:
     runtime = request.app.state.runtime
     metadata = command_metadata(request, runtime.settings.province_code, centre)
     event = await handlers.enrol_learner(runtime.pool, request.app.state.rosters, centre, class_id, command,
@@ -41,7 +43,8 @@ async def enrol(centre: Code, class_id: UUID, command: EnrolLearner, request: Re
 
 
 @router.get("/enrolments", response_model=list[EnrolmentView], summary="The class's roster, by seat")
-async def roster(centre: Code, class_id: UUID, request: Request) -> list[EnrolmentView]:
+async def roster(centre: Code, class_id: UUID, request: Request,
+                _caller: Principal = centre_access("enrolments:read")) -> list[EnrolmentView]:
     pool = request.app.state.runtime.pool
     if await views.class_facts(pool, centre, class_id) is None:
         raise NotFound(f"class {class_id} does not exist in this centre",

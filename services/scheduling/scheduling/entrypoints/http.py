@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import ProgrammeType
 from ttct.errors import NotFound
@@ -37,7 +38,8 @@ def _not_found(class_id: UUID) -> NotFound:
 
 
 @router.post("/classes", status_code=201, response_model=ClassView, summary="Open a class for enrolment")
-async def open_class(centre: Code, command: OpenClass, request: Request) -> ClassView:
+async def open_class(centre: Code, command: OpenClass, request: Request,
+                    _caller: Principal = centre_access("classes:write")) -> ClassView:
     runtime = request.app.state.runtime
     class_id = runtime.new_id()
     metadata = command_metadata(request, runtime.settings.province_code, centre)
@@ -47,13 +49,15 @@ async def open_class(centre: Code, command: OpenClass, request: Request) -> Clas
 
 
 @router.get("/classes", response_model=list[ClassView], summary="The centre's classes")
-async def list_classes(centre: Code, request: Request) -> list[ClassView]:
+async def list_classes(centre: Code, request: Request,
+                      _caller: Principal = centre_access("classes:read")) -> list[ClassView]:
     rows = await class_views.list_classes(request.app.state.runtime.pool, centre)
     return [ClassView.model_validate(r) for r in rows]
 
 
 @router.get("/classes/{class_id}", response_model=ClassView, summary="One class")
-async def get_class(centre: Code, class_id: UUID, request: Request) -> ClassView:
+async def get_class(centre: Code, class_id: UUID, request: Request,
+                   _caller: Principal = centre_access("classes:read")) -> ClassView:
     view = await class_views.get_class(request.app.state.runtime.pool, centre, class_id)
     if view is None:
         raise _not_found(class_id)

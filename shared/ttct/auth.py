@@ -1,0 +1,158 @@
+"""Who is calling, and what they may do: bearer JWTs verified by PyJWT, and the scope they carry.
+
+Scope comes from the token only, never from the request. A caller outside a resource's tenant (another
+centre, another organisation) gets 404 — the same answer as for a resource that does not exist — so ids of
+other tenants cannot be probed; a caller whose role may never do a thing gets 403.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ttct.errors import DomainError, NotFound
+from ttct.settings import ServiceSettings
+
+
+class Role(StrEnum):
+    province_admin = "province-admin"
+    centre_staff = "centre-staff"
+    lecturer = "lecturer"
+    organisation = "organisation"
+    integration = "integration"
+    public = "public"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.province_admin: frozenset({"*"}),
+    Role.centre_staff: frozenset({"classes:read", "classes:write", "enrolments:read", "enrolments:write",
+                                  "scores:read", "scores:write"}),
+    Role.lecturer: frozenset({"classes:read", "enrolments:read", "scores:read", "scores:write"}),
+    Role.organisation: frozenset({"notifications:read", "notifications:write"}),
+    Role.integration: frozenset(),  # exactly the scopes granted in its token
+    Role.public: frozenset(),
+}
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    province: str
+    centres: frozenset[str] = frozenset()
+    organisations: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+
+    def may(self, permission: str) -> bool:
+        granted = ROLE_PERMISSIONS[self.role] | (self.scopes if self.role is Role.integration else frozenset())
+        return "*" in granted or permission in granted
+
+    def sees_centre(self, centre: str) -> bool:
+        return self.role is Role.province_admin or centre in self.centres
+
+    def sees_organisation(self, organisation: str) -> bool:
+        return self.role is Role.province_admin or organisation in self.organisations
+
+
+def _set(claim: object) -> frozenset[str]:
+    if claim is None:
+        return frozenset()
+    if isinstance(claim, str):
+        return frozenset(claim.split())
+    return frozenset(str(c) for c in claim)  # type: ignore[union-attr]
+
+
+class TokenVerifier:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._settings = settings
+        self._algorithms = list(settings.auth_algorithms)
+        self._jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True) if settings.auth_jwks_url else None
+        self._key = Path(settings.auth_public_key_file).read_text() if settings.auth_public_key_file else None
+
+    async def verify(self, token: str) -> Principal:
+        s = self._settings
+        try:
+            key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key if self._jwks else self._key
+            claims = jwt.decode(token, key, algorithms=self._algorithms, audience=s.auth_audience,
+                                issuer=s.auth_issuer, options={"require": ["exp", "iss", "aud", "sub"]})
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the token has expired", "Mã truy cập đã hết hạn") from None
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise Unauthenticated(f"the token is not valid: {exc}", "Mã truy cập không hợp lệ") from None
+        try:
+            role = Role(claims.get("role"))
+        except ValueError:
+            raise Unauthenticated(f"unknown role {claims.get('role')!r}", "Vai trò không hợp lệ") from None
+        if claims.get("province") != s.province_code:
+            raise Unauthenticated("the token is for another province", "Mã truy cập thuộc tỉnh khác")
+        return Principal(subject=str(claims["sub"]), role=role, province=claims["province"],
+                         centres=_set(claims.get("centres", claims.get("centre"))),
+                         organisations=_set(claims.get("organisations", claims.get("org"))),
+                         scopes=_set(claims.get("scope")))
+
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT from the province's identity provider")
+
+
+async def principal(request: Request) -> Principal:
+    credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
+    if credentials is None:
+        raise Unauthenticated("a bearer token is required (Authorization: Bearer <JWT>)",
+                              "Cần mã truy cập (Authorization: Bearer <JWT>)")
+    found = await request.app.state.verifier.verify(credentials.credentials)
+    request.state.principal = found
+    return found
+
+
+def require(permission: str, principal: Principal) -> None:
+    if not principal.may(permission):
+        raise Forbidden(f"the role {principal.role} may not {permission.replace(':', ' ')}",
+                        f"Vai trò {principal.role} không có quyền {permission}")
+
+
+def centre_scope(principal: Principal, centre: str, permission: str) -> None:
+    """Allow `permission` on `centre`'s resources; another centre's look like they do not exist."""
+    if not principal.sees_centre(centre):
+        raise NotFound("no such resource at this centre", "Không tìm thấy dữ liệu ở trung tâm này")
+    require(permission, principal)
+
+
+def organisation_scope(principal: Principal, organisation: str, permission: str) -> None:
+    if not principal.sees_organisation(organisation):
+        raise NotFound("no such organisation", "Không tìm thấy đơn vị")
+    require(permission, principal)
+
+
+def centre_access(permission: str):
+    """A route dependency: the caller, allowed `permission` on the centre named in the path."""
+
+    async def check(request: Request, caller: Principal = Depends(principal)) -> Principal:
+        centre_scope(caller, request.path_params["centre"], permission)
+        return caller
+
+    return Depends(check)
+
+
+def organisation_access(permission: str):
+    """A route dependency: the caller, allowed `permission` on the organisation named in the path."""
+
+    async def check(request: Request, caller: Principal = Depends(principal)) -> Principal:
+        organisation_scope(caller, request.path_params["org"], permission)
+        return caller
+
+    return Depends(check)

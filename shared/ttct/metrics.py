@@ -1,0 +1,61 @@
+"""Prometheus metrics of every service, defined once. Names carry the `ttct_` prefix."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from ttct.runtime import Runtime
+
+log = structlog.get_logger("ttct.metrics")
+
+HTTP_DURATION = Histogram("ttct_http_request_duration_seconds", "HTTP request duration",
+                          ["method", "route", "status"])
+PROCESSING = Histogram("ttct_event_batch_processing_seconds", "Time to apply one fetched batch of events",
+                       ["consumer"])
+EVENTS = Counter("ttct_events_received_total", "Events received by a consumer, by outcome",
+                 ["consumer", "outcome"])
+OUTBOX_LAG = Gauge("ttct_outbox_lag_seconds", "Age of the oldest event not yet published")
+OUTBOX_PENDING = Gauge("ttct_outbox_pending_events", "Events stored but not yet published")
+CONSUMER_LAG = Gauge("ttct_consumer_pending_messages", "Messages in the stream not yet delivered to the consumer",
+                     ["stream", "consumer"])
+DEAD_LETTERS = Gauge("ttct_dead_letters", "Events in the dead-letter table", ["consumer"])
+WEBHOOK_ATTEMPTS = Counter("ttct_webhook_attempts_total", "Webhook delivery attempts by outcome", ["outcome"])
+
+
+def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _time_requests(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        HTTP_DURATION.labels(request.method, getattr(route, "path", "unmatched"), str(response.status_code)).observe(
+            time.perf_counter() - started)
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def sample(runtime: Runtime, interval: float = 5.0) -> None:
+    """Refresh the gauges that need a query (outbox, dead letters, JetStream consumer lag)."""
+    while True:
+        with contextlib.suppress(Exception):
+            async with runtime.pool.acquire() as conn:
+                row = await conn.fetchrow(
+                    "SELECT count(*) AS n, extract(epoch FROM now() - min(enqueued_at)) AS age FROM outbox")
+                OUTBOX_PENDING.set(row["n"])
+                OUTBOX_LAG.set(float(row["age"] or 0))
+                for r in await conn.fetch("SELECT consumer, count(*) AS n FROM dead_letters GROUP BY consumer"):
+                    DEAD_LETTERS.labels(r["consumer"]).set(r["n"])
+            for stream, consumer in runtime.consumers():
+                info = await runtime.jetstream.consumer_info(stream, consumer)
+                CONSUMER_LAG.labels(stream, consumer).set(info.num_pending)
+        await asyncio.sleep(interval)
