@@ -25,12 +25,13 @@ READS: dict[str, tuple[str, ...]] = {
 }
 
 
-def stream_config(context: str) -> StreamConfig:
+def stream_config(context: str, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=PUBLISHES[context],
         subjects=[f"ttct.*.*.{context}.>"],
         storage=StorageType.FILE,
         duplicate_window=120.0,
+        num_replicas=replicas,  # 3 on a production cluster (NATS_STREAM_REPLICAS), 1 on one local server
     )
 
 
@@ -53,8 +54,8 @@ def consumer_config(reader: str, context: str, province: str, *, max_deliver: in
     )
 
 
-async def ensure_stream(js: JetStreamContext, context: str) -> None:
-    config = stream_config(context)
+async def ensure_stream(js: JetStreamContext, context: str, replicas: int | None = None) -> None:
+    config = stream_config(context, replicas or int(os.getenv("NATS_STREAM_REPLICAS", "1")))
     try:
         await js.stream_info(config.name)
         await js.update_stream(config)
