@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PACKAGES := -e ./shared -e ./services/scheduling -e ./services/enrolment -e ./services/assessment \
             -e ./services/notification -e .
 
-.PHONY: venv run test demo unit token clean-data
+.PHONY: venv run test demo unit token docs docs-check clean-data
 
 $(STAMP): constraints.txt requirements-dev.txt requirements-deploy.txt pyproject.toml shared/pyproject.toml \
           $(wildcard services/*/pyproject.toml)
@@ -28,6 +28,12 @@ unit: venv
 
 demo: venv  ## the seed story end to end on a private stack; exits non-zero unless every notice arrived signed
 	$(BIN)/python -m ttct_dev.demo
+
+docs: venv  ## regenerate docs/events (AsyncAPI, event schemas) and docs/api (OpenAPI per service + gateway)
+	$(BIN)/python -m ttct_dev.docs write
+
+docs-check: venv
+	$(BIN)/python -m ttct_dev.docs check
 
 ROLE ?= centre-staff
 CENTRE ?= hau-loc

@@ -16,9 +16,13 @@ Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 
 
 class DomainEvent(BaseModel):
-    """Base of every event payload: frozen, strict about unknown fields, versioned."""
+    """Base of every event payload: frozen and versioned.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    A tolerant reader: fields it does not know are ignored, so a publisher may add an optional field before
+    every reader knows it. Requests, not events, are where unknown fields are refused.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
