@@ -20,7 +20,7 @@ PUBLISHES: dict[str, str] = {
 READS: dict[str, tuple[str, ...]] = {
     "scheduling": (),
     "enrolment": ("scheduling",),
-    "assessment": ("enrolment",),
+    "assessment": ("scheduling", "enrolment"),
     "notification": ("scheduling", "enrolment", "assessment"),
 }
 

@@ -5,6 +5,8 @@ the current version of a contract.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +15,24 @@ from ttct.contracts.envelope import DomainEvent, Envelope, EventMetadata
 from ttct.contracts.learner_enrolled import LearnerEnrolled
 from ttct.contracts.score_recorded import ScoreRecorded
 
-EVENTS: dict[str, type[DomainEvent]] = {e.event_type: e for e in (ClassOpened, LearnerEnrolled, ScoreRecorded)}
+
+def _discover() -> dict[str, type[DomainEvent]]:
+    """Every contract module in this package registers itself: adding an event is adding its module."""
+    found: dict[str, type[DomainEvent]] = {}
+    for module in pkgutil.iter_modules(__path__):
+        if module.name in ("envelope", "types"):
+            continue
+        namespace = importlib.import_module(f"{__name__}.{module.name}")
+        for value in vars(namespace).values():
+            if (isinstance(value, type) and issubclass(value, DomainEvent) and value is not DomainEvent
+                    and value.__module__ == namespace.__name__ and "event_type" in vars(value)):
+                if value.event_type in found:
+                    raise RuntimeError(f"two contracts named {value.event_type}")
+                found[value.event_type] = value
+    return dict(sorted(found.items()))
+
+
+EVENTS: dict[str, type[DomainEvent]] = _discover()
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
