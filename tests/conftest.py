@@ -3,8 +3,11 @@ packages (or the servers named by NATS_URL / DATABASE_URL), and a fresh database
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import nats
@@ -14,12 +17,17 @@ from ttct_dev.stack import LocalStack, StackInfo, database_url, ensure_databases
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackInfo]:
-    local = LocalStack(tmp_path_factory.mktemp("stack"), durable=False)
+def stack() -> Iterator[StackInfo]:
+    # Not under pytest's basetemp: a second pytest session resets that to mode 0700, which the unprivileged
+    # PostgreSQL account of a root run could then no longer traverse.
+    data = Path(tempfile.mkdtemp(prefix="ttct-test-stack-"))
+    data.chmod(0o755)
+    local = LocalStack(data, durable=False)
     try:
         yield local.start()
     finally:
         local.stop()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

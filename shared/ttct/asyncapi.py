@@ -19,7 +19,7 @@ from pydantic import Field, create_model
 
 import ttct.contracts
 from ttct.contracts import EVENTS, DomainEvent, Envelope
-from ttct.topology import PUBLISHES, READS, filter_subject
+from ttct.topology import PUBLISHES, READS, durable_name, filter_subject
 
 PROVINCE, CENTRE = "{province}", "{centre}"
 """Subject tokens left as parameters: one deployment serves one province, one subject token per centre."""
@@ -79,7 +79,7 @@ def _declare_publisher(contract: type[DomainEvent]) -> None:
 
 
 def _declare_consumer(reader: str, context: str) -> None:
-    """The durable pull consumer `reader` keeps on `context`'s stream (`ttct.subscribers.subscribe`)."""
+    """The durable pull consumer `reader` keeps on `context`'s stream (`ttct.subscribers.PullConsumer`)."""
     readable = tuple(MESSAGES[name] for name, c in EVENTS.items() if c.context == context)
     stream = PUBLISHES[context]
 
@@ -89,11 +89,11 @@ def _declare_consumer(reader: str, context: str) -> None:
     broker.subscriber(
         filter_subject(context, PROVINCE),
         stream=JStream(stream, declare=False),
-        durable=reader,
+        durable=durable_name(reader, PROVINCE),
         pull_sub=PullSub(batch=True),
         title=f"{reader}/{context}",
         description=(
-            f"Durable pull consumer `{reader}` on stream {stream}: {reader} applies the {context} events of its "
+            f"Durable pull consumer `{durable_name(reader, PROVINCE)}` on stream {stream}: {reader} applies the {context} events of its "
             "province to its own projections, a batch per transaction in stream order, each event once (a "
             "checkpoint per aggregate stream). An event that keeps failing goes to its dead letters."
         ),

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ttct.errors import DomainError, NotFound
@@ -30,9 +30,14 @@ class Role(StrEnum):
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.province_admin: frozenset({"*"}),
-    Role.centre_staff: frozenset({"classes:read", "classes:write", "enrolments:read", "enrolments:write",
-                                  "scores:read", "scores:write"}),
-    Role.lecturer: frozenset({"classes:read", "enrolments:read", "scores:read", "scores:write"}),
+    Role.centre_staff: frozenset({
+        "classes:read", "classes:write", "sessions:read", "sessions:write", "lecturers:read", "lecturers:write",
+        "programmes:read", "programmes:write", "enrolments:read", "enrolments:write", "organisations:read",
+        "organisations:write", "attendance:read", "attendance:write", "scores:read", "scores:write",
+        "results:read", "results:write", "certificates:read", "certificates:write", "figures:read"}),
+    Role.lecturer: frozenset({"classes:read", "sessions:read", "lecturers:read", "programmes:read",
+                              "enrolments:read", "attendance:read", "attendance:write", "scores:read",
+                              "scores:write"}),
     Role.organisation: frozenset({"notifications:read", "notifications:write"}),
     Role.integration: frozenset(),  # exactly the scopes granted in its token
     Role.public: frozenset(),
@@ -109,8 +114,8 @@ class TokenVerifier:
 _bearer = HTTPBearer(auto_error=False, description="A JWT from the province's identity provider")
 
 
-async def principal(request: Request) -> Principal:
-    credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
+async def principal(request: Request,
+                    credentials: HTTPAuthorizationCredentials | None = Security(_bearer)) -> Principal:
     if credentials is None:
         raise Unauthenticated("a bearer token is required (Authorization: Bearer <JWT>)",
                               "Cần mã truy cập (Authorization: Bearer <JWT>)")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -18,8 +17,6 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from faststream.nats import NatsBroker
-from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 
 from ttct.consumer import Handler, ProjectionRunner
 from ttct.contracts import DomainEvent
@@ -27,9 +24,9 @@ from ttct.eventstore import EventStore
 from ttct.outbox import OutboxRelay
 from ttct.schema import migrate
 from ttct.settings import ServiceSettings
-from ttct.subscribers import subscribe
+from ttct.subscribers import PullConsumer
 from ttct import metrics
-from ttct.topology import PUBLISHES, READS, ensure_consumers, ensure_stream
+from ttct.topology import PUBLISHES, READS, durable_name, ensure_consumers, ensure_stream
 
 log = structlog.get_logger("ttct.runtime")
 
@@ -56,7 +53,7 @@ class Runtime:
         self.pool: asyncpg.Pool
         self.store: EventStore
         self.relay: OutboxRelay | None = None
-        self.broker: NatsBroker | None = None
+        self.pullers: list[PullConsumer] = []
         self.runners: dict[str, ProjectionRunner] = {}
         self._nc: nats.NATS | None = None
         self._tasks: list[asyncio.Task] = []
@@ -81,17 +78,15 @@ class Runtime:
                                      poll_interval=s.relay_poll_interval)
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self.store = EventStore(self.pool, on_append=self.relay.wake if self.relay else None)
-        if self.projections:
-            # FastStream's access log goes through the same structlog pipeline, one line per batch at DEBUG.
-            self.broker = NatsBroker(s.nats_url, name=s.service_name, max_reconnect_attempts=-1,
-                                     logger=logging.getLogger("faststream.access"), log_level=logging.DEBUG,
-                                     middlewares=[NatsTelemetryMiddleware()])
-            for context, handlers in self.projections.items():
-                runner = ProjectionRunner(self.pool, s.service_name, handlers, max_deliver=s.consumer_max_deliver,
-                                          after_commit=self.store.committed)
-                self.runners[context] = runner
-                subscribe(self.broker, runner, context, s)
-            await self.broker.start()
+        durable = durable_name(s.service_name, s.province_code)
+        for context, handlers in self.projections.items():
+            runner = ProjectionRunner(self.pool, durable, handlers, max_deliver=s.consumer_max_deliver,
+                                      after_commit=self.store.committed)
+            self.runners[context] = runner
+            puller = PullConsumer(js, PUBLISHES[context], durable, runner, batch_size=s.consumer_batch_size,
+                                  fetch_timeout=s.consumer_fetch_timeout)
+            self.pullers.append(puller)
+            self._tasks.append(asyncio.create_task(puller.run(), name=f"consume-{context}"))
         self._tasks.append(asyncio.create_task(metrics.sample(self), name="metrics"))
         for worker in self.workers:
             self._tasks.append(asyncio.create_task(worker(self), name=getattr(worker, "__name__", "worker")))
@@ -99,17 +94,22 @@ class Runtime:
 
     def consumers(self) -> list[tuple[str, str]]:
         """(stream, durable consumer) pairs this service reads."""
-        return [(PUBLISHES[c], self.settings.service_name) for c in READS[self.settings.service_name]]
+        durable = durable_name(self.settings.service_name, self.settings.province_code)
+        return [(PUBLISHES[c], durable) for c in READS[self.settings.service_name]]
 
     async def stop(self) -> None:
-        # Stop pulling first; an in-flight batch either commits (and is acked) or is redelivered later.
-        if self.broker is not None:
-            await self.broker.stop()
+        # Stop pulling first and let the batch in hand finish (commit and ack); what is not acked by then is
+        # redelivered to another replica or after the restart, and the checkpoints make that harmless.
+        for puller in self.pullers:
+            puller.stop()
+        pulling = [t for t in self._tasks if t.get_name().startswith("consume-")]
+        if pulling:
+            await asyncio.wait(pulling, timeout=self.settings.consumer_fetch_timeout + 10)
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            # a cancel can be swallowed inside a library's wait_for on 3.11: never wait forever
+            await asyncio.wait(self._tasks, timeout=5)
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await self._nc.drain()

@@ -28,7 +28,7 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=1000, ge=1)
     relay_poll_interval: float = Field(default=0.2, gt=0)
     consumer_batch_size: int = Field(default=200, ge=1)
-    consumer_fetch_timeout: float = Field(default=0.05, gt=0)
+    consumer_fetch_timeout: float = Field(default=1.0, gt=0)
     consumer_max_deliver: int = Field(default=5, ge=1)
     consumer_ack_wait: float = Field(default=30.0, gt=0)
     auth_issuer: str = Field(default="ttct-local", description="expected `iss` of bearer tokens")

@@ -1,46 +1,59 @@
-"""FastStream batch pull subscribers that hand each fetched batch, in order, to a ProjectionRunner.
+"""Pulling a durable JetStream consumer and handing each fetched batch, in order, to a ProjectionRunner.
 
-FastStream's per-message pull subscriber runs a batch's messages concurrently, which would lose the order per
-stream; the batch subscriber hands us the batch as one list instead. Acks are manual: the runner acks, NAKs or
-dead-letters each message itself, after its transaction.
+A plain nats-py pull loop rather than FastStream's pull subscriber: FastStream's per-message subscriber runs a
+fetched batch's messages concurrently (losing the order per stream), and its batch subscriber collects until
+the batch is full or a timeout passes (latency) and, here, let fetch timeouts escape into restarts of its task
+with growing delays (stalled delivery). nats-py's `fetch` returns as soon as any message is there, so a long
+fetch timeout costs no latency. FastStream still documents the consumers (ttct.asyncapi).
 """
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
 
 import structlog
-from faststream import Context
-from faststream.middlewares import AckPolicy
-from faststream.nats import JStream, NatsBroker, PullSub
-from faststream.nats.message import NatsBatchMessage
+from nats.errors import ConnectionClosedError, TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
 
 from ttct.consumer import RETRY_DELAYS, ProjectionRunner
-from ttct.settings import ServiceSettings
-from ttct.topology import PUBLISHES, consumer_config, filter_subject
 
 log = structlog.get_logger("ttct.subscribers")
 
 
-def subscribe(broker: NatsBroker, runner: ProjectionRunner, context: str, settings: ServiceSettings) -> None:
-    """Feed the events `context` publishes to `runner`, through this service's durable consumer."""
-    config = consumer_config(
-        settings.service_name, context, settings.province_code,
-        max_deliver=settings.consumer_max_deliver, ack_wait=settings.consumer_ack_wait,
-    )
+class PullConsumer:
+    def __init__(self, js: JetStreamContext, stream: str, durable: str, runner: ProjectionRunner, *,
+                 batch_size: int = 200, fetch_timeout: float = 1.0) -> None:
+        self._js, self.stream, self.durable, self._runner = js, stream, durable, runner
+        self._batch_size, self._fetch_timeout = batch_size, fetch_timeout
+        self._stopping = asyncio.Event()
 
-    @broker.subscriber(
-        filter_subject(context, settings.province_code),
-        stream=JStream(PUBLISHES[context], declare=False),
-        durable=settings.service_name,
-        config=config,
-        pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=settings.consumer_fetch_timeout, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        title=f"{settings.service_name}/{context}",
-        description=f"The {context} events this service applies to its projections.",
-    )
-    async def on_batch(_bodies: list[Any], message: NatsBatchMessage = Context("message")) -> None:
+    def stop(self) -> None:
+        """Stop pulling; the batch in hand is finished (committed and acked) first."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        subscription = await self._js.pull_subscribe_bind(self.durable, self.stream)
         try:
-            await runner.handle_batch(message.raw_message)
-        except Exception as exc:  # e.g. the database is down even for dead-lettering: let JetStream retry all
-            log.error("batch not handled; redelivering", consumer=runner.consumer, error=repr(exc))
-            await message.nack(delay=RETRY_DELAYS[1])
+            while not self._stopping.is_set():
+                try:
+                    messages = await subscription.fetch(self._batch_size, timeout=self._fetch_timeout)
+                except (TimeoutError, NatsTimeout):
+                    continue
+                except ConnectionClosedError:
+                    return
+                except Exception as exc:  # a NATS hiccup: unacked messages come back after ack_wait
+                    log.warning("fetch failed", stream=self.stream, consumer=self.durable, error=repr(exc))
+                    await asyncio.sleep(0.5)
+                    continue
+                try:
+                    await asyncio.shield(self._runner.handle_batch(messages))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # even dead-lettering failed (database down): let JetStream retry all
+                    log.error("batch not handled; redelivering", consumer=self.durable, error=repr(exc))
+                    for msg in messages:
+                        with contextlib.suppress(Exception):
+                            await msg.nak(delay=RETRY_DELAYS[1])
+        finally:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()

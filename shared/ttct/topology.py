@@ -39,10 +39,15 @@ def filter_subject(context: str, province: str, centre: str = "*") -> str:
     return f"ttct.{province}.{centre}.{context}.>"
 
 
+def durable_name(reader: str, province: str) -> str:
+    """One durable per reading service and province, so provinces sharing a cluster never take each other's."""
+    return f"{reader}-{province}"
+
+
 def consumer_config(reader: str, context: str, province: str, *, max_deliver: int = 5,
                     ack_wait: float = 30.0) -> ConsumerConfig:
     return ConsumerConfig(
-        durable_name=reader,
+        durable_name=durable_name(reader, province),
         filter_subject=filter_subject(context, province),
         deliver_policy=DeliverPolicy.ALL,
         ack_policy=AckPolicy.EXPLICIT,

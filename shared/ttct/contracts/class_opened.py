@@ -1,7 +1,14 @@
-"""ClassOpened v1: a centre opened a class for enrolment (published by scheduling)."""
+"""ClassOpened v1: a centre opened a class for enrolment (published by scheduling).
+
+The optional fields (added compatibly) carry the class's programme and the rules it inherits from it: how many
+sessions are planned (0 = not known yet), the attendance threshold (a learner missing MORE than
+`max_absence_ratio` of the sessions counted from their enrolment may not sit the final test), whether excused
+absences count as absences, and the assessment scheme (code@version).
+"""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
@@ -23,3 +30,8 @@ class ClassOpened(DomainEvent):
     starts_on: date
     ends_on: date
     venue: VietnameseText
+    programme_code: str | None = None
+    planned_sessions: int = Field(default=0, ge=0)
+    max_absence_ratio: Decimal = Field(default=Decimal("0.2"), ge=0, le=1)
+    excused_absences_count: bool = False
+    assessment_scheme: str | None = None

@@ -1,7 +1,8 @@
 """LearnerEnrolled v1: a learner took a seat in a class (published by enrolment).
 
 Carries the learner's name and sending organisation and the class title, so that readers (assessment,
-notification) need no other stream to act on it.
+notification) need no other stream to act on it. A promotion from the class's waiting list
+(`from_waiting_list`) and the arrival side of a transfer are LearnerEnrolled too.
 """
 from __future__ import annotations
 
@@ -27,3 +28,4 @@ class LearnerEnrolled(DomainEvent):
     date_of_birth: date
     sending_organisation: SendingOrganisation
     seat_number: int = Field(ge=1)
+    from_waiting_list: bool = False

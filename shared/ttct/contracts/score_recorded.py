@@ -1,4 +1,6 @@
-"""ScoreRecorded v1: a learner's final score in a class, with its grade band (published by assessment)."""
+"""ScoreRecorded v1: a learner's score in one component of a class's assessment (the single final score of the
+default scheme is component "final"), with its grade band under the scheme version it was recorded with
+(published by assessment). A later score for the same component replaces the earlier one."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -29,3 +31,6 @@ class ScoreRecorded(DomainEvent):
     sending_organisation: SendingOrganisation
     score: Score
     grade_band: GradeBand
+    component: str = "final"
+    scheme_version: str = "default@1"
+    """The assessment scheme, `code@version`, the score was recorded under."""

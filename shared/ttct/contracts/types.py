@@ -64,3 +64,16 @@ class SendingOrganisation(BaseModel):
 
     code: Code
     name: VietnameseText
+
+
+class OrganisationContact(BaseModel):
+    """A person to reach at a sending organisation; `is_head` marks the head of its party committee (người đứng
+    đầu cấp ủy), who is kept informed of its learners' participation and results."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: VietnameseText
+    role: str = Field(min_length=1, max_length=100, description='e.g. "head of party committee", "secretary", "office"')
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=30, pattern=r"^\+?[0-9 .()-]{6,30}$")
+    is_head: bool = False

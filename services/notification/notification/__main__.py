@@ -1,0 +1,6 @@
+from ttct.app import main
+
+from notification.bootstrap import create_app
+from notification.settings import NotificationSettings
+
+main(NotificationSettings, create_app)

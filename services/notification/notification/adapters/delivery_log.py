@@ -1,0 +1,26 @@
+"""The delivery log: every attempt, as an organisation reads it over HTTP."""
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+_ATTEMPTS = """
+SELECT a.attempt_id, a.attempted_at, a.attempt_no, a.status_code, a.latency_ms, a.error, a.outcome,
+       d.delivery_id, d.notice_id, d.endpoint_id, e.url AS endpoint_url, d.status AS delivery_status
+FROM delivery_attempts a
+JOIN deliveries d ON d.delivery_id = a.delivery_id
+JOIN webhook_endpoints e ON e.endpoint_id = d.endpoint_id
+WHERE e.organisation_code = $1
+  AND ($2::uuid IS NULL OR d.endpoint_id = $2)
+  AND ($3::uuid IS NULL OR d.notice_id = $3)
+  AND a.attempt_id > $4
+ORDER BY a.attempt_id
+LIMIT $5
+"""
+
+
+async def attempts(pool: asyncpg.Pool, organisation: str, *, endpoint_id: UUID | None = None,
+                   notice_id: UUID | None = None, after: int = 0, limit: int = 100) -> list[dict]:
+    rows = await pool.fetch(_ATTEMPTS, organisation, endpoint_id, notice_id, after, limit)
+    return [dict(r) for r in rows]

@@ -1,0 +1,31 @@
+"""LearnerWaitlisted v1: a learner was put on a class's waiting list (published by enrolment).
+
+Published instead of LearnerEnrolled when the class is full or the learner's sending organisation has used its
+quota (chỉ tiêu) in the class. `position` is the learner's place in the waiting list when they joined it (1 =
+first); it moves up as learners ahead are promoted or withdraw. A promotion is a later LearnerEnrolled with
+`from_waiting_list`.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field
+
+from ttct.contracts.envelope import DomainEvent
+from ttct.contracts.types import SendingOrganisation, VietnameseText
+
+
+class LearnerWaitlisted(DomainEvent):
+    event_type: ClassVar[str] = "LearnerWaitlisted"
+    schema_version: ClassVar[int] = 1
+    context: ClassVar[str] = "enrolment"
+
+    class_id: UUID
+    class_title: VietnameseText
+    learner_id: UUID
+    full_name: VietnameseText
+    date_of_birth: date
+    sending_organisation: SendingOrganisation
+    position: int = Field(ge=1)
