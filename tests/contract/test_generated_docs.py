@@ -54,7 +54,7 @@ def test_asyncapi_has_every_durable_consumer_of_every_service():
     for reader, context in consumers:
         channel = document["channels"][f"{reader}.{context}"]
         assert channel["address"] == f"ttct.{{province}}.*.{context}.>"
-        assert f"`{reader}`" in channel["description"] and PUBLISHES[context] in channel["description"]
+        assert f"`{reader}-{{province}}`" in channel["description"] and PUBLISHES[context] in channel["description"]
 
 
 def test_the_documented_subject_is_the_one_an_envelope_is_published_on():

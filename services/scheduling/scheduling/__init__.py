@@ -1,1 +1,1 @@
-"""Scheduling: a centre's classes (and, later, programmes, sessions and lecturers)."""
+"""Scheduling: programmes, classes, sessions, lecturers and venues."""

@@ -7,17 +7,22 @@ from ttct.aggregates import Aggregates
 from ttct.app import build_app
 from ttct.runtime import Runtime
 
-from scheduling.adapters import class_views
+from scheduling.adapters import catalogue, class_views, registry
 from scheduling.domain.classes import ClassState, evolve
+from scheduling.entrypoints import catalogue as catalogue_routes
+from scheduling.entrypoints import lecturers as lecturer_routes
 from scheduling.entrypoints.http import router
 from scheduling.settings import SchedulingSettings
 
 
 def create_app(settings: SchedulingSettings) -> FastAPI:
-    runtime = Runtime(settings, schema=class_views.SCHEMA)
+    runtime = Runtime(settings, schema=[*class_views.SCHEMA, *catalogue.SCHEMA, *registry.SCHEMA])
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
         app.state.classes = Aggregates(rt.store, ClassState, evolve, clock=rt.clock, new_id=rt.new_id)
 
-    return build_app(runtime, title="Scheduling", routers=[router], on_start=on_start,
-                     description="A centre's classes: open them, list them, read one.")
+    return build_app(runtime, title="Scheduling", routers=[router, catalogue_routes.router, lecturer_routes.router],
+                     on_start=on_start,
+                     description="A centre's programme catalogue, classes through their lifecycle, sessions with "
+                                 "their lecturers and venues (clashes refused province-wide), the province's "
+                                 "lecturer register.")

@@ -1,11 +1,14 @@
-"""Scheduling's HTTP API: thin routes that parse, delegate to the service layer and read views."""
+"""Scheduling's HTTP API for a centre's classes and their sessions: thin routes that parse, delegate to the
+service layer and read views."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
@@ -13,52 +16,154 @@ from ttct.contracts.types import ProgrammeType
 from ttct.errors import NotFound
 from ttct.http import command_metadata
 
-from scheduling.adapters import class_views
-from scheduling.domain.classes import OpenClass
+from scheduling.adapters import class_views, session_views
+from scheduling.domain.classes import CancelClass, OpenClass, PlanClass, ScheduleSession
 from scheduling.service_layer import handlers
 
 router = APIRouter(prefix="/v1/centres/{centre}", tags=["classes"])
+
+ClassStatus = Literal["planned", "open", "in_progress", "completed", "cancelled"]
+
+
+class NewClass(OpenClass):
+    status: Literal["open", "planned"] = Field(default="open", description="open for enrolment at once (default), "
+                                               "or only put it in the plan")
 
 
 class ClassView(BaseModel):
     class_id: UUID
     centre: str
     programme_type: ProgrammeType
+    programme_code: str | None
     title: str
     capacity: int
     starts_on: date
     ends_on: date
     venue: str
-    status: str
-    opened_at: datetime
+    status: ClassStatus
+    planned_sessions: int
+    max_absence_ratio: Decimal | None
+    excused_absences_count: bool | None
+    assessment_scheme: str | None
+    cancel_reason: str | None
+    opened_at: datetime | None
+
+
+class SessionView(BaseModel):
+    session_id: UUID
+    class_id: UUID
+    class_title: str
+    session_date: date
+    starts_at: time
+    ends_at: time
+    topic: str
+    venue: str
+    lecturer_id: UUID
+    lecturer_name: str
+    field_trip_site: str | None
+    status: Literal["scheduled", "cancelled"]
 
 
 def _not_found(class_id: UUID) -> NotFound:
     return NotFound(f"class {class_id} does not exist in this centre", f"Không tìm thấy lớp {class_id} ở trung tâm này")
 
 
-@router.post("/classes", status_code=201, response_model=ClassView, summary="Open a class for enrolment")
-async def open_class(centre: Code, command: OpenClass, request: Request,
-                    _caller: Principal = centre_access("classes:write")) -> ClassView:
-    runtime = request.app.state.runtime
-    class_id = runtime.new_id()
-    metadata = command_metadata(request, runtime.settings.province_code, centre)
-    await handlers.open_class(request.app.state.classes, command, class_id, metadata)
-    view = await class_views.get_class(runtime.pool, centre, class_id)
+async def _class_view(request: Request, centre: str, class_id: UUID) -> ClassView:
+    view = await class_views.get_class(request.app.state.runtime.pool, centre, class_id)
+    if view is None:
+        raise _not_found(class_id)
     return ClassView.model_validate(view)
 
 
+@router.post("/classes", status_code=201, response_model=ClassView,
+             summary="Open a class for enrolment (or, with status planned, put it in the plan)")
+async def open_class(centre: Code, command: NewClass, request: Request,
+                     _caller: Principal = centre_access("classes:write")) -> ClassView:
+    runtime = request.app.state.runtime
+    class_id = runtime.new_id()
+    metadata = command_metadata(request, runtime.settings.province_code, centre)
+    fields = command.model_dump(exclude={"status"})
+    if command.status == "planned":
+        await handlers.plan_class(request.app.state.classes, runtime.pool, centre, PlanClass(**fields), class_id,
+                                  metadata)
+    else:
+        await handlers.open_class(request.app.state.classes, runtime.pool, centre, OpenClass(**fields), class_id,
+                                  metadata)
+    return await _class_view(request, centre, class_id)
+
+
+async def _change(request: Request, centre: str, class_id: UUID, action: str,
+                  cancel: CancelClass | None = None) -> ClassView:
+    runtime = request.app.state.runtime
+    metadata = command_metadata(request, runtime.settings.province_code, centre)
+    await handlers.change_class(request.app.state.classes, runtime.pool, centre, class_id, action, metadata, cancel)
+    return await _class_view(request, centre, class_id)
+
+
+@router.post("/classes/{class_id}/open", response_model=ClassView, summary="Open a planned class for enrolment")
+async def open_planned(centre: Code, class_id: UUID, request: Request,
+                       _caller: Principal = centre_access("classes:write")) -> ClassView:
+    return await _change(request, centre, class_id, "open")
+
+
+@router.post("/classes/{class_id}/start", response_model=ClassView, summary="Start teaching an open class")
+async def start_class(centre: Code, class_id: UUID, request: Request,
+                      _caller: Principal = centre_access("classes:write")) -> ClassView:
+    return await _change(request, centre, class_id, "start")
+
+
+@router.post("/classes/{class_id}/complete", response_model=ClassView, summary="Complete a class in progress")
+async def complete_class(centre: Code, class_id: UUID, request: Request,
+                         _caller: Principal = centre_access("classes:write")) -> ClassView:
+    return await _change(request, centre, class_id, "complete")
+
+
+@router.post("/classes/{class_id}/cancel", response_model=ClassView,
+             summary="Cancel a class (any time before it is completed), with a reason")
+async def cancel_class(centre: Code, class_id: UUID, command: CancelClass, request: Request,
+                       _caller: Principal = centre_access("classes:write")) -> ClassView:
+    return await _change(request, centre, class_id, "cancel", command)
+
+
 @router.get("/classes", response_model=list[ClassView], summary="The centre's classes")
-async def list_classes(centre: Code, request: Request,
-                      _caller: Principal = centre_access("classes:read")) -> list[ClassView]:
-    rows = await class_views.list_classes(request.app.state.runtime.pool, centre)
+async def list_classes(centre: Code, request: Request, status: ClassStatus | None = None,
+                       _caller: Principal = centre_access("classes:read")) -> list[ClassView]:
+    rows = await class_views.list_classes(request.app.state.runtime.pool, centre, status)
     return [ClassView.model_validate(r) for r in rows]
 
 
 @router.get("/classes/{class_id}", response_model=ClassView, summary="One class")
 async def get_class(centre: Code, class_id: UUID, request: Request,
-                   _caller: Principal = centre_access("classes:read")) -> ClassView:
-    view = await class_views.get_class(request.app.state.runtime.pool, centre, class_id)
-    if view is None:
-        raise _not_found(class_id)
-    return ClassView.model_validate(view)
+                    _caller: Principal = centre_access("classes:read")) -> ClassView:
+    return await _class_view(request, centre, class_id)
+
+
+@router.post("/classes/{class_id}/sessions", status_code=201, response_model=SessionView, tags=["sessions"],
+             summary="Schedule a session (or a field trip) of a class; a lecturer or venue clash is refused")
+async def schedule_session(centre: Code, class_id: UUID, command: ScheduleSession, request: Request,
+                           _caller: Principal = centre_access("sessions:write")) -> SessionView:
+    runtime = request.app.state.runtime
+    session_id = runtime.new_id()
+    metadata = command_metadata(request, runtime.settings.province_code, centre)
+    await handlers.schedule_session(request.app.state.classes, runtime.pool, centre, class_id, command, session_id,
+                                    metadata)
+    return SessionView.model_validate(await session_views.get(runtime.pool, class_id, session_id))
+
+
+@router.post("/classes/{class_id}/sessions/{session_id}/cancel", response_model=SessionView, tags=["sessions"],
+             summary="Cancel a scheduled session; its lecturer and venue are free again")
+async def cancel_session(centre: Code, class_id: UUID, session_id: UUID, request: Request,
+                         _caller: Principal = centre_access("sessions:write")) -> SessionView:
+    runtime = request.app.state.runtime
+    metadata = command_metadata(request, runtime.settings.province_code, centre)
+    await handlers.cancel_session(request.app.state.classes, runtime.pool, centre, class_id, session_id, metadata)
+    return SessionView.model_validate(await session_views.get(runtime.pool, class_id, session_id))
+
+
+@router.get("/classes/{class_id}/sessions", response_model=list[SessionView], tags=["sessions"],
+            summary="A class's sessions, in time order")
+async def list_sessions(centre: Code, class_id: UUID, request: Request,
+                        _caller: Principal = centre_access("sessions:read")) -> list[SessionView]:
+    await _class_view(request, centre, class_id)
+    rows = await session_views.list_for_class(request.app.state.runtime.pool, class_id)
+    return [SessionView.model_validate(r) for r in rows]

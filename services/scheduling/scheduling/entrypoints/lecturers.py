@@ -1,0 +1,63 @@
+"""The province's lecturer register over HTTP (no centre in the path: lecturers teach at every centre)."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from ttct.auth import Principal
+from ttct.errors import NotFound
+
+from scheduling.adapters import registry, session_views
+from scheduling.domain.lecturers import LecturerKind, RegisterLecturer
+from scheduling.entrypoints.access import province_access
+from scheduling.entrypoints.http import SessionView
+
+router = APIRouter(prefix="/v1/lecturers", tags=["lecturers"])
+
+
+class LecturerView(BaseModel):
+    lecturer_id: UUID
+    full_name: str
+    kind: LecturerKind
+    position: str | None
+    home_centre: str | None
+
+
+@router.post("", status_code=201, response_model=LecturerView, summary="Register a lecturer of the province")
+async def register_lecturer(command: RegisterLecturer, request: Request,
+                            caller: Principal = province_access("lecturers:write")) -> LecturerView:
+    runtime = request.app.state.runtime
+    row = await registry.add_lecturer(runtime.pool, runtime.new_id(), command, caller.subject)
+    return LecturerView.model_validate(row)
+
+
+@router.get("", response_model=list[LecturerView], summary="The province's lecturers, by name")
+async def list_lecturers(request: Request, kind: LecturerKind | None = None,
+                         _caller: Principal = province_access("lecturers:read")) -> list[LecturerView]:
+    rows = await registry.list_lecturers(request.app.state.runtime.pool, kind.value if kind else None)
+    return [LecturerView.model_validate(r) for r in rows]
+
+
+async def _lecturer(request: Request, lecturer_id: UUID) -> dict:
+    row = await registry.get_lecturer(request.app.state.runtime.pool, lecturer_id)
+    if row is None:
+        raise NotFound(f"no lecturer {lecturer_id} in the province's register",
+                       f"Không có giảng viên {lecturer_id} trong danh sách của tỉnh", code="lecturer-unknown")
+    return row
+
+
+@router.get("/{lecturer_id}", response_model=LecturerView, summary="One lecturer")
+async def get_lecturer(lecturer_id: UUID, request: Request,
+                       _caller: Principal = province_access("lecturers:read")) -> LecturerView:
+    return LecturerView.model_validate(await _lecturer(request, lecturer_id))
+
+
+@router.get("/{lecturer_id}/sessions", response_model=list[SessionView],
+            summary="A lecturer's scheduled sessions at every centre of the province")
+async def lecturer_sessions(lecturer_id: UUID, request: Request,
+                            _caller: Principal = province_access("lecturers:read")) -> list[SessionView]:
+    await _lecturer(request, lecturer_id)
+    rows = await session_views.list_for_lecturer(request.app.state.runtime.pool, lecturer_id)
+    return [SessionView.model_validate(r) for r in rows]
