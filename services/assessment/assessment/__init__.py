@@ -1,1 +1,1 @@
-"""Assessment: learners' scores and grade bands (and, later, attendance, schemes and certificates)."""
+"""Assessment: attendance and eligibility, assessment schemes, scores and conduct, final results and certificates."""

@@ -3,23 +3,42 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from ttct.aggregates import Aggregates
 from ttct.app import build_app
-from ttct.contracts import LearnerEnrolled
+from ttct.consumer import Handler
+from ttct.contracts import ClassOpened, DomainEvent, LearnerEnrolled
+from ttct.contracts.class_cancelled import ClassCancelled
+from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.contracts.session_cancelled import SessionCancelled
+from ttct.contracts.session_scheduled import SessionScheduled
 from ttct.runtime import Runtime
 
-from assessment.adapters import views
-from assessment.domain.results import Result, evolve
-from assessment.entrypoints.http import router
+from assessment.adapters import facts, schemes, views
+from assessment.entrypoints import attendance, certificates, http, results
+from assessment.service_layer.handlers import Aggregated
 from assessment.settings import AssessmentSettings
 
 
+def projections() -> dict[str, dict[type[DomainEvent], Handler]]:
+    """The other services' events assessment keeps, by the context that publishes them (see adapters/facts.py
+    for why each handler may see them in any order)."""
+    return {
+        "scheduling": {ClassOpened: facts.on_class_opened, ClassCancelled: facts.on_class_cancelled,
+                       SessionScheduled: facts.on_session_scheduled, SessionCancelled: facts.on_session_cancelled},
+        "enrolment": {LearnerEnrolled: facts.on_learner_enrolled, LearnerWithdrawn: facts.on_learner_withdrawn},
+    }
+
+
+SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA]
+
+
 def create_app(settings: AssessmentSettings) -> FastAPI:
-    runtime = Runtime(settings, schema=views.SCHEMA,
-                      projections={"enrolment": {LearnerEnrolled: views.on_learner_enrolled}})
+    runtime = Runtime(settings, schema=SCHEMA, projections=projections())
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
-        app.state.results = Aggregates(rt.store, Result, evolve, clock=rt.clock, new_id=rt.new_id)
+        app.state.assessment = Aggregated.on(rt)
 
-    return build_app(runtime, title="Assessment", routers=[router], on_start=on_start,
-                     description="Learners' final scores and grade bands, per class.")
+    return build_app(runtime, title="Assessment", on_start=on_start,
+                     routers=[http.router, attendance.router, results.router, certificates.router,
+                              certificates.public],
+                     description="Attendance and eligibility, assessment schemes, scores and conduct, final results "
+                                 "and certificates, per class; public certificate verification.")

@@ -1,17 +1,23 @@
-"""A learner's result in one class: pure decide and evolve."""
+"""A learner's marks in one class: component scores (pinned to one scheme version) and conduct. Pure decide and
+evolve over the stream `assessment:result:<class>:<learner>`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ttct.contracts import DomainEvent, ScoreRecorded
+from ttct.contracts.conduct_rated import ConductRated, ConductRating
 from ttct.contracts.score_recorded import Score
-from ttct.contracts.types import SendingOrganisation
+from ttct.errors import Invalid, Rejected
 
-from assessment.domain.grading import grade_band
+from assessment.domain.facts import LearnerInClass
+from assessment.domain.schemes import DEFAULT_SCHEME, ComponentName, Scheme
+
+__all__ = ["LearnerInClass", "RateConduct", "RecordScore", "Result", "decide_conduct", "decide_record", "evolve",
+           "stream_id"]
 
 
 class RecordScore(BaseModel):
@@ -19,46 +25,80 @@ class RecordScore(BaseModel):
 
     learner_id: UUID
     score: Score
+    component: ComponentName = Field(default="final", description="a component of the class's scheme")
 
 
-@dataclass(frozen=True)
-class LearnerInClass:
-    """What assessment knows of an enrolled learner, from enrolment's LearnerEnrolled."""
+class RateConduct(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    class_id: UUID
-    class_title: str
     learner_id: UUID
-    full_name: str
-    sending_organisation: SendingOrganisation
+    rating: ConductRating
+    note: str | None = Field(default=None, max_length=500)
 
 
 @dataclass(frozen=True)
 class Result:
-    score: Decimal | None = None
+    scores: dict[str, Decimal] = field(default_factory=dict)
+    scheme_version: str | None = None
+    conduct: str | None = None
+    note: str | None = None
+
+    @property
+    def score(self) -> Decimal | None:
+        """The single score of the default scheme."""
+        return self.scores.get("final")
 
 
 def stream_id(class_id: UUID, learner_id: UUID) -> str:
     return f"assessment:result:{class_id}:{learner_id}"
 
 
-def decide_record(command: RecordScore, learner: LearnerInClass, result: Result) -> list[DomainEvent]:
-    if result.score == command.score:
+def results_final() -> Rejected:
+    return Rejected("the class's results are final: record a re-sit instead",
+                    "Kết quả của lớp đã được chốt: hãy ghi điểm thi lại", code="results-finalised")
+
+
+def component_unknown(component: str, scheme: Scheme) -> Invalid:
+    names = ", ".join(scheme.component_names())
+    return Invalid(f"{component!r} is not a component of scheme {scheme.ref} ({names})",
+                   f"{component!r} không phải là thành phần của hình thức đánh giá {scheme.ref} ({names})",
+                   code="component-unknown")
+
+
+def score_event(learner: LearnerInClass, component: str, score: Decimal, scheme: Scheme) -> ScoreRecorded:
+    if component not in scheme.component_names():
+        raise component_unknown(component, scheme)
+    return ScoreRecorded(class_id=learner.class_id, class_title=learner.class_title, learner_id=learner.learner_id,
+                         full_name=learner.full_name, sending_organisation=learner.sending_organisation,
+                         score=score, grade_band=scheme.band(score), component=component, scheme_version=scheme.ref)
+
+
+def decide_record(command: RecordScore, learner: LearnerInClass, result: Result, scheme: Scheme = DEFAULT_SCHEME,
+                  *, finalised: bool = False) -> list[DomainEvent]:
+    """`scheme`: the version this learner's scores are pinned to (the class's, at the first score)."""
+    if finalised:
+        raise results_final()
+    event = score_event(learner, command.component, command.score, scheme)
+    if result.scores.get(command.component) == command.score:
         return []  # the same score again (e.g. a retried request): nothing new to tell anyone
-    return [
-        ScoreRecorded(
-            class_id=learner.class_id,
-            class_title=learner.class_title,
-            learner_id=learner.learner_id,
-            full_name=learner.full_name,
-            sending_organisation=learner.sending_organisation,
-            score=command.score,
-            grade_band=grade_band(command.score),
-        )
-    ]
+    return [event]
+
+
+def decide_conduct(command: RateConduct, learner: LearnerInClass, result: Result, *,
+                   finalised: bool = False) -> list[DomainEvent]:
+    if finalised:
+        raise Rejected("the class's results are final: conduct can no longer change",
+                       "Kết quả của lớp đã được chốt: không thể sửa xếp loại rèn luyện", code="results-finalised")
+    if (result.conduct, result.note) == (command.rating, command.note):
+        return []
+    return [ConductRated(class_id=learner.class_id, learner_id=learner.learner_id, rating=command.rating,
+                         note=command.note)]
 
 
 def evolve(result: Result, event: DomainEvent) -> Result:
     match event:
-        case ScoreRecorded(score=score):
-            return Result(score=score)
+        case ScoreRecorded(score=score, component=component, scheme_version=version):
+            return replace(result, scores={**result.scores, component: score}, scheme_version=version)
+        case ConductRated(rating=rating, note=note):
+            return replace(result, conduct=rating, note=note)
     return result

@@ -1,4 +1,5 @@
-"""Assessment's HTTP API: thin routes that parse, delegate to the service layer and read views."""
+"""Assessment's HTTP API for scores and conduct: thin routes that parse, delegate to the service layer and read
+views."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,14 +10,14 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from ttct.auth import Principal, centre_access
+from ttct.contracts.conduct_rated import ConductRating
 from ttct.contracts.envelope import Code
 from ttct.contracts.score_recorded import Score
 from ttct.contracts.types import GradeBand
-from ttct.errors import NotFound
 from ttct.http import command_metadata
 
-from assessment.adapters import views
-from assessment.domain.results import RecordScore
+from assessment.adapters import facts, views
+from assessment.domain.results import RateConduct, RecordScore
 from assessment.service_layer import handlers
 
 router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}", tags=["scores"])
@@ -26,10 +27,18 @@ class ResultView(BaseModel):
     learner_id: UUID
     full_name: str
     organisation_code: str
+    component: str
     score: Score
     grade_band: GradeBand
     grade_label: str
+    scheme_version: str
     recorded_at: datetime
+
+
+class ConductView(BaseModel):
+    learner_id: UUID
+    rating: ConductRating
+    note: str | None
 
 
 def _view(row: dict) -> ResultView:
@@ -37,22 +46,35 @@ def _view(row: dict) -> ResultView:
     return ResultView(**{**row, "score": Decimal(row["score"]), "grade_band": band, "grade_label": band.label})
 
 
-@router.post("/scores", status_code=201, response_model=ResultView, summary="Record a learner's final score",
+def metadata(request: Request, centre: str):
+    return command_metadata(request, request.app.state.runtime.settings.province_code, centre)
+
+
+@router.post("/scores", status_code=201, response_model=ResultView,
+             summary="Record a learner's score in one component (default: the single final score)",
              responses={404: {"description": "learner not enrolled in this class"},
-                        422: {"description": "score not 0–10 with one decimal"}})
+                        409: {"description": "class not known yet, cancelled, or its results are final"},
+                        422: {"description": "score not 0–10 with one decimal, or not a component of the scheme"}})
 async def record_score(centre: Code, class_id: UUID, command: RecordScore, request: Request,
                       _caller: Principal = centre_access("scores:write")) -> ResultView:
-    runtime = request.app.state.runtime
-    metadata = command_metadata(request, runtime.settings.province_code, centre)
-    await handlers.record_score(runtime.pool, request.app.state.results, centre, class_id, command, metadata)
-    return _view(await views.result(runtime.pool, centre, class_id, command.learner_id))
+    await handlers.record_score(request.app.state.assessment, centre, class_id, command, metadata(request, centre))
+    row = await views.score(request.app.state.runtime.pool, centre, class_id, command.learner_id, command.component)
+    return _view(row)
 
 
-@router.get("/scores", response_model=list[ResultView], summary="The class's recorded scores")
+@router.get("/scores", response_model=list[ResultView], summary="The class's recorded scores, per component")
 async def list_scores(centre: Code, class_id: UUID, request: Request,
                      _caller: Principal = centre_access("scores:read")) -> list[ResultView]:
     pool = request.app.state.runtime.pool
-    if not await views.class_known(pool, centre, class_id):
-        raise NotFound(f"no learners of class {class_id} are known here",
-                       f"Chưa có học viên nào của lớp {class_id}")
-    return [_view(r) for r in await views.results(pool, centre, class_id)]
+    if not await facts.class_known(pool, centre, class_id):
+        raise handlers.not_found_class(class_id)
+    return [_view(r) for r in await views.scores(pool, centre, class_id)]
+
+
+@router.post("/conduct", response_model=ConductView, summary="Rate a learner's conduct (rèn luyện)",
+             responses={404: {"description": "learner not enrolled in this class"},
+                        409: {"description": "class not known yet, cancelled, or its results are final"}})
+async def rate_conduct(centre: Code, class_id: UUID, command: RateConduct, request: Request,
+                      _caller: Principal = centre_access("results:write")) -> ConductView:
+    await handlers.rate_conduct(request.app.state.assessment, centre, class_id, command, metadata(request, centre))
+    return ConductView(learner_id=command.learner_id, rating=command.rating, note=command.note)

@@ -1,0 +1,206 @@
+"""What assessment keeps of other services' events (classes, sessions, learners), and reads them back as the
+domain's facts. Every handler is an order-independent upsert, so events of different streams may arrive in any
+order relative to each other and none needs a NAK-and-retry:
+- ClassOpened fills a class's facts and marks it opened; it never clears `cancelled` (ClassCancelled may come first).
+- ClassCancelled marks the class cancelled, creating its row if ClassOpened has not arrived yet.
+- SessionScheduled upserts the session (a reschedule moves its date) but never clears `cancelled`; the class's
+  scheduled total is taken from the latest session event by `occurred_at`, whatever order they arrive in.
+- SessionCancelled marks the session cancelled, creating its row (without a date) if it arrives first.
+- LearnerEnrolled / LearnerWithdrawn upsert the learner's seat; the later by `occurred_at` wins, so a withdrawal
+  that overtakes its enrolment is not undone by it, and a re-enrolment after a withdrawal counts.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from ttct.contracts import ClassOpened, Envelope, LearnerEnrolled
+from ttct.contracts.class_cancelled import ClassCancelled
+from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.contracts.session_cancelled import SessionCancelled
+from ttct.contracts.session_scheduled import SessionScheduled
+from ttct.contracts.types import SendingOrganisation
+
+from assessment.domain.facts import ClassFacts, LearnerInClass, SessionFact
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+SCHEMA = [
+    """
+    CREATE TABLE IF NOT EXISTS class_facts (
+        class_id               uuid PRIMARY KEY,
+        centre                 text NOT NULL,
+        opened                 boolean NOT NULL DEFAULT false,
+        cancelled              boolean NOT NULL DEFAULT false,
+        title                  text NOT NULL DEFAULT '',
+        programme_type         text,
+        programme_code         text,
+        planned_sessions       integer NOT NULL DEFAULT 0,
+        max_absence_ratio      numeric NOT NULL DEFAULT 0.2,
+        excused_absences_count boolean NOT NULL DEFAULT false,
+        assessment_scheme      text,
+        scheduled_total        integer,
+        scheduled_total_at     timestamptz,
+        pinned_scheme          text
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS class_sessions (
+        session_id   uuid PRIMARY KEY,
+        class_id     uuid NOT NULL,
+        centre       text NOT NULL,
+        session_date date,
+        cancelled    boolean NOT NULL DEFAULT false
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS class_sessions_by_class ON class_sessions (class_id)",
+    """
+    CREATE TABLE IF NOT EXISTS class_learners (
+        class_id          uuid NOT NULL,
+        learner_id        uuid NOT NULL,
+        centre            text NOT NULL,
+        class_title       text NOT NULL,
+        full_name         text NOT NULL,
+        organisation_code text NOT NULL,
+        organisation_name text NOT NULL,
+        PRIMARY KEY (class_id, learner_id)
+    )
+    """,
+    "ALTER TABLE class_learners ADD COLUMN IF NOT EXISTS enrolled_on date",
+    "ALTER TABLE class_learners ADD COLUMN IF NOT EXISTS withdrawn boolean NOT NULL DEFAULT false",
+    "ALTER TABLE class_learners ADD COLUMN IF NOT EXISTS changed_at timestamptz",
+]
+
+
+def _local_day(at: datetime):
+    return at.astimezone(VIETNAM).date()
+
+
+async def on_class_opened(conn: asyncpg.Connection, envelope: Envelope, event: ClassOpened) -> None:
+    await conn.execute(
+        """
+        INSERT INTO class_facts (class_id, centre, opened, title, programme_type, programme_code, planned_sessions,
+                                 max_absence_ratio, excused_absences_count, assessment_scheme)
+        VALUES ($1, $2, true, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT (class_id) DO UPDATE SET opened = true, title = excluded.title,
+            programme_type = excluded.programme_type, programme_code = excluded.programme_code,
+            planned_sessions = excluded.planned_sessions, max_absence_ratio = excluded.max_absence_ratio,
+            excused_absences_count = excluded.excused_absences_count, assessment_scheme = excluded.assessment_scheme
+        """,
+        event.class_id, envelope.centre, event.title, str(event.programme_type),
+        event.programme_code, event.planned_sessions, event.max_absence_ratio, event.excused_absences_count,
+        event.assessment_scheme,
+    )
+
+
+async def on_class_cancelled(conn: asyncpg.Connection, envelope: Envelope, event: ClassCancelled) -> None:
+    await conn.execute(
+        "INSERT INTO class_facts (class_id, centre, cancelled, title) VALUES ($1, $2, true, $3)"
+        " ON CONFLICT (class_id) DO UPDATE SET cancelled = true",
+        event.class_id, envelope.centre, event.class_title,
+    )
+
+
+async def _scheduled_total(conn: asyncpg.Connection, envelope: Envelope, class_id: UUID, total: int) -> None:
+    await conn.execute(
+        """
+        INSERT INTO class_facts (class_id, centre, scheduled_total, scheduled_total_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (class_id) DO UPDATE SET scheduled_total = excluded.scheduled_total,
+            scheduled_total_at = excluded.scheduled_total_at
+        WHERE class_facts.scheduled_total_at IS NULL OR class_facts.scheduled_total_at <= excluded.scheduled_total_at
+        """,
+        class_id, envelope.centre, total, envelope.occurred_at,
+    )
+
+
+async def on_session_scheduled(conn: asyncpg.Connection, envelope: Envelope, event: SessionScheduled) -> None:
+    await conn.execute(
+        "INSERT INTO class_sessions (session_id, class_id, centre, session_date) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (session_id) DO UPDATE SET session_date = excluded.session_date",
+        event.session_id, event.class_id, envelope.centre, event.session_date,
+    )
+    await _scheduled_total(conn, envelope, event.class_id, event.planned_sessions)
+
+
+async def on_session_cancelled(conn: asyncpg.Connection, envelope: Envelope, event: SessionCancelled) -> None:
+    await conn.execute(
+        "INSERT INTO class_sessions (session_id, class_id, centre, cancelled) VALUES ($1, $2, $3, true)"
+        " ON CONFLICT (session_id) DO UPDATE SET cancelled = true",
+        event.session_id, event.class_id, envelope.centre,
+    )
+    await _scheduled_total(conn, envelope, event.class_id, event.planned_sessions)
+
+
+_SEAT = """
+INSERT INTO class_learners (class_id, learner_id, centre, class_title, full_name, organisation_code,
+                            organisation_name, enrolled_on, withdrawn, changed_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (class_id, learner_id) DO UPDATE SET
+    enrolled_on = coalesce(CASE WHEN excluded.withdrawn THEN class_learners.enrolled_on ELSE excluded.enrolled_on END,
+                           class_learners.enrolled_on),
+    withdrawn = excluded.withdrawn, changed_at = excluded.changed_at,
+    full_name = excluded.full_name, organisation_code = excluded.organisation_code,
+    organisation_name = excluded.organisation_name, class_title = excluded.class_title
+WHERE class_learners.changed_at IS NULL OR class_learners.changed_at <= excluded.changed_at
+"""
+
+
+async def on_learner_enrolled(conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnrolled) -> None:
+    await conn.execute(_SEAT, event.class_id, event.learner_id, envelope.centre, event.class_title, event.full_name,
+                       event.sending_organisation.code, event.sending_organisation.name,
+                       _local_day(envelope.occurred_at), False, envelope.occurred_at)
+
+
+async def on_learner_withdrawn(conn: asyncpg.Connection, envelope: Envelope, event: LearnerWithdrawn) -> None:
+    await conn.execute(_SEAT, event.class_id, event.learner_id, envelope.centre, event.class_title, event.full_name,
+                       event.sending_organisation.code, event.sending_organisation.name, None, True,
+                       envelope.occurred_at)
+
+
+async def class_facts(db: asyncpg.Pool | asyncpg.Connection, centre: str, class_id: UUID) -> ClassFacts | None:
+    row = await db.fetchrow("SELECT * FROM class_facts WHERE centre = $1 AND class_id = $2", centre, class_id)
+    if row is None:
+        return None
+    sessions = await db.fetch("SELECT session_id, session_date, cancelled FROM class_sessions WHERE class_id = $1"
+                              " ORDER BY session_date, session_id", class_id)
+    return ClassFacts(
+        class_id=class_id, title=row["title"], programme_type=row["programme_type"],
+        programme_code=row["programme_code"], opened=row["opened"], cancelled=row["cancelled"],
+        planned_sessions=row["planned_sessions"], max_absence_ratio=Decimal(row["max_absence_ratio"]),
+        excused_absences_count=row["excused_absences_count"], assessment_scheme=row["assessment_scheme"],
+        sessions=tuple(SessionFact(s["session_id"], s["session_date"]) for s in sessions
+                       if not s["cancelled"] and s["session_date"] is not None),
+        cancelled_sessions=frozenset(s["session_id"] for s in sessions if s["cancelled"]),
+        scheduled_total=row["scheduled_total"], pinned_scheme=row["pinned_scheme"])
+
+
+def _learner(row: asyncpg.Record) -> LearnerInClass:
+    return LearnerInClass(
+        class_id=row["class_id"], class_title=row["class_title"], learner_id=row["learner_id"],
+        full_name=row["full_name"],
+        sending_organisation=SendingOrganisation(code=row["organisation_code"], name=row["organisation_name"]),
+        enrolled_on=row["enrolled_on"], withdrawn=row["withdrawn"])
+
+
+async def learner_in_class(db: asyncpg.Pool, centre: str, class_id: UUID, learner_id: UUID) -> LearnerInClass | None:
+    """The learner, if enrolled in the class now."""
+    row = await db.fetchrow("SELECT * FROM class_learners WHERE centre = $1 AND class_id = $2 AND learner_id = $3"
+                            " AND NOT withdrawn", centre, class_id, learner_id)
+    return _learner(row) if row else None
+
+
+async def learners(db: asyncpg.Pool, centre: str, class_id: UUID) -> dict[UUID, LearnerInClass]:
+    """The class's learners enrolled now, by id."""
+    rows = await db.fetch("SELECT * FROM class_learners WHERE centre = $1 AND class_id = $2 AND NOT withdrawn"
+                          " ORDER BY full_name, learner_id", centre, class_id)
+    return {r["learner_id"]: _learner(r) for r in rows}
+
+
+async def class_known(db: asyncpg.Pool, centre: str, class_id: UUID) -> bool:
+    return bool(await db.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM class_learners WHERE centre = $1 AND class_id = $2)"
+        " OR EXISTS (SELECT 1 FROM class_facts WHERE centre = $1 AND class_id = $2 AND opened)", centre, class_id))

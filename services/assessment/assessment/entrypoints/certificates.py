@@ -1,0 +1,80 @@
+"""Certificates: a class's certificates, one certificate, revocation, and public verification.
+
+Verification is public (no token): anyone holding a certificate's verification code learns whether it is genuine
+and, if so, the holder's name and programme, nothing else.
+"""
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ttct.auth import Principal, centre_access
+from ttct.contracts.envelope import Code
+
+from assessment.adapters import views
+from assessment.domain.certificates import RevokeCertificate, unknown
+from assessment.entrypoints.http import metadata
+from assessment.service_layer import handlers
+
+router = APIRouter(prefix="/v1/centres/{centre}", tags=["certificates"])
+public = APIRouter(prefix="/v1/public", tags=["public"])
+
+
+class CertificateView(BaseModel):
+    certificate_number: str
+    verification_code: str
+    class_id: UUID
+    learner_id: UUID
+    full_name: str
+    programme_type: str | None
+    class_title: str
+    issued_on: date
+    revoked: bool
+    revoked_reason: str | None
+
+
+class Verification(BaseModel):
+    genuine: bool
+    full_name: str | None = None
+    programme_type: str | None = None
+    programme: str | None = Field(default=None, description="the class the certificate was earned in")
+
+
+@router.get("/classes/{class_id}/certificates", response_model=list[CertificateView],
+            summary="The certificates issued in a class, revoked ones included")
+async def class_certificates(centre: Code, class_id: UUID, request: Request,
+                             _caller: Principal = centre_access("certificates:read")) -> list[CertificateView]:
+    return [CertificateView(**r) for r in await views.class_certificates(request.app.state.runtime.pool, centre,
+                                                                         class_id)]
+
+
+@router.get("/certificates/{certificate_number:path}", response_model=CertificateView, summary="One certificate")
+async def certificate(centre: Code, certificate_number: str, request: Request,
+                      _caller: Principal = centre_access("certificates:read")) -> CertificateView:
+    row = await views.certificate(request.app.state.runtime.pool, centre, certificate_number)
+    if row is None:
+        raise unknown(certificate_number)
+    return CertificateView(**row)
+
+
+@router.post("/certificate-revocations", response_model=CertificateView, summary="Revoke a certificate",
+             responses={404: {"description": "no such certificate at this centre"},
+                        409: {"description": "already revoked"}})
+async def revoke(centre: Code, command: RevokeCertificate, request: Request,
+                 _caller: Principal = centre_access("certificates:write")) -> CertificateView:
+    await handlers.revoke(request.app.state.assessment, centre, command, metadata(request, centre))
+    return CertificateView(**await views.certificate(request.app.state.runtime.pool, centre,
+                                                     command.certificate_number))
+
+
+@public.get("/certificates/{verification_code}", response_model=Verification,
+            summary="Is this certificate genuine? (public, no token)")
+async def verify(verification_code: str, request: Request) -> Verification:
+    row = await views.verify(request.app.state.runtime.pool, verification_code.strip().upper())
+    if row is None or row["revoked"]:
+        return Verification(genuine=False)
+    return Verification(genuine=True, full_name=row["full_name"], programme_type=row["programme_type"],
+                        programme=row["class_title"])
