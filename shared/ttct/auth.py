@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import jwt
+import structlog
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -148,6 +149,7 @@ def centre_access(permission: str):
 
     async def check(request: Request, caller: Principal = Depends(principal)) -> Principal:
         centre_scope(caller, request.path_params["centre"], permission)
+        structlog.contextvars.bind_contextvars(centre=request.path_params["centre"], caller=caller.subject)
         return caller
 
     return Depends(check)

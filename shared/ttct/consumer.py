@@ -100,7 +100,9 @@ class ProjectionRunner:
                     continue
                 handler = self._handlers.get(type(r.event))
                 if handler is not None:
-                    with tracer.start_as_current_span(
+                    with structlog.contextvars.bound_contextvars(
+                        event_id=str(env.event_id), event_type=env.event_type, centre=env.centre
+                    ), tracer.start_as_current_span(
                         f"process {env.event_type}",
                         context=context_from(env.traceparent, env.tracestate),
                         kind=trace.SpanKind.CONSUMER,

@@ -41,6 +41,7 @@ class Runtime:
         schema: Sequence[str] = (),
         projections: dict[str, dict[type[DomainEvent], Handler]] | None = None,
         workers: Sequence[Worker] = (),
+        projection_tables: Sequence[str] = (),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         new_id: Callable[[], UUID] = uuid4,
     ) -> None:
@@ -48,6 +49,8 @@ class Runtime:
         self.schema = schema
         self.projections = projections or {}
         self.workers = workers
+        # the tables its consumers build from other services' events: what `ttct.admin rebuild` empties
+        self.projection_tables = tuple(projection_tables)
         self.clock = clock
         self.new_id = new_id
         self.pool: asyncpg.Pool
