@@ -39,10 +39,15 @@ async def test_fifty_concurrent_enrolments_into_thirty_seats_fill_exactly_thirty
     await _until_known(lambda: http.get(url))
     responses = await asyncio.gather(*(http.post(url, json=learner(i)) for i in range(50)))
     codes = sorted(r.status_code for r in responses)
-    assert codes.count(201) == 30 and codes.count(409) == 20
-    assert all(r.json()["type"].endswith("class-full") for r in responses if r.status_code == 409)
+    assert codes.count(201) == 30 and codes.count(202) == 20  # beyond capacity: the waiting list, never over-filled
+    waiting = [r.json() for r in responses if r.status_code == 202]
+    assert all(w["status"] == "waitlisted" and w["seat_number"] is None for w in waiting)
+    assert sorted(w["position"] for w in waiting) == list(range(1, 21))
     roster = (await http.get(url)).json()
     assert sorted(e["seat_number"] for e in roster) == list(range(1, 31))
+    waiting_list = (await http.get(url.replace("/enrolments", "/waiting-list"))).json()
+    assert [w["position"] for w in waiting_list] == list(range(1, 21))
+    assert {w["learner_id"] for w in waiting_list} == {w["learner_id"] for w in waiting}
 
 
 async def test_refusals_say_what_is_wrong(services, http):

@@ -6,6 +6,7 @@ from uuid import uuid4
 import pytest
 
 from ttct.contracts import ClassOpened, LearnerEnrolled, ScoreRecorded
+from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.types import GradeBand, SendingOrganisation
 from ttct.errors import Invalid, Rejected
 
@@ -42,16 +43,15 @@ def enrol(name="Nguyễn Văn An", **kw):
     return rosters.EnrolLearner(full_name=name, date_of_birth=date(1990, 1, 2), sending_organisation=ORG, **kw)
 
 
-def test_enrolment_fills_seats_in_order_then_refuses_a_full_class():
+def test_enrolment_fills_seats_in_order_then_puts_learners_on_the_waiting_list():
     facts = rosters.ClassFacts(class_id=uuid4(), title="Lớp 1", capacity=2)
     state = rosters.Roster()
     for seat in (1, 2):
         [event] = rosters.decide_enrol(enrol(), uuid4(), facts, state)
         assert isinstance(event, LearnerEnrolled) and event.seat_number == seat
         state = rosters.evolve(state, event)
-    with pytest.raises(Rejected) as refused:
-        rosters.decide_enrol(enrol(), uuid4(), facts, state)
-    assert refused.value.code == "class-full"
+    [waiting] = rosters.decide_enrol(enrol(), uuid4(), facts, state)
+    assert isinstance(waiting, LearnerWaitlisted) and waiting.position == 1
 
 
 def test_the_same_learner_cannot_take_two_seats():

@@ -6,20 +6,30 @@ from fastapi import FastAPI
 from ttct.aggregates import Aggregates
 from ttct.app import build_app
 from ttct.contracts import ClassOpened
+from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.runtime import Runtime
 
-from enrolment.adapters import views
+from enrolment.adapters import organisations, views
+from enrolment.domain import organisations as organisation_domain
 from enrolment.domain.roster import Roster, evolve
+from enrolment.entrypoints import imports as import_routes
+from enrolment.entrypoints import organisations as organisation_routes
 from enrolment.entrypoints.http import router
 from enrolment.settings import EnrolmentSettings
 
 
 def create_app(settings: EnrolmentSettings) -> FastAPI:
-    runtime = Runtime(settings, schema=views.SCHEMA,
-                      projections={"scheduling": {ClassOpened: views.on_class_opened}})
+    runtime = Runtime(settings, schema=[*views.SCHEMA, *organisations.SCHEMA],
+                      projections={"scheduling": {ClassOpened: views.on_class_opened,
+                                                  ClassCancelled: views.on_class_cancelled}})
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
         app.state.rosters = Aggregates(rt.store, Roster, evolve, clock=rt.clock, new_id=rt.new_id)
+        app.state.organisations = Aggregates(rt.store, organisation_domain.Organisation, organisation_domain.evolve,
+                                             clock=rt.clock, new_id=rt.new_id)
 
-    return build_app(runtime, title="Enrolment", routers=[router], on_start=on_start,
-                     description="Enrol learners sent by their organisations into a centre's classes; rosters.")
+    return build_app(runtime, title="Enrolment", on_start=on_start,
+                     routers=[router, import_routes.router, organisation_routes.router],
+                     description="Enrol learners sent by their organisations into a centre's classes: seats, "
+                                 "quotas and waiting lists, transfers, bulk imports; the province's directory of "
+                                 "sending organisations.")

@@ -1,11 +1,17 @@
-"""Enrolment's tables: the classes it has heard of, the learner registry, and the roster view."""
+"""Enrolment's tables: the classes it has heard of, the learner registry, and the roster views (seats, waiting
+list, quotas), written by `project` in the transaction that appends the roster's events."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
 
 from ttct.contracts import ClassOpened, Envelope, LearnerEnrolled, read_event
+from ttct.contracts.class_cancelled import ClassCancelled
+from ttct.contracts.learner_waitlisted import LearnerWaitlisted
+from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
 
 from enrolment.domain.roster import ClassFacts
 
@@ -20,6 +26,7 @@ SCHEMA = [
         ends_on    date NOT NULL
     )
     """,
+    "ALTER TABLE classes ADD COLUMN IF NOT EXISTS cancelled boolean NOT NULL DEFAULT false",
     """
     CREATE TABLE IF NOT EXISTS learners (
         learner_id   uuid PRIMARY KEY,
@@ -40,6 +47,30 @@ SCHEMA = [
         PRIMARY KEY (class_id, learner_id)
     )
     """,
+    "ALTER TABLE enrolments ADD COLUMN IF NOT EXISTS from_waiting_list boolean NOT NULL DEFAULT false",
+    """
+    CREATE TABLE IF NOT EXISTS waiting_list (
+        class_id          uuid NOT NULL,
+        learner_id        uuid NOT NULL,
+        centre            text NOT NULL,
+        ticket            integer NOT NULL,
+        full_name         text NOT NULL,
+        date_of_birth     date NOT NULL,
+        organisation_code text NOT NULL,
+        organisation_name text NOT NULL,
+        waitlisted_at     timestamptz NOT NULL,
+        PRIMARY KEY (class_id, learner_id)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS quotas (
+        class_id          uuid NOT NULL,
+        organisation_code text NOT NULL,
+        centre            text NOT NULL,
+        quota             integer NOT NULL,
+        PRIMARY KEY (class_id, organisation_code)
+    )
+    """,
 ]
 
 
@@ -51,37 +82,89 @@ async def on_class_opened(conn: asyncpg.Connection, envelope: Envelope, event: C
     )
 
 
+async def on_class_cancelled(conn: asyncpg.Connection, _envelope: Envelope, event: ClassCancelled) -> None:
+    # ClassCancelled follows ClassOpened on the same scheduling stream, so the row is there if it ever will be;
+    # a class cancelled while only planned was never open here and stays unknown.
+    await conn.execute("UPDATE classes SET cancelled = true WHERE class_id = $1", event.class_id)
+
+
 async def class_facts(pool: asyncpg.Pool, centre: str, class_id: UUID) -> ClassFacts | None:
     row = await pool.fetchrow(
-        "SELECT class_id, title, capacity FROM classes WHERE centre = $1 AND class_id = $2", centre, class_id
-    )
+        "SELECT class_id, title, capacity, cancelled FROM classes WHERE centre = $1 AND class_id = $2",
+        centre, class_id)
     return ClassFacts(**row) if row else None
 
 
 async def learner_id_for(pool: asyncpg.Pool, key: str, new_id: UUID) -> UUID:
     """The registry's id for this person, registering them on first sight (race-safe)."""
+    return (await learner_ids_for(pool, [key], [new_id]))[key]
+
+
+async def learner_ids_for(pool: asyncpg.Pool, keys: Sequence[str], new_ids: Sequence[UUID]) -> dict[str, UUID]:
+    """Ids for many people in two statements, registering those seen for the first time (race-safe)."""
     async with pool.acquire() as conn:
-        found = await conn.fetchval(
-            "INSERT INTO learners (learner_id, identity_key) VALUES ($1, $2)"
-            " ON CONFLICT (identity_key) DO NOTHING RETURNING learner_id", new_id, key,
-        )
-        return found or await conn.fetchval("SELECT learner_id FROM learners WHERE identity_key = $1", key)
+        await conn.execute(
+            "INSERT INTO learners (learner_id, identity_key) SELECT * FROM unnest($1::uuid[], $2::text[])"
+            " ON CONFLICT (identity_key) DO NOTHING", list(new_ids), list(keys))
+        return await known_learner_ids(conn, keys)
+
+
+async def known_learner_ids(db: asyncpg.Pool | asyncpg.Connection, keys: Sequence[str]) -> dict[str, UUID]:
+    """Ids of the people already in the registry; registers nobody (for a preflight)."""
+    rows = await db.fetch("SELECT identity_key, learner_id FROM learners WHERE identity_key = ANY($1::text[])",
+                          list(keys))
+    return {r["identity_key"]: r["learner_id"] for r in rows}
+
+
+def _statements(envelope: Envelope) -> list[tuple[str, tuple]]:
+    event = read_event(envelope)
+    match event:
+        case LearnerEnrolled():
+            org = event.sending_organisation
+            done = [("INSERT INTO enrolments (class_id, learner_id, centre, seat_number, full_name, date_of_birth,"
+                     " organisation_code, organisation_name, enrolled_at, from_waiting_list)"
+                     " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT DO NOTHING",
+                     (event.class_id, event.learner_id, envelope.centre, event.seat_number, event.full_name,
+                      event.date_of_birth, org.code, org.name, envelope.occurred_at, event.from_waiting_list))]
+            if event.from_waiting_list:
+                done.append(("DELETE FROM waiting_list WHERE class_id = $1 AND learner_id = $2",
+                             (event.class_id, event.learner_id)))
+            return done
+        case LearnerWaitlisted():
+            org = event.sending_organisation
+            return [("INSERT INTO waiting_list VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING",
+                     (event.class_id, event.learner_id, envelope.centre, envelope.stream_version, event.full_name,
+                      event.date_of_birth, org.code, org.name, envelope.occurred_at))]
+        case LearnerWithdrawn():
+            key = (event.class_id, event.learner_id)
+            return [("DELETE FROM enrolments WHERE class_id = $1 AND learner_id = $2", key),
+                    ("DELETE FROM waiting_list WHERE class_id = $1 AND learner_id = $2", key)]
+        case OrganisationQuotaSet(quota=None):
+            return [("DELETE FROM quotas WHERE class_id = $1 AND organisation_code = $2",
+                     (event.class_id, event.organisation_code))]
+        case OrganisationQuotaSet():
+            return [("INSERT INTO quotas VALUES ($1,$2,$3,$4) ON CONFLICT (class_id, organisation_code)"
+                     " DO UPDATE SET quota = excluded.quota",
+                     (event.class_id, event.organisation_code, envelope.centre, event.quota))]
+    return []
 
 
 async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-    for envelope in envelopes:
-        event = read_event(envelope)
-        if isinstance(event, LearnerEnrolled):
-            await conn.execute(
-                "INSERT INTO enrolments VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING",
-                event.class_id, event.learner_id, envelope.centre, event.seat_number, event.full_name,
-                event.date_of_birth, event.sending_organisation.code, event.sending_organisation.name,
-                envelope.occurred_at,
-            )
+    """The roster's views, in event order; runs of one statement go as one executemany (a 2,000-row import)."""
+    run_sql, run_args = None, []
+    for sql, args in (s for envelope in envelopes for s in _statements(envelope)):
+        if sql != run_sql and run_args:
+            await conn.executemany(run_sql, run_args)
+            run_args = []
+        run_sql = sql
+        run_args.append(args)
+    if run_args:
+        await conn.executemany(run_sql, run_args)
 
 
 _ROSTER = """
-SELECT learner_id, seat_number, full_name, date_of_birth, organisation_code, organisation_name, enrolled_at
+SELECT learner_id, seat_number, full_name, date_of_birth, organisation_code, organisation_name, enrolled_at,
+       from_waiting_list
 FROM enrolments WHERE centre = $1 AND class_id = $2
 """
 
@@ -93,3 +176,31 @@ async def roster(pool: asyncpg.Pool, centre: str, class_id: UUID) -> list[dict]:
 async def enrolment(pool: asyncpg.Pool, centre: str, class_id: UUID, learner_id: UUID) -> dict | None:
     row = await pool.fetchrow(_ROSTER + " AND learner_id = $3", centre, class_id, learner_id)
     return dict(row) if row else None
+
+
+async def waiting_list(pool: asyncpg.Pool, centre: str, class_id: UUID) -> list[dict]:
+    rows = await pool.fetch(
+        "SELECT learner_id, row_number() OVER (ORDER BY ticket)::int AS position, full_name, date_of_birth,"
+        " organisation_code, organisation_name, waitlisted_at FROM waiting_list"
+        " WHERE centre = $1 AND class_id = $2 ORDER BY ticket", centre, class_id)
+    return [dict(r) for r in rows]
+
+
+async def quotas(pool: asyncpg.Pool, centre: str, class_id: UUID) -> list[dict]:
+    """Each organisation with a quota or a learner in the class: its quota, seats held and learners waiting."""
+    rows = await pool.fetch(
+        """
+        WITH orgs AS (
+            SELECT organisation_code FROM quotas WHERE centre = $1 AND class_id = $2
+            UNION SELECT organisation_code FROM enrolments WHERE centre = $1 AND class_id = $2
+            UNION SELECT organisation_code FROM waiting_list WHERE centre = $1 AND class_id = $2
+        )
+        SELECT o.organisation_code, q.quota,
+               (SELECT count(*) FROM enrolments e WHERE e.class_id = $2 AND e.organisation_code = o.organisation_code)::int
+                   AS seated,
+               (SELECT count(*) FROM waiting_list w WHERE w.class_id = $2 AND w.organisation_code = o.organisation_code)::int
+                   AS waiting
+        FROM orgs o LEFT JOIN quotas q ON q.class_id = $2 AND q.organisation_code = o.organisation_code
+        ORDER BY o.organisation_code
+        """, centre, class_id)
+    return [dict(r) for r in rows]

@@ -1,17 +1,31 @@
-"""A class's roster: who holds its seats. Pure decide and evolve; the class's facts come from scheduling."""
+"""A class's roster: its seats, its per-organisation quotas (chỉ tiêu) and its waiting list, decided together on
+one stream (`enrolment:roster:<class_id>`) so that concurrent requests can neither over-fill the class, nor
+exceed a quota, nor skip a waiting learner. Pure decide and evolve; the class's facts come from scheduling.
+
+The invariant every decision keeps: while a seat is free, no waiting learner is eligible for it (eligible = their
+organisation stays within its quota once seated). Every decision that could make a waiting learner eligible (a
+withdrawal, a quota raised or removed) promotes the first eligible ones in the same append. So a newcomer who
+finds a free seat within their quota takes it without jumping ahead of anyone who could have had it.
+"""
 from __future__ import annotations
 
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
+from types import MappingProxyType
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ttct.contracts import DomainEvent, LearnerEnrolled
+from ttct.contracts.envelope import Code
+from ttct.contracts.learner_waitlisted import LearnerWaitlisted
+from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
 from ttct.contracts.types import SendingOrganisation, VietnameseText
-from ttct.errors import Rejected
+from ttct.errors import NotFound, Rejected
 
 
 class EnrolLearner(BaseModel):
@@ -24,22 +38,91 @@ class EnrolLearner(BaseModel):
     party_card_number: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,20}$")
 
 
+class SetQuota(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    quota: int | None = Field(ge=0, le=5000, description="the most seats the organisation's learners may hold in "
+                                                         "the class; null removes the quota")
+
+
 @dataclass(frozen=True)
 class ClassFacts:
-    """What enrolment knows of a class, from scheduling's ClassOpened."""
+    """What enrolment knows of a class, from scheduling's ClassOpened (and ClassCancelled)."""
 
     class_id: UUID
     title: str
     capacity: int
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Member:
+    """A learner as the roster knows them: enough to publish any of their events without another lookup."""
+
+    learner_id: UUID
+    full_name: str
+    date_of_birth: date
+    sending_organisation: SendingOrganisation
+
+    @property
+    def organisation(self) -> str:
+        return self.sending_organisation.code
+
+
+def _frozen(d: dict) -> MappingProxyType:
+    return MappingProxyType(d)
 
 
 @dataclass(frozen=True)
 class Roster:
-    learners: frozenset[UUID] = field(default_factory=frozenset)
+    seated: MappingProxyType = field(default_factory=lambda: _frozen({}))  # learner_id -> (Member, seat number)
+    waiting: tuple[Member, ...] = ()  # in waiting-list order
+    quotas: MappingProxyType = field(default_factory=lambda: _frozen({}))  # organisation code -> quota
+    per_organisation: MappingProxyType = field(default_factory=lambda: _frozen({}))  # code -> seats held
+    freed: tuple[int, ...] = ()  # seat numbers given back, ascending
+    highest_seat: int = 0
 
     @property
     def seats_taken(self) -> int:
-        return len(self.learners)
+        return len(self.seated)
+
+    @property
+    def learners(self) -> frozenset[UUID]:
+        return frozenset(self.seated)
+
+    def next_seat(self) -> int:
+        return self.freed[0] if self.freed else self.highest_seat + 1
+
+    def waiting_position(self, learner_id: UUID) -> int | None:
+        for i, member in enumerate(self.waiting, start=1):
+            if member.learner_id == learner_id:
+                return i
+        return None
+
+    def member(self, learner_id: UUID) -> Member | None:
+        if learner_id in self.seated:
+            return self.seated[learner_id][0]
+        return next((m for m in self.waiting if m.learner_id == learner_id), None)
+
+    def holds(self, learner_id: UUID) -> bool:
+        return learner_id in self.seated or self.waiting_position(learner_id) is not None
+
+    def within_quota(self, organisation: str) -> bool:
+        """Whether one more learner of `organisation` would still be within its quota."""
+        quota = self.quotas.get(organisation)
+        return quota is None or self.per_organisation.get(organisation, 0) < quota
+
+
+WaitReason = Literal["class-full", "over-quota"]
+
+
+def wait_reason(facts: ClassFacts, roster: Roster, organisation: str) -> WaitReason | None:
+    """Why a learner of `organisation` arriving now would wait, or None if they would take a seat."""
+    if roster.seats_taken >= facts.capacity:
+        return "class-full"
+    if not roster.within_quota(organisation):
+        return "over-quota"
+    return None
 
 
 def stream_id(class_id: UUID) -> str:
@@ -61,34 +144,121 @@ def identity_key(command: EnrolLearner) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def member_of(command: EnrolLearner, learner_id: UUID) -> Member:
+    return Member(learner_id, command.full_name, command.date_of_birth, command.sending_organisation)
+
+
+def _refuse_cancelled(facts: ClassFacts) -> None:
+    if facts.cancelled:
+        raise Rejected(f"the class {facts.title} has been cancelled and takes no more learners",
+                       f"Lớp {facts.title} đã bị hủy, không nhận thêm học viên", code="class-cancelled")
+
+
+def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
+    """A seat if there is one within the organisation's quota, else the end of the waiting list."""
+    _refuse_cancelled(facts)
+    if member.learner_id in roster.seated:
+        raise Rejected(f"{member.full_name} is already enrolled in this class",
+                       f"Học viên {member.full_name} đã có tên trong lớp này", code="already-enrolled")
+    position = roster.waiting_position(member.learner_id)
+    if position is not None:
+        raise Rejected(f"{member.full_name} is already on this class's waiting list (position {position})",
+                       f"Học viên {member.full_name} đã có tên trong danh sách chờ của lớp (thứ tự {position})",
+                       code="already-waiting", position=position)
+    common = dict(class_id=facts.class_id, class_title=facts.title, learner_id=member.learner_id,
+                  full_name=member.full_name, date_of_birth=member.date_of_birth,
+                  sending_organisation=member.sending_organisation)
+    if wait_reason(facts, roster, member.organisation) is None:
+        return [LearnerEnrolled(**common, seat_number=roster.next_seat())]
+    return [LearnerWaitlisted(**common, position=len(roster.waiting) + 1)]
+
+
 def decide_enrol(command: EnrolLearner, learner_id: UUID, facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
-    if learner_id in roster.learners:
-        raise Rejected(
-            f"{command.full_name} is already enrolled in this class",
-            f"Học viên {command.full_name} đã có tên trong lớp này",
-            code="already-enrolled",
-        )
-    if roster.seats_taken >= facts.capacity:
-        raise Rejected(
-            f"the class is full ({facts.capacity} seats)",
-            f"Lớp đã đủ {facts.capacity} học viên",
-            code="class-full",
-        )
-    return [
-        LearnerEnrolled(
-            class_id=facts.class_id,
-            class_title=facts.title,
-            learner_id=learner_id,
-            full_name=command.full_name,
-            date_of_birth=command.date_of_birth,
-            sending_organisation=command.sending_organisation,
-            seat_number=roster.seats_taken + 1,
-        )
-    ]
+    return decide_admit(member_of(command, learner_id), facts, roster)
+
+
+def promotions(facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
+    """Fill free seats from the waiting list, in its order, skipping learners whose organisation is at its quota."""
+    if facts.cancelled:
+        return []
+    events: list[DomainEvent] = []
+    while roster.seats_taken < facts.capacity:
+        first = next((m for m in roster.waiting if roster.within_quota(m.organisation)), None)
+        if first is None:
+            break
+        event = LearnerEnrolled(class_id=facts.class_id, class_title=facts.title, learner_id=first.learner_id,
+                                full_name=first.full_name, date_of_birth=first.date_of_birth,
+                                sending_organisation=first.sending_organisation, seat_number=roster.next_seat(),
+                                from_waiting_list=True)
+        events.append(event)
+        roster = evolve(roster, event)
+    return events
+
+
+def decide_withdraw(learner_id: UUID, reason: str, facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
+    """The learner leaves (their seat or their place in the waiting list); a freed seat is filled at once."""
+    member = roster.member(learner_id)
+    if member is None:
+        raise NotFound(f"learner {learner_id} is neither enrolled nor waiting in this class",
+                       f"Học viên {learner_id} không có tên trong lớp hay danh sách chờ của lớp",
+                       code="learner-not-in-class")
+    withdrawn = LearnerWithdrawn(class_id=facts.class_id, class_title=facts.title, learner_id=learner_id,
+                                 full_name=member.full_name, sending_organisation=member.sending_organisation,
+                                 reason=reason)
+    return [withdrawn, *promotions(facts, evolve(roster, withdrawn))]
+
+
+def decide_set_quota(organisation: Code, command: SetQuota, facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
+    """Set or remove an organisation's quota. Lowering it below the seats its learners hold unseats nobody: its
+    next learners wait. Raising or removing it promotes its waiting learners while seats are free."""
+    _refuse_cancelled(facts)
+    if roster.quotas.get(organisation) == command.quota:
+        return []
+    event = OrganisationQuotaSet(class_id=facts.class_id, class_title=facts.title, organisation_code=organisation,
+                                 quota=command.quota)
+    return [event, *promotions(facts, evolve(roster, event))]
+
+
+def _without(waiting: tuple[Member, ...], learner_id: UUID) -> tuple[Member, ...]:
+    return tuple(m for m in waiting if m.learner_id != learner_id)
+
+
+def _count(counts: MappingProxyType, code: str, delta: int) -> MappingProxyType:
+    updated = dict(counts)
+    updated[code] = updated.get(code, 0) + delta
+    return _frozen(updated)
 
 
 def evolve(roster: Roster, event: DomainEvent) -> Roster:
     match event:
-        case LearnerEnrolled(learner_id=learner_id):
-            return replace(roster, learners=roster.learners | {learner_id})
+        case LearnerEnrolled():
+            member = Member(event.learner_id, event.full_name, event.date_of_birth, event.sending_organisation)
+            seat = event.seat_number
+            return replace(
+                roster,
+                seated=_frozen({**roster.seated, member.learner_id: (member, seat)}),
+                waiting=_without(roster.waiting, member.learner_id) if event.from_waiting_list else roster.waiting,
+                per_organisation=_count(roster.per_organisation, member.organisation, 1),
+                freed=tuple(s for s in roster.freed if s != seat),
+                highest_seat=max(roster.highest_seat, seat),
+            )
+        case LearnerWaitlisted():
+            member = Member(event.learner_id, event.full_name, event.date_of_birth, event.sending_organisation)
+            return replace(roster, waiting=(*roster.waiting, member))
+        case LearnerWithdrawn(learner_id=learner_id):
+            if learner_id in roster.seated:
+                member, seat = roster.seated[learner_id]
+                seated = dict(roster.seated)
+                del seated[learner_id]
+                return replace(roster, seated=_frozen(seated),
+                               per_organisation=_count(roster.per_organisation, member.organisation, -1),
+                               freed=tuple(sorted((*roster.freed, seat))))
+            return replace(roster, waiting=_without(roster.waiting, learner_id))
+        case OrganisationQuotaSet(organisation_code=code, quota=quota):
+            quotas = dict(roster.quotas)
+            if quota is None:
+                quotas.pop(code, None)
+            else:
+                quotas[code] = quota
+            return replace(roster, quotas=_frozen(quotas))
     return roster

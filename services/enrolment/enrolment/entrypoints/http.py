@@ -1,19 +1,22 @@
-"""Enrolment's HTTP API: thin routes that parse, delegate to the service layer and read views."""
+"""Enrolment's HTTP API for a class's roster: thin routes that parse, delegate to the service layer and read views."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from ttct.auth import Principal, centre_access
+from ttct.contracts import Envelope, LearnerEnrolled
 from ttct.contracts.envelope import Code
+from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.errors import NotFound
 from ttct.http import command_metadata
 
 from enrolment.adapters import views
-from enrolment.domain.roster import EnrolLearner
+from enrolment.domain.roster import EnrolLearner, SetQuota
 from enrolment.service_layer import handlers
 
 router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}", tags=["enrolments"])
@@ -21,32 +24,168 @@ router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}", tags=["enro
 
 class EnrolmentView(BaseModel):
     learner_id: UUID
-    seat_number: int
+    status: Literal["enrolled", "waitlisted"] = "enrolled"
+    seat_number: int | None
+    position: int | None = Field(default=None, description="place on the waiting list (1 = next to be promoted)")
     full_name: str
     date_of_birth: date
     organisation_code: str
     organisation_name: str
-    enrolled_at: datetime
+    enrolled_at: datetime | None = None
+    from_waiting_list: bool = False
+
+
+class WaitingView(BaseModel):
+    learner_id: UUID
+    position: int
+    full_name: str
+    date_of_birth: date
+    organisation_code: str
+    organisation_name: str
+    waitlisted_at: datetime
+
+
+class Promotion(BaseModel):
+    learner_id: UUID
+    full_name: str
+    organisation_code: str
+    seat_number: int
+
+
+class Withdraw(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="why the learner leaves (đơn xin rút, ...)")
+
+
+class WithdrawalView(BaseModel):
+    learner_id: UUID
+    promoted: list[Promotion] = Field(description="learners promoted from the waiting list into the freed seat")
+
+
+class TransferTo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    target_class_id: UUID
+
+
+class TransferView(BaseModel):
+    learner_id: UUID
+    from_class_id: UUID
+    to_class_id: UUID
+    status: Literal["enrolled", "waitlisted"] = Field(description="the learner's standing in the target class")
+    seat_number: int | None
+    position: int | None
+    promoted: list[Promotion] = Field(description="learners promoted into the seat freed in the source class")
+
+
+class QuotaView(BaseModel):
+    organisation_code: str
+    quota: int | None
+    seated: int
+    waiting: int
+
+
+class QuotaChange(BaseModel):
+    organisation_code: str
+    quota: int | None
+    promoted: list[Promotion]
+
+
+def _promotions(events) -> list[Promotion]:
+    return [Promotion(learner_id=e.learner_id, full_name=e.full_name, organisation_code=e.sending_organisation.code,
+                      seat_number=e.seat_number) for e in handlers.promoted(events)]
+
+
+def _view(event: LearnerEnrolled | LearnerWaitlisted, envelope: Envelope) -> EnrolmentView:
+    seated = isinstance(event, LearnerEnrolled)
+    return EnrolmentView(
+        learner_id=event.learner_id, status="enrolled" if seated else "waitlisted",
+        seat_number=event.seat_number if seated else None, position=None if seated else event.position,
+        full_name=event.full_name, date_of_birth=event.date_of_birth,
+        organisation_code=event.sending_organisation.code, organisation_name=event.sending_organisation.name,
+        enrolled_at=envelope.occurred_at if seated else None)
+
+
+def _metadata(request: Request, centre: str):
+    return command_metadata(request, request.app.state.runtime.settings.province_code, centre)
 
 
 @router.post("/enrolments", status_code=201, response_model=EnrolmentView,
-             summary="Enrol a learner sent by an organisation",
-             responses={409: {"description": "class unknown, full, or learner already enrolled"}})
-async def enrol(centre: Code, class_id: UUID, command: EnrolLearner, request: Request,
-               _caller: Principal = centre_access("enrolments:write")) -> EnrolmentView:
+             summary="Enrol a learner sent by an organisation (201), or put them on the waiting list (202)",
+             responses={202: {"model": EnrolmentView, "description": "the class is full or the organisation's quota "
+                                                                    "is used: the learner waits (status waitlisted)"},
+                        409: {"description": "class unknown or cancelled, or the learner already enrolled or "
+                                             "waiting"}})
+async def enrol(centre: Code, class_id: UUID, command: EnrolLearner, request: Request, response: Response,
+                _caller: Principal = centre_access("enrolments:write")) -> EnrolmentView:
     runtime = request.app.state.runtime
-    metadata = command_metadata(request, runtime.settings.province_code, centre)
-    event = await handlers.enrol_learner(runtime.pool, request.app.state.rosters, centre, class_id, command,
-                                         metadata, runtime.new_id)
-    view = await views.enrolment(runtime.pool, centre, class_id, event.learner_id)
-    return EnrolmentView.model_validate(view)
+    event, envelope = await handlers.enrol_learner(runtime.pool, request.app.state.rosters, centre, class_id, command,
+                                                   _metadata(request, centre), runtime.new_id)
+    if isinstance(event, LearnerWaitlisted):
+        response.status_code = 202
+    return _view(event, envelope)
+
+
+async def _known(request: Request, centre: str, class_id: UUID) -> None:
+    if await views.class_facts(request.app.state.runtime.pool, centre, class_id) is None:
+        raise NotFound(f"class {class_id} does not exist in this centre",
+                       f"Không tìm thấy lớp {class_id} ở trung tâm này", code="class-unknown")
 
 
 @router.get("/enrolments", response_model=list[EnrolmentView], summary="The class's roster, by seat")
 async def roster(centre: Code, class_id: UUID, request: Request,
-                _caller: Principal = centre_access("enrolments:read")) -> list[EnrolmentView]:
-    pool = request.app.state.runtime.pool
-    if await views.class_facts(pool, centre, class_id) is None:
-        raise NotFound(f"class {class_id} does not exist in this centre",
-                       f"Không tìm thấy lớp {class_id} ở trung tâm này")
-    return [EnrolmentView.model_validate(r) for r in await views.roster(pool, centre, class_id)]
+                 _caller: Principal = centre_access("enrolments:read")) -> list[EnrolmentView]:
+    await _known(request, centre, class_id)
+    return [EnrolmentView.model_validate(r) for r in await views.roster(request.app.state.runtime.pool, centre,
+                                                                         class_id)]
+
+
+@router.get("/waiting-list", response_model=list[WaitingView], summary="The class's waiting list, in order")
+async def waiting_list(centre: Code, class_id: UUID, request: Request,
+                       _caller: Principal = centre_access("enrolments:read")) -> list[WaitingView]:
+    await _known(request, centre, class_id)
+    rows = await views.waiting_list(request.app.state.runtime.pool, centre, class_id)
+    return [WaitingView.model_validate(r) for r in rows]
+
+
+@router.post("/enrolments/{learner_id}/withdraw", response_model=WithdrawalView,
+             summary="Withdraw a learner (from a seat or the waiting list); the first eligible waiting learner is "
+                     "promoted into a freed seat")
+async def withdraw(centre: Code, class_id: UUID, learner_id: UUID, command: Withdraw, request: Request,
+                   _caller: Principal = centre_access("enrolments:write")) -> WithdrawalView:
+    runtime = request.app.state.runtime
+    events = await handlers.withdraw_learner(runtime.pool, request.app.state.rosters, centre, class_id, learner_id,
+                                             command.reason, _metadata(request, centre))
+    return WithdrawalView(learner_id=learner_id, promoted=_promotions(events))
+
+
+@router.post("/enrolments/{learner_id}/transfer", response_model=TransferView,
+             summary="Transfer a learner to another class of the centre (they wait there if it is full)")
+async def transfer(centre: Code, class_id: UUID, learner_id: UUID, command: TransferTo, request: Request,
+                   _caller: Principal = centre_access("enrolments:write")) -> TransferView:
+    runtime = request.app.state.runtime
+    moved = await handlers.transfer_learner(runtime.pool, request.app.state.rosters, centre, class_id, learner_id,
+                                            command.target_class_id, _metadata(request, centre))
+    return TransferView(learner_id=learner_id, from_class_id=class_id, to_class_id=command.target_class_id,
+                        status=moved.status, seat_number=moved.seat_number, position=moved.position,
+                        promoted=_promotions(moved.departure))
+
+
+@router.get("/quotas", response_model=list[QuotaView], tags=["quotas"],
+            summary="Each organisation's quota (chỉ tiêu) in the class, seats held and learners waiting")
+async def quotas(centre: Code, class_id: UUID, request: Request,
+                 _caller: Principal = centre_access("enrolments:read")) -> list[QuotaView]:
+    await _known(request, centre, class_id)
+    return [QuotaView.model_validate(r) for r in await views.quotas(request.app.state.runtime.pool, centre, class_id)]
+
+
+@router.put("/quotas/{organisation}", response_model=QuotaChange, tags=["quotas"],
+            summary="Set (or with null remove) an organisation's quota in the class; raising it promotes its "
+                    "waiting learners")
+async def set_quota(centre: Code, class_id: UUID, organisation: Code, command: SetQuota, request: Request,
+                    _caller: Principal = centre_access("enrolments:write")) -> QuotaChange:
+    runtime = request.app.state.runtime
+    events = await handlers.set_quota(runtime.pool, request.app.state.rosters, centre, class_id, organisation,
+                                      command, _metadata(request, centre))
+    return QuotaChange(organisation_code=organisation, quota=command.quota, promoted=_promotions(events))

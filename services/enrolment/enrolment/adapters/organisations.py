@@ -1,0 +1,73 @@
+"""The sending organisations' directory view, written by `project` with the organisation's events."""
+from __future__ import annotations
+
+import json
+
+import asyncpg
+
+from ttct.contracts import Envelope, read_event
+from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
+
+from enrolment.domain.organisations import ParentFacts
+
+SCHEMA = [
+    """
+    CREATE TABLE IF NOT EXISTS organisations (
+        code          text PRIMARY KEY,
+        centre        text NOT NULL,
+        name          text NOT NULL,
+        kind          text NOT NULL,
+        parent_code   text,
+        contacts      jsonb NOT NULL,
+        registered_at timestamptz NOT NULL,
+        updated_at    timestamptz NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS organisations_by_parent ON organisations (parent_code)",
+]
+
+
+async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    for envelope in envelopes:
+        event = read_event(envelope)
+        if isinstance(event, SendingOrganisationRegistered):
+            await conn.execute(
+                "INSERT INTO organisations VALUES ($1,$2,$3,$4,$5,$6,$7,$7) ON CONFLICT (code) DO UPDATE SET"
+                " centre = excluded.centre, name = excluded.name, kind = excluded.kind,"
+                " parent_code = excluded.parent_code, contacts = excluded.contacts, updated_at = excluded.updated_at",
+                event.code, envelope.centre, event.name, event.kind, event.parent_code,
+                json.dumps([c.model_dump(mode="json") for c in event.contacts], ensure_ascii=False),
+                envelope.occurred_at)
+
+
+_SELECT = """
+SELECT code, centre, name, kind, parent_code, contacts, registered_at, updated_at,
+       (SELECT count(*) FROM organisations c WHERE c.parent_code = o.code)::int AS children
+FROM organisations o
+"""
+
+
+def _row(row: asyncpg.Record) -> dict:
+    found = dict(row)
+    found["contacts"] = json.loads(found["contacts"])
+    return found
+
+
+async def get(db: asyncpg.Pool | asyncpg.Connection, code: str) -> dict | None:
+    row = await db.fetchrow(_SELECT + " WHERE code = $1", code)
+    return _row(row) if row else None
+
+
+async def parent_facts(db: asyncpg.Pool, code: str | None) -> ParentFacts | None:
+    if code is None:
+        return None
+    row = await db.fetchrow("SELECT code, kind, centre FROM organisations WHERE code = $1", code)
+    return ParentFacts(**row) if row else None
+
+
+async def list_organisations(db: asyncpg.Pool, *, kind: str | None, parent: str | None,
+                             centre: str | None) -> list[dict]:
+    rows = await db.fetch(
+        _SELECT + " WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR parent_code = $2)"
+        " AND ($3::text IS NULL OR centre = $3) ORDER BY centre, code", kind, parent, centre)
+    return [_row(r) for r in rows]

@@ -1,0 +1,210 @@
+"""Bulk import of an organisation's list of learners: row validation and the import decision, both pure.
+
+`check_rows` turns raw rows (from CSV, XLSX or JSON, headers as typed by people) into enrolment commands or
+row-level problems: missing fields, malformed dates, invalid ids, duplicates of an earlier row of the same file.
+`decide_import` then takes every valid row against the roster at once, in file order, so that the whole list is
+one append on the class's stream; a row whose learner already holds a seat or a waiting place reports so and
+changes nothing, which makes importing the same file twice harmless.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from ttct.contracts import DomainEvent, LearnerEnrolled
+from ttct.contracts.types import SendingOrganisation
+from ttct.errors import Rejected
+
+from enrolment.domain.roster import (ClassFacts, EnrolLearner, Member, Roster, decide_admit, evolve, identity_key,
+                                     wait_reason)
+
+MAX_ROWS = 5000
+
+_ALIASES = {
+    "full_name": ("full_name", "name", "ho_va_ten", "ho_ten", "hoten", "ho_va_ten_hoc_vien"),
+    "date_of_birth": ("date_of_birth", "dob", "birth_date", "ngay_sinh", "ngay_thang_nam_sinh"),
+    "national_id": ("national_id", "cccd", "so_cccd", "can_cuoc", "so_can_cuoc", "cmnd", "so_dinh_danh"),
+    "party_card_number": ("party_card_number", "party_card", "so_the_dang", "so_the_dang_vien", "the_dang_vien"),
+    "organisation_code": ("organisation_code", "organization_code", "ma_don_vi", "ma_dv"),
+    "organisation_name": ("organisation_name", "organization_name", "don_vi", "ten_don_vi", "don_vi_cu"),
+}
+_CANONICAL = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+
+
+def canonical_header(header: object) -> str | None:
+    """A column's field, whatever the case, accents or spacing people typed it with ("Họ và tên" → full_name)."""
+    text = unicodedata.normalize("NFD", str(header or "")).replace("đ", "d").replace("Đ", "D")
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn").casefold()
+    return _CANONICAL.get(re.sub(r"[^a-z0-9]+", "_", text).strip("_"))
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    field: str
+    code: str  # missing-field | malformed-date | invalid-field | duplicate-row
+    detail: str
+    detail_vi: str
+
+
+@dataclass(frozen=True)
+class CheckedRow:
+    row: int  # as people count it: the file's line (header = 1) or the batch's index from 1
+    command: EnrolLearner | None
+    problems: tuple[RowProblem, ...] = ()
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def parse_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a number typed into a spreadsheet cell (an id) comes back as a float
+    text = str(value).strip()
+    return text or None
+
+
+_LABELS = {"full_name": ("full name", "họ và tên"), "date_of_birth": ("date of birth", "ngày sinh"),
+           "national_id": ("national ID", "số CCCD"), "party_card_number": ("party card number", "số thẻ đảng viên"),
+           "organisation_code": ("organisation code", "mã đơn vị"),
+           "organisation_name": ("organisation name", "tên đơn vị")}
+
+
+def _missing(name: str) -> RowProblem:
+    en, vi = _LABELS[name]
+    return RowProblem(name, "missing-field", f"{en} is missing", f"Thiếu {vi}")
+
+
+def _check_one(row: int, raw: Mapping[str, object], default: SendingOrganisation | None) -> CheckedRow:
+    values: dict[str, object] = {}
+    for header, cell in raw.items():
+        name = canonical_header(header)
+        value = cell if isinstance(cell, date) else _text(cell)
+        if name is not None and (value is not None or name not in values):  # two columns for one field: the filled one
+            values[name] = value
+    problems: list[RowProblem] = []
+    full_name = values.get("full_name")
+    if full_name is None:
+        problems.append(_missing("full_name"))
+    birth = values.get("date_of_birth")
+    born: date | None = None
+    if birth is None:
+        problems.append(_missing("date_of_birth"))
+    elif (born := parse_date(birth)) is None:
+        problems.append(RowProblem("date_of_birth", "malformed-date",
+                                   f"date of birth {birth!s} is not a date (use DD/MM/YYYY or YYYY-MM-DD)",
+                                   f"Ngày sinh {birth!s} không đúng định dạng (dd/mm/yyyy hoặc yyyy-mm-dd)"))
+    code = values.get("organisation_code") or (default.code if default else None)
+    name = values.get("organisation_name") or (default.name if default and code == default.code else None)
+    for key, value in (("organisation_code", code), ("organisation_name", name)):
+        if value is None:
+            problems.append(_missing(key))
+    if problems:
+        return CheckedRow(row, None, tuple(problems))
+    try:
+        command = EnrolLearner(full_name=full_name, date_of_birth=born,
+                               sending_organisation={"code": code, "name": name},
+                               national_id=values.get("national_id"), party_card_number=values.get("party_card_number"))
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = str(error["loc"][0]) if error["loc"] else "row"
+            where = {"sending_organisation": "organisation_" + str(error["loc"][-1])}.get(where, where)
+            label = _LABELS.get(where, (where, where))
+            problems.append(RowProblem(where, "invalid-field", f"{label[0]}: {error['msg']}",
+                                       f"{label[1]} không hợp lệ"))
+        return CheckedRow(row, None, tuple(problems))
+    return CheckedRow(row, command)
+
+
+def check_rows(raws: Sequence[Mapping[str, object]], default: SendingOrganisation | None, *,
+               first_row: int = 2) -> list[CheckedRow]:
+    """Validate every row; a row naming the same person (same identity key) as an earlier one is a duplicate."""
+    seen: dict[str, int] = {}
+    checked = []
+    for i, raw in enumerate(raws):
+        if all(_text(v) is None for v in raw.values()):
+            continue  # blank lines in a spreadsheet are not rows
+        row = _check_one(first_row + i, raw, default)
+        if row.command is not None:
+            k = identity_key(row.command)
+            if k in seen:
+                row = CheckedRow(row.row, None, (RowProblem(
+                    "row", "duplicate-row", f"the same learner as row {seen[k]}",
+                    f"Trùng học viên với dòng {seen[k]}"),))
+            else:
+                seen[k] = row.row
+        checked.append(row)
+    return checked
+
+
+Status = Literal["enrolled", "waitlisted", "already-enrolled", "already-waiting", "error"]
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    row: int
+    status: Status
+    full_name: str | None = None
+    learner_id: UUID | None = None
+    seat_number: int | None = None
+    position: int | None = None
+    reason: str | None = None  # why a learner waits: class-full | over-quota
+    problems: tuple[RowProblem, ...] = field(default=())
+
+
+def decide_import(rows: Sequence[CheckedRow], learner_ids: Mapping[int, UUID], facts: ClassFacts,
+                  roster: Roster) -> tuple[list[DomainEvent], list[RowOutcome]]:
+    """Every valid row against the roster in file order: the events to append at once, and what each row did.
+
+    `learner_ids` maps a valid row to its learner. A preflight runs the same decision and appends nothing.
+    """
+    events: list[DomainEvent] = []
+    outcomes: list[RowOutcome] = []
+    for row in rows:
+        if row.command is None:
+            outcomes.append(RowOutcome(row.row, "error", problems=row.problems))
+            continue
+        c = row.command
+        member = Member(learner_ids[row.row], c.full_name, c.date_of_birth, c.sending_organisation)
+        try:
+            reason = wait_reason(facts, roster, member.organisation)
+            [event] = decide_admit(member, facts, roster)
+        except Rejected as refused:
+            if refused.code not in ("already-enrolled", "already-waiting"):
+                raise
+            outcomes.append(RowOutcome(row.row, refused.code, c.full_name, member.learner_id,  # type: ignore[arg-type]
+                                       seat_number=roster.seated[member.learner_id][1]
+                                       if member.learner_id in roster.seated else None,
+                                       position=roster.waiting_position(member.learner_id)))
+            continue
+        events.append(event)
+        roster = evolve(roster, event)
+        if isinstance(event, LearnerEnrolled):
+            outcomes.append(RowOutcome(row.row, "enrolled", c.full_name, member.learner_id,
+                                       seat_number=event.seat_number))
+        else:
+            outcomes.append(RowOutcome(row.row, "waitlisted", c.full_name, member.learner_id,
+                                       position=event.position, reason=reason))
+    return events, outcomes

@@ -1,0 +1,107 @@
+"""Bulk import of an organisation's list over HTTP: a CSV or XLSX upload, or a JSON batch; `?preflight=true`
+reports what would happen, row by row, and changes nothing."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from ttct.auth import Principal, centre_access
+from ttct.contracts.envelope import Code
+from ttct.contracts.types import SendingOrganisation
+from ttct.errors import Invalid
+from ttct.http import command_metadata
+
+from enrolment.adapters import sheets
+from enrolment.domain.importing import MAX_ROWS, RowOutcome
+from enrolment.service_layer.imports import import_rows
+
+router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}/enrolments", tags=["imports"])
+
+
+class Problem(BaseModel):
+    field: str
+    code: str
+    detail: str
+    detail_vi: str
+
+
+class RowReport(BaseModel):
+    row: int
+    status: str = Field(description="enrolled | waitlisted | already-enrolled | already-waiting | error; in a "
+                                    "preflight: would-enrol | would-wait | already-enrolled | already-waiting | error")
+    full_name: str | None
+    learner_id: UUID | None = Field(description="absent in a preflight for a learner not yet registered")
+    seat_number: int | None
+    position: int | None
+    reason: str | None = Field(description="why the learner waits: class-full | over-quota")
+    problems: list[Problem]
+
+
+class ImportReport(BaseModel):
+    preflight: bool
+    rows: int
+    counts: dict[str, int]
+    results: list[RowReport]
+
+
+class Batch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sending_organisation: SendingOrganisation | None = Field(
+        default=None, description="the organisation whose list this is, for rows that do not name one")
+    rows: list[dict[str, Any]] = Field(max_length=MAX_ROWS, description="one object per learner: full_name, "
+                                       "date_of_birth, national_id, party_card_number, organisation_code, "
+                                       "organisation_name (the same columns as a file)")
+
+
+_PREFLIGHT = {"enrolled": "would-enrol", "waitlisted": "would-wait"}
+
+
+def _report(outcomes: list[RowOutcome], preflight: bool) -> ImportReport:
+    results = []
+    for o in outcomes:
+        status = _PREFLIGHT.get(o.status, o.status) if preflight else o.status
+        learner = o.learner_id if not preflight or o.status.startswith("already") else None
+        results.append(RowReport(row=o.row, status=status, full_name=o.full_name, learner_id=learner,
+                                 seat_number=o.seat_number, position=o.position, reason=o.reason,
+                                 problems=[Problem(**vars(p)) for p in o.problems]))
+    return ImportReport(preflight=preflight, rows=len(results), counts=dict(Counter(r.status for r in results)),
+                        results=results)
+
+
+async def _run(request: Request, centre: str, class_id: UUID, raws, default, preflight: bool,
+               first_row: int) -> ImportReport:
+    runtime = request.app.state.runtime
+    outcomes = await import_rows(runtime.pool, request.app.state.rosters, centre, class_id, raws, default,
+                                 preflight=preflight, first_row=first_row, new_id=runtime.new_id,
+                                 metadata=command_metadata(request, runtime.settings.province_code, centre))
+    return _report(outcomes, preflight)
+
+
+@router.post("/import", response_model=ImportReport,
+             summary="Import an organisation's list from a CSV or XLSX file (header row, then one learner a row)")
+async def import_file(centre: Code, class_id: UUID, request: Request,
+                      file: UploadFile = File(description="a .csv (UTF-8) or .xlsx file"),
+                      organisation_code: Code | None = Form(default=None,
+                                                            description="the organisation, for rows naming none"),
+                      organisation_name: str | None = Form(default=None),
+                      preflight: bool = False,
+                      _caller: Principal = centre_access("enrolments:write")) -> ImportReport:
+    default = None
+    if organisation_code:
+        if not organisation_name:
+            raise Invalid("give organisation_name with organisation_code", "Cần tên đơn vị kèm mã đơn vị",
+                          code="missing-field")
+        default = SendingOrganisation(code=organisation_code, name=organisation_name)
+    raws = sheets.read_upload(file.filename, file.content_type, await file.read())
+    return await _run(request, centre, class_id, raws, default, preflight, first_row=2)
+
+
+@router.post("/batch", response_model=ImportReport, summary="Import an organisation's list sent as JSON")
+async def import_batch(centre: Code, class_id: UUID, batch: Batch, request: Request, preflight: bool = False,
+                       _caller: Principal = centre_access("enrolments:write")) -> ImportReport:
+    return await _run(request, centre, class_id, batch.rows, batch.sending_organisation, preflight, first_row=1)

@@ -1,0 +1,59 @@
+"""Importing an organisation's list: validate every row, resolve the learners, decide all rows on the roster at
+once and append the result in one go (one append of many events, whatever the list's length).
+
+A preflight resolves learners without registering anyone and appends nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from uuid import UUID
+
+import asyncpg
+
+from ttct.aggregates import Aggregates
+from ttct.contracts import EventMetadata
+from ttct.contracts.types import SendingOrganisation
+from ttct.errors import Invalid
+
+from enrolment.adapters import views
+from enrolment.domain.importing import MAX_ROWS, CheckedRow, RowOutcome, check_rows, decide_import
+from enrolment.domain.roster import Roster, identity_key, stream_id
+from enrolment.service_layer.handlers import class_facts
+
+
+async def import_rows(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: str, class_id: UUID,
+                      raws: Sequence[Mapping[str, object]], default: SendingOrganisation | None, *,
+                      preflight: bool, metadata: EventMetadata, new_id: Callable[[], UUID],
+                      first_row: int = 2) -> list[RowOutcome]:
+    if len(raws) > MAX_ROWS:
+        raise Invalid(f"a list may have at most {MAX_ROWS} rows (this one has {len(raws)}): split it",
+                      f"Mỗi danh sách tối đa {MAX_ROWS} dòng (danh sách này có {len(raws)} dòng)",
+                      code="too-many-rows")
+    facts = await class_facts(pool, centre, class_id)
+    rows = check_rows(raws, default, first_row=first_row)
+    learner_ids = await _learners(pool, rows, preflight=preflight, new_id=new_id)
+    outcomes: list[RowOutcome] = []
+
+    def decide(roster: Roster):
+        events, decided = decide_import(rows, learner_ids, facts, roster)
+        outcomes[:] = decided  # the outcomes of the attempt that was appended (a lost race decides again)
+        return [] if preflight else events
+
+    if preflight:
+        roster, _ = await rosters.load(stream_id(class_id))
+        decide(roster)
+    else:
+        await rosters.execute(stream_id(class_id), decide, metadata, project=views.project)
+    return outcomes
+
+
+async def _learners(pool: asyncpg.Pool, rows: list[CheckedRow], *, preflight: bool,
+                    new_id: Callable[[], UUID]) -> dict[int, UUID]:
+    keys = {row.row: identity_key(row.command) for row in rows if row.command is not None}
+    if preflight:
+        known = await views.known_learner_ids(pool, list(keys.values()))
+        # Someone not yet in the registry holds nothing in any class: any fresh id stands in for them.
+        return {row: known.get(key) or new_id() for row, key in keys.items()}
+    unique = sorted(set(keys.values()))
+    found = await views.learner_ids_for(pool, unique, [new_id() for _ in unique])
+    return {row: found[key] for row, key in keys.items()}

@@ -1,0 +1,128 @@
+"""Bulk import, pure: row validation (missing fields, malformed dates, duplicates) and the import decision."""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from uuid import uuid4
+
+import pytest
+
+from ttct.contracts import LearnerEnrolled
+from ttct.contracts.learner_waitlisted import LearnerWaitlisted
+from ttct.contracts.types import SendingOrganisation
+
+from enrolment.adapters import sheets
+from enrolment.domain import importing as imp
+from enrolment.domain import roster as r
+
+pytestmark = pytest.mark.unit
+ORG = SendingOrganisation(code="xa-hoa-loc", name="Đảng ủy xã Hoa Lộc")
+
+
+def row(name="Lê Thị Bình", dob="12/04/1988", **kw):
+    return {"Họ và tên": name, "Ngày sinh": dob, **kw}
+
+
+def test_headers_are_recognised_in_vietnamese_or_english_whatever_the_accents_and_case():
+    assert imp.canonical_header("Họ và tên") == "full_name"
+    assert imp.canonical_header("HO VA TEN") == "full_name"
+    assert imp.canonical_header("Ngày sinh") == "date_of_birth"
+    assert imp.canonical_header("Số CCCD") == "national_id"
+    assert imp.canonical_header("Số thẻ đảng viên") == "party_card_number"
+    assert imp.canonical_header("Mã đơn vị") == "organisation_code"
+    assert imp.canonical_header("date_of_birth") == "date_of_birth"
+    assert imp.canonical_header("Ghi chú") is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("12/04/1988", date(1988, 4, 12)), ("1988-04-12", date(1988, 4, 12)), ("12-04-1988", date(1988, 4, 12)),
+    ("12.04.1988", date(1988, 4, 12)), (datetime(1988, 4, 12), date(1988, 4, 12)), (date(1988, 4, 12), date(1988, 4, 12)),
+    ("31/02/1988", None), ("12/04/88", None), ("ngày 12", None)])
+def test_dates_are_read_as_people_write_them_and_malformed_ones_are_refused(value, expected):
+    assert imp.parse_date(value) == expected
+
+
+def test_preflight_row_validation_reports_each_problem_with_its_field_and_row():
+    rows = imp.check_rows([
+        row(),                                              # 2: fine
+        row(name=""),                                       # 3: missing name
+        row(dob="30/02/1990"),                              # 4: malformed date
+        {"Họ và tên": "Trần Văn An"},                      # 5: missing date
+        row(name="Phạm Văn Cường", **{"Số CCCD": "12ab"}),  # 6: invalid national id
+        row(name="lê thị bình"),                            # 7: the same person as row 2
+        {"Họ và tên": None, "Ngày sinh": None},             # a blank line: skipped
+        row(name="Đỗ Văn Dũng", **{"Mã đơn vị": "xa-da-loc", "Đơn vị": "Đảng ủy xã Đa Lộc"}),  # 9: own org
+    ], ORG)
+    by_row = {c.row: c for c in rows}
+    assert sorted(by_row) == [2, 3, 4, 5, 6, 7, 9]
+    assert by_row[2].command is not None and by_row[2].command.sending_organisation == ORG
+    assert [(p.field, p.code) for p in by_row[3].problems] == [("full_name", "missing-field")]
+    assert [(p.field, p.code) for p in by_row[4].problems] == [("date_of_birth", "malformed-date")]
+    assert [(p.field, p.code) for p in by_row[5].problems] == [("date_of_birth", "missing-field")]
+    assert [(p.field, p.code) for p in by_row[6].problems] == [("national_id", "invalid-field")]
+    assert [p.code for p in by_row[7].problems] == ["duplicate-row"] and "row 2" in by_row[7].problems[0].detail
+    assert "dòng 2" in by_row[7].problems[0].detail_vi
+    assert by_row[9].command.sending_organisation.code == "xa-da-loc"
+
+
+def test_a_row_without_an_organisation_when_the_list_names_none_is_a_problem():
+    [checked] = imp.check_rows([row()], None)
+    assert {p.field for p in checked.problems} == {"organisation_code", "organisation_name"}
+
+
+def test_numbers_typed_into_spreadsheet_cells_are_read_as_ids():
+    [checked] = imp.check_rows([row(**{"CCCD": 38090000001.0})], ORG)
+    assert checked.command is not None and checked.command.national_id == "38090000001"
+
+
+def decide(rows, facts, roster, ids=None):
+    ids = ids or {c.row: uuid4() for c in rows if c.command}
+    return imp.decide_import(rows, ids, facts, roster), ids
+
+
+def test_an_import_seats_until_full_or_over_quota_then_waits_and_reports_every_row():
+    facts = r.ClassFacts(class_id=uuid4(), title="Lớp 1", capacity=3)
+    roster = r.evolve(r.Roster(), r.decide_set_quota("xa-hoa-loc", r.SetQuota(quota=2), facts, r.Roster())[0])
+    other = {"Mã đơn vị": "xa-da-loc", "Tên đơn vị": "Đảng ủy xã Đa Lộc"}
+    rows = imp.check_rows([row("A"), row("B"), row("C"), row("D", **other), row("E", **other), row("", dob="x")],
+                          ORG)
+    (events, outcomes), _ = decide(rows, facts, roster)
+    assert [o.status for o in outcomes] == ["enrolled", "enrolled", "waitlisted", "enrolled", "waitlisted", "error"]
+    assert [o.reason for o in outcomes] == [None, None, "over-quota", None, "class-full", None]
+    assert [type(e) for e in events] == [LearnerEnrolled, LearnerEnrolled, LearnerWaitlisted, LearnerEnrolled,
+                                         LearnerWaitlisted]
+    assert [o.seat_number for o in outcomes[:2]] == [1, 2] and outcomes[2].position == 1 and outcomes[4].position == 2
+    assert {p.code for p in outcomes[5].problems} == {"missing-field", "malformed-date"}
+
+
+def test_importing_the_same_list_again_enrols_nobody_twice():
+    facts = r.ClassFacts(class_id=uuid4(), title="Lớp 1", capacity=2)
+    rows = imp.check_rows([row("A"), row("B"), row("C")], ORG)
+    (events, first), ids = decide(rows, facts, r.Roster())
+    roster = r.Roster()
+    for event in events:
+        roster = r.evolve(roster, event)
+    (again, second), _ = decide(rows, facts, roster, ids)
+    assert again == []
+    assert [o.status for o in second] == ["already-enrolled", "already-enrolled", "already-waiting"]
+    assert [o.seat_number for o in second[:2]] == [1, 2] and second[2].position == 1
+    assert [o.learner_id for o in second] == [o.learner_id for o in first]
+
+
+def test_csv_files_are_read_with_excel_s_bom_and_semicolons():
+    data = "\ufeffHọ và tên;Ngày sinh\nLê Thị Bình;12/04/1988\n".encode()
+    assert sheets.read_csv(data) == [{"Họ và tên": "Lê Thị Bình", "Ngày sinh": "12/04/1988"}]
+
+
+def test_xlsx_files_are_read_with_their_date_cells():
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Họ và tên", "Ngày sinh", "Số CCCD"])
+    sheet.append(["Lê Thị Bình", datetime(1988, 4, 12), 38090000001])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    raws = sheets.read_upload("ds.xlsx", None, buffer.getvalue())
+    [checked] = imp.check_rows(raws, ORG)
+    assert checked.command.date_of_birth == date(1988, 4, 12) and checked.command.national_id == "38090000001"
