@@ -21,7 +21,8 @@ from enrolment.settings import EnrolmentSettings
 def create_app(settings: EnrolmentSettings) -> FastAPI:
     runtime = Runtime(settings, schema=[*views.SCHEMA, *organisations.SCHEMA],
                       projections={"scheduling": {ClassOpened: views.on_class_opened,
-                                                  ClassCancelled: views.on_class_cancelled}})
+                                                  ClassCancelled: views.on_class_cancelled}},
+                      projection_tables=["classes"])
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
         app.state.rosters = Aggregates(rt.store, Roster, evolve, clock=rt.clock, new_id=rt.new_id)

@@ -1,0 +1,64 @@
+"""The operator's commands, on a real service's runtime (enrolment's) and real NATS and PostgreSQL."""
+import uuid
+
+import asyncpg
+import pytest
+
+from ttct import admin
+from ttct.schema import migrate
+from ttct.topology import consumer_config, ensure_stream
+
+from enrolment.bootstrap import create_app
+from enrolment.settings import EnrolmentSettings
+
+from helpers import envelopes
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def runtime(database, nats_url, province, tmp_path):
+    key = tmp_path / "key.pem"
+    key.write_text("unused")
+    settings = EnrolmentSettings(database_url=database, nats_url=nats_url, province_code=province,
+                                 auth_public_key_file=str(key))
+    rt = create_app(settings).state.runtime
+    pool = await asyncpg.create_pool(database, min_size=1, max_size=2)
+    await migrate(pool, rt.schema)
+    await pool.close()
+    return rt
+
+
+async def test_a_dead_letter_is_replayed_with_todays_handler_and_removed(runtime, database):
+    [env] = envelopes(f"scheduling:class:{uuid.uuid4()}", 0)
+    conn = await asyncpg.connect(database)
+    letter = await conn.fetchval(
+        "INSERT INTO dead_letters (consumer, subject, event_id, stream_id, stream_version, deliveries, error, body)"
+        " VALUES ('enrolment-x', $1, $2, $3, 1, 5, 'RuntimeError: bug', $4) RETURNING id",
+        env.subject, env.event_id, env.stream_id, env.model_dump_json().encode())
+    listed = await admin.dead_letters(runtime)
+    assert [d["id"] for d in listed] == [letter] and listed[0]["error"] == "RuntimeError: bug"
+
+    assert "replayed ClassOpened" in await admin.replay(runtime, letter)
+    assert await conn.fetchval("SELECT title FROM classes WHERE class_id = $1",
+                               uuid.UUID(env.payload["class_id"])) == env.payload["title"]
+    assert await conn.fetchval("SELECT count(*) FROM dead_letters") == 0
+    assert "no dead letter" in await admin.replay(runtime, letter)
+    await conn.close()
+
+
+async def test_a_rebuild_empties_the_projection_and_the_stream_fills_it_again(runtime, database, nc, province):
+    js = nc.jetstream()
+    await ensure_stream(js, "scheduling")
+    config = consumer_config("enrolment", "scheduling", province)
+    await js.add_consumer("SCHEDULING", config)
+    env = envelopes(f"scheduling:class:{uuid.uuid4()}", 0, province=province)[0]
+    await js.publish(env.subject, env.model_dump_json().encode(), headers={"Nats-Msg-Id": str(env.event_id)})
+    conn = await asyncpg.connect(database)
+    await conn.execute("INSERT INTO classes (class_id, centre, title, capacity, starts_on, ends_on)"
+                       " VALUES ($1, 'hau-loc', 'stale row', 1, '2026-01-01', '2026-01-02')", uuid.uuid4())
+    assert "emptied classes" in await admin.rebuild(runtime)
+    assert await conn.fetchval("SELECT count(*) FROM classes") == 0
+    info = await js.consumer_info("SCHEDULING", config.durable_name)
+    assert info.num_pending == 1 and info.delivered.stream_seq == 0  # everything will be delivered again
+    await conn.close()
