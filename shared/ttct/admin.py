@@ -77,8 +77,7 @@ async def rebuild(runtime: Runtime) -> str:
     try:
         js = nc.jetstream()
         for context in runtime.projections:
-            config = consumer_config(s.service_name, context, s.province_code, max_deliver=s.consumer_max_deliver,
-                                     ack_wait=s.consumer_ack_wait)
+            config = consumer_config(s.service_name, context, s.province_code, ack_wait=s.consumer_ack_wait)
             await js.delete_consumer(PUBLISHES[context], config.durable_name)
             await js.add_consumer(PUBLISHES[context], config)
     finally:

@@ -6,8 +6,9 @@ aggregate stream (last applied version and event id). So:
 - an event more than one ahead waits (NAK with a delay) until its predecessor is applied: order per aggregate
   holds even after retries;
 - a batch that fails is retried event by event; a transient error NAKs with a growing delay; an event that
-  cannot be read, raises `PermanentError`, or fails `max_deliver` times is written to `dead_letters` with the
-  error, its checkpoint moves past it, and the consumer goes on.
+  cannot be read, raises `PermanentError`, or fails `max_deliver` times (counted in `consumer_failures`, since
+  JetStream's delivery count also counts waits) is written to `dead_letters` with the error, its checkpoint
+  moves past it, and the consumer goes on.
 """
 from __future__ import annotations
 
@@ -152,21 +153,29 @@ class ProjectionRunner:
             try:
                 [outcome] = await self._apply([r])
             except Exception as exc:
-                deliveries = r.msg.metadata.num_delivered
-                if isinstance(exc, PermanentError) or deliveries >= self._max_deliver:
-                    await self._dead_letter(r.msg, r.envelope, exc)
+                # Count failures ourselves: JetStream's delivery count also counts the waits for a predecessor.
+                failures = 1 if isinstance(exc, PermanentError) else await self._failed(r.envelope)
+                if isinstance(exc, PermanentError) or failures >= self._max_deliver:
+                    await self._dead_letter(r.msg, r.envelope, exc, failures)
                 else:
                     blocked.add(r.envelope.stream_id)
-                    delay = RETRY_DELAYS[min(deliveries, len(RETRY_DELAYS)) - 1]
+                    delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS)) - 1]
                     log.warning("event failed, will retry", event_id=str(r.envelope.event_id),
-                                error=repr(exc), deliveries=deliveries, retry_in=delay)
+                                error=repr(exc), failures=failures, retry_in=delay)
                     await r.msg.nak(delay=delay)
                 continue
             await self._settle([r], [outcome])
 
-    async def _dead_letter(self, msg: Msg, envelope: Envelope | None, exc: BaseException) -> None:
+    async def _failed(self, envelope: Envelope) -> int:
+        async with self._pool.acquire() as conn:
+            return await conn.fetchval(
+                "INSERT INTO consumer_failures (consumer, event_id, failures) VALUES ($1, $2, 1)"
+                " ON CONFLICT (consumer, event_id) DO UPDATE SET failures = consumer_failures.failures + 1"
+                " RETURNING failures", self.consumer, envelope.event_id)
+
+    async def _dead_letter(self, msg: Msg, envelope: Envelope | None, exc: BaseException,
+                           deliveries: int = 1) -> None:
         """Record the event and the error, move its stream's checkpoint past it, and ack it."""
-        deliveries = msg.metadata.num_delivered if msg.reply else 1
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO dead_letters (consumer, subject, event_id, stream_id, stream_version, deliveries, error, body)"
@@ -182,6 +191,8 @@ class ProjectionRunner:
             )
             if envelope is not None:
                 await self._save_checkpoints(conn, [envelope])
+                await conn.execute("DELETE FROM consumer_failures WHERE consumer = $1 AND event_id = $2",
+                                   self.consumer, envelope.event_id)
         metrics.EVENTS.labels(self.consumer, "dead-lettered").inc()
         log.error("event dead-lettered", consumer=self.consumer, subject=msg.subject,
                   event_id=str(envelope.event_id) if envelope else None, error=repr(exc))

@@ -75,7 +75,7 @@ class Runtime:
             if self.publishes:
                 await ensure_stream(js, s.service_name)
             await ensure_consumers(js, s.service_name, s.province_code,
-                                   max_deliver=s.consumer_max_deliver, ack_wait=s.consumer_ack_wait)
+                                   ack_wait=s.consumer_ack_wait)
         if self.publishes:
             self.relay = OutboxRelay(self.pool, js, batch_size=s.relay_batch_size,
                                      poll_interval=s.relay_poll_interval)

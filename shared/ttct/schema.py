@@ -49,6 +49,14 @@ CORE_SCHEMA = [
     )
     """,
     """
+    CREATE TABLE IF NOT EXISTS consumer_failures (
+        consumer  text    NOT NULL,
+        event_id  uuid    NOT NULL,
+        failures  integer NOT NULL,
+        PRIMARY KEY (consumer, event_id)
+    )
+    """,
+    """
     CREATE TABLE IF NOT EXISTS dead_letters (
         id            bigserial   PRIMARY KEY,
         consumer      text        NOT NULL,

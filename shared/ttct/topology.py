@@ -44,17 +44,16 @@ def durable_name(reader: str, province: str) -> str:
     return f"{reader}-{province}"
 
 
-def consumer_config(reader: str, context: str, province: str, *, max_deliver: int = 5,
-                    ack_wait: float = 30.0) -> ConsumerConfig:
+def consumer_config(reader: str, context: str, province: str, *, ack_wait: float = 30.0) -> ConsumerConfig:
     return ConsumerConfig(
         durable_name=durable_name(reader, province),
         filter_subject=filter_subject(context, province),
         deliver_policy=DeliverPolicy.ALL,
         ack_policy=AckPolicy.EXPLICIT,
         ack_wait=ack_wait,
-        # Two deliveries beyond the service's own limit, so a crash on the last one is retried once more
-        # before JetStream gives up; the service dead-letters at its own limit.
-        max_deliver=max_deliver + 2,
+        # Unlimited: an event waiting for its predecessor is redelivered many times, and JetStream must never
+        # give up on it silently. The service counts real failures itself and dead-letters at its own limit.
+        max_deliver=-1,
         max_ack_pending=10_000,
     )
 
@@ -68,12 +67,11 @@ async def ensure_stream(js: JetStreamContext, context: str, replicas: int | None
         await js.add_stream(config)
 
 
-async def ensure_consumers(js: JetStreamContext, reader: str, province: str, *, max_deliver: int = 5,
-                           ack_wait: float = 30.0) -> None:
+async def ensure_consumers(js: JetStreamContext, reader: str, province: str, *, ack_wait: float = 30.0) -> None:
     for context in READS[reader]:
         await ensure_stream(js, context)
         await js.add_consumer(
-            PUBLISHES[context], consumer_config(reader, context, province, max_deliver=max_deliver, ack_wait=ack_wait)
+            PUBLISHES[context], consumer_config(reader, context, province, ack_wait=ack_wait)
         )
 
 

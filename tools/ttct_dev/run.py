@@ -24,7 +24,9 @@ def main() -> None:
     logs.mkdir(parents=True, exist_ok=True)
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C and SIGTERM both stop cleanly; set SIGINT explicitly, as a shell may have started us ignoring it.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     with LocalStack(args.data_dir) as stack:
         info = stack.start()
         with Services(info, LocalIssuer(args.data_dir), province=args.province, log_dir=logs, fixed_ports=True) as services:
@@ -34,10 +36,7 @@ def main() -> None:
                 print(f"  {name:<13} {url}/v1   API docs: {url}/docs")
             print(f"\nLogs: {logs}/<service>.log   Stop with Ctrl-C.")
             print("Every call needs a bearer token: make token ROLE=centre-staff CENTRE=hau-loc\n", flush=True)
-            try:
-                while not stop.wait(0.5):
-                    pass
-            except KeyboardInterrupt:
+            while not stop.wait(0.5):
                 pass
             print("Stopping…", flush=True)
     print("Stopped; data kept in", args.data_dir)
