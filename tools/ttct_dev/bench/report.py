@@ -1,0 +1,188 @@
+"""docs/benchmarks.json (everything, every run) and docs/benchmarks.md (median, min, max; targets; method)."""
+from __future__ import annotations
+
+import json
+import operator
+from pathlib import Path
+
+from ttct_dev.bench.measure import summary
+
+MIB = 2**20
+
+# (what, scenario, figure, comparison, threshold) — the targets of issue 6
+TARGETS = [
+    ("single commands through HTTP, all four services consuming", "1 single commands", "closed_pipeline_per_s",
+     ">=", 2000),
+    ("p99 request → notification projection at an offered 1,000/s", "1 single commands",
+     "open_to_projection_p99_ms", "<=", 50),
+    ("bulk: organisation's list stored and projected everywhere", "2 bulk: organisation list", "list_per_s",
+     ">=", 10000),
+    ("bulk: province year's enrolments stored and projected everywhere", "2 bulk: province year",
+     "year_enrol_per_s", ">=", 10000),
+    ("bulk: the province's year", "2 bulk: province year", "year_total_s", "<", 30),
+    ("rebuild a projection", "3 rebuild", "rebuild_per_s", ">=", 10000),
+    ("single commands ÷ peer's 8-thread save rate", "ratios", "single_vs_peer_saves_8_threads", ">=", 1.25),
+    ("rebuild ÷ peer's ProjectionRunner catch-up", "ratios", "rebuild_vs_peer_catchup", ">=", 13),
+]
+OPS = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
+
+METHOD = """\
+- **Stack**: a private NATS JetStream and PostgreSQL started by the harness (`LocalStack(durable=True)`: fsync,
+  synchronous_commit and full_page_writes on), plus `track_commit_timestamp = on` so that the commit time of a
+  projection row can be read back (`pg_xact_commit_timestamp(xmin)`). The four services run as in `make run`
+  (own processes, own databases, default settings). The load generator (httpx) runs on the same machine and its
+  CPU is counted in the CPU table: on 2 cores it competes with what it measures.
+- **Single commands** (1): `POST /v1/centres/{c}/classes/{id}/enrolments`, one new person each (a unique
+  national id), spread round-robin over the classes (4 per centre by default) and 10 organisations.
+  *Closed loop*: a fixed number of requests in flight. *Open loop*: request i is due at start + i/rate and is sent
+  then whether or not earlier ones have answered; its latency counts from that due time (no coordinated omission).
+  The **end** of an enrolment is the commit of the notification consumer's transaction that wrote its row in
+  `organisation_learners` (the commit timestamp of the row's `xmin`), so the poll interval does not enter the
+  figure. Latency = that commit − request start (closed) or due time (open). Pipeline throughput = enrolments ÷
+  (last such commit − first request). HTTP figures stop at the response.
+- **Bulk** (2): the organisation's list goes into one class; the province's year opens the classes over its
+  centres, enrols everyone, then records every score. Each phase runs from its first request until *every
+  consumer has caught up*: no row left in any outbox, and every durable JetStream consumer at num_pending = 0
+  and num_ack_pending = 0; its end is the last commit of any consumer's checkpoint (exact, as above).
+  If the services have no batch endpoint yet, the single-command path is measured and the note says so.
+- **Rebuild** (3): 1,000,000 LearnerEnrolled events are appended directly to an event store (COPY, not HTTP) in
+  a database of its own; each run empties assessment's `class_learners` projection and a test consumer's
+  checkpoints, then replays every event through `ttct.consumer.ProjectionRunner.handle_batch` with assessment's
+  own handler, in pages read by position (the next page is read while one applies). JetStream is not in this
+  figure. The replay checks that every event was projected once and none arrived out of order.
+- **Growth** (4): the single-command scenario with 1, 10 and 100 centres, first on the (almost) empty store,
+  then after enrolment's event store was filled directly to the given size (history: no outbox rows, so the
+  consumers do not see it). The store's actual size is given with each run.
+- **Peer** (5): the `eventsourcing` library with psycopg-binary and `POSTGRES_ENABLE_DB_FUNCTIONS=y` on the
+  same PostgreSQL (own database). A class aggregate taking enrolments; each save stores one event of an aggregate
+  held in memory; 1 and 8 threads, each thread with its own classes. Catch-up: the library's ProjectionRunner
+  fills an empty class-learners view (one transaction per event with its tracking row) from every stored event,
+  until `runner.wait()` sees the last one.
+- **Memory** (6): RSS of each service process and its children, sampled every 0.2 s through the whole run (psutil).
+- Every scenario runs `repeats` times; the tables give the median, min and max of the per-run figures (a p99 row
+  is the median of the runs' p99s).
+"""
+
+
+def unit(figure: str) -> str:
+    for suffix, name in (("_per_s", "/s"), ("_ms", "ms"), ("_s", "s"), ("_count", ""), ("_mib", "MiB")):
+        if figure.endswith(suffix):
+            return name
+    return ""
+
+
+def summarise(results: dict) -> None:
+    """Add median/min/max per figure of each scenario, the ratios to the peer, and the targets' verdicts."""
+    for scenario in results["scenarios"].values():
+        figures = sorted({k for run in scenario["runs"] for k in run})
+        scenario["summary"] = {f: summary([run[f] for run in scenario["runs"] if f in run]) for f in figures}
+    med = lambda s, f: results["scenarios"].get(s, {}).get("summary", {}).get(f, {}).get("median")  # noqa: E731
+    ratios = {}
+    single, peer8 = med("1 single commands", "closed_pipeline_per_s"), med("5 peer: saves, 8 threads", "saves_per_s")
+    peer1 = med("5 peer: saves, 1 thread", "saves_per_s")
+    rebuild, catch = med("3 rebuild", "rebuild_per_s"), med("5 peer: catch-up", "catchup_per_s")
+    if single and peer8:
+        ratios["single_vs_peer_saves_8_threads"] = round(single / peer8, 2)
+    if single and peer1:
+        ratios["single_vs_peer_saves_1_thread"] = round(single / peer1, 2)
+    if rebuild and catch:
+        ratios["rebuild_vs_peer_catchup"] = round(rebuild / catch, 2)
+    results["ratios"] = ratios
+    growth = {}  # per number of centres: the full store's figure ÷ the empty store's
+    for name in results["scenarios"]:
+        if name.startswith("4 growth:") and name.endswith("store empty"):
+            prefix = name[: -len("store empty")]
+            for other in results["scenarios"]:
+                if other.startswith(prefix) and other != name:
+                    for figure in ("closed_pipeline_per_s", "closed_to_projection_p99_ms", "open_to_projection_p99_ms"):
+                        empty, full = med(name, figure), med(other, figure)
+                        if empty and full:
+                            growth.setdefault(f"{other} ÷ empty", {})[figure] = round(full / empty, 2)
+    results["growth_ratios"] = growth
+    verdicts = []
+    for what, scenario, figure, op, threshold in TARGETS:
+        value = ratios.get(figure) if scenario == "ratios" else med(scenario, figure)
+        verdicts.append({"target": what, "figure": figure, "want": f"{op} {threshold}", "value": value,
+                         "met": None if value is None or results.get("quick") else OPS[op](value, threshold)})
+    for service, peak in results.get("rss_peak_bytes", {}).items():
+        if service in ("scheduling", "enrolment", "assessment", "notification"):
+            mib = round(peak / MIB, 1)
+            verdicts.append({"target": f"{service} peak RSS", "figure": "rss_mib", "want": "< 200", "value": mib,
+                             "met": mib < 200})
+    results["targets"] = verdicts
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:,.2f}" if abs(v) < 10 else f"{v:,.1f}" if abs(v) < 1000 else f"{v:,.0f}"
+    return f"{int(v):,}"
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    pg = m.get("postgresql", {})
+    lines = ["# Benchmarks", "",
+             "Written by `make bench` (`python -m ttct_dev.bench`, tools/ttct_dev/bench/); do not edit by hand. "
+             "Issue 6 holds the targets.", ""]
+    if results.get("quick"):
+        lines += ["> **Quick run** (`--quick`): small sizes, one run each. A smoke test of the harness, "
+                  "not a measurement.", ""]
+    lines += ["## Machine", "",
+              f"- CPU: {m.get('cpu_model') or '?'}: {m.get('cores_logical')} logical cores "
+              f"({m.get('cores_physical')} physical); memory {m.get('memory_gib')} GiB; {m.get('os')}",
+              f"- Python {m.get('python')}; PostgreSQL {pg.get('server_version')} (fsync {pg.get('fsync')}, "
+              f"synchronous_commit {pg.get('synchronous_commit')}, full_page_writes {pg.get('full_page_writes')}, "
+              f"shared_buffers {pg.get('shared_buffers')}); NATS server {m.get('nats_server')}",
+              "- Packages: " + ", ".join(f"{k} {v}" for k, v in m.get("packages", {}).items()),
+              f"- Code: {m.get('git') or '?'}; started {m.get('started_at')}; load average at start "
+              f"{m.get('load_average_at_start')}; {results['repeats']} run(s) per scenario; "
+              f"took {results.get('seconds', 0) / 60:.1f} min", ""]
+    lines += ["## Targets", "", "| target | figure | want | median | met |", "| --- | --- | --- | --- | --- |"]
+    for t in results["targets"]:
+        met = ("– (quick run: not the target's sizes)" if results.get("quick") else "–") if t["met"] is None \
+            else "yes" if t["met"] else "**no**"
+        lines.append(f"| {t['target']} | `{t['figure']}` | {t['want']} | {_fmt(t['value'])} | {met} |")
+    if results.get("ratios"):
+        lines += ["", "Ratios to the peer (medians): " + "; ".join(f"`{k}` = {v}" for k, v in results["ratios"].items())]
+    if results.get("growth_ratios"):
+        lines += ["", "Growth (the latency must not grow with the store): each figure with the full store ÷ the "
+                  "same with the empty store, medians:", ""]
+        for name, figures in results["growth_ratios"].items():
+            lines.append(f"- {name[len('4 growth: '):]}: " + ", ".join(f"`{k}` {v}" for k, v in figures.items()))
+    lines += ["", "## Results", ""]
+    for name, scenario in sorted(results["scenarios"].items(), key=lambda kv: kv[0][:1]):  # stable: run order
+        lines += [f"### {name}", ""]
+        for note in scenario.get("notes", []):
+            lines.append(f"> {note}")
+        if scenario.get("notes"):
+            lines.append("")
+        if scenario.get("error"):
+            lines += [f"**Failed**: `{scenario['error']}`", ""]
+        if not scenario.get("summary"):
+            continue
+        lines += ["| figure | unit | median | min | max |", "| --- | --- | ---: | ---: | ---: |"]
+        for figure, s in scenario["summary"].items():
+            lines.append(f"| `{figure}` | {unit(figure)} | {_fmt(s.get('median'))} | {_fmt(s.get('min'))} | "
+                         f"{_fmt(s.get('max'))} |")
+        lines.append("")
+    rss, cpu = results.get("rss_peak_bytes", {}), results.get("cpu_seconds", {})
+    procs = list(rss) + ["bench (load generator)"]
+    lines += ["## Memory and CPU", "", "| | " + " | ".join(procs) + " |", "| --- |" + " ---: |" * len(procs),
+              "| **peak RSS (MiB)** | " + " | ".join(f"{rss[p] / MIB:,.0f}" if p in rss else "–" for p in procs) + " |"]
+    for name, used in cpu.items():
+        lines.append(f"| CPU s: {name} | " + " | ".join(f"{used.get(p, 0.0):,.1f}" for p in procs) + " |")
+    lines += ["", "PostgreSQL's and NATS's RSS include shared memory pages each backend touched, counted per "
+              "process; read them as an upper bound.", "", "## How each figure is taken", "", METHOD]
+    if results.get("options"):
+        lines += ["## Options of this run", "", "```", json.dumps(results["options"], indent=1), "```", ""]
+    return "\n".join(lines)
+
+
+def write(results: dict, out_dir: Path) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md, js = out_dir / "benchmarks.md", out_dir / "benchmarks.json"
+    js.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str) + "\n")
+    md.write_text(markdown(results))
+    return md, js

@@ -1,0 +1,154 @@
+"""Filling an event store directly (COPY, not HTTP) and scenario 3: rebuilding a projection from it.
+
+The rebuild empties assessment's projection tables (its learners-per-class facts) and the checkpoints of a
+consumer of its own, then replays every stored event through the very `ProjectionRunner` the services run
+(shared/ttct/consumer.py), with the handlers assessment's composition root wires for enrolment's events, in
+pages read by position. What it leaves out is JetStream: the pages come straight
+from the table, as a rebuild tool would read them; the figure is the projection side's rate.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from ttct.consumer import ProjectionRunner
+from ttct.contracts import LearnerEnrolled
+from ttct.schema import migrate
+
+from ttct_dev.bench.harness import PROVINCE, Bench, ensure_database
+
+COPY_CHUNK = 20_000
+COLUMNS = ["stream_id", "stream_version", "event_id", "event_type", "schema_version", "occurred_at", "envelope"]
+
+
+def _records(n: int, per_stream: int, centres: list[str], start: datetime):
+    """n LearnerEnrolled events as `events` rows, `per_stream` per class roster, valid against the contracts."""
+    stream = class_id = centre = None
+    for i in range(n):
+        version = i % per_stream + 1
+        if version == 1:
+            class_id, centre = str(uuid.uuid4()), centres[(i // per_stream) % len(centres)]
+            stream = f"enrolment:roster:{class_id}"
+        at = start + timedelta(milliseconds=i)
+        event_id = uuid.uuid4()
+        envelope = {
+            "event_id": str(event_id), "event_type": "LearnerEnrolled", "schema_version": 1,
+            "occurred_at": at.isoformat(), "province": PROVINCE, "centre": centre, "stream_id": stream,
+            "stream_version": version, "correlation_id": str(uuid.uuid4()), "causation_id": None,
+            "traceparent": None, "tracestate": None,
+            "payload": {"class_id": class_id, "class_title": "Lớp triển khai nghị quyết (lịch sử)",
+                        "learner_id": str(uuid.uuid4()), "full_name": f"Nguyễn Văn Học {i}",
+                        "date_of_birth": f"19{70 + i % 30}-0{1 + i % 9}-1{i % 9}",
+                        "sending_organisation": {"code": f"org-{i % 500}", "name": f"Đảng ủy xã số {i % 500}"},
+                        "seat_number": version},
+        }
+        yield (stream, version, event_id, "LearnerEnrolled", 1, at, json.dumps(envelope, ensure_ascii=False))
+
+
+async def fill(pool: asyncpg.Pool, n: int, *, per_stream: int = 500, centres: list[str] | None = None) -> float:
+    """Append n events with COPY, in chunks, into `events` only: they stand for history already published, so
+    they get no outbox rows. Returns the seconds it took."""
+    started = time.monotonic()
+    rows = _records(n, per_stream, centres or ["history"], datetime(2020, 1, 1, tzinfo=UTC))
+    while chunk := [r for _, r in zip(range(COPY_CHUNK), rows, strict=False)]:
+        async with pool.acquire() as conn:
+            await conn.copy_records_to_table("events", records=chunk, columns=COLUMNS)
+    async with pool.acquire() as conn:
+        await conn.execute("ANALYZE events")
+    return time.monotonic() - started
+
+
+async def fill_to(pool: asyncpg.Pool, total: int, **kw) -> int:
+    """Fill until the store holds at least `total` events; return how many were added."""
+    have = await pool.fetchval("SELECT count(*) FROM events")
+    if have < total:
+        await fill(pool, total - have, **kw)
+    return max(0, total - have)
+
+
+class _Stored:
+    """What ProjectionRunner uses of a JetStream message, for an event read from the store."""
+
+    __slots__ = ("data", "subject", "waits")
+    reply = ""
+
+    class metadata:  # noqa: N801 - mirrors nats.aio.msg.Msg.metadata
+        num_delivered = 1
+
+    def __init__(self, data: bytes, subject: str) -> None:
+        self.data, self.subject, self.waits = data, subject, 0
+
+    async def ack(self) -> None:
+        pass
+
+    async def nak(self, delay: float | None = None) -> None:
+        self.waits += 1
+
+
+REBUILD_DB = "ttct_bench_rebuild"
+CONSUMER = "bench-rebuild"
+
+
+def assessment_projection() -> tuple[list[str], dict]:
+    """Assessment's schema and its handlers of enrolment's events, as its composition root wires them (read-only
+    use of the service; the older layout had them in adapters/views.py)."""
+    from assessment import bootstrap
+
+    if hasattr(bootstrap, "projections"):
+        return list(bootstrap.SCHEMA), bootstrap.projections()["enrolment"]
+    from assessment.adapters import views
+
+    return list(views.SCHEMA), {LearnerEnrolled: views.on_learner_enrolled}
+
+
+def _tables(schema: list[str]) -> list[str]:
+    return [m for s in schema for m in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", s)]
+
+
+async def prepare_rebuild(bench: Bench, events: int) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(await ensure_database(bench, REBUILD_DB), min_size=2, max_size=4)
+    await migrate(pool, assessment_projection()[0])
+    await fill_to(pool, events, per_stream=200)
+    return pool
+
+
+async def rebuild(pool: asyncpg.Pool, batch: int) -> dict[str, float]:
+    """Empty assessment's projection tables and the consumer's checkpoints, replay every stored event through
+    a ProjectionRunner with assessment's own handlers; events per second."""
+    schema, handlers = assessment_projection()
+    tables = _tables(schema)
+    async with pool.acquire() as conn:
+        await conn.execute("TRUNCATE " + ", ".join(tables) + " CASCADE")
+        await conn.execute("DELETE FROM consumer_checkpoints WHERE consumer = $1", CONSUMER)
+        await conn.execute("DELETE FROM dead_letters WHERE consumer = $1", CONSUMER)
+        for table in [*tables, "consumer_checkpoints"]:
+            await conn.execute(f"VACUUM ANALYZE {table}")
+    runner = ProjectionRunner(pool, CONSUMER, handlers)
+    subject = f"ttct.{PROVINCE}.history.enrolment.LearnerEnrolled"
+
+    async def page(after: int) -> list[asyncpg.Record]:
+        return await pool.fetch("SELECT position, envelope::text AS body FROM events WHERE position > $1"
+                                " ORDER BY position LIMIT $2", after, batch)
+
+    replayed = waits = 0
+    started = time.monotonic()
+    upcoming = asyncio.create_task(page(0))
+    while rows := await upcoming:
+        upcoming = asyncio.create_task(page(rows[-1]["position"]))  # read the next page while this one applies
+        msgs = [_Stored(r["body"].encode(), subject) for r in rows]
+        await runner.handle_batch(msgs)
+        replayed += len(msgs)
+        waits += sum(m.waits for m in msgs)
+    seconds = time.monotonic() - started
+    counts = [await pool.fetchval(f"SELECT count(*) FROM {t}") for t in tables]
+    projected = max(counts, default=0)
+    dead = await pool.fetchval("SELECT count(*) FROM dead_letters WHERE consumer = $1", CONSUMER)
+    return {"rebuild_events_count": replayed, "rebuild_s": round(seconds, 2),
+            "rebuild_per_s": round(replayed / seconds, 1), "rebuild_rows_projected_count": projected,
+            "rebuild_out_of_order_count": waits, "rebuild_dead_letters_count": dead, "rebuild_batch_count": batch}
