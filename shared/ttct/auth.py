@@ -7,6 +7,7 @@ other tenants cannot be probed; a caller whose role may never do a thing gets 40
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -89,8 +90,20 @@ class TokenVerifier:
         self._algorithms = list(settings.auth_algorithms)
         self._jwks = jwt.PyJWKClient(settings.auth_jwks_url, cache_keys=True) if settings.auth_jwks_url else None
         self._key = Path(settings.auth_public_key_file).read_text() if settings.auth_public_key_file else None
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def verify(self, token: str) -> Principal:
+        # A client sends the same token on every call until it expires: verify its signature once.
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        found, expires = await self._verify(token)
+        if len(self._verified) > 10_000:
+            self._verified.clear()
+        self._verified[token] = (found, expires)
+        return found
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         s = self._settings
         try:
             key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key if self._jwks else self._key
@@ -109,7 +122,7 @@ class TokenVerifier:
         return Principal(subject=str(claims["sub"]), role=role, province=claims["province"],
                          centres=_set(claims.get("centres", claims.get("centre"))),
                          organisations=_set(claims.get("organisations", claims.get("org"))),
-                         scopes=_set(claims.get("scope")))
+                         scopes=_set(claims.get("scope"))), float(claims["exp"])
 
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from the province's identity provider")

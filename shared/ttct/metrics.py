@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 if TYPE_CHECKING:
@@ -29,15 +29,33 @@ DEAD_LETTERS = Gauge("ttct_dead_letters", "Events in the dead-letter table", ["c
 WEBHOOK_ATTEMPTS = Counter("ttct_webhook_attempts_total", "Webhook delivery attempts by outcome", ["outcome"])
 
 
+class RequestTimer:
+    """Pure ASGI middleware (Starlette's BaseHTTPMiddleware costs a task and a stream per request)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), [500]
+
+        async def sending(message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = scope.get("route")
+            HTTP_DURATION.labels(scope["method"], getattr(route, "path", "unmatched"), str(status[0])).observe(
+                time.perf_counter() - started)
+
+
 def install(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _time_requests(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        HTTP_DURATION.labels(request.method, getattr(route, "path", "unmatched"), str(response.status_code)).observe(
-            time.perf_counter() - started)
-        return response
+    app.add_middleware(RequestTimer)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -33,6 +33,10 @@ log = structlog.get_logger("ttct.runtime")
 Worker = Callable[["Runtime"], Awaitable[None]]
 
 
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    return None
+
+
 class Runtime:
     def __init__(
         self,
@@ -67,7 +71,10 @@ class Runtime:
 
     async def start(self) -> None:
         s = self.settings
-        self.pool = await asyncpg.create_pool(s.database_url, min_size=2, max_size=s.db_pool_size)
+        # No reset round trip on every release: the services keep no session state on pooled connections
+        # (transaction-scoped locks only; the relay's session lock lives on a connection it never releases).
+        self.pool = await asyncpg.create_pool(s.database_url, min_size=2, max_size=s.db_pool_size,
+                                              reset=_keep_session)
         await migrate(self.pool, self.schema)
         self._nc = await nats.connect(s.nats_url, name=f"{s.service_name}-relay", max_reconnect_attempts=-1)
         js = self.jetstream = self._nc.jetstream()
