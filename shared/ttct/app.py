@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from ttct import metrics
+from ttct import idempotency, metrics
 
 from ttct.auth import TokenVerifier
 from ttct.http import install_problem_handlers
@@ -42,6 +42,7 @@ def build_app(
     install_problem_handlers(app)
     for router in routers:
         app.include_router(router)
+    app.add_middleware(idempotency.IdempotencyKeys)
     metrics.install(app)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics")
     return app
