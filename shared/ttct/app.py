@@ -43,9 +43,32 @@ def build_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(idempotency.IdempotencyKeys)
+    _document_idempotency(app)
     metrics.install(app)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics")
     return app
+
+
+def _document_idempotency(app: FastAPI) -> None:
+    """Say in the OpenAPI document that every POST takes an Idempotency-Key (the middleware handles it)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema.get("paths", {}).values():
+                post = operations.get("post")
+                if post is not None:
+                    post.setdefault("parameters", []).append({
+                        "name": "Idempotency-Key", "in": "header", "required": False,
+                        "schema": {"type": "string", "maxLength": 200},
+                        "description": "Retry-safe: the same key and body answer the first response again "
+                                       "(48 h); another body with the same key is refused (422).",
+                    })
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def main(settings_class: type[S], create_app: Callable[[S], FastAPI]) -> None:
