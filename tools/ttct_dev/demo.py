@@ -122,23 +122,23 @@ def report(outcome: Outcome, receiver: WebhookReceiver) -> None:
           f"{sum(outcome.sent.values())} learners in {outcome.seconds:.1f} s; {unsigned} deliveries failed verification")
 
 
-async def _main() -> int:
-    with tempfile.TemporaryDirectory(prefix="ttct-demo-") as tmp:
-        with LocalStack(Path(tmp) / "stack", durable=False) as stack:
-            issuer = LocalIssuer(Path(tmp))
-            with Services(stack.start(), issuer, log_dir=Path(tmp),
-                          env={"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}) as services:
-                receiver = await WebhookReceiver().start()
-                try:
-                    outcome = await play(services.urls, receiver, issuer)
-                finally:
-                    await receiver.stop()
-                report(outcome, receiver)
-                return 0 if outcome.ok else 1
+async def _play_and_report(urls: dict[str, str], issuer: LocalIssuer) -> bool:
+    receiver = await WebhookReceiver().start()
+    try:
+        outcome = await play(urls, receiver, issuer)
+    finally:
+        await receiver.stop()
+    report(outcome, receiver)
+    return outcome.ok
 
 
 def main() -> None:
-    sys.exit(asyncio.run(_main()))
+    with tempfile.TemporaryDirectory(prefix="ttct-demo-") as tmp:
+        issuer = LocalIssuer(Path(tmp))
+        with LocalStack(Path(tmp) / "stack", durable=False) as stack, Services(
+                stack.start(), issuer, log_dir=Path(tmp), env={"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}) as services:
+            ok = asyncio.run(_play_and_report(services.urls, issuer))
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":
