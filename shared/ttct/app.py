@@ -11,6 +11,7 @@ from ttct import idempotency, metrics
 
 from ttct.auth import TokenVerifier
 from ttct.http import install_problem_handlers
+from ttct.limits import BodySizeLimit, RateLimit
 from ttct.logging import configure_logging
 from ttct.runtime import Runtime, serve
 from ttct.settings import S, load_settings
@@ -43,6 +44,9 @@ def build_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(idempotency.IdempotencyKeys)
+    # outside the idempotency keys: a refused request is neither read whole nor remembered as a key's answer
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimit, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
     _document_idempotency(app)
     metrics.install(app)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics")

@@ -36,6 +36,11 @@ class ServiceSettings(BaseSettings):
     auth_jwks_url: str | None = Field(default=None, description="the identity provider's JWKS URL")
     auth_public_key_file: str | None = Field(default=None, description="PEM public key (local stack)")
     auth_algorithms: tuple[str, ...] = ("RS256", "ES256")
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=0,
+                                description="largest request body accepted, in bytes (413 above); 0: no limit")
+    rate_limit_per_second: float = Field(default=100.0, ge=0,
+                                         description="requests per second per client and replica; 0: no limit")
+    rate_limit_burst: int = Field(default=300, ge=1, description="requests a client may make at once")
 
     @model_validator(mode="after")
     def _one_key_source(self) -> "ServiceSettings":

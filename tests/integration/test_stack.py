@@ -35,7 +35,7 @@ async def test_data_survives_restart(tmp_path):
     stack = LocalStack(tmp_path / "stack", durable=False)
     info = stack.start()
     assert stack.start() == info  # idempotent
-    assert info.nats_url.startswith("nats://127.0.0.1:")
+    assert info.nats_url.startswith("nats://admin:") and info.nats_url.rsplit("@", 1)[1].startswith("127.0.0.1:")
     assert info.postgres_url.startswith("postgresql://postgres@127.0.0.1:") and info.postgres_url.endswith("/postgres")
 
     conn = await asyncpg.connect(info.postgres_url)

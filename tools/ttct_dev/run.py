@@ -31,7 +31,9 @@ def main() -> None:
         info = stack.start()
         with Services(info, LocalIssuer(args.data_dir), province=args.province, log_dir=logs, fixed_ports=True) as services:
             print(f"\nThe training-centre system is running (province {args.province}).")
-            print(f"  NATS        {info.nats_url}\n  PostgreSQL  {info.postgres_url}\n")
+            nats_address = info.nats_url.rsplit("@", 1)[-1]  # the admin password stays in .data/nats-users.json
+            print(f"  NATS        nats://{nats_address}  (users and passwords: {args.data_dir}/nats-users.json)")
+            print(f"  PostgreSQL  {info.postgres_url}\n")
             for name, url in services.urls.items():
                 print(f"  {name:<13} {url}/v1   API docs: {url}/docs")
             print(f"\nLogs: {logs}/<service>.log   Stop with Ctrl-C.")

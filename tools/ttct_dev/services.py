@@ -1,5 +1,9 @@
 """Starting the four services as processes on one machine: for `make run`, the demo, the e2e tests and the
 benchmark. Each gets its own database on the given server, its own loopback port, and the shared NATS.
+
+When the stack runs NATS with per-service users (`StackInfo.nats_users`), each service connects as its own user
+(its NATS_URL carries the credentials) and, as in the Helm chart, the topology is applied first with the admin
+user and the services run with PROVISION=false: their users may not create other services' streams.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from ttct_dev.stack import StackInfo, database_url, ensure_databases
+from ttct_dev.stack import StackInfo, database_url, ensure_databases, ensure_nats_province
 from ttct_dev.tokens import LocalIssuer
 
 SERVICES = ("scheduling", "enrolment", "assessment", "notification")
@@ -44,6 +48,7 @@ class Services:
     env: dict[str, str] = field(default_factory=dict)
     fixed_ports: bool = False
     database_prefix: str = "ttct_"
+    services: tuple[str, ...] = SERVICES  # which of them start() starts
     urls: dict[str, str] = field(default_factory=dict)
     _procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -51,10 +56,33 @@ class Services:
         return database_url(self.stack.postgres_url, f"{self.database_prefix}{service}")
 
     def start(self, timeout: float = 60.0) -> None:
-        asyncio.run(ensure_databases(self.stack.postgres_url, [f"{self.database_prefix}{s}" for s in SERVICES]))
-        for service in SERVICES:
+        asyncio.run(ensure_databases(self.stack.postgres_url, [f"{self.database_prefix}{s}" for s in self.services]))
+        if self.stack.nats_users:
+            ensure_nats_province(self.stack, self.province)
+            asyncio.run(self._apply_topology())
+        for service in self.services:
             self.start_one(service)
         self.wait_ready(timeout)
+
+    def nats_url(self, service: str) -> str:
+        """The NATS URL `service` connects with: its own user's, or the shared one when there are no users."""
+        return self.stack.nats_users.get(service, self.stack.nats_url)
+
+    async def _apply_topology(self) -> None:
+        """What `python -m ttct.topology apply` does, as the admin user, with the ack wait of `env`."""
+        import nats  # the services' dependencies, installed beside ttct-dev
+        from ttct.topology import PUBLISHES, READS, ensure_consumers, ensure_stream
+
+        ack_wait = float({**os.environ, **self.env}.get("CONSUMER_ACK_WAIT", 30.0))
+        nc = await nats.connect(self.stack.nats_url)
+        try:
+            js = nc.jetstream()
+            for context in PUBLISHES:
+                await ensure_stream(js, context)
+            for reader in READS:
+                await ensure_consumers(js, reader, self.province, ack_wait=ack_wait)
+        finally:
+            await nc.close()
 
     def start_one(self, service: str) -> None:
         port = int(self.urls[service].rsplit(":", 1)[1]) if service in self.urls else free_port(
@@ -62,7 +90,8 @@ class Services:
         env = {
             **os.environ,
             "DATABASE_URL": self.database(service),
-            "NATS_URL": self.stack.nats_url,
+            "NATS_URL": self.nats_url(service),
+            **({"PROVISION": "false"} if self.stack.nats_users else {}),
             "PROVINCE_CODE": self.province,
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(port),

