@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PACKAGES := -e ./shared -e ./services/scheduling -e ./services/enrolment -e ./services/assessment \
             -e ./services/notification -e .
 
-.PHONY: venv run test demo unit token docs docs-check bench clean-data
+.PHONY: venv run test demo demo-programme unit token docs docs-check bench clean-data
 
 $(STAMP): constraints.txt requirements-dev.txt requirements-deploy.txt pyproject.toml shared/pyproject.toml \
           $(wildcard services/*/pyproject.toml)
@@ -43,6 +43,9 @@ CENTRE ?= hau-loc
 token: venv  ## a bearer token from the local identity provider: make token ROLE=organisation ORG=xa-hoa-loc
 	@$(BIN)/python -m ttct_dev.tokens --role $(ROLE) $(if $(filter organisation,$(ROLE)),--org $(ORG),) \
 	  $(if $(filter centre-staff lecturer integration,$(ROLE)),--centre $(CENTRE),) $(if $(SCOPE),--scope "$(SCOPE)",)
+
+demo-programme: venv  ## a whole programme for Hậu Lộc: plan, clash, import, waiting list, attendance, results, certificates, figures
+	$(BIN)/python -m ttct_dev.programme_demo
 
 clean-data:  ## forget the local data of `make run`
 	$(BIN)/python -m ttct_dev.stack down --data-dir .data || true

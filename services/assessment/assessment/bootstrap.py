@@ -12,6 +12,7 @@ from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
 from ttct.runtime import Runtime
 
+from assessment import figures
 from assessment.adapters import facts, schemes, views
 from assessment.entrypoints import attendance, certificates, http, results
 from assessment.service_layer.handlers import Aggregated
@@ -28,17 +29,18 @@ def projections() -> dict[str, dict[type[DomainEvent], Handler]]:
     }
 
 
-SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA]
+SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *figures.SCHEMA]
 
 
 def create_app(settings: AssessmentSettings) -> FastAPI:
-    runtime = Runtime(settings, schema=SCHEMA, projections=projections())
+    runtime = Runtime(settings, schema=SCHEMA, projections=figures.chained(projections()))
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
+        rt.store = figures.Projecting(rt.store)  # appends also project the figures of assessment's own events
         app.state.assessment = Aggregated.on(rt)
 
     return build_app(runtime, title="Assessment", on_start=on_start,
                      routers=[http.router, attendance.router, results.router, certificates.router,
-                              certificates.public],
+                              certificates.public, figures.router],
                      description="Attendance and eligibility, assessment schemes, scores and conduct, final results "
                                  "and certificates, per class; public certificate verification.")

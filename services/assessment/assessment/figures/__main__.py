@@ -1,0 +1,38 @@
+"""`python -m assessment.figures rebuild`, with the service's environment (DATABASE_URL, NATS_URL, PROVINCE_CODE,
+…): empty the figure tables and compute them again from the streams, while the service runs or not."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+import asyncpg
+import nats
+
+from ttct.schema import migrate
+from ttct.settings import load_settings
+
+from assessment.figures import SCHEMA, rebuild
+from assessment.settings import AssessmentSettings
+
+
+async def _rebuild(settings: AssessmentSettings) -> dict[str, int]:
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+    nc = await nats.connect(settings.nats_url)
+    try:
+        await migrate(pool, SCHEMA)
+        return await rebuild(pool, nc.jetstream(), settings.province_code)
+    finally:
+        await nc.close()
+        await pool.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m assessment.figures", description=__doc__)
+    parser.add_argument("command", choices=["rebuild"])
+    parser.parse_args()
+    done = asyncio.run(_rebuild(load_settings(AssessmentSettings)))
+    print("figures rebuilt from " + ", ".join(f"{n} {context} events" for context, n in done.items()))
+
+
+if __name__ == "__main__":
+    main()

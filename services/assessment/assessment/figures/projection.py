@@ -1,0 +1,67 @@
+"""How the figure tables are kept up to date as events happen, with no consumer or stream of their own:
+
+- scheduling's and enrolment's events: the figure handlers are chained after the facts handlers on assessment's
+  existing durable consumers, so they run in the same transaction and under the same checkpoint (applied once,
+  in order per aggregate, dead-lettered together);
+- assessment's own LearnerResultFinalised: the service's event store is wrapped so that every append also
+  projects the figures of what it appends, in the appending transaction (finalisation and re-sits append through
+  service_layer/together.py's `commit`, inside one transaction): the figures change exactly when the results do.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from ttct.consumer import Handler
+from ttct.contracts import DomainEvent, Envelope, read_event
+from ttct.eventstore import EventStore
+
+from assessment.figures import tables
+
+Projections = dict[str, dict[type[DomainEvent], Handler]]
+
+
+def _both(first: Handler, then: Handler) -> Handler:
+    async def both(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+        await first(conn, envelope, event)
+        await then(conn, envelope, event)
+
+    return both
+
+
+def chained(projections: Projections) -> Projections:
+    """The service's consumer handlers with the figure handlers of the streams it reads run after them."""
+    out = {context: dict(handlers) for context, handlers in projections.items()}
+    for context in projections:
+        for event_type, figure in tables.HANDLERS.get(context, {}).items():
+            first = out[context].get(event_type)
+            out[context][event_type] = figure if first is None else _both(first, figure)
+    return out
+
+
+async def project_own(conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+    for envelope in envelopes:
+        if envelope.event_type in tables.EVENT_TYPES["assessment"]:
+            await tables.apply(conn, envelope, read_event(envelope))
+
+
+class Projecting:
+    """The event store, also projecting the figures of the events appended, in the appending transaction; every
+    other call goes to the store as it is."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+    async def append(self, envelopes: Sequence[Envelope], expected_version: int, *,
+                     conn: asyncpg.Connection | None = None) -> None:
+        if conn is not None:
+            await self._store.append(envelopes, expected_version, conn=conn)
+            await project_own(conn, envelopes)
+            return
+        async with self._store.transaction() as own:
+            await self._store.append(envelopes, expected_version, conn=own)
+            await project_own(own, envelopes)

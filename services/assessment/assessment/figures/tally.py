@@ -1,0 +1,110 @@
+"""The year's figures from the grouped rows of the figure tables: pure, no I/O.
+
+Counting rules:
+- a class counts in the year its `starts_on` falls in, from its ClassOpened; a cancelled class is not among
+  `classes` but counted apart in `cancelled_classes`, and its places and results count nowhere;
+- a learner place (lượt học viên) is one learner holding a seat in one class: enrolled and not withdrawn since
+  (a re-enrolment in the same class is still one place; a transfer is a place in the class arrived at);
+- a result is a learner's latest LearnerResultFinalised in the class (a re-sit replaces it); `pass_rate` is
+  passed / finalised (ineligible learners are finalised and did not pass); `grades` counts the eligible learners'
+  bands, every band present, and `ineligible` those who may not sit the final test.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel, Field
+
+from ttct.contracts.types import GradeBand
+
+
+class Results(BaseModel):
+    finalised: int = 0
+    passed: int = 0
+    ineligible: int = 0
+    pass_rate: float | None = Field(default=None, description="passed / finalised, 4 decimals; none finalised: null")
+    grades: dict[GradeBand, int] = Field(default_factory=lambda: {band: 0 for band in GradeBand})
+
+
+class Line(BaseModel):
+    classes: int = 0
+    cancelled_classes: int = 0
+    places: int = 0
+    results: Results = Field(default_factory=Results)
+
+
+class ProgrammeLine(Line):
+    programme_type: str
+
+
+class CentreLine(Line):
+    centre: str
+
+
+class OrganisationLine(BaseModel):
+    organisation_code: str
+    organisation_name: str
+    places: int = 0
+    results: Results = Field(default_factory=Results)
+
+
+class Figures(BaseModel):
+    year: int
+    centre: str | None = Field(description="the centre, or null for the whole province")
+    total: Line
+    by_programme_type: list[ProgrammeLine]
+    by_organisation: list[OrganisationLine]
+    by_centre: list[CentreLine] = Field(description="one line per centre (the province's figures only)")
+
+
+def _add_result(results: Results, row: dict) -> None:
+    n = row["learners"]
+    results.finalised += n
+    if row["passed"]:
+        results.passed += n
+    if not row["eligible"]:
+        results.ineligible += n
+    elif row["grade_band"] is not None:
+        results.grades[GradeBand(row["grade_band"])] += n
+
+
+def _rate(results: Results) -> Results:
+    results.pass_rate = round(results.passed / results.finalised, 4) if results.finalised else None
+    return results
+
+
+def figures(year: int, centre: str | None, rows: dict[str, Iterable[dict]]) -> Figures:
+    """`rows` as `tables.counts` returns them: classes, places and results grouped by centre, programme type and
+    (places, results) sending organisation."""
+    total = Line()
+    programmes: dict[str, ProgrammeLine] = {}
+    centres: dict[str, CentreLine] = {}
+    organisations: dict[str, OrganisationLine] = {}
+
+    def lines(row: dict) -> list[Line]:
+        p = row["programme_type"] or "unknown"
+        return [total, programmes.setdefault(p, ProgrammeLine(programme_type=p)),
+                centres.setdefault(row["centre"], CentreLine(centre=row["centre"]))]
+
+    def organisation(row: dict) -> OrganisationLine:
+        return organisations.setdefault(row["organisation_code"], OrganisationLine(
+            organisation_code=row["organisation_code"], organisation_name=row["organisation_name"]))
+
+    for row in rows["classes"]:
+        for line in lines(row):
+            line.classes += row["classes"]
+            line.cancelled_classes += row["cancelled_classes"]
+    for row in rows["places"]:
+        for line in [*lines(row), organisation(row)]:
+            line.places += row["places"]
+    for row in rows["results"]:
+        for line in [*lines(row), organisation(row)]:
+            _add_result(line.results, row)
+    everything: list = [total, *programmes.values(), *centres.values(), *organisations.values()]
+    for line in everything:
+        _rate(line.results)
+    return Figures(
+        year=year, centre=centre, total=total,
+        by_programme_type=sorted(programmes.values(), key=lambda l: l.programme_type),
+        by_organisation=sorted(organisations.values(), key=lambda l: l.organisation_code),
+        by_centre=sorted(centres.values(), key=lambda l: l.centre) if centre is None else [])
