@@ -21,6 +21,7 @@ from ttct_dev.stack import LocalStack
 from ttct_dev.tokens import LocalIssuer
 
 CENTRE = "hau-loc"
+RESULT = "learner.result_recorded"  # the notice each learner's score produces
 ORGANISATIONS = [
     ("xa-hoa-loc", "Đảng ủy xã Hoa Lộc"), ("xa-lien-loc", "Đảng ủy xã Liên Lộc"),
     ("tt-hau-loc", "Đảng ủy thị trấn Hậu Lộc"), ("xa-ngu-loc", "Đảng ủy xã Ngư Lộc"),
@@ -101,16 +102,16 @@ async def play(urls: dict[str, str], receiver: WebhookReceiver, issuer: LocalIss
     await asyncio.gather(*jobs)
     sent = {code: learners_each for code, _ in organisations}
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(len(receiver.unique(c)) < n for c, n in sent.items()):
+    while time.monotonic() < deadline and any(len(receiver.unique(c, RESULT)) < n for c, n in sent.items()):
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)  # a duplicate would show up now
     await http.aclose()
-    return Outcome(sent, {c: len(receiver.unique(c)) for c in sent}, time.monotonic() - started)
+    return Outcome(sent, {c: len(receiver.unique(c, RESULT)) for c in sent}, time.monotonic() - started)
 
 
 def report(outcome: Outcome, receiver: WebhookReceiver) -> None:
     for code, name in ORGANISATIONS:
-        notices = receiver.unique(code)
+        notices = receiver.unique(code, RESULT)
         print(f"\n{name} ({code}): {len(notices)} notices for {outcome.sent.get(code, 0)} learners sent")
         for r in sorted(notices, key=lambda r: r.payload["data"]["full_name"])[:3]:
             d = r.payload["data"]

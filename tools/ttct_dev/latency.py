@@ -49,11 +49,11 @@ async def measure(services: Services, issuer: LocalIssuer, samples: int) -> dict
                         "SELECT EXISTS (SELECT 1 FROM organisation_learners WHERE learner_id = $1)", learner):
                     await asyncio.sleep(0.001)
                 out["enrolment → notification knows the learner"].append(time.perf_counter() - started)
-                before = len(receiver.received[org])
+                before = len(receiver.unique(org, "learner.result_recorded"))
                 started = time.perf_counter()
                 await _until_known(lambda: http.post(f"{services.urls['assessment']}{base}/scores",
                                                      json={"learner_id": learner, "score": 8.0}))
-                while len(receiver.received[org]) == before:
+                while len(receiver.unique(org, "learner.result_recorded")) == before:
                     await asyncio.sleep(0.001)
                 out["score → signed webhook"].append(time.perf_counter() - started)
     finally:

@@ -51,11 +51,12 @@ class WebhookReceiver:
         self.received[org].append(Received(request.headers.get("webhook-id", ""), json.loads(body), verified))
         return Response(status_code=204 if verified else 401)
 
-    def unique(self, org: str) -> list[Received]:
-        """Deliveries by distinct webhook-id: a retried delivery of one notice counts once, as per the spec."""
+    def unique(self, org: str, kind: str | None = None) -> list[Received]:
+        """Deliveries by distinct webhook-id (a retried delivery of one notice counts once, as per the spec),
+        of one kind of notice (the payload's `type`) if given."""
         seen: dict[str, Received] = {}
         for r in self.received[org]:
-            if r.verified:
+            if r.verified and (kind is None or r.payload.get("type") == kind):
                 seen.setdefault(r.webhook_id, r)
         return list(seen.values())
 
