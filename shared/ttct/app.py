@@ -7,8 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from ttct import idempotency, metrics
-
+from ttct import conventions, idempotency, metrics
 from ttct.auth import TokenVerifier
 from ttct.http import install_problem_handlers
 from ttct.limits import BodySizeLimit, RateLimit
@@ -47,20 +46,32 @@ def build_app(
     # outside the idempotency keys: a refused request is neither read whole nor remembered as a key's answer
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimit, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
-    _document_idempotency(app)
+    _document_conventions(app)
     metrics.install(app)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics")
     return app
 
 
-def _document_idempotency(app: FastAPI) -> None:
-    """Say in the OpenAPI document that every POST takes an Idempotency-Key (the middleware handles it)."""
+def _document_conventions(app: FastAPI) -> None:
+    """Say in the OpenAPI document what every route shares: refusals as RFC 9457 problems (the handlers in
+    ttct.http answer them so), and the Idempotency-Key every POST takes (the middleware handles it)."""
     build = app.openapi
 
     def openapi() -> dict:
         if app.openapi_schema is None:
             schema = build()
             for operations in schema.get("paths", {}).values():
+                for method, operation in operations.items():
+                    shared = [401, 403, 404, 409, 413, 422, 429] + ([400] if method != "get" else [])
+                    public = "public" in operation.get("tags", [])
+                    for status, documented in conventions.problems(*shared).items():
+                        if public and status in (401, 403):
+                            continue
+                        responses = operation.setdefault("responses", {})
+                        if str(status) not in responses or status == 422:
+                            responses[str(status)] = {**documented,
+                                                      "description": responses.get(str(status), documented)
+                                                      .get("description", documented["description"])}
                 post = operations.get("post")
                 if post is not None:
                     post.setdefault("parameters", []).append({

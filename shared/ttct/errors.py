@@ -30,3 +30,10 @@ class Rejected(DomainError):
 class Invalid(DomainError):
     status = 422
     code = "invalid-input"
+
+
+class PreconditionFailed(DomainError):
+    """If-Match names a version that is no longer the current one."""
+
+    status = 412
+    code = "precondition-failed"

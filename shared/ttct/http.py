@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -35,7 +36,7 @@ def problem_response(status: int, code: str, title: str, detail: str, detail_vi:
 
 
 _TITLES = {400: "Bad request", 401: "Unauthorised", 403: "Forbidden", 404: "Not found", 409: "Conflict",
-           413: "Payload too large", 422: "Invalid input", 429: "Too many requests"}
+           412: "Precondition failed", 413: "Payload too large", 422: "Invalid input", 429: "Too many requests"}
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -54,6 +55,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(409, "concurrency-conflict", "Conflict",
                                 "Someone changed this record at the same time; reload and try again.",
                                 "Dữ liệu vừa được người khác thay đổi; vui lòng tải lại và thử lại.")
+
+    @app.exception_handler(asyncpg.DataError)
+    async def _out_of_range(_: Request, exc: asyncpg.DataError) -> JSONResponse:
+        # e.g. a number beyond what PostgreSQL stores: the input is wrong, not the service
+        return problem_response(422, "invalid-input", "Invalid input", f"a value is out of range: {exc}",
+                                "Một giá trị nằm ngoài phạm vi cho phép")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

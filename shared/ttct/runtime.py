@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from ttct import metrics
 from ttct.consumer import Handler, ProjectionRunner
 from ttct.contracts import DomainEvent
 from ttct.eventstore import EventStore
@@ -25,8 +26,13 @@ from ttct.outbox import OutboxRelay
 from ttct.schema import migrate
 from ttct.settings import ServiceSettings
 from ttct.subscribers import PullConsumer
-from ttct import metrics
-from ttct.topology import PUBLISHES, READS, durable_name, ensure_consumers, ensure_stream
+from ttct.topology import (
+    PUBLISHES,
+    READS,
+    durable_name,
+    ensure_consumers,
+    ensure_stream,
+)
 
 log = structlog.get_logger("ttct.runtime")
 

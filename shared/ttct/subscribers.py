@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 
 import structlog
-from nats.errors import ConnectionClosedError, TimeoutError as NatsTimeout
+from nats.errors import ConnectionClosedError
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 
 from ttct.consumer import RETRY_DELAYS, ProjectionRunner

@@ -20,7 +20,7 @@ def issuer(tmp_path_factory) -> LocalIssuer:
 def services(stack, issuer, tmp_path_factory):
     logs = tmp_path_factory.mktemp("service-logs")
     running = Services(stack, issuer, province="thanh-hoa", log_dir=logs, database_prefix=f"e2e_{uuid.uuid4().hex[:6]}_",
-                       env={"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1"})
+                       env={"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "RATE_LIMIT_PER_SECOND": "0", "WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1"})
     with running:
         yield running
 

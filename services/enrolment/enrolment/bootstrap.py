@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
 from ttct.aggregates import Aggregates
 from ttct.app import build_app
 from ttct.contracts import ClassOpened
@@ -13,6 +12,7 @@ from enrolment.adapters import organisations, views
 from enrolment.domain import organisations as organisation_domain
 from enrolment.domain.roster import Roster, evolve
 from enrolment.entrypoints import imports as import_routes
+from enrolment.entrypoints import learners as learner_routes
 from enrolment.entrypoints import organisations as organisation_routes
 from enrolment.entrypoints.http import router
 from enrolment.settings import EnrolmentSettings
@@ -30,7 +30,7 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
                                              clock=rt.clock, new_id=rt.new_id)
 
     return build_app(runtime, title="Enrolment", on_start=on_start,
-                     routers=[router, import_routes.router, organisation_routes.router],
+                     routers=[router, import_routes.router, organisation_routes.router, learner_routes.router],
                      description="Enrol learners sent by their organisations into a centre's classes: seats, "
                                  "quotas and waiting lists, transfers, bulk imports; the province's directory of "
                                  "sending organisations.")

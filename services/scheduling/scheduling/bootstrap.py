@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
 from ttct.aggregates import Aggregates
 from ttct.app import build_app
 from ttct.runtime import Runtime

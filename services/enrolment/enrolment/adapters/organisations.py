@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import asyncpg
-
 from ttct.contracts import Envelope, read_event
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
 
@@ -65,9 +64,11 @@ async def parent_facts(db: asyncpg.Pool, code: str | None) -> ParentFacts | None
     return ParentFacts(**row) if row else None
 
 
-async def list_organisations(db: asyncpg.Pool, *, kind: str | None, parent: str | None,
-                             centre: str | None) -> list[dict]:
+async def list_organisations(db: asyncpg.Pool, *, kind: str | None, parent: str | None, centre: str | None,
+                             after: tuple[str, str] | None = None, limit: int | None = None) -> list[dict]:
+    after_centre, after_code = after or (None, None)
     rows = await db.fetch(
         _SELECT + " WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR parent_code = $2)"
-        " AND ($3::text IS NULL OR centre = $3) ORDER BY centre, code", kind, parent, centre)
+        " AND ($3::text IS NULL OR centre = $3) AND ($4::text IS NULL OR (centre, code) > ($4, $5::text))"
+        " ORDER BY centre, code LIMIT $6", kind, parent, centre, after_centre, after_code, limit)
     return [_row(r) for r in rows]

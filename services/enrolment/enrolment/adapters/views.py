@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
-
 from ttct.contracts import ClassOpened, Envelope, LearnerEnrolled, read_event
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
@@ -33,6 +32,13 @@ SCHEMA = [
         identity_key text NOT NULL UNIQUE
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS learner_aliases (
+        alias_key  text PRIMARY KEY,
+        learner_id uuid NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS learner_aliases_by_learner ON learner_aliases (learner_id)",
     """
     CREATE TABLE IF NOT EXISTS enrolments (
         class_id          uuid NOT NULL,
@@ -103,17 +109,55 @@ async def learner_id_for(pool: asyncpg.Pool, key: str, new_id: UUID) -> UUID:
 async def learner_ids_for(pool: asyncpg.Pool, keys: Sequence[str], new_ids: Sequence[UUID]) -> dict[str, UUID]:
     """Ids for many people in two statements, registering those seen for the first time (race-safe)."""
     async with pool.acquire() as conn:
+        # A key already mapped as another learner's external identifier (e.g. the party card of someone registered
+        # by national ID) is that learner: no new registration.
         await conn.execute(
-            "INSERT INTO learners (learner_id, identity_key) SELECT * FROM unnest($1::uuid[], $2::text[])"
+            "INSERT INTO learners (learner_id, identity_key) SELECT n.id, n.key"
+            " FROM unnest($1::uuid[], $2::text[]) AS n(id, key)"
+            " WHERE NOT EXISTS (SELECT 1 FROM learner_aliases a WHERE a.alias_key = n.key)"
             " ON CONFLICT (identity_key) DO NOTHING", list(new_ids), list(keys))
         return await known_learner_ids(conn, keys)
 
 
 async def known_learner_ids(db: asyncpg.Pool | asyncpg.Connection, keys: Sequence[str]) -> dict[str, UUID]:
-    """Ids of the people already in the registry; registers nobody (for a preflight)."""
-    rows = await db.fetch("SELECT identity_key, learner_id FROM learners WHERE identity_key = ANY($1::text[])",
-                          list(keys))
-    return {r["identity_key"]: r["learner_id"] for r in rows}
+    """Ids of the people already in the registry (by the key they were registered by, else as an alias);
+    registers nobody (for a preflight)."""
+    rows = await db.fetch("SELECT alias_key AS key, learner_id, 1 AS rank FROM learner_aliases"
+                          " WHERE alias_key = ANY($1::text[]) UNION ALL"
+                          " SELECT identity_key, learner_id, 2 FROM learners WHERE identity_key = ANY($1::text[])"
+                          " ORDER BY rank", list(keys))
+    return {r["key"]: r["learner_id"] for r in rows}
+
+
+async def remember_aliases(db: asyncpg.Pool | asyncpg.Connection, pairs: Sequence[tuple[str, UUID]]) -> None:
+    """Map hashed external identifiers to learners; the first mapping of an identifier stays (mapped once)."""
+    if pairs:
+        await db.execute("INSERT INTO learner_aliases (alias_key, learner_id)"
+                         " SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT (alias_key) DO NOTHING",
+                         [k for k, _ in pairs], [i for _, i in pairs])
+
+
+async def learner_by_key(db: asyncpg.Pool | asyncpg.Connection, key: str) -> UUID | None:
+    """The learner an external identifier's hashed key names (an alias, or the key they were registered by)."""
+    return await db.fetchval("SELECT learner_id FROM learner_aliases WHERE alias_key = $1 UNION ALL"
+                             " SELECT learner_id FROM learners WHERE identity_key = $1 LIMIT 1", key)
+
+
+async def learner_enrolments(db: asyncpg.Pool | asyncpg.Connection, centre: str, learner_id: UUID) -> list[dict]:
+    """Where the learner holds a seat or waits in the centre's classes, by the classes' start."""
+    rows = await db.fetch(
+        """
+        SELECT e.class_id, c.title AS class_title, c.starts_on, c.ends_on, 'enrolled' AS status, e.seat_number,
+               NULL::integer AS position, e.organisation_code, e.organisation_name, e.enrolled_at AS since
+        FROM enrolments e JOIN classes c USING (class_id) WHERE e.centre = $1 AND e.learner_id = $2
+        UNION ALL
+        SELECT w.class_id, c.title, c.starts_on, c.ends_on, 'waitlisted', NULL,
+               (SELECT count(*) FROM waiting_list x WHERE x.class_id = w.class_id AND x.ticket <= w.ticket)::integer,
+               w.organisation_code, w.organisation_name, w.waitlisted_at
+        FROM waiting_list w JOIN classes c USING (class_id) WHERE w.centre = $1 AND w.learner_id = $2
+        ORDER BY starts_on, class_id
+        """, centre, learner_id)
+    return [dict(r) for r in rows]
 
 
 def _statements(envelope: Envelope) -> list[tuple[str, tuple]]:
@@ -169,8 +213,13 @@ FROM enrolments WHERE centre = $1 AND class_id = $2
 """
 
 
-async def roster(pool: asyncpg.Pool, centre: str, class_id: UUID) -> list[dict]:
-    return [dict(r) for r in await pool.fetch(_ROSTER + " ORDER BY seat_number", centre, class_id)]
+async def roster(pool: asyncpg.Pool, centre: str, class_id: UUID, *, organisation: str | None = None,
+                 after: tuple[int] | None = None, limit: int | None = None) -> list[dict]:
+    """The class's seats in seat order, optionally of one organisation's learners, from after seat `after` on."""
+    rows = await pool.fetch(_ROSTER + " AND ($3::text IS NULL OR organisation_code = $3)"
+                            " AND ($4::bigint IS NULL OR seat_number > $4) ORDER BY seat_number LIMIT $5",
+                            centre, class_id, organisation, (after or (None,))[0], limit)
+    return [dict(r) for r in rows]
 
 
 async def enrolment(pool: asyncpg.Pool, centre: str, class_id: UUID, learner_id: UUID) -> dict | None:
@@ -178,15 +227,20 @@ async def enrolment(pool: asyncpg.Pool, centre: str, class_id: UUID, learner_id:
     return dict(row) if row else None
 
 
-async def waiting_list(pool: asyncpg.Pool, centre: str, class_id: UUID) -> list[dict]:
+async def waiting_list(pool: asyncpg.Pool, centre: str, class_id: UUID, *, organisation: str | None = None,
+                       after: tuple[int] | None = None, limit: int | None = None) -> list[dict]:
+    """The waiting list in order (positions count the whole list, whatever the filter), from after ticket `after`."""
     rows = await pool.fetch(
-        "SELECT learner_id, row_number() OVER (ORDER BY ticket)::int AS position, full_name, date_of_birth,"
-        " organisation_code, organisation_name, waitlisted_at FROM waiting_list"
-        " WHERE centre = $1 AND class_id = $2 ORDER BY ticket", centre, class_id)
+        "SELECT * FROM (SELECT learner_id, ticket, row_number() OVER (ORDER BY ticket)::int AS position, full_name,"
+        " date_of_birth, organisation_code, organisation_name, waitlisted_at FROM waiting_list"
+        " WHERE centre = $1 AND class_id = $2) w WHERE ($3::text IS NULL OR organisation_code = $3)"
+        " AND ($4::bigint IS NULL OR ticket > $4) ORDER BY ticket LIMIT $5",
+        centre, class_id, organisation, (after or (None,))[0], limit)
     return [dict(r) for r in rows]
 
 
-async def quotas(pool: asyncpg.Pool, centre: str, class_id: UUID) -> list[dict]:
+async def quotas(pool: asyncpg.Pool, centre: str, class_id: UUID, *, after: tuple[str] | None = None,
+                 limit: int | None = None) -> list[dict]:
     """Each organisation with a quota or a learner in the class: its quota, seats held and learners waiting."""
     rows = await pool.fetch(
         """
@@ -201,6 +255,7 @@ async def quotas(pool: asyncpg.Pool, centre: str, class_id: UUID) -> list[dict]:
                (SELECT count(*) FROM waiting_list w WHERE w.class_id = $2 AND w.organisation_code = o.organisation_code)::int
                    AS waiting
         FROM orgs o LEFT JOIN quotas q ON q.class_id = $2 AND q.organisation_code = o.organisation_code
-        ORDER BY o.organisation_code
-        """, centre, class_id)
+        WHERE $3::text IS NULL OR o.organisation_code > $3
+        ORDER BY o.organisation_code LIMIT $4
+        """, centre, class_id, (after or (None,))[0], limit)
     return [dict(r) for r in rows]

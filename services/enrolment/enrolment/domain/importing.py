@@ -17,13 +17,20 @@ from typing import Literal
 from uuid import UUID
 
 from pydantic import ValidationError
-
 from ttct.contracts import DomainEvent, LearnerEnrolled
 from ttct.contracts.types import SendingOrganisation
 from ttct.errors import Rejected
 
-from enrolment.domain.roster import (ClassFacts, EnrolLearner, Member, Roster, decide_admit, evolve, identity_key,
-                                     wait_reason)
+from enrolment.domain.roster import (
+    ClassFacts,
+    EnrolLearner,
+    Member,
+    Roster,
+    decide_admit,
+    evolve,
+    identity_key,
+    wait_reason,
+)
 
 MAX_ROWS = 5000
 

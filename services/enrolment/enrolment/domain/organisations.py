@@ -7,15 +7,18 @@ among its contacts (exactly one contact with `is_head`), who is kept informed of
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, ConfigDict, Field
-
 from ttct.contracts import DomainEvent
 from ttct.contracts.envelope import Code
-from ttct.contracts.sending_organisation_registered import OrganisationKind, SendingOrganisationRegistered
+from ttct.contracts.sending_organisation_registered import (
+    OrganisationKind,
+    SendingOrganisationRegistered,
+)
 from ttct.contracts.types import OrganisationContact, VietnameseText
 from ttct.errors import Invalid, NotFound, Rejected
+from ttct.versions import check_version
 
 MIDDLE: tuple[str, ...] = ("party-committee", "commune", "mass-organisation", "government")
 ALLOWED_PARENTS: dict[str, tuple[str, ...]] = {
@@ -49,6 +52,7 @@ class ParentFacts:
 @dataclass(frozen=True)
 class Organisation:
     registered: SendingOrganisationRegistered | None = None
+    version: int = 0  # events applied: the stream's version, the organisation's ETag
 
 
 def stream_id(code: str) -> str:
@@ -90,9 +94,12 @@ def _check(command: RegisterOrganisation, parent: ParentFacts | None) -> None:
 
 
 def decide_register(command: RegisterOrganisation, parent: ParentFacts | None, state: Organisation, *,
-                    update: bool, current_centre: str | None = None) -> list[DomainEvent]:
+                    update: bool, current_centre: str | None = None,
+                    if_match: frozenset[str] | None = None) -> list[DomainEvent]:
     """Register a new code (update=False) or change an existing one's details (update=True); unchanged details
-    (and the same centre, which travels in the envelope) publish nothing."""
+    (and the same centre, which travels in the envelope) publish nothing. With `if_match` (the If-Match tags), only
+    on the version the client read."""
+    check_version(if_match, state.version, f"organisation {command.code}")
     if update and state.registered is None:
         raise NotFound(f"no organisation {command.code} in the province's directory",
                        f"Không có đơn vị {command.code} trong danh mục của tỉnh", code="organisation-unknown")
@@ -110,5 +117,5 @@ def decide_register(command: RegisterOrganisation, parent: ParentFacts | None, s
 
 def evolve(state: Organisation, event: DomainEvent) -> Organisation:
     if isinstance(event, SendingOrganisationRegistered):
-        return Organisation(registered=event)
-    return state
+        return Organisation(registered=event, version=state.version + 1)
+    return replace(state, version=state.version + 1)

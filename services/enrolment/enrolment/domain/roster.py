@@ -18,7 +18,6 @@ from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
-
 from ttct.contracts import DomainEvent, LearnerEnrolled
 from ttct.contracts.envelope import Code
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
@@ -129,19 +128,35 @@ def stream_id(class_id: UUID) -> str:
     return f"enrolment:roster:{class_id}"
 
 
+ExternalScheme = Literal["national-id", "party-card"]
+"""Identifiers other systems know a learner by: the national ID (CCCD) and the party card number (số thẻ đảng viên)."""
+
+
+def _hashed(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def external_key(scheme: ExternalScheme, value: str) -> str:
+    """The hashed key of an external identifier: the registry never holds the identifier itself in clear."""
+    return _hashed(f"nid:{value}" if scheme == "national-id" else f"card:{value.upper()}")
+
+
+def external_keys(command: EnrolLearner) -> list[str]:
+    """Every external identifier the command gives, hashed: each maps to the learner once, for good."""
+    return ([external_key("national-id", command.national_id)] if command.national_id else []) + (
+        [external_key("party-card", command.party_card_number)] if command.party_card_number else [])
+
+
 def identity_key(command: EnrolLearner) -> str:
     """One person across classes and years: national ID, else party card, else name + birth date + organisation.
 
     Hashed, so the key that finds a person again is not itself personal data in clear.
     """
-    if command.national_id:
-        raw = f"nid:{command.national_id}"
-    elif command.party_card_number:
-        raw = f"card:{command.party_card_number.upper()}"
-    else:
-        name = unicodedata.normalize("NFC", command.full_name).casefold()
-        raw = f"name:{name}|{command.date_of_birth.isoformat()}|{command.sending_organisation.code}"
-    return hashlib.sha256(raw.encode()).hexdigest()
+    keys = external_keys(command)
+    if keys:
+        return keys[0]
+    name = unicodedata.normalize("NFC", command.full_name).casefold()
+    return _hashed(f"name:{name}|{command.date_of_birth.isoformat()}|{command.sending_organisation.code}")
 
 
 def member_of(command: EnrolLearner, learner_id: UUID) -> Member:

@@ -8,7 +8,6 @@ province); the token's province is checked on every call. Organisations themselv
 from __future__ import annotations
 
 from fastapi import Depends
-
 from ttct.auth import Forbidden, Principal, Role, principal, require
 
 _WRITERS = (Role.province_admin, Role.centre_staff)

@@ -5,21 +5,22 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-
 from ttct.auth import Principal, centre_access
 from ttct.contracts import Envelope, LearnerEnrolled
 from ttct.contracts.envelope import Code
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
+from ttct.conventions import READ, WRITE
 from ttct.errors import NotFound
 from ttct.http import command_metadata
+from ttct.pagination import Page, page_params, paged
 
 from enrolment.adapters import views
 from enrolment.domain.roster import EnrolLearner, SetQuota
 from enrolment.service_layer import handlers
 
-router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}", tags=["enrolments"])
+router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}", tags=["enrolments"], responses=READ)
 
 
 class EnrolmentView(BaseModel):
@@ -115,8 +116,8 @@ def _metadata(request: Request, centre: str):
              summary="Enrol a learner sent by an organisation (201), or put them on the waiting list (202)",
              responses={202: {"model": EnrolmentView, "description": "the class is full or the organisation's quota "
                                                                     "is used: the learner waits (status waitlisted)"},
-                        409: {"description": "class unknown or cancelled, or the learner already enrolled or "
-                                             "waiting"}})
+                        **WRITE, 409: {**WRITE[409], "description": "class unknown or cancelled, or the learner "
+                                                                    "already enrolled or waiting"}})
 async def enrol(centre: Code, class_id: UUID, command: EnrolLearner, request: Request, response: Response,
                 _caller: Principal = centre_access("enrolments:write")) -> EnrolmentView:
     runtime = request.app.state.runtime
@@ -133,23 +134,34 @@ async def _known(request: Request, centre: str, class_id: UUID) -> None:
                        f"Không tìm thấy lớp {class_id} ở trung tâm này", code="class-unknown")
 
 
-@router.get("/enrolments", response_model=list[EnrolmentView], summary="The class's roster, by seat")
-async def roster(centre: Code, class_id: UUID, request: Request,
+@router.get("/enrolments", response_model=list[EnrolmentView], responses=paged(),
+            summary="The class's roster, by seat, optionally one organisation's learners; paginated "
+                    "(X-Next-Cursor, Link rel=next)")
+async def roster(centre: Code, class_id: UUID, request: Request, response: Response,
+                 organisation: Code | None = Query(None, description="only the learners this organisation sent"),
+                 page: Page = Depends(page_params),
                  _caller: Principal = centre_access("enrolments:read")) -> list[EnrolmentView]:
     await _known(request, centre, class_id)
-    return [EnrolmentView.model_validate(r) for r in await views.roster(request.app.state.runtime.pool, centre,
-                                                                         class_id)]
+    rows = await views.roster(request.app.state.runtime.pool, centre, class_id, organisation=organisation,
+                              after=page.after(int), limit=page.fetch)
+    return [EnrolmentView.model_validate(r)
+            for r in page.answer(request, response, rows, key=lambda r: (r["seat_number"],))]
 
 
-@router.get("/waiting-list", response_model=list[WaitingView], summary="The class's waiting list, in order")
-async def waiting_list(centre: Code, class_id: UUID, request: Request,
+@router.get("/waiting-list", response_model=list[WaitingView], responses=paged(),
+            summary="The class's waiting list, in order, optionally one organisation's learners (positions count "
+                    "the whole list); paginated (X-Next-Cursor, Link rel=next)")
+async def waiting_list(centre: Code, class_id: UUID, request: Request, response: Response,
+                       organisation: Code | None = Query(None, description="only the learners this organisation sent"),
+                       page: Page = Depends(page_params),
                        _caller: Principal = centre_access("enrolments:read")) -> list[WaitingView]:
     await _known(request, centre, class_id)
-    rows = await views.waiting_list(request.app.state.runtime.pool, centre, class_id)
-    return [WaitingView.model_validate(r) for r in rows]
+    rows = await views.waiting_list(request.app.state.runtime.pool, centre, class_id, organisation=organisation,
+                                    after=page.after(int), limit=page.fetch)
+    return [WaitingView.model_validate(r) for r in page.answer(request, response, rows, key=lambda r: (r["ticket"],))]
 
 
-@router.post("/enrolments/{learner_id}/withdraw", response_model=WithdrawalView,
+@router.post("/enrolments/{learner_id}/withdraw", response_model=WithdrawalView, responses=WRITE,
              summary="Withdraw a learner (from a seat or the waiting list); the first eligible waiting learner is "
                      "promoted into a freed seat")
 async def withdraw(centre: Code, class_id: UUID, learner_id: UUID, command: Withdraw, request: Request,
@@ -160,7 +172,7 @@ async def withdraw(centre: Code, class_id: UUID, learner_id: UUID, command: With
     return WithdrawalView(learner_id=learner_id, promoted=_promotions(events))
 
 
-@router.post("/enrolments/{learner_id}/transfer", response_model=TransferView,
+@router.post("/enrolments/{learner_id}/transfer", response_model=TransferView, responses=WRITE,
              summary="Transfer a learner to another class of the centre (they wait there if it is full)")
 async def transfer(centre: Code, class_id: UUID, learner_id: UUID, command: TransferTo, request: Request,
                    _caller: Principal = centre_access("enrolments:write")) -> TransferView:
@@ -172,15 +184,20 @@ async def transfer(centre: Code, class_id: UUID, learner_id: UUID, command: Tran
                         promoted=_promotions(moved.departure))
 
 
-@router.get("/quotas", response_model=list[QuotaView], tags=["quotas"],
-            summary="Each organisation's quota (chỉ tiêu) in the class, seats held and learners waiting")
-async def quotas(centre: Code, class_id: UUID, request: Request,
+@router.get("/quotas", response_model=list[QuotaView], tags=["quotas"], responses=paged(),
+            summary="Each organisation's quota (chỉ tiêu) in the class, seats held and learners waiting, by "
+                    "organisation code; paginated (X-Next-Cursor, Link rel=next)")
+async def quotas(centre: Code, class_id: UUID, request: Request, response: Response,
+                 page: Page = Depends(page_params),
                  _caller: Principal = centre_access("enrolments:read")) -> list[QuotaView]:
     await _known(request, centre, class_id)
-    return [QuotaView.model_validate(r) for r in await views.quotas(request.app.state.runtime.pool, centre, class_id)]
+    rows = await views.quotas(request.app.state.runtime.pool, centre, class_id, after=page.after(str),
+                              limit=page.fetch)
+    return [QuotaView.model_validate(r)
+            for r in page.answer(request, response, rows, key=lambda r: (r["organisation_code"],))]
 
 
-@router.put("/quotas/{organisation}", response_model=QuotaChange, tags=["quotas"],
+@router.put("/quotas/{organisation}", response_model=QuotaChange, tags=["quotas"], responses=WRITE,
             summary="Set (or with null remove) an organisation's quota in the class; raising it promotes its "
                     "waiting learners")
 async def set_quota(centre: Code, class_id: UUID, organisation: Code, command: SetQuota, request: Request,

@@ -8,10 +8,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
-
 from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import SendingOrganisation
+from ttct.conventions import READ, WRITE
 from ttct.errors import Invalid
 from ttct.http import command_metadata
 
@@ -19,7 +19,8 @@ from enrolment.adapters import sheets
 from enrolment.domain.importing import MAX_ROWS, RowOutcome
 from enrolment.service_layer.imports import import_rows
 
-router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}/enrolments", tags=["imports"])
+router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}/enrolments", tags=["imports"],
+                   responses={**READ, **WRITE})
 
 
 class Problem(BaseModel):

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel
-
 from ttct.auth import Principal
 from ttct.contracts.envelope import Code
 from ttct.contracts.sending_organisation_registered import OrganisationKind
 from ttct.contracts.types import OrganisationContact
+from ttct.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
 from ttct.errors import NotFound
 from ttct.http import command_metadata
+from ttct.pagination import Page, page_params, paged
+from ttct.versions import if_match_tags
 
 from enrolment.adapters import organisations as views
 from enrolment.domain.organisations import OrganisationDetails, RegisterOrganisation
 from enrolment.entrypoints.access import directory_access
 from enrolment.service_layer import organisations as handlers
 
-router = APIRouter(prefix="/v1/sending-organisations", tags=["sending organisations"])
+router = APIRouter(prefix="/v1/sending-organisations", tags=["sending organisations"], responses=READ)
+_ETAG = {"ETag": {"description": "the organisation's version: send it as If-Match to change it safely",
+                  "schema": {"type": "string"}}}
 
 
 class OrganisationView(BaseModel):
@@ -34,42 +38,58 @@ class OrganisationView(BaseModel):
     updated_at: datetime
 
 
-async def _register(request: Request, command: RegisterOrganisation, update: bool) -> OrganisationView:
+async def _register(request: Request, response: Response, command: RegisterOrganisation, update: bool,
+                    if_match: str | None = None) -> OrganisationView:
     runtime = request.app.state.runtime
     metadata = command_metadata(request, runtime.settings.province_code, command.centre)
-    row = await handlers.register(runtime.pool, request.app.state.organisations, command, metadata, update=update)
+    row, version = await handlers.register(runtime.pool, request.app.state.organisations, command, metadata,
+                                           update=update, if_match=if_match_tags(if_match))
+    response.headers["ETag"] = etag(version)
     return OrganisationView.model_validate(row)
 
 
 @router.post("", status_code=201, response_model=OrganisationView,
              summary="Register a sending organisation (publishes SendingOrganisationRegistered)",
-             responses={409: {"description": "the code is already registered"},
-                        422: {"description": "parent unknown or of the wrong kind, no head contact, ..."}})
-async def register(command: RegisterOrganisation, request: Request,
+             responses={**WRITE, 201: {"description": "registered", "headers": _ETAG},
+                        409: {**WRITE[409], "description": "the code is already registered"},
+                        422: {**READ[422], "description": "parent unknown or of the wrong kind, no head contact, ..."}})
+async def register(command: RegisterOrganisation, request: Request, response: Response,
                    _caller: Principal = directory_access("organisations:write")) -> OrganisationView:
-    return await _register(request, command, update=False)
+    return await _register(request, response, command, update=False)
 
 
 @router.put("/{code}", response_model=OrganisationView,
-            summary="Change an organisation's details (publishes SendingOrganisationRegistered again if they changed)")
-async def update(code: Code, details: OrganisationDetails, request: Request,
+            responses={**CONDITIONAL, 200: {"description": "the organisation as changed", "headers": _ETAG}},
+            summary="Change an organisation's details (publishes SendingOrganisationRegistered again if they "
+                    "changed); If-Match makes the change conditional")
+async def update(code: Code, details: OrganisationDetails, request: Request, response: Response,
+                 if_match: str | None = Header(None, max_length=200, description=IF_MATCH_DESCRIPTION),
                  _caller: Principal = directory_access("organisations:write")) -> OrganisationView:
-    return await _register(request, RegisterOrganisation(code=code, **details.model_dump()), update=True)
+    return await _register(request, response, RegisterOrganisation(code=code, **details.model_dump()), update=True,
+                           if_match=if_match)
 
 
-@router.get("", response_model=list[OrganisationView], summary="The province's sending organisations")
-async def list_organisations(request: Request, kind: OrganisationKind | None = None, parent: Code | None = None,
-                             centre: Code | None = None,
+@router.get("", response_model=list[OrganisationView], responses=paged(),
+            summary="The province's sending organisations by centre and code, filtered by kind, parent or centre; "
+                    "paginated (X-Next-Cursor, Link rel=next)")
+async def list_organisations(request: Request, response: Response, kind: OrganisationKind | None = None,
+                             parent: Code | None = None, centre: Code | None = None,
+                             page: Page = Depends(page_params),
                              _caller: Principal = directory_access("organisations:read")) -> list[OrganisationView]:
-    rows = await views.list_organisations(request.app.state.runtime.pool, kind=kind, parent=parent, centre=centre)
+    rows = await views.list_organisations(request.app.state.runtime.pool, kind=kind, parent=parent, centre=centre,
+                                          after=page.after(str, str), limit=page.fetch)
+    rows = page.answer(request, response, rows, key=lambda r: (r["centre"], r["code"]))
     return [OrganisationView.model_validate(r) for r in rows]
 
 
-@router.get("/{code}", response_model=OrganisationView, summary="One sending organisation")
-async def get_organisation(code: Code, request: Request,
+@router.get("/{code}", response_model=OrganisationView,
+            responses={200: {"description": "the organisation", "headers": _ETAG}},
+            summary="One sending organisation (with ETag)")
+async def get_organisation(code: Code, request: Request, response: Response,
                            _caller: Principal = directory_access("organisations:read")) -> OrganisationView:
     row = await views.get(request.app.state.runtime.pool, code)
     if row is None:
         raise NotFound(f"no organisation {code} in the province's directory",
                        f"Không có đơn vị {code} trong danh mục của tỉnh", code="organisation-unknown")
+    response.headers["ETag"] = etag(await handlers.version(request.app.state.organisations, code))
     return OrganisationView.model_validate(row)

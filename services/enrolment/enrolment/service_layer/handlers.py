@@ -10,15 +10,31 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
-
 from ttct.aggregates import Aggregates
-from ttct.contracts import DomainEvent, Envelope, EventMetadata, LearnerEnrolled, read_event
+from ttct.contracts import (
+    DomainEvent,
+    Envelope,
+    EventMetadata,
+    LearnerEnrolled,
+    read_event,
+)
 from ttct.contracts.envelope import Code
 from ttct.errors import Invalid, NotFound, Rejected
 
 from enrolment.adapters import views
-from enrolment.domain.roster import (ClassFacts, EnrolLearner, Roster, SetQuota, decide_admit, decide_enrol,
-                                     decide_set_quota, decide_withdraw, identity_key, stream_id)
+from enrolment.domain.roster import (
+    ClassFacts,
+    EnrolLearner,
+    Roster,
+    SetQuota,
+    decide_admit,
+    decide_enrol,
+    decide_set_quota,
+    decide_withdraw,
+    external_keys,
+    identity_key,
+    stream_id,
+)
 
 
 async def class_facts(pool: asyncpg.Pool, centre: str, class_id: UUID) -> ClassFacts:
@@ -48,6 +64,7 @@ async def enrol_learner(
     """A seat (LearnerEnrolled) or a place on the waiting list (LearnerWaitlisted)."""
     facts = await class_facts(pool, centre, class_id)
     learner_id = await views.learner_id_for(pool, identity_key(command), new_id())
+    await views.remember_aliases(pool, [(key, learner_id) for key in external_keys(command)])
     [envelope] = await rosters.execute(
         stream_id(class_id), lambda roster: decide_enrol(command, learner_id, facts, roster), metadata,
         project=views.project,

@@ -9,15 +9,20 @@ from collections.abc import Callable, Mapping, Sequence
 from uuid import UUID
 
 import asyncpg
-
 from ttct.aggregates import Aggregates
 from ttct.contracts import EventMetadata
 from ttct.contracts.types import SendingOrganisation
 from ttct.errors import Invalid
 
 from enrolment.adapters import views
-from enrolment.domain.importing import MAX_ROWS, CheckedRow, RowOutcome, check_rows, decide_import
-from enrolment.domain.roster import Roster, identity_key, stream_id
+from enrolment.domain.importing import (
+    MAX_ROWS,
+    CheckedRow,
+    RowOutcome,
+    check_rows,
+    decide_import,
+)
+from enrolment.domain.roster import Roster, external_keys, identity_key, stream_id
 from enrolment.service_layer.handlers import class_facts
 
 
@@ -56,4 +61,6 @@ async def _learners(pool: asyncpg.Pool, rows: list[CheckedRow], *, preflight: bo
         return {row: known.get(key) or new_id() for row, key in keys.items()}
     unique = sorted(set(keys.values()))
     found = await views.learner_ids_for(pool, unique, [new_id() for _ in unique])
+    await views.remember_aliases(pool, [(alias, found[keys[row.row]]) for row in rows if row.command is not None
+                                        for alias in external_keys(row.command)])
     return {row: found[key] for row, key in keys.items()}

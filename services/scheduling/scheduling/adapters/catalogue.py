@@ -31,13 +31,16 @@ SCHEMA = [
         PRIMARY KEY (centre, code)
     )
     """,
+    # A programme's version, raised by every save: its ETag, for If-Match on a change.
+    "ALTER TABLE programmes ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1",
 ]
 
 _COLUMNS = "code, programme_type, name, planned_sessions, max_absence_ratio, excused_absences_count, assessment_scheme"
 _UPSERT = (f"INSERT INTO programmes (centre, {_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
            " ON CONFLICT (centre, code) DO UPDATE SET name = EXCLUDED.name, planned_sessions = EXCLUDED.planned_sessions,"
            " max_absence_ratio = EXCLUDED.max_absence_ratio, excused_absences_count = EXCLUDED.excused_absences_count,"
-           " assessment_scheme = EXCLUDED.assessment_scheme, updated_at = now()")
+           " assessment_scheme = EXCLUDED.assessment_scheme, updated_at = now(), version = programmes.version + 1"
+           " WHERE $9::integer IS NULL OR programmes.version = $9 RETURNING version")
 
 
 def _args(centre: str, p: Programme) -> tuple:
@@ -56,18 +59,37 @@ async def ensure_seeded(pool: asyncpg.Pool, centre: str) -> None:
                 [_args(centre, p) for p in default_catalogue()])
 
 
-async def list_programmes(pool: asyncpg.Pool, centre: str) -> list[Programme]:
+async def list_programmes(pool: asyncpg.Pool, centre: str, *, programme_type: str | None = None,
+                          after: tuple[str, str] | None = None, limit: int | None = None) -> list[Programme]:
     await ensure_seeded(pool, centre)
-    rows = await pool.fetch(f"SELECT {_COLUMNS} FROM programmes WHERE centre = $1 ORDER BY programme_type, code",
-                            centre)
+    after_type, after_code = after or (None, None)
+    rows = await pool.fetch(f"SELECT {_COLUMNS} FROM programmes WHERE centre = $1"
+                            " AND ($2::text IS NULL OR programme_type = $2)"
+                            " AND ($3::text IS NULL OR (programme_type, code) > ($3, $4::text))"
+                            " ORDER BY programme_type, code LIMIT $5", centre, programme_type, after_type, after_code,
+                            limit)
     return [Programme.model_validate(dict(r)) for r in rows]
 
 
 async def get_programme(pool: asyncpg.Pool, centre: str, code: str) -> Programme | None:
+    found = await get_versioned(pool, centre, code)
+    return found[0] if found else None
+
+
+async def get_versioned(pool: asyncpg.Pool, centre: str, code: str) -> tuple[Programme, int] | None:
+    """The programme and its version (its ETag)."""
     await ensure_seeded(pool, centre)
-    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM programmes WHERE centre = $1 AND code = $2", centre, code)
-    return Programme.model_validate(dict(row)) if row else None
+    row = await pool.fetchrow(f"SELECT {_COLUMNS}, version FROM programmes WHERE centre = $1 AND code = $2",
+                              centre, code)
+    if row is None:
+        return None
+    found = dict(row)
+    version = found.pop("version")
+    return Programme.model_validate(found), version
 
 
-async def save_programme(pool: asyncpg.Pool, centre: str, programme: Programme) -> None:
-    await pool.execute(_UPSERT, *_args(centre, programme))
+async def save_programme(pool: asyncpg.Pool, centre: str, programme: Programme,
+                         expected_version: int | None = None) -> int | None:
+    """Create or change the programme; with `expected_version`, only if that is still its version (atomic).
+    The new version, or None when the programme changed meanwhile."""
+    return await pool.fetchval(_UPSERT, *_args(centre, programme), expected_version)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
-
 from ttct.errors import Rejected
 
 from scheduling.domain.lecturers import RegisterLecturer, RegisterVenue
@@ -48,9 +47,14 @@ async def add_lecturer(pool: asyncpg.Pool, lecturer_id: UUID, command: RegisterL
     return dict(row)
 
 
-async def list_lecturers(pool: asyncpg.Pool, kind: str | None = None) -> list[dict]:
+async def list_lecturers(pool: asyncpg.Pool, kind: str | None = None, *, home_centre: str | None = None,
+                         after: tuple[str, UUID] | None = None, limit: int | None = None) -> list[dict]:
+    after_name, after_id = after or (None, None)
     rows = await pool.fetch(f"SELECT {_LECTURER} FROM lecturers WHERE ($1::text IS NULL OR kind = $1)"
-                            " ORDER BY full_name, lecturer_id", kind)
+                            " AND ($2::text IS NULL OR home_centre = $2)"
+                            " AND ($3::text IS NULL OR (full_name, lecturer_id) > ($3, $4::uuid))"
+                            " ORDER BY full_name, lecturer_id LIMIT $5", kind, home_centre, after_name, after_id,
+                            limit)
     return [dict(r) for r in rows]
 
 
@@ -69,8 +73,10 @@ async def add_venue(pool: asyncpg.Pool, venue_id: UUID, centre: str, command: Re
     return dict(row)
 
 
-async def list_venues(pool: asyncpg.Pool, centre: str) -> list[dict]:
-    rows = await pool.fetch(f"SELECT {_VENUE} FROM venues WHERE centre = $1 ORDER BY name", centre)
+async def list_venues(pool: asyncpg.Pool, centre: str, *, after: tuple[str] | None = None,
+                      limit: int | None = None) -> list[dict]:
+    rows = await pool.fetch(f"SELECT {_VENUE} FROM venues WHERE centre = $1 AND ($2::text IS NULL OR name > $2)"
+                            " ORDER BY name LIMIT $3", centre, (after or (None,))[0], limit)
     return [dict(r) for r in rows]
 
 

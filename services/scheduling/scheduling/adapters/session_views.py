@@ -1,11 +1,10 @@
 """The sessions of every class in the province, and the lecturer and venue each one holds (bookings.py)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from uuid import UUID
 
 import asyncpg
-
 from ttct.contracts import Envelope
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
@@ -69,15 +68,26 @@ async def cancel_class(conn: asyncpg.Connection, class_id: UUID, at: datetime) -
     await bookings.release_class(conn, class_id)
 
 
-async def list_for_class(pool: asyncpg.Pool, class_id: UUID) -> list[dict]:
-    rows = await pool.fetch(f"SELECT {_COLUMNS} FROM sessions WHERE class_id = $1"
-                            " ORDER BY session_date, starts_at, session_id", class_id)
+SessionKey = tuple[date, time, UUID]
+_AFTER = ("($2::date IS NULL OR (session_date, starts_at, session_id) > ($2, $3::time, $4::uuid))"
+          " ORDER BY session_date, starts_at, session_id LIMIT $5")
+
+
+def _after(after: SessionKey | None) -> tuple:
+    return after or (None, None, None)
+
+
+async def list_for_class(pool: asyncpg.Pool, class_id: UUID, *, after: SessionKey | None = None,
+                         limit: int | None = None) -> list[dict]:
+    rows = await pool.fetch(f"SELECT {_COLUMNS} FROM sessions WHERE class_id = $1 AND {_AFTER}", class_id,
+                            *_after(after), limit)
     return [dict(r) for r in rows]
 
 
-async def list_for_lecturer(pool: asyncpg.Pool, lecturer_id: UUID) -> list[dict]:
+async def list_for_lecturer(pool: asyncpg.Pool, lecturer_id: UUID, *, after: SessionKey | None = None,
+                            limit: int | None = None) -> list[dict]:
     rows = await pool.fetch(f"SELECT {_COLUMNS} FROM sessions WHERE lecturer_id = $1 AND status = 'scheduled'"
-                            " ORDER BY session_date, starts_at, session_id", lecturer_id)
+                            f" AND {_AFTER}", lecturer_id, *_after(after), limit)
     return [dict(r) for r in rows]
 
 

@@ -15,7 +15,6 @@ from typing import Mapping
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from ttct.contracts import ClassOpened, DomainEvent
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_completed import ClassCompleted

@@ -4,7 +4,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import VietnameseText
 

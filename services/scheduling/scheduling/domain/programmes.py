@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import ProgrammeType, VietnameseText
 from ttct.errors import Invalid, Rejected

@@ -7,7 +7,6 @@ lecturers are shared by all centres of the province. The province itself is the 
 from __future__ import annotations
 
 from fastapi import Depends
-
 from ttct.auth import Forbidden, Principal, Role, principal, require
 
 _WRITERS = (Role.province_admin, Role.centre_staff)

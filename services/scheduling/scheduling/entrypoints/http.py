@@ -7,20 +7,21 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
-
 from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import ProgrammeType
+from ttct.conventions import READ, WRITE
 from ttct.errors import NotFound
 from ttct.http import command_metadata
+from ttct.pagination import Page, page_params, paged
 
 from scheduling.adapters import class_views, session_views
 from scheduling.domain.classes import CancelClass, OpenClass, PlanClass, ScheduleSession
 from scheduling.service_layer import handlers
 
-router = APIRouter(prefix="/v1/centres/{centre}", tags=["classes"])
+router = APIRouter(prefix="/v1/centres/{centre}", tags=["classes"], responses=READ)
 
 ClassStatus = Literal["planned", "open", "in_progress", "completed", "cancelled"]
 
@@ -76,6 +77,7 @@ async def _class_view(request: Request, centre: str, class_id: UUID) -> ClassVie
 
 
 @router.post("/classes", status_code=201, response_model=ClassView,
+             responses=WRITE,
              summary="Open a class for enrolment (or, with status planned, put it in the plan)")
 async def open_class(centre: Code, command: NewClass, request: Request,
                      _caller: Principal = centre_access("classes:write")) -> ClassView:
@@ -100,35 +102,47 @@ async def _change(request: Request, centre: str, class_id: UUID, action: str,
     return await _class_view(request, centre, class_id)
 
 
-@router.post("/classes/{class_id}/open", response_model=ClassView, summary="Open a planned class for enrolment")
+@router.post("/classes/{class_id}/open", response_model=ClassView, responses=WRITE,
+             summary="Open a planned class for enrolment")
 async def open_planned(centre: Code, class_id: UUID, request: Request,
                        _caller: Principal = centre_access("classes:write")) -> ClassView:
     return await _change(request, centre, class_id, "open")
 
 
-@router.post("/classes/{class_id}/start", response_model=ClassView, summary="Start teaching an open class")
+@router.post("/classes/{class_id}/start", response_model=ClassView, responses=WRITE,
+             summary="Start teaching an open class")
 async def start_class(centre: Code, class_id: UUID, request: Request,
                       _caller: Principal = centre_access("classes:write")) -> ClassView:
     return await _change(request, centre, class_id, "start")
 
 
-@router.post("/classes/{class_id}/complete", response_model=ClassView, summary="Complete a class in progress")
+@router.post("/classes/{class_id}/complete", response_model=ClassView, responses=WRITE,
+             summary="Complete a class in progress")
 async def complete_class(centre: Code, class_id: UUID, request: Request,
                          _caller: Principal = centre_access("classes:write")) -> ClassView:
     return await _change(request, centre, class_id, "complete")
 
 
 @router.post("/classes/{class_id}/cancel", response_model=ClassView,
+             responses=WRITE,
              summary="Cancel a class (any time before it is completed), with a reason")
 async def cancel_class(centre: Code, class_id: UUID, command: CancelClass, request: Request,
                        _caller: Principal = centre_access("classes:write")) -> ClassView:
     return await _change(request, centre, class_id, "cancel", command)
 
 
-@router.get("/classes", response_model=list[ClassView], summary="The centre's classes")
-async def list_classes(centre: Code, request: Request, status: ClassStatus | None = None,
+@router.get("/classes", response_model=list[ClassView], responses=paged(),
+            summary="The centre's classes by start date, filtered; paginated (X-Next-Cursor, Link rel=next)")
+async def list_classes(centre: Code, request: Request, response: Response, status: ClassStatus | None = None,
+                       programme_type: ProgrammeType | None = None,
+                       starts_from: date | None = Query(None, description="classes starting on or after this day"),
+                       starts_until: date | None = Query(None, description="classes starting on or before this day"),
+                       page: Page = Depends(page_params),
                        _caller: Principal = centre_access("classes:read")) -> list[ClassView]:
-    rows = await class_views.list_classes(request.app.state.runtime.pool, centre, status)
+    rows = await class_views.list_classes(
+        request.app.state.runtime.pool, centre, status, programme_type=programme_type.value if programme_type else None,
+        starts_from=starts_from, starts_until=starts_until, after=page.after(date, UUID), limit=page.fetch)
+    rows = page.answer(request, response, rows, key=lambda r: (r["starts_on"], r["class_id"]))
     return [ClassView.model_validate(r) for r in rows]
 
 
@@ -139,6 +153,7 @@ async def get_class(centre: Code, class_id: UUID, request: Request,
 
 
 @router.post("/classes/{class_id}/sessions", status_code=201, response_model=SessionView, tags=["sessions"],
+             responses=WRITE,
              summary="Schedule a session (or a field trip) of a class; a lecturer or venue clash is refused")
 async def schedule_session(centre: Code, class_id: UUID, command: ScheduleSession, request: Request,
                            _caller: Principal = centre_access("sessions:write")) -> SessionView:
@@ -151,6 +166,7 @@ async def schedule_session(centre: Code, class_id: UUID, command: ScheduleSessio
 
 
 @router.post("/classes/{class_id}/sessions/{session_id}/cancel", response_model=SessionView, tags=["sessions"],
+             responses=WRITE,
              summary="Cancel a scheduled session; its lecturer and venue are free again")
 async def cancel_session(centre: Code, class_id: UUID, session_id: UUID, request: Request,
                          _caller: Principal = centre_access("sessions:write")) -> SessionView:
@@ -160,10 +176,16 @@ async def cancel_session(centre: Code, class_id: UUID, session_id: UUID, request
     return SessionView.model_validate(await session_views.get(runtime.pool, class_id, session_id))
 
 
-@router.get("/classes/{class_id}/sessions", response_model=list[SessionView], tags=["sessions"],
-            summary="A class's sessions, in time order")
-async def list_sessions(centre: Code, class_id: UUID, request: Request,
+@router.get("/classes/{class_id}/sessions", response_model=list[SessionView], tags=["sessions"], responses=paged(),
+            summary="A class's sessions, in time order; paginated (X-Next-Cursor, Link rel=next)")
+async def list_sessions(centre: Code, class_id: UUID, request: Request, response: Response,
+                        page: Page = Depends(page_params),
                         _caller: Principal = centre_access("sessions:read")) -> list[SessionView]:
     await _class_view(request, centre, class_id)
-    rows = await session_views.list_for_class(request.app.state.runtime.pool, class_id)
-    return [SessionView.model_validate(r) for r in rows]
+    rows = await session_views.list_for_class(request.app.state.runtime.pool, class_id,
+                                              after=page.after(date, time, UUID), limit=page.fetch)
+    return [SessionView.model_validate(r) for r in page.answer(request, response, rows, key=session_key)]
+
+
+def session_key(row: dict) -> tuple:
+    return row["session_date"], row["starts_at"], row["session_id"]

@@ -1,20 +1,23 @@
 """The province's lecturer register over HTTP (no centre in the path: lecturers teach at every centre)."""
 from __future__ import annotations
 
+from datetime import date, time
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
-
 from ttct.auth import Principal
+from ttct.contracts.envelope import Code
+from ttct.conventions import READ, WRITE
 from ttct.errors import NotFound
+from ttct.pagination import Page, page_params, paged
 
 from scheduling.adapters import registry, session_views
 from scheduling.domain.lecturers import LecturerKind, RegisterLecturer
 from scheduling.entrypoints.access import province_access
-from scheduling.entrypoints.http import SessionView
+from scheduling.entrypoints.http import SessionView, session_key
 
-router = APIRouter(prefix="/v1/lecturers", tags=["lecturers"])
+router = APIRouter(prefix="/v1/lecturers", tags=["lecturers"], responses=READ)
 
 
 class LecturerView(BaseModel):
@@ -25,7 +28,8 @@ class LecturerView(BaseModel):
     home_centre: str | None
 
 
-@router.post("", status_code=201, response_model=LecturerView, summary="Register a lecturer of the province")
+@router.post("", status_code=201, response_model=LecturerView, responses=WRITE,
+             summary="Register a lecturer of the province")
 async def register_lecturer(command: RegisterLecturer, request: Request,
                             caller: Principal = province_access("lecturers:write")) -> LecturerView:
     runtime = request.app.state.runtime
@@ -33,10 +37,14 @@ async def register_lecturer(command: RegisterLecturer, request: Request,
     return LecturerView.model_validate(row)
 
 
-@router.get("", response_model=list[LecturerView], summary="The province's lecturers, by name")
-async def list_lecturers(request: Request, kind: LecturerKind | None = None,
+@router.get("", response_model=list[LecturerView], responses=paged(),
+            summary="The province's lecturers, by name, filtered; paginated (X-Next-Cursor, Link rel=next)")
+async def list_lecturers(request: Request, response: Response, kind: LecturerKind | None = None,
+                         home_centre: Code | None = None, page: Page = Depends(page_params),
                          _caller: Principal = province_access("lecturers:read")) -> list[LecturerView]:
-    rows = await registry.list_lecturers(request.app.state.runtime.pool, kind.value if kind else None)
+    rows = await registry.list_lecturers(request.app.state.runtime.pool, kind.value if kind else None,
+                                         home_centre=home_centre, after=page.after(str, UUID), limit=page.fetch)
+    rows = page.answer(request, response, rows, key=lambda r: (r["full_name"], r["lecturer_id"]))
     return [LecturerView.model_validate(r) for r in rows]
 
 
@@ -54,10 +62,12 @@ async def get_lecturer(lecturer_id: UUID, request: Request,
     return LecturerView.model_validate(await _lecturer(request, lecturer_id))
 
 
-@router.get("/{lecturer_id}/sessions", response_model=list[SessionView],
-            summary="A lecturer's scheduled sessions at every centre of the province")
-async def lecturer_sessions(lecturer_id: UUID, request: Request,
+@router.get("/{lecturer_id}/sessions", response_model=list[SessionView], responses=paged(),
+            summary="A lecturer's scheduled sessions at every centre of the province; paginated")
+async def lecturer_sessions(lecturer_id: UUID, request: Request, response: Response,
+                            page: Page = Depends(page_params),
                             _caller: Principal = province_access("lecturers:read")) -> list[SessionView]:
     await _lecturer(request, lecturer_id)
-    rows = await session_views.list_for_lecturer(request.app.state.runtime.pool, lecturer_id)
-    return [SessionView.model_validate(r) for r in rows]
+    rows = await session_views.list_for_lecturer(request.app.state.runtime.pool, lecturer_id,
+                                                 after=page.after(date, time, UUID), limit=page.fetch)
+    return [SessionView.model_validate(r) for r in page.answer(request, response, rows, key=session_key)]

@@ -8,14 +8,20 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
-
 from ttct.aggregates import Aggregates
 from ttct.contracts import EventMetadata
 from ttct.errors import Invalid, NotFound
 
 from scheduling.adapters import catalogue, class_views, registry
 from scheduling.domain import classes as domain
-from scheduling.domain.classes import CancelClass, ClassState, OpenClass, PlanClass, ScheduleSession, stream_id
+from scheduling.domain.classes import (
+    CancelClass,
+    ClassState,
+    OpenClass,
+    PlanClass,
+    ScheduleSession,
+    stream_id,
+)
 from scheduling.domain.programmes import Programme, default_code, programme_for_class
 
 
