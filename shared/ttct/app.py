@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from ttct import conventions, idempotency, metrics
+from ttct import audit, conventions, idempotency, metrics
 from ttct.auth import TokenVerifier
 from ttct.http import install_problem_handlers
 from ttct.limits import BodySizeLimit, RateLimit
@@ -40,8 +40,9 @@ def build_app(
     app.state.verifier = TokenVerifier(settings)
     runtime.install(app)
     install_problem_handlers(app)
-    for router in routers:
+    for router in [*routers, audit.router]:
         app.include_router(router)
+    app.add_middleware(audit.PersonalDataAudit)
     app.add_middleware(idempotency.IdempotencyKeys)
     # outside the idempotency keys: a refused request is neither read whole nor remembered as a key's answer
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from ttct.audit import SCHEMA as AUDIT_SCHEMA
 from ttct.idempotency import SCHEMA as IDEMPOTENCY_SCHEMA
 
 CORE_SCHEMA = [
@@ -80,5 +81,5 @@ _MIGRATION_LOCK = 7_243_001
 async def migrate(pool: asyncpg.Pool, service_schema: Sequence[str] = ()) -> None:
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
-        for statement in [*CORE_SCHEMA, *IDEMPOTENCY_SCHEMA, *service_schema]:
+        for statement in [*CORE_SCHEMA, *IDEMPOTENCY_SCHEMA, *AUDIT_SCHEMA, *service_schema]:
             await conn.execute(statement)

@@ -1,0 +1,117 @@
+"""Who saw or changed which learner's personal data: every answer that carries a `learner_id` is recorded, with
+the verified caller, the route and the learners it named (Law 91/2025/QH15: access to personal data is logged).
+
+A middleware rather than a call in each route, so a new route that exposes learners cannot forget it; the
+centre's staff read the log at `GET /v1/centres/{centre}/personal-data-access`.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from uuid import UUID
+
+import structlog
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from ttct.auth import Principal, centre_access
+
+log = structlog.get_logger("ttct.audit")
+
+SCHEMA = [
+    """
+    CREATE TABLE IF NOT EXISTS personal_data_access (
+        id           bigserial   PRIMARY KEY,
+        at           timestamptz NOT NULL DEFAULT now(),
+        centre       text,
+        organisation text,
+        caller       text        NOT NULL,
+        role         text        NOT NULL,
+        action       text        NOT NULL,
+        route        text        NOT NULL,
+        learner_ids  uuid[]      NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS personal_data_access_by_centre ON personal_data_access (centre, id)",
+    "CREATE INDEX IF NOT EXISTS personal_data_access_by_learner ON personal_data_access USING gin (learner_ids)",
+]
+
+
+def _learner_ids(value: object, found: set[str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "learner_id" and isinstance(item, str):
+                found.add(item)
+            else:
+                _learner_ids(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _learner_ids(item, found)
+
+
+class PersonalDataAudit:
+    """Pure ASGI middleware; records after a 2xx answer naming learners."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answer = {"status": 0, "body": b""}
+
+        async def watching(message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+            elif message["type"] == "http.response.body" and len(answer["body"]) < 20_000_000:
+                answer["body"] += message.get("body", b"")
+            await send(message)
+
+        await self.app(scope, receive, watching)
+        if 200 <= answer["status"] < 300 and b'"learner_id"' in answer["body"]:
+            await self._record(scope, answer["body"])
+
+    async def _record(self, scope, body: bytes) -> None:
+        found: set[str] = set()
+        try:
+            _learner_ids(json.loads(body), found)
+        except ValueError:
+            return
+        if not found:
+            return
+        principal: Principal | None = (scope.get("state") or {}).get("principal")
+        params = scope.get("path_params") or {}
+        route = getattr(scope.get("route"), "path", scope["path"])
+        await scope["app"].state.runtime.pool.execute(
+            "INSERT INTO personal_data_access (centre, organisation, caller, role, action, route, learner_ids)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7::uuid[])",
+            params.get("centre"), params.get("org"), principal.subject if principal else "anonymous",
+            str(principal.role) if principal else "public", "read" if scope["method"] == "GET" else "change",
+            f"{scope['method']} {route}", sorted(found))
+
+
+class AccessView(BaseModel):
+    id: int
+    at: datetime
+    caller: str
+    role: str
+    action: str
+    route: str
+    learner_ids: list[UUID]
+
+
+router = APIRouter(prefix="/v1/centres/{centre}", tags=["audit"])
+
+
+@router.get("/personal-data-access", response_model=list[AccessView],
+            summary="Who read or changed learners' personal data at this centre (newest first)")
+async def personal_data_access(centre: str, request: Request, learner_id: UUID | None = None,
+                               before: int | None = Query(None, ge=1, le=2**63 - 1),
+                               limit: int = Query(100, ge=1, le=1000),
+                               _caller: Principal = centre_access("audit:read")) -> list[AccessView]:
+    rows = await request.app.state.runtime.pool.fetch(
+        "SELECT id, at, caller, role, action, route, learner_ids FROM personal_data_access"
+        " WHERE centre = $1 AND ($2::uuid IS NULL OR $2 = ANY(learner_ids)) AND ($3::bigint IS NULL OR id < $3)"
+        " ORDER BY id DESC LIMIT $4", centre, learner_id, before, limit)
+    return [AccessView.model_validate(dict(r)) for r in rows]
