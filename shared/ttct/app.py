@@ -40,7 +40,7 @@ def build_app(
     app.state.verifier = TokenVerifier(settings)
     runtime.install(app)
     install_problem_handlers(app)
-    for router in [*routers, audit.router]:
+    for router in [*routers, audit.router_for(settings.service_name)]:
         app.include_router(router)
     app.add_middleware(audit.PersonalDataAudit)
     app.add_middleware(idempotency.IdempotencyKeys)

@@ -101,17 +101,20 @@ class AccessView(BaseModel):
     learner_ids: list[UUID]
 
 
-router = APIRouter(prefix="/v1/centres/{centre}", tags=["audit"])
+def router_for(service: str) -> APIRouter:
+    """The audit route of one service (its own database's log), under a path of its own for a gateway."""
+    router = APIRouter(prefix="/v1/centres/{centre}", tags=["audit"])
 
+    @router.get(f"/personal-data-access/{service}", response_model=list[AccessView],
+                summary=f"Who read or changed learners' personal data in {service} at this centre (newest first)")
+    async def personal_data_access(centre: str, request: Request, learner_id: UUID | None = None,
+                                   before: int | None = Query(None, ge=1, le=2**63 - 1),
+                                   limit: int = Query(100, ge=1, le=1000),
+                                   _caller: Principal = centre_access("audit:read")) -> list[AccessView]:
+        rows = await request.app.state.runtime.pool.fetch(
+            "SELECT id, at, caller, role, action, route, learner_ids FROM personal_data_access"
+            " WHERE centre = $1 AND ($2::uuid IS NULL OR $2 = ANY(learner_ids)) AND ($3::bigint IS NULL OR id < $3)"
+            " ORDER BY id DESC LIMIT $4", centre, learner_id, before, limit)
+        return [AccessView.model_validate(dict(r)) for r in rows]
 
-@router.get("/personal-data-access", response_model=list[AccessView],
-            summary="Who read or changed learners' personal data at this centre (newest first)")
-async def personal_data_access(centre: str, request: Request, learner_id: UUID | None = None,
-                               before: int | None = Query(None, ge=1, le=2**63 - 1),
-                               limit: int = Query(100, ge=1, le=1000),
-                               _caller: Principal = centre_access("audit:read")) -> list[AccessView]:
-    rows = await request.app.state.runtime.pool.fetch(
-        "SELECT id, at, caller, role, action, route, learner_ids FROM personal_data_access"
-        " WHERE centre = $1 AND ($2::uuid IS NULL OR $2 = ANY(learner_ids)) AND ($3::bigint IS NULL OR id < $3)"
-        " ORDER BY id DESC LIMIT $4", centre, learner_id, before, limit)
-    return [AccessView.model_validate(dict(r)) for r in rows]
+    return router

@@ -18,7 +18,7 @@ async def test_reads_and_changes_of_a_learner_are_logged_for_the_centre(services
     reader = issuer.headers("lecturer", centre="hau-loc", subject="giang-vien-tuan")
     assert (await http.get(enrol, headers=reader)).status_code == 200
 
-    log = f"{services.urls['enrolment']}/v1/centres/hau-loc/personal-data-access"
+    log = f"{services.urls['enrolment']}/v1/centres/hau-loc/personal-data-access/enrolment"
     entries = (await http.get(log, params={"learner_id": learner})).json()
     seen = [(e["role"], e["action"], e["route"]) for e in entries]
     assert ("lecturer", "read", "GET /v1/centres/{centre}/classes/{class_id}/enrolments") in seen
