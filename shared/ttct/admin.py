@@ -19,6 +19,7 @@ import asyncpg
 import nats
 
 from ttct.contracts import Envelope, read_event
+from ttct.nats_permissions import inbox_prefix
 from ttct.runtime import Runtime
 from ttct.settings import ServiceSettings, load_settings
 from ttct.topology import PUBLISHES, consumer_config
@@ -73,7 +74,7 @@ async def rebuild(runtime: Runtime) -> str:
             await conn.execute("DELETE FROM consumer_checkpoints")
     finally:
         await conn.close()
-    nc = await nats.connect(s.nats_url)
+    nc = await nats.connect(s.nats_url, inbox_prefix=inbox_prefix(s.service_name).encode())
     try:
         js = nc.jetstream()
         for context in runtime.projections:

@@ -11,7 +11,8 @@ calls its runtime makes (nats-py 2.x subjects):
   `CONSUMER.INFO` (lag metrics), `CONSUMER.DELETE` (`python -m ttct.admin <service> rebuild`),
   `CONSUMER.MSG.NEXT` (`pull_subscribe_bind` + `fetch`), and `$JS.ACK.<stream>.<durable>.>` (ack, nak, term,
   in-progress all publish to the message's reply subject);
-- subscribe `_INBOX.>`: replies to its API requests and `publish_async` acks, and the deliveries of `fetch`.
+- subscribe `_INBOX_<service>.>` only (its own inbox prefix, set by ttct.runtime): replies to its API requests,
+  `publish_async` acks and the deliveries of `fetch` — never another service's.
 
 The `admin` user may do everything: it provisions the topology (`python -m ttct.topology apply`) and is what
 the tests and operators use.
@@ -71,7 +72,12 @@ def service_permissions(service: str, province: str) -> Permissions:
             f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}",
             f"$JS.ACK.{stream}.{durable}.>",
         ]
-    return {"publish": {"allow": _unique(publish)}, "subscribe": {"allow": ["_INBOX.>"]}}
+    return {"publish": {"allow": _unique(publish)}, "subscribe": {"allow": [f"{inbox_prefix(service)}.>"]}}
+
+
+def inbox_prefix(service: str) -> str:
+    """The inbox prefix a service's connection uses, so it may subscribe to its own replies only."""
+    return f"_INBOX_{service}"
 
 
 def permissions(province: str) -> dict[str, Permissions]:

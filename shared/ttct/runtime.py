@@ -22,6 +22,7 @@ from ttct import metrics
 from ttct.consumer import Handler, ProjectionRunner
 from ttct.contracts import DomainEvent
 from ttct.eventstore import EventStore
+from ttct.nats_permissions import inbox_prefix
 from ttct.outbox import OutboxRelay
 from ttct.schema import migrate
 from ttct.settings import ServiceSettings
@@ -82,7 +83,8 @@ class Runtime:
         self.pool = await asyncpg.create_pool(s.database_url, min_size=2, max_size=s.db_pool_size,
                                               reset=_keep_session)
         await migrate(self.pool, self.schema)
-        self._nc = await nats.connect(s.nats_url, name=f"{s.service_name}-relay", max_reconnect_attempts=-1)
+        self._nc = await nats.connect(s.nats_url, name=s.service_name, max_reconnect_attempts=-1,
+                                      inbox_prefix=inbox_prefix(s.service_name).encode())
         js = self.jetstream = self._nc.jetstream()
         if s.provision:
             if self.publishes:

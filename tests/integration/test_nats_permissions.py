@@ -6,11 +6,12 @@ import asyncio
 from pathlib import Path
 
 import nats
+from urllib.parse import urlsplit
 import pytest
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import NotFoundError
 
-from ttct.nats_permissions import CHART_FILE, CHART_PROVINCE, as_json, permissions
+from ttct.nats_permissions import inbox_prefix, CHART_FILE, CHART_PROVINCE, as_json, permissions
 from ttct.topology import PUBLISHES, READS, consumer_config, durable_name, ensure_consumers, ensure_stream
 from ttct_dev.stack import ensure_nats_province
 
@@ -29,7 +30,9 @@ class As:
         async def on_error(exc: Exception) -> None:
             self.errors.append(str(exc).lower())
 
-        self.nc = await nats.connect(self.url, error_cb=on_error, max_reconnect_attempts=0)
+        user = urlsplit(self.url).username or ""
+        prefix = inbox_prefix(user).encode() if user and user != "admin" else b"_INBOX"  # as ttct.runtime does
+        self.nc = await nats.connect(self.url, error_cb=on_error, max_reconnect_attempts=0, inbox_prefix=prefix)
         self.js = self.nc.jetstream(timeout=1)
         return self
 
@@ -154,7 +157,7 @@ def test_the_users_rights_follow_the_topology():
             assert publish == [">"]
             continue
         assert events == ([f"ttct.thanh-hoa.*.{service}.>"] if service in PUBLISHES else [])
-        assert rights["subscribe"]["allow"] == ["_INBOX.>"]
+        assert rights["subscribe"]["allow"] == [f"_INBOX_{service}.>"]
         assert not [s for s in publish if ".DELETE." in s and not s.endswith(f".{service}-thanh-hoa")]
         consumers = {s.rsplit(".", 1)[1] for s in publish if s.startswith("$JS.API.CONSUMER.INFO.")}
         assert consumers <= {f"{service}-thanh-hoa"}
