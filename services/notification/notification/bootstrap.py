@@ -7,14 +7,22 @@ from ttct.app import build_app
 from ttct.runtime import Runtime
 
 from notification.adapters.schema import SCHEMA
-from notification.entrypoints import http_endpoints, http_log
-from notification.entrypoints.consumers import PROJECTIONS
-from notification.entrypoints.worker import dispatch_webhooks
+from notification.entrypoints import http_endpoints, http_feed, http_log
+from notification.entrypoints.consumers import projections
+from notification.entrypoints.worker import dispatch
+from notification.service_layer.projections import Projections
 from notification.settings import NotificationSettings
 
 
 def create_app(settings: NotificationSettings) -> FastAPI:
-    runtime = Runtime(settings, schema=SCHEMA, projections=PROJECTIONS, workers=[dispatch_webhooks])
-    return build_app(runtime, title="Notification", routers=[http_endpoints.router, http_log.router],
-                     description="Tells sending organisations how their learners did: result notices by signed "
-                                 "webhooks (Standard Webhooks v1), retried, with a delivery log.")
+    handlers = projections(Projections(email=bool(settings.smtp_host), centre=settings.centre))
+    runtime = Runtime(settings, schema=SCHEMA, projections=handlers, workers=[dispatch],
+                      # what `ttct.admin rebuild` empties: never notices or deliveries, so a rebuild re-derives the
+                      # same notices (same ids, ON CONFLICT DO NOTHING) and sends nothing again
+                      projection_tables=("classes", "organisations", "organisation_learners", "attendance",
+                                         "final_results"))
+    return build_app(runtime, title="Notification",
+                     routers=[http_endpoints.router, http_log.router, http_feed.router],
+                     description="Tells sending organisations how their learners did: enrolment, absence and result "
+                                 "notices by signed webhooks (Standard Webhooks v1), email with a PDF report and "
+                                 "a polling feed, retried, with a delivery log.")

@@ -1,16 +1,18 @@
-"""Notification's settings: the shared ones plus how webhooks are sent."""
+"""Notification's settings: the shared ones plus how webhooks and emails are sent."""
 from __future__ import annotations
 
 import json
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import NoDecode
 
 from ttct.settings import ServiceSettings
 
+from notification.adapters.mailer import SmtpConfig
 from notification.domain.backoff import DEFAULT_SCHEDULE, RetryPolicy
+from notification.domain.kinds import Centre
 
 _UNITS = {"": 1, "ms": 0.001, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d)?\s*$")
@@ -38,6 +40,24 @@ class NotificationSettings(ServiceSettings):
     webhook_lease: float = Field(default=60.0, gt=0, description="seconds a replica owns a claimed delivery")
     webhook_poll_interval: float = Field(default=1.0, gt=0, description="longest sleep between looks for due work")
     webhook_shutdown_grace: float = Field(default=5.0, ge=0, description="seconds to let in-flight sends finish")
+    webhook_disable_after_failures: int = Field(
+        default=5, ge=1, description="consecutive failed deliveries (each after its last retry) that disable an "
+                                     "endpoint and email its organisation's contacts")
+    digest_interval: float = Field(default=86400.0, gt=0,
+                                   description="seconds between digests for organisations in digest mode")
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset: no email is sent or queued")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = Field(default="thong-bao@ttct.local", description="the From address of notices")
+    smtp_from_name: str | None = Field(default="Trung tâm Chính trị", description="the From display name")
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(default="starttls",
+                                                         description="STARTTLS, implicit TLS (465) or none")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout: float = Field(default=30.0, gt=0, le=300)
+    report_font_file: str | None = Field(default=None, description="a TTF with Vietnamese glyphs for the PDF report")
+    centre_names: dict[str, str] = Field(
+        default_factory=dict, description='JSON: centre code -> name, e.g. {"hau-loc": "Trung tâm Chính trị '
+                                          'huyện Hậu Lộc"}, used in the result report')
 
     @field_validator("webhook_retry_schedule", mode="before")
     @classmethod
@@ -58,6 +78,15 @@ class NotificationSettings(ServiceSettings):
         if value <= info.data.get("webhook_timeout", 0):
             raise ValueError("must be longer than WEBHOOK_TIMEOUT")
         return value
+
+    @property
+    def smtp_config(self) -> SmtpConfig:
+        assert self.smtp_host
+        return SmtpConfig(self.smtp_host, self.smtp_port, self.smtp_from, self.smtp_from_name, self.smtp_tls,
+                          self.smtp_username, self.smtp_password, self.smtp_timeout, self.report_font_file)
+
+    def centre(self, code: str) -> Centre:
+        return Centre(code, self.centre_names.get(code) or f"Trung tâm Chính trị {code}")
 
     @property
     def retry_policy(self) -> RetryPolicy:

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # notification_helpers.py
 
 from notification.bootstrap import create_app  # noqa: E402
 from notification.settings import NotificationSettings  # noqa: E402
-from notification_helpers import Receiver, Running  # noqa: E402
+from notification_helpers import Receiver, Running, SmtpServer  # noqa: E402
 from ttct_dev.stack import database_url, ensure_databases  # noqa: E402
 from ttct_dev.tokens import LocalIssuer  # noqa: E402
 
@@ -88,9 +88,24 @@ async def js(notification_nats_url: str):
 
 @pytest.fixture
 async def webhook_receiver():
+    """Watches result notices only (the first kind; the tests of the other kinds use `all_receiver`)."""
+    receiver = await Receiver(watch={"learner.result_recorded"}).start()
+    yield receiver
+    await receiver.stop()
+
+
+@pytest.fixture
+async def all_receiver():
     receiver = await Receiver().start()
     yield receiver
     await receiver.stop()
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

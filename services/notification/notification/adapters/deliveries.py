@@ -40,7 +40,8 @@ SET attempts = d.attempts + 1, lease_until = now() + make_interval(secs => $3), 
 FROM due, notices n, webhook_endpoints e
 WHERE d.delivery_id = due.delivery_id AND n.notice_id = d.notice_id AND e.endpoint_id = d.endpoint_id
 RETURNING d.delivery_id, d.notice_id, d.endpoint_id, d.attempts, due.old_lease, n.body, e.url, e.secret,
-          e.organisation_code
+          e.organisation_code, CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END AS previous,
+          n.traceparent
 """
 
 _INTERRUPTED = "no result recorded: the dispatcher stopped during this attempt"
@@ -57,6 +58,8 @@ class Claimed:
     body: str
     attempt: int
     token: UUID
+    previous_secret: str | None = None
+    traceparent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ async def claim(pool: asyncpg.Pool, limit: int, per_endpoint: int, lease: float,
         if lost:
             await _log_interrupted(conn, lost)
     return [Claimed(r["delivery_id"], r["notice_id"], r["endpoint_id"], r["organisation_code"], r["url"],
-                    r["secret"], r["body"], r["attempts"], token) for r in rows]
+                    r["secret"], r["body"], r["attempts"], token, r["previous"], r["traceparent"]) for r in rows]
 
 
 async def _log_interrupted(conn: asyncpg.Connection, lost: list[tuple[UUID, int, datetime | None]]) -> None:

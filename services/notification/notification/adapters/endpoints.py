@@ -45,3 +45,42 @@ async def disable(conn: asyncpg.Connection, endpoint_id: UUID, reason: str) -> N
         " WHERE endpoint_id = $1 AND status = 'pending'",
         endpoint_id, f"endpoint disabled: {reason}",
     )
+
+
+async def rotate(pool: asyncpg.Pool, organisation: str, endpoint_id: UUID, secret: str, overlap: float) -> dict | None:
+    """Replace the secret; the old one keeps signing (beside the new) for `overlap` seconds."""
+    row = await pool.fetchrow(
+        "UPDATE webhook_endpoints SET previous_secret = secret, secret = $3,"
+        " previous_secret_until = now() + make_interval(secs => $4)"
+        f" WHERE endpoint_id = $1 AND organisation_code = $2 RETURNING {_PUBLIC}, previous_secret_until",
+        endpoint_id, organisation, secret, overlap)
+    return dict(row) if row else None
+
+
+_REPLAY = """
+WITH chosen AS (
+    SELECT n.notice_id, e.endpoint_id FROM notices n
+    JOIN webhook_endpoints e ON e.organisation_code = n.organisation_code AND e.enabled
+    WHERE n.organisation_code = $1 AND n.recipient = 'organisation'
+      AND ($2::uuid IS NULL OR n.notice_id = $2) AND ($3::timestamptz IS NULL OR n.created_at >= $3)
+      AND ($4::uuid IS NULL OR e.endpoint_id = $4)
+), upserted AS (
+    INSERT INTO deliveries (delivery_id, notice_id, endpoint_id)
+    SELECT gen_random_uuid(), notice_id, endpoint_id FROM chosen
+    ON CONFLICT (notice_id, endpoint_id) DO UPDATE SET
+        status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL, delivered_at = NULL
+    WHERE deliveries.status <> 'pending'
+    RETURNING 1
+)
+SELECT count(*) FROM upserted
+"""
+
+
+async def replay(conn: asyncpg.Connection, organisation: str, *, notice_id: UUID | None = None,
+                 since: object = None, endpoint_id: UUID | None = None) -> int:
+    """Queue notices again (one, or all since a time) to the organisation's enabled endpoints, with their own
+    ids (receivers deduplicate on webhook-id); a delivery still pending is left as it is."""
+    count = await conn.fetchval(_REPLAY, organisation, notice_id, since, endpoint_id)
+    if count:
+        await conn.execute("SELECT pg_notify('notification_deliveries', '')")
+    return count

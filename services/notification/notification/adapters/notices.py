@@ -5,30 +5,72 @@ import json
 
 import asyncpg
 
-from notification.domain.notices import Notice
+from ttct.telemetry import current_trace_headers
+
+from notification.adapters import emails
+from notification.domain.notices import ORGANISATION, Notice
 
 WAKE_CHANNEL = "notification_deliveries"
 
-async def add(conn: asyncpg.Connection, notice: Notice) -> int:
-    """Store a notice and a pending delivery to each enabled endpoint of its organisation; return how many.
+
+def email_recipients(contacts: list[dict], recipient: str) -> list[tuple[str, str | None]]:
+    """Who receives a notice by email: the head of the party committee for a `head` notice; for the
+    organisation's own, its other contacts with an address (the head only if there is no one else)."""
+    with_email = [c for c in contacts if c.get("email")]
+    heads = [c for c in with_email if c.get("is_head")]
+    if recipient == ORGANISATION:
+        chosen = [c for c in with_email if not c.get("is_head")] or heads
+    elif recipient == "contacts":
+        chosen = with_email
+    else:
+        chosen = heads
+    return [(c["email"], c.get("name")) for c in chosen]
+
+
+async def lock_organisation(conn: asyncpg.Connection, organisation: str) -> None:
+    """Serialise, per organisation, creating notices with reading its contacts and registering its contacts with
+    emailing its earlier notices: the two come on different streams, applied by concurrent transactions, and
+    without this each could miss the other's uncommitted rows (an email never queued)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('notification-organisation:' || $1))", organisation)
+
+
+async def add(conn: asyncpg.Connection, notice: Notice, *, email: bool = False) -> int:
+    """Store a notice and a pending delivery to each enabled endpoint of its organisation (organisation
+    notices) and, with `email`, to each of its email recipients; return how many deliveries.
 
     A notice already stored (the same event applied again, e.g. after its checkpoint was lost) adds nothing.
     """
     inserted = await conn.fetchval(
-        "INSERT INTO notices (notice_id, notice_type, event_id, organisation_code, centre, class_id, learner_id, body)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING true",
+        "INSERT INTO notices (notice_id, notice_type, event_id, organisation_code, centre, class_id, learner_id, body,"
+        " recipient, traceparent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING true",
         notice.notice_id, notice.notice_type, notice.event_id, notice.organisation_code, notice.centre,
-        notice.class_id, notice.learner_id, notice.body,
+        notice.class_id, notice.learner_id, notice.body, notice.recipient,
+        current_trace_headers().get("traceparent"),
     )
     if not inserted:
         return 0
-    status = await conn.execute(
-        "INSERT INTO deliveries (delivery_id, notice_id, endpoint_id)"
-        " SELECT gen_random_uuid(), $1, endpoint_id FROM webhook_endpoints WHERE organisation_code = $2 AND enabled"
-        " ON CONFLICT (notice_id, endpoint_id) DO NOTHING",
-        notice.notice_id, notice.organisation_code,
-    )
-    count = int(status.rsplit(" ", 1)[1])
+    count = 0
+    modes = dict(await conn.fetch("SELECT channel, mode FROM channel_preferences WHERE organisation_code = $1",
+                                  notice.organisation_code))
+    digestible = notice.class_id is not None
+
+    def initial(channel: str) -> str:
+        return "held" if digestible and modes.get(channel) == "digest" else "pending"
+    if notice.recipient == ORGANISATION:
+        status = await conn.execute(
+            "INSERT INTO deliveries (delivery_id, notice_id, endpoint_id, status)"
+            " SELECT gen_random_uuid(), $1, endpoint_id, $3 FROM webhook_endpoints"
+            " WHERE organisation_code = $2 AND enabled"
+            " ON CONFLICT (notice_id, endpoint_id) DO NOTHING",
+            notice.notice_id, notice.organisation_code, initial("webhook"),
+        )
+        count = int(status.rsplit(" ", 1)[1])
+    if email:
+        await lock_organisation(conn, notice.organisation_code)
+        contacts = await conn.fetchval("SELECT contacts FROM organisations WHERE code = $1", notice.organisation_code)
+        count += await emails.add(conn, notice.notice_id,
+                                  email_recipients(json.loads(contacts) if contacts else [], notice.recipient),
+                                  status=initial("email"))
     if count:
         # Delivered by PostgreSQL only when this transaction commits (and dropped if it rolls back), so no
         # dispatcher, in this replica or another, wakes before the deliveries are visible.
@@ -36,13 +78,33 @@ async def add(conn: asyncpg.Connection, notice: Notice) -> int:
     return count
 
 
+async def email_unsent(conn: asyncpg.Connection, organisation: str, contacts: list[dict], window_days: float) -> int:
+    """Queue emails for the organisation's recent notices that no one was emailed yet: those created before its
+    contacts were known (its registration and the event that caused them travel on different streams)."""
+    rows = await conn.fetch(
+        "SELECT notice_id, recipient FROM notices n WHERE organisation_code = $1"
+        " AND recipient IN ('organisation', 'head') AND created_at > now() - make_interval(secs => $2)"
+        " AND NOT EXISTS (SELECT 1 FROM email_deliveries m WHERE m.notice_id = n.notice_id) ORDER BY position",
+        organisation, window_days * 86400)
+    count = 0
+    for row in rows:
+        count += await emails.add(conn, row["notice_id"], email_recipients(contacts, row["recipient"]))
+    if count:
+        await conn.execute("SELECT pg_notify($1, '')", WAKE_CHANNEL)
+    return count
+
+
 _LIST = """
-SELECT n.position, n.notice_id, n.notice_type, n.created_at, n.body,
+SELECT n.position, n.notice_id, n.notice_type, n.recipient, n.created_at, n.body,
        coalesce(json_agg(json_build_object(
            'endpoint_id', d.endpoint_id, 'url', e.url, 'status', d.status, 'attempts', d.attempts,
            'next_attempt_at', CASE WHEN d.status = 'pending' THEN d.next_attempt_at END,
            'delivered_at', d.delivered_at, 'last_error', d.last_error) ORDER BY d.created_at)
-           FILTER (WHERE d.delivery_id IS NOT NULL), '[]') AS deliveries
+           FILTER (WHERE d.delivery_id IS NOT NULL), '[]') AS deliveries,
+       (SELECT coalesce(json_agg(json_build_object(
+           'address', m.address, 'status', m.status, 'attempts', m.attempts, 'delivered_at', m.delivered_at,
+           'last_error', m.last_error) ORDER BY m.address), '[]')
+        FROM email_deliveries m WHERE m.notice_id = n.notice_id) AS emails
 FROM notices n
 LEFT JOIN deliveries d ON d.notice_id = n.notice_id
 LEFT JOIN webhook_endpoints e ON e.endpoint_id = d.endpoint_id
@@ -56,5 +118,32 @@ LIMIT $3
 async def list_for(pool: asyncpg.Pool, organisation: str, after: int, limit: int) -> list[dict]:
     rows = await pool.fetch(_LIST, organisation, after, limit)
     return [
-        {**dict(r), "payload": json.loads(r["body"]), "deliveries": json.loads(r["deliveries"])} for r in rows
+        {**dict(r), "payload": json.loads(r["body"]), "deliveries": json.loads(r["deliveries"]),
+         "emails": json.loads(r["emails"])} for r in rows
     ]
+
+
+_SEQUENCE = """
+UPDATE notices n SET feed_position = s.p
+FROM (SELECT notice_id, nextval('notices_feed_seq') AS p
+      FROM (SELECT notice_id FROM notices WHERE feed_position IS NULL AND recipient = 'organisation'
+            ORDER BY position) AS committed) AS s
+WHERE n.notice_id = s.notice_id
+"""
+
+
+async def sequence_feed(pool: asyncpg.Pool) -> None:
+    """Give committed notices their feed positions. One sequencer at a time (the lock lasts to its commit), so
+    positions become visible in increasing order and a cursor never passes a notice that shows up later."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('notification-feed-sequencer'))")
+        await conn.execute(_SEQUENCE)
+
+
+async def feed(pool: asyncpg.Pool, organisation: str, after: int, limit: int) -> list[tuple[int, str]]:
+    """The organisation's own notices after a feed position: (position, the exact body its webhooks carry)."""
+    await sequence_feed(pool)
+    rows = await pool.fetch(
+        "SELECT feed_position, body FROM notices WHERE organisation_code = $1 AND recipient = 'organisation'"
+        " AND feed_position > $2 ORDER BY feed_position LIMIT $3", organisation, after, limit)
+    return [(r["feed_position"], r["body"]) for r in rows]

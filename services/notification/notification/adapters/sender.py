@@ -29,14 +29,17 @@ async def resolve(host: str, port: int) -> list[str]:
     return sorted({info[4][0] for info in infos}, key=lambda a: ":" in a)
 
 
-def signed_headers(secret: str, msg_id: str, body: str, now: datetime) -> dict[str, str]:
+def signed_headers(secret: str, msg_id: str, body: str, now: datetime, *previous: str) -> dict[str, str]:
+    """Standard Webhooks headers; during a secret rotation's overlap the signature header carries one `v1,`
+    signature per secret, space-separated (the specification's way), so receivers verify with either."""
     moment = now.astimezone(UTC).replace(microsecond=0)
+    signatures = [Webhook(s).sign(msg_id, moment, body) for s in (secret, *previous)]
     return {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(moment.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, moment, body),
+        "webhook-signature": " ".join(signatures),
     }
 
 
@@ -60,7 +63,7 @@ class WebhookSender:
         self._client, self._allow_private, self._timeout = client, allow_private, timeout
         self._resolver, self._clock = resolver, clock
 
-    async def send(self, url: str, secret: str, msg_id: str, body: str) -> AttemptResult:
+    async def send(self, url: str, secret: str, msg_id: str, body: str, *previous: str) -> AttemptResult:
         now = self._clock()
         started = time.perf_counter()
 
@@ -69,7 +72,7 @@ class WebhookSender:
 
         try:
             async with asyncio.timeout(self._timeout):
-                request = await self._request(url, signed_headers(secret, msg_id, body, now), body)
+                request = await self._request(url, signed_headers(secret, msg_id, body, now, *previous), body)
                 response = await self._client.send(request, stream=True)
                 try:
                     status = response.status_code

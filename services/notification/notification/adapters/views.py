@@ -5,13 +5,21 @@ pool. Every write is an upsert, so applying an event twice would change nothing.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from ttct.contracts import ClassOpened, LearnerEnrolled, ScoreRecorded
+from ttct.contracts.attendance_recorded import AttendanceRecorded
+from ttct.contracts.learner_result_finalised import LearnerResultFinalised
+from ttct.contracts.learner_waitlisted import LearnerWaitlisted
+from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
 from ttct.contracts.types import SendingOrganisation
+
+from notification.domain.kinds import AffectedLearner
 
 
 async def save_class(conn: asyncpg.Connection, centre: str, event: ClassOpened, at: datetime) -> None:
@@ -32,20 +40,96 @@ async def save_organisation(conn: asyncpg.Connection, organisation: SendingOrgan
     )
 
 
+async def save_registration(conn: asyncpg.Connection, event: SendingOrganisationRegistered, at: datetime) -> None:
+    """The directory's details, upserted by code (a re-registration replaces them)."""
+    contacts = json.dumps([c.model_dump(mode="json") for c in event.contacts], ensure_ascii=False)
+    await conn.execute(
+        "INSERT INTO organisations (code, name, updated_at, kind, parent_code, contacts, registered_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $3)"
+        " ON CONFLICT (code) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at,"
+        " kind = excluded.kind, parent_code = excluded.parent_code, contacts = excluded.contacts,"
+        " registered_at = excluded.registered_at"
+        " WHERE organisations.registered_at IS NULL OR organisations.registered_at <= excluded.registered_at",
+        event.code, event.name, at, event.kind, event.parent_code, contacts,
+    )
+
+
 async def save_enrolment(conn: asyncpg.Connection, centre: str, event: LearnerEnrolled, at: datetime) -> None:
     await conn.execute(
         """
         INSERT INTO organisation_learners (organisation_code, class_id, learner_id, centre, full_name, class_title,
-                                           date_of_birth, seat_number, enrolled_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                           date_of_birth, seat_number, enrolled_at, status)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'enrolled')
         ON CONFLICT (organisation_code, class_id, learner_id) DO UPDATE SET
             full_name = excluded.full_name, class_title = excluded.class_title,
             date_of_birth = excluded.date_of_birth, seat_number = excluded.seat_number,
-            enrolled_at = excluded.enrolled_at
+            enrolled_at = excluded.enrolled_at, status = 'enrolled'
         """,
         event.sending_organisation.code, event.class_id, event.learner_id, centre, event.full_name,
         event.class_title, event.date_of_birth, event.seat_number, at,
     )
+
+
+async def save_waitlisted(conn: asyncpg.Connection, centre: str, event: LearnerWaitlisted) -> None:
+    await conn.execute(
+        """
+        INSERT INTO organisation_learners (organisation_code, class_id, learner_id, centre, full_name, class_title,
+                                           date_of_birth, status)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, 'waitlisted')
+        ON CONFLICT (organisation_code, class_id, learner_id) DO UPDATE SET status = 'waitlisted'
+        """,
+        event.sending_organisation.code, event.class_id, event.learner_id, centre, event.full_name,
+        event.class_title, event.date_of_birth,
+    )
+
+
+async def save_withdrawn(conn: asyncpg.Connection, organisation: str, class_id: UUID, learner_id: UUID) -> None:
+    await conn.execute("UPDATE organisation_learners SET status = 'withdrawn'"
+                       " WHERE organisation_code = $1 AND class_id = $2 AND learner_id = $3",
+                       organisation, class_id, learner_id)
+
+
+async def learners_in_class(conn: asyncpg.Connection, class_id: UUID) -> list[AffectedLearner]:
+    """Those a cancelled class concerns: seated or waiting (withdrawn ones no longer)."""
+    rows = await conn.fetch(
+        "SELECT l.organisation_code, coalesce(o.name, l.organisation_code) AS name, l.learner_id, l.full_name,"
+        " coalesce(l.status, 'enrolled') AS status FROM organisation_learners l"
+        " LEFT JOIN organisations o ON o.code = l.organisation_code"
+        " WHERE l.class_id = $1 AND coalesce(l.status, 'enrolled') IN ('enrolled', 'waitlisted')", class_id)
+    return [AffectedLearner(SendingOrganisation(code=r["organisation_code"], name=r["name"]), r["learner_id"],
+                            r["full_name"], r["status"]) for r in rows]
+
+
+async def class_title(conn: asyncpg.Connection, class_id: UUID) -> str | None:
+    return await conn.fetchval(
+        "SELECT coalesce((SELECT title FROM classes WHERE class_id = $1),"
+        " (SELECT class_title FROM organisation_learners WHERE class_id = $1 LIMIT 1))", class_id)
+
+
+async def record_attendance(conn: asyncpg.Connection, event: AttendanceRecorded) -> str | None:
+    """Store the latest status of (session, learner); return the one before, None if first recorded."""
+    return await conn.fetchval(
+        "WITH old AS (SELECT status FROM attendance WHERE class_id = $1 AND session_id = $2 AND learner_id = $3),"
+        " up AS (INSERT INTO attendance (class_id, session_id, learner_id, status) VALUES ($1, $2, $3, $4)"
+        "        ON CONFLICT (class_id, session_id, learner_id) DO UPDATE SET status = excluded.status)"
+        " SELECT status FROM old", event.class_id, event.session_id, event.learner_id, event.status)
+
+
+async def save_final_result(conn: asyncpg.Connection, event: LearnerResultFinalised, line: dict[str, Any]) -> None:
+    org = event.sending_organisation
+    await conn.execute(
+        "INSERT INTO final_results (class_id, learner_id, organisation_code, organisation_name, result)"
+        " VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (class_id, learner_id) DO UPDATE SET"
+        " organisation_code = excluded.organisation_code, organisation_name = excluded.organisation_name,"
+        " result = excluded.result",
+        event.class_id, event.learner_id, org.code, org.name, json.dumps(line, ensure_ascii=False))
+
+
+async def final_results(conn: asyncpg.Connection, class_id: UUID) -> list[tuple[SendingOrganisation, dict]]:
+    rows = await conn.fetch("SELECT organisation_code, organisation_name, result FROM final_results"
+                            " WHERE class_id = $1", class_id)
+    return [(SendingOrganisation(code=r["organisation_code"], name=r["organisation_name"]), json.loads(r["result"]))
+            for r in rows]
 
 
 async def save_result(conn: asyncpg.Connection, centre: str, event: ScoreRecorded, at: datetime) -> None:

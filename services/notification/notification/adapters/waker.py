@@ -22,6 +22,7 @@ class Waker:
     def __init__(self, database_url: str) -> None:
         self._url = database_url
         self.event = asyncio.Event()
+        self._events = [self.event]
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -33,8 +34,15 @@ class Waker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def subscribe(self) -> asyncio.Event:
+        """Another event set on every nudge (one per dispatcher: each clears its own)."""
+        event = asyncio.Event()
+        self._events.append(event)
+        return event
+
     def _notified(self, *_args: object) -> None:
-        self.event.set()
+        for event in self._events:
+            event.set()
 
     async def _listen(self) -> None:
         failures = 0
@@ -47,7 +55,7 @@ class Waker:
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(WAKE_CHANNEL, self._notified)
                 failures = 0
-                self.event.set()  # anything committed while we were not listening
+                self._notified()  # anything committed while we were not listening
                 await lost.wait()
             except (OSError, asyncpg.PostgresError) as exc:
                 failures += 1

@@ -76,3 +76,14 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         return None
     return max((when - now).total_seconds(), 0.0)
+
+
+def decide_email(attempt: int, smtp_code: int | None, policy: RetryPolicy, rand: Callable[[], float]) -> Decision:
+    """After an SMTP attempt: 2xx delivered, 5xx (a permanent refusal, e.g. no such mailbox) failed at once,
+    4xx or no answer retried on the schedule."""
+    if smtp_code is not None and 200 <= smtp_code < 300:
+        return Decision(Outcome.delivered)
+    if smtp_code is not None and 500 <= smtp_code < 600:
+        return Decision(Outcome.failed)
+    delay = policy.delay_after(attempt, rand)
+    return Decision(Outcome.failed) if delay is None else Decision(Outcome.retry, delay)

@@ -1,8 +1,8 @@
-"""The result notice a sending organisation receives when one of its learners' scores is recorded.
+"""The notices a sending organisation receives, each a pure function of the event(s) that caused it.
 
-A notice is a pure function of the event that caused it: its id derives from the event id and its timestamp is
-the event's, so a redelivered event, or the streams replayed into an empty database, yield the same notice with
-the same id (the `webhook-id` a receiver deduplicates on).
+A notice's id derives from the causing event's id, its kind and its recipient (uuid5), and its timestamp is the
+event's, so a redelivered event, or the streams replayed into an empty database, yield the same notices with the
+same ids (the `webhook-id` a receiver deduplicates on). The builders of the other kinds are in `kinds.py`.
 """
 from __future__ import annotations
 
@@ -17,8 +17,15 @@ RESULT_RECORDED = "learner.result_recorded"
 _NAMESPACE = UUID("6f1f0c2e-7d4b-5a43-9a41-2b0c3c8e9d10")  # fixed forever: changing it changes every notice id
 
 
-def notice_id_for(notice_type: str, event_id: UUID) -> UUID:
-    return uuid5(_NAMESPACE, f"{notice_type}:{event_id}")
+ORGANISATION = "organisation"  # the organisation itself: its webhook endpoints, its feed, its office's email
+HEAD = "head"  # the head of its party committee (người đứng đầu cấp ủy), by email
+
+
+def notice_id_for(notice_type: str, event_id: UUID, recipient: str | None = None) -> UUID:
+    """uuid5 of kind, causing event and recipient (`<org code>` or `<org code>#head`); result notices, the
+    first kind, were named before recipients existed and keep their ids."""
+    name = f"{notice_type}:{event_id}" if recipient is None else f"{notice_type}:{event_id}:{recipient}"
+    return uuid5(_NAMESPACE, name)
 
 
 @dataclass(frozen=True)
@@ -28,13 +35,14 @@ class Notice:
     event_id: UUID
     organisation_code: str
     centre: str
-    class_id: UUID
-    learner_id: UUID
+    class_id: UUID | None
+    learner_id: UUID | None
     body: str
     """The exact JSON sent and signed: stored as text so every retry carries the same bytes."""
+    recipient: str = ORGANISATION
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -43,7 +51,7 @@ def result_notice(envelope: Envelope, event: ScoreRecorded) -> Notice:
     organisation = event.sending_organisation
     payload = {
         "type": RESULT_RECORDED,
-        "timestamp": _iso(envelope.occurred_at),
+        "timestamp": iso(envelope.occurred_at),
         "data": {
             "notice_id": str(notice_id),
             "province": envelope.province,
@@ -79,4 +87,8 @@ def overall_status(delivery_statuses: list[str]) -> str:
         return "delivered"
     if "pending" in delivery_statuses:
         return "pending"
+    if "held" in delivery_statuses:
+        return "held"  # waiting for the organisation's digest
+    if "digested" in delivery_statuses:
+        return "digested"  # sent within a digest (see that notice's own status)
     return "failed"

@@ -3,11 +3,27 @@ from __future__ import annotations
 
 from ttct.consumer import Handler
 from ttct.contracts import ClassOpened, DomainEvent, LearnerEnrolled, ScoreRecorded
+from ttct.contracts.attendance_recorded import AttendanceRecorded
+from ttct.contracts.class_cancelled import ClassCancelled
+from ttct.contracts.class_results_finalised import ClassResultsFinalised
+from ttct.contracts.eligibility_lost import EligibilityLost
+from ttct.contracts.learner_result_finalised import LearnerResultFinalised
+from ttct.contracts.learner_waitlisted import LearnerWaitlisted
+from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
 
-from notification.service_layer import projections
+from notification.service_layer.projections import Projections
 
-PROJECTIONS: dict[str, dict[type[DomainEvent], Handler]] = {
-    "scheduling": {ClassOpened: projections.class_opened},
-    "enrolment": {LearnerEnrolled: projections.learner_enrolled},
-    "assessment": {ScoreRecorded: projections.score_recorded},
-}
+
+def projections(p: Projections) -> dict[str, dict[type[DomainEvent], Handler]]:
+    return {
+        "scheduling": {ClassOpened: p.class_opened, ClassCancelled: p.class_cancelled},
+        "enrolment": {SendingOrganisationRegistered: p.organisation_registered, LearnerEnrolled: p.learner_enrolled,
+                      LearnerWaitlisted: p.learner_waitlisted, LearnerWithdrawn: p.learner_withdrawn},
+        "assessment": {ScoreRecorded: p.score_recorded, AttendanceRecorded: p.attendance_recorded,
+                       EligibilityLost: p.eligibility_lost, LearnerResultFinalised: p.result_finalised,
+                       ClassResultsFinalised: p.results_finalised},
+    }
+
+
+PROJECTIONS = projections(Projections())  # without email, for tools that only need the handlers' shape

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from ttct.auth import Principal, organisation_access
 from ttct.contracts.envelope import Code
 
-from notification.adapters import delivery_log, notices, views
+from notification.adapters import delivery_log, emails, notices, views
 from notification.domain.names import name_sort_key
 from notification.domain.notices import overall_status
 
@@ -29,14 +29,40 @@ class DeliveryState(BaseModel):
     last_error: str | None
 
 
+class EmailState(BaseModel):
+    address: str
+    status: str
+    attempts: int
+    delivered_at: datetime | None
+    last_error: str | None
+
+
 class NoticeView(BaseModel):
     position: int
     notice_id: UUID
     notice_type: str
+    recipient: str
     created_at: datetime
     status: str
     payload: dict[str, Any]
     deliveries: list[DeliveryState]
+    emails: list[EmailState]
+
+
+class EmailAttemptView(BaseModel):
+    attempt_id: int
+    attempted_at: datetime
+    attempt_no: int
+    smtp_code: int | None
+    latency_ms: int | None
+    error: str | None
+    outcome: str
+    delivery_id: UUID
+    notice_id: UUID
+    notice_type: str
+    recipient: str
+    address: str
+    delivery_status: str
 
 
 class AttemptView(BaseModel):
@@ -77,8 +103,8 @@ Reader = organisation_access("notifications:read")
 async def list_notices(org: Code, request: Request, after: int = Query(0, ge=0, description="position cursor"),
                        limit: int = Limit, _caller: Principal = Reader) -> list[NoticeView]:
     rows = await notices.list_for(request.app.state.runtime.pool, org, after, limit)
-    return [NoticeView.model_validate({**r, "status": overall_status([d["status"] for d in r["deliveries"]])})
-            for r in rows]
+    return [NoticeView.model_validate(
+        {**r, "status": overall_status([d["status"] for d in [*r["deliveries"], *r["emails"]]])}) for r in rows]
 
 
 @router.get("/deliveries", response_model=list[AttemptView],
@@ -89,6 +115,15 @@ async def list_attempts(org: Code, request: Request, endpoint_id: UUID | None = 
     rows = await delivery_log.attempts(request.app.state.runtime.pool, org, endpoint_id=endpoint_id,
                                        notice_id=notice_id, after=after, limit=limit)
     return [AttemptView.model_validate(r) for r in rows]
+
+
+@router.get("/email-deliveries", response_model=list[EmailAttemptView],
+            summary="The email log: every attempt to email the organisation's notices (and its head's)")
+async def list_email_attempts(org: Code, request: Request, notice_id: UUID | None = None,
+                              after: int = Query(0, ge=0, description="attempt_id cursor"),
+                              limit: int = Limit, _caller: Principal = Reader) -> list[EmailAttemptView]:
+    rows = await emails.for_organisation(request.app.state.runtime.pool, org, notice_id, after, limit)
+    return [EmailAttemptView.model_validate(r) for r in rows]
 
 
 @router.get("/learners", response_model=list[LearnerView],

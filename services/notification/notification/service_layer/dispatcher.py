@@ -1,4 +1,5 @@
-"""The webhook dispatcher: claims due deliveries, sends them concurrently, records each attempt.
+"""The dispatcher: claims a channel's due deliveries, sends them concurrently, records each attempt. One runs per
+channel (webhooks, email); what differs between channels is in `channels.py`.
 
 It sleeps until the next delivery is due, a new one commits (the waker's nudge) or an in-flight send finishes,
 and never longer than the poll interval, which also picks up leases left by a replica that died.
@@ -10,17 +11,18 @@ import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 import structlog
 from opentelemetry import trace
 
-from notification.adapters import deliveries
-from notification.adapters.deliveries import AttemptResult, Claimed
-from notification.adapters.sender import WebhookSender
+from ttct.telemetry import context_from
+
 from notification.aio import stop_if_cancelled
-from notification.domain.backoff import Decision, Outcome, RetryPolicy, decide
+from notification.domain.backoff import Outcome
+from notification.service_layer.channels import Channel
 
 log = structlog.get_logger("notification.dispatcher")
 tracer = trace.get_tracer("notification.dispatcher")
@@ -36,12 +38,11 @@ class Limits:
 
 
 class Dispatcher:
-    def __init__(self, pool: asyncpg.Pool, sender: WebhookSender, policy: RetryPolicy, limits: Limits,
-                 nudge: asyncio.Event, *, rand: Callable[[], float] = random.random,
-                 new_token: Callable[[], UUID] = uuid4) -> None:
-        self._pool, self._sender, self._policy, self._limits = pool, sender, policy, limits
+    def __init__(self, channel: Channel, limits: Limits, nudge: asyncio.Event, *,
+                 rand: Callable[[], float] = random.random, new_token: Callable[[], UUID] = uuid4) -> None:
+        self._channel, self._limits = channel, limits
         self._nudge, self._rand, self._new_token = nudge, rand, new_token
-        self._inflight: dict[asyncio.Task, Claimed] = {}
+        self._inflight: dict[asyncio.Task, Any] = {}
 
     async def run(self) -> None:
         try:
@@ -55,9 +56,8 @@ class Dispatcher:
         self._nudge.clear()  # before looking, so a nudge that arrives meanwhile is not lost
         free = self._limits.concurrency - len(self._inflight)
         try:
-            claimed = await deliveries.claim(self._pool, free, self._limits.per_endpoint, self._limits.lease,
-                                             self._new_token()) if free > 0 else []
-            due = await deliveries.seconds_until_due(self._pool)
+            claimed = await self._channel.claim(free, self._new_token()) if free > 0 else []
+            due = await self._channel.seconds_until_due()
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("cannot claim deliveries; retrying", error=repr(exc))
             await asyncio.sleep(self._limits.poll_interval)
@@ -78,44 +78,49 @@ class Dispatcher:
         self._inflight.pop(task, None)
         self._nudge.set()  # a slot is free
 
-    async def _deliver(self, item: Claimed) -> None:
+    async def _deliver(self, item: Any) -> None:
+        channel = self._channel
         try:
-            with tracer.start_as_current_span("webhook POST", kind=trace.SpanKind.CLIENT, attributes={
-                "ttct.notice_id": str(item.notice_id), "ttct.webhook.endpoint_id": str(item.endpoint_id),
-                "ttct.webhook.attempt": item.attempt,
+            with tracer.start_as_current_span(channel.span_name, kind=trace.SpanKind.CLIENT,
+                                              context=context_from(getattr(item, "traceparent", None)), attributes={
+                "ttct.notice_id": str(item.notice_id), "ttct.delivery.attempt": item.attempt,
+                **channel.attributes(item),
             }) as span:
-                result = await self._sender.send(item.url, item.secret, str(item.notice_id), item.body)
+                result = await channel.send(item)
                 if result.status_code is not None:
-                    span.set_attribute("http.response.status_code", result.status_code)
-            decision = decide(item.attempt, result.status_code, result.retry_after, self._policy, self._rand)
+                    span.set_attribute(channel.status_attribute, result.status_code)
+            decision = channel.decide(item, result, self._rand)
             await self._record(item, result, decision)
         except asyncio.CancelledError:
             raise
         except Exception:  # never lose the loop to one delivery: its lease expires and it is tried again
             log.exception("delivery attempt crashed", delivery_id=str(item.delivery_id))
 
-    async def _record(self, item: Claimed, result: AttemptResult, decision: Decision) -> None:
+    async def _record(self, item: Any, result: Any, decision: Any) -> None:
         for wait in (0.2, 1.0, 3.0, None):
             try:
-                await deliveries.finish(self._pool, item, result, decision)
+                await self._channel.finish(item, result, decision)
                 break
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 if wait is None:
                     raise  # the lease will expire and the notice be sent again, with the same webhook-id
                 await asyncio.sleep(wait)
-        fields = {"notice_id": str(item.notice_id), "endpoint_id": str(item.endpoint_id),
-                  "organisation": item.organisation, "attempt": item.attempt, "status_code": result.status_code,
-                  "latency_ms": result.latency_ms}
+        name = self._channel.name
+        fields = {"notice_id": str(item.notice_id), "organisation": item.organisation, "attempt": item.attempt,
+                  "status_code": result.status_code, "latency_ms": result.latency_ms,
+                  **self._channel.attributes(item)}
         match decision.outcome:
             case Outcome.delivered:
-                log.info("webhook delivered", **fields)
+                log.info(f"{name} delivered", **fields)
             case Outcome.retry:
-                log.warning("webhook attempt failed; will retry", error=result.error,
+                log.warning(f"{name} attempt failed; will retry", error=result.error,
                             retry_in=round(decision.delay or 0, 3), **fields)
             case Outcome.failed:
-                log.error("webhook delivery failed: no attempt left", error=result.error, **fields)
+                log.error(f"{name} delivery failed: no attempt left", error=result.error, **fields)
             case Outcome.endpoint_gone:
                 log.warning("endpoint answered 410 Gone; disabled", **fields)
+        with contextlib.suppress(Exception):
+            await self._channel.after(item, decision)
 
     async def _drain(self) -> None:
         """On shutdown: let in-flight sends finish for a moment, then give the rest back to be sent again."""
@@ -128,5 +133,5 @@ class Dispatcher:
         await asyncio.gather(*pending, return_exceptions=True)
         if cut_short:
             with contextlib.suppress(Exception):
-                await deliveries.release(self._pool, cut_short)
+                await self._channel.release(cut_short)
             log.warning("shutdown interrupted deliveries; they will be sent again", count=len(cut_short))

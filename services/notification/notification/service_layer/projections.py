@@ -1,33 +1,105 @@
 """What each consumed event does here. Handlers run inside the consumer's transaction (which also records the
-checkpoint) and write only through its connection, so an event's effects and its checkpoint commit together.
+checkpoint) and write only through its connection, so an event's effects, its notices and their deliveries, and
+its checkpoint commit together: a redelivered or replayed event adds nothing.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import asyncpg
 import structlog
 
 from ttct.contracts import ClassOpened, Envelope, LearnerEnrolled, ScoreRecorded
+from ttct.contracts.attendance_recorded import AttendanceRecorded
+from ttct.contracts.class_cancelled import ClassCancelled
+from ttct.contracts.class_results_finalised import ClassResultsFinalised
+from ttct.contracts.eligibility_lost import EligibilityLost
+from ttct.contracts.learner_result_finalised import LearnerResultFinalised
+from ttct.contracts.learner_waitlisted import LearnerWaitlisted
+from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
 
 from notification.adapters import notices, views
-from notification.domain.notices import result_notice
+from notification.domain import kinds
+from notification.domain.notices import Notice, result_notice
 
 log = structlog.get_logger("notification.projections")
 
 
-async def class_opened(conn: asyncpg.Connection, envelope: Envelope, event: ClassOpened) -> None:
-    await views.save_class(conn, envelope.centre, event, envelope.occurred_at)
+@dataclass(frozen=True)
+class Projections:
+    """The handlers, with what they need from the settings."""
 
+    email: bool = False
+    """queue email deliveries (SMTP is configured)"""
+    centre: Callable[[str], kinds.Centre] = lambda code: kinds.Centre(code, f"Trung tâm Chính trị {code}")
+    email_backfill_days: float = 7.0
+    """how old a notice may be and still be emailed when its organisation's contacts arrive after it"""
 
-async def learner_enrolled(conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnrolled) -> None:
-    await views.save_organisation(conn, event.sending_organisation, envelope.occurred_at)
-    await views.save_enrolment(conn, envelope.centre, event, envelope.occurred_at)
+    async def _send(self, conn: asyncpg.Connection, envelope: Envelope, items: list[Notice]) -> None:
+        for notice in items:
+            queued = await notices.add(conn, notice, email=self.email)
+            log.info("notice created", notice_id=str(notice.notice_id), notice_type=notice.notice_type,
+                     event_id=str(envelope.event_id), organisation=notice.organisation_code,
+                     recipient=notice.recipient, deliveries=queued)
 
+    async def class_opened(self, conn: asyncpg.Connection, envelope: Envelope, event: ClassOpened) -> None:
+        await views.save_class(conn, envelope.centre, event, envelope.occurred_at)
 
-async def score_recorded(conn: asyncpg.Connection, envelope: Envelope, event: ScoreRecorded) -> None:
-    """One result notice to the learner's sending organisation, queued for each of its enabled endpoints."""
-    await views.save_organisation(conn, event.sending_organisation, envelope.occurred_at)
-    await views.save_result(conn, envelope.centre, event, envelope.occurred_at)
-    notice = result_notice(envelope, event)
-    queued = await notices.add(conn, notice)
-    log.info("result notice created", notice_id=str(notice.notice_id), event_id=str(envelope.event_id),
-             organisation=notice.organisation_code, deliveries=queued)
+    async def organisation_registered(self, conn: asyncpg.Connection, envelope: Envelope,
+                                      event: SendingOrganisationRegistered) -> None:
+        if self.email:
+            await notices.lock_organisation(conn, event.code)
+        await views.save_registration(conn, event, envelope.occurred_at)
+        if self.email:
+            contacts = [c.model_dump(mode="json") for c in event.contacts]
+            queued = await notices.email_unsent(conn, event.code, contacts, self.email_backfill_days)
+            if queued:
+                log.info("emails queued for notices created before the contacts were known", organisation=event.code,
+                         emails=queued)
+
+    async def learner_enrolled(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnrolled) -> None:
+        await views.save_organisation(conn, event.sending_organisation, envelope.occurred_at)
+        await views.save_enrolment(conn, envelope.centre, event, envelope.occurred_at)
+        await self._send(conn, envelope, [kinds.enrolment_notice(envelope, event)])
+
+    async def learner_waitlisted(self, conn: asyncpg.Connection, envelope: Envelope,
+                                 event: LearnerWaitlisted) -> None:
+        await views.save_organisation(conn, event.sending_organisation, envelope.occurred_at)
+        await views.save_waitlisted(conn, envelope.centre, event)
+        await self._send(conn, envelope, [kinds.waitlisted_notice(envelope, event)])
+
+    async def learner_withdrawn(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerWithdrawn) -> None:
+        await views.save_withdrawn(conn, event.sending_organisation.code, event.class_id, event.learner_id)
+
+    async def class_cancelled(self, conn: asyncpg.Connection, envelope: Envelope, event: ClassCancelled) -> None:
+        affected = await views.learners_in_class(conn, event.class_id)
+        await self._send(conn, envelope, kinds.cancelled_notices(envelope, event, affected))
+
+    async def attendance_recorded(self, conn: asyncpg.Connection, envelope: Envelope,
+                                  event: AttendanceRecorded) -> None:
+        before = await views.record_attendance(conn, event)
+        if event.status == "absent" and before != "absent":  # a re-recorded absence is not alerted again
+            title = await views.class_title(conn, event.class_id)
+            await self._send(conn, envelope, kinds.absence_notices(envelope, event, title))
+
+    async def eligibility_lost(self, conn: asyncpg.Connection, envelope: Envelope, event: EligibilityLost) -> None:
+        await self._send(conn, envelope, kinds.eligibility_notices(envelope, event))
+
+    async def score_recorded(self, conn: asyncpg.Connection, envelope: Envelope, event: ScoreRecorded) -> None:
+        """One result notice to the learner's sending organisation."""
+        await views.save_organisation(conn, event.sending_organisation, envelope.occurred_at)
+        await views.save_result(conn, envelope.centre, event, envelope.occurred_at)
+        await self._send(conn, envelope, [result_notice(envelope, event)])
+
+    async def result_finalised(self, conn: asyncpg.Connection, envelope: Envelope,
+                               event: LearnerResultFinalised) -> None:
+        await views.save_final_result(conn, event, kinds.result_line(event))
+
+    async def results_finalised(self, conn: asyncpg.Connection, envelope: Envelope,
+                                event: ClassResultsFinalised) -> None:
+        """One report per sending organisation; its learners' LearnerResultFinalised came before, on the same
+        stream (assessment:class:<id>), so they are all stored by now."""
+        lines = await views.final_results(conn, event.class_id)
+        await self._send(conn, envelope, kinds.report_notices(envelope, event, self.centre(envelope.centre), lines))
