@@ -42,12 +42,14 @@ EVERYTHING = {
     "serviceMonitor": {"enabled": True},
     "postgresql": {"cnpg": {"enabled": True, "services": {"notification": {"instances": 1}}}},
     "telemetry": {"otlp": {"endpoint": "http://collector.observability:4317", "protocol": "grpc"}},
-    "secretEnv": {"NATS_USER": {"secretName": "nats-client", "key": "user"}},
-    "mounts": [{"name": "nats-creds", "mountPath": "/etc/ttct/nats", "secretName": "nats-creds"}],
-    "natsConnection": {"urlSecret": {"name": "nats-client", "key": "url"}},
+    "secretEnv": {"SMTP_PASSWORD": {"secretName": "smtp", "key": "password"}},
+    "mounts": [{"name": "nats-ca", "mountPath": "/etc/ttct/nats", "secretName": "nats-ca"}],
+    "natsConnection": {"networkPolicyPeers": [{"ipBlock": {"cidr": "10.30.0.0/24"}}]},
     "serviceDefaults": {"autoscaling": {"enabled": True}},
-    "services": {"assessment": {"enabled": False}, "notification": {"podDisruptionBudget": {"enabled": False}}},
-    "topology": {"service": "enrolment"},
+    "services": {"assessment": {"enabled": False},
+                 "notification": {"podDisruptionBudget": {"enabled": False},
+                                  "natsConnection": {"secretName": "notices-nats", "secretKey": "uri"}}},
+    "topology": {"service": "enrolment", "natsConnection": {"secretName": "ops-nats-admin"}},
 }
 SCENARIOS = [*EXAMPLES, "everything"]
 
@@ -163,7 +165,7 @@ def test_the_custom_resource_schemas_do_refuse_unknown_fields():
 def test_one_set_of_objects_per_enabled_service(scenario):
     services = enabled_services(scenario)
     for kind in ("Deployment", "Service", "ConfigMap", "NetworkPolicy"):
-        names = {n for n in by_name(scenario, kind) if n != "ttct-topology"}
+        names = {n for n in by_name(scenario, kind) if n not in ("ttct-topology", "ttct-nats-auth")}
         assert names == {f"ttct-{s}" for s in services}, kind
     keys = [(o["kind"], o["metadata"]["name"]) for o in objects(scenario)]
     assert len(keys) == len(set(keys)), "two objects of one kind and name"
@@ -231,7 +233,6 @@ def test_every_deployment_probes_liveness_and_readiness(scenario):
 def test_every_deployment_gets_the_runtime_conventions(scenario):
     config_maps = by_name(scenario, "ConfigMap")
     values = values_for(scenario)
-    url_secret = (values.get("natsConnection") or {}).get("urlSecret", {}).get("name")
     cnpg = (values.get("postgresql") or {}).get("cnpg", {}).get("enabled", False)
     for deployment in objects(scenario, "Deployment"):
         name = deployment["metadata"]["name"]
@@ -249,15 +250,42 @@ def test_every_deployment_gets_the_runtime_conventions(scenario):
         database = env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
         assert database == ({"name": f"{name}-db-app", "key": "uri"} if cnpg
                             else {"name": f"{name}-database", "key": "url"})
-        if url_secret:
-            assert "NATS_URL" not in data and env["NATS_URL"]["valueFrom"]["secretKeyRef"]["name"] == url_secret
-        else:
-            assert data["NATS_URL"].startswith(("nats://", "tls://"))
+        # Each service connects to NATS as its own user: its URL, with that user's password, from its own Secret.
+        assert "NATS_URL" not in data
+        assert env["NATS_URL"]["valueFrom"]["secretKeyRef"] == nats_secret(scenario, service)
         assert "k8s.pod.name=$(POD_NAME)" in env["OTEL_RESOURCE_ATTRIBUTES"]["value"]
         # Secrets stay out of ConfigMaps.
         assert not any(k in data for k in ("DATABASE_URL", "NATS_PASSWORD", "NATS_USER"))
         # The pod template carries a hash of its configuration, so changing a setting rolls the pods.
         assert deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+
+
+def nats_secret(scenario: str, user: str) -> dict[str, str]:
+    """The Secret a service's (or, for "admin", the topology Job's) NATS_URL must come from, as the values say."""
+    values = values_for(scenario)
+    if user == "admin":
+        conn = values.get("topology", {}).get("natsConnection", {})
+    else:
+        conn = {**values.get("serviceDefaults", {}).get("natsConnection", {}),
+                **values.get("services", {}).get(user, {}).get("natsConnection", {})}
+    return {"name": conn.get("secretName") or f"{RELEASE}-nats-{user}", "key": conn.get("secretKey") or "url"}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_service_and_the_job_read_nats_url_from_their_own_secret(scenario):
+    refs = {}
+    for workload in objects(scenario, "Deployment") + objects(scenario, "Job"):
+        (container,) = workload["spec"]["template"]["spec"]["containers"]
+        (nats_url,) = [e for e in container["env"] if e["name"] == "NATS_URL"]
+        assert set(nats_url) == {"name", "valueFrom"}, "never a literal URL"
+        refs[workload["metadata"]["labels"]["app.kubernetes.io/component"]] = nats_url["valueFrom"]["secretKeyRef"]
+    users = [*enabled_services(scenario), "topology"]
+    assert set(refs) == set(users)
+    assert refs.pop("topology") == nats_secret(scenario, "admin")
+    for service, ref in refs.items():
+        assert ref == nats_secret(scenario, service)
+    names = [ref["name"] for ref in refs.values()]
+    assert len(set(names)) == len(names), "two services share a NATS user"
 
 
 def test_a_changed_setting_rolls_only_that_service():
@@ -355,8 +383,6 @@ def test_nats_egress_targets_the_bundled_nats_when_enabled():
     assert nats_rule["to"] == [{"podSelector": {"matchLabels": {
         "app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": RELEASE,
         "app.kubernetes.io/component": "nats"}}}]
-    assert by_name("single-centre", "ConfigMap")["ttct-scheduling"]["data"]["NATS_URL"] == \
-        f"nats://{RELEASE}-nats.{NAMESPACE}.svc:4222"
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -369,7 +395,7 @@ def test_the_topology_job_is_a_hook_running_the_topology_apply(scenario):
     assert container["command"] == ["python", "-m", "ttct.topology", "apply"]
     env = {e["name"]: e for e in container["env"]}
     assert env["PROVINCE_CODE"]["value"] == values_for(scenario).get("province", "thanh-hoa")
-    assert "NATS_URL" in env
+    assert env["NATS_URL"]["valueFrom"]["secretKeyRef"] == nats_secret(scenario, "admin")
     source = values_for(scenario).get("topology", {}).get("service", "scheduling")
     deployment = by_name(scenario, "Deployment")[f"ttct-{source}"]
     assert container["image"] == deployment["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -448,7 +474,11 @@ def test_schema_refuses_the_latest_tag(values):
 
 @pytest.mark.parametrize("values", [
     {"province": "Thanh Hoa"},
-    {"natsConnection": {"url": "http://nats:4222"}},
+    {"natsConnection": {"url": "nats://nats:4222"}},  # URLs carry credentials: only in Secrets
+    {"natsConnection": {"urlSecret": {"name": "nats-client"}}},  # one Secret for all: replaced by one per user
+    {"serviceDefaults": {"natsConnection": {"secretName": "Not_A_Name"}}},
+    {"services": {"scheduling": {"natsConnection": {"secretKey": ""}}}},
+    {"topology": {"natsConnection": {"name": "x"}}},
     {"securityContext": {"runAsUser": 0}},
     {"mounts": [{"name": "x", "mountPath": "/x"}]},
     {"secretEnv": {"NATS_PASSWORD": {"secretName": "s"}}},

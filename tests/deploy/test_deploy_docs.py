@@ -22,11 +22,15 @@ def _section() -> str:
     return text[start: following if following != -1 else None]
 
 
-def _rendered_names(values: dict) -> set[tuple[str, str]]:
+def _rendered_objects(values: dict) -> list[dict]:
     with helm.Chart.load(CHART) as chart:
         manifests = chart.render(values, name="ttct", namespace="ttct", is_install=True)
-    return {(d["kind"], d["metadata"]["name"]) for template, text in manifests.items()
-            if not template.endswith("NOTES.txt") for d in yaml.safe_load_all(text) if d}
+    return [d for template, text in manifests.items()
+            if not template.endswith("NOTES.txt") for d in yaml.safe_load_all(text) if d]
+
+
+def _rendered_names(values: dict) -> set[tuple[str, str]]:
+    return {(d["kind"], d["metadata"]["name"]) for d in _rendered_objects(values)}
 
 
 def test_every_repository_path_in_the_section_exists():
@@ -58,11 +62,22 @@ def test_the_object_names_the_commands_use_are_rendered():
 def test_the_province_prerequisites_match_the_province_values():
     section = _section()
     values = yaml.safe_load((CHART / "values-province.yaml").read_text())
-    assert values["natsConnection"]["urlSecret"]["name"] == "ttct-nats-client" and "secret generic ttct-nats-client" in section
+    # NATS: one user per service plus admin. The passwords Secret the NATS container reads (values.yaml's nats
+    # wiring, kept by the example) and the per-user URL Secrets the services and the Job read are those the docs
+    # create, with URLs naming the user and the bundled NATS's Service.
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert "env" not in values["nats"].get("container", {})
+    password_secrets = {e["valueFrom"]["secretKeyRef"]["name"] for e in defaults["nats"]["container"]["env"].values()}
+    assert password_secrets == {"ttct-nats-passwords"} and "secret generic ttct-nats-passwords" in section
+    url_secrets = {e["valueFrom"]["secretKeyRef"]["name"]
+                   for d in _rendered_objects(values) if d["kind"] in ("Deployment", "Job")
+                   for e in d["spec"]["template"]["spec"]["containers"][0]["env"] if e["name"] == "NATS_URL"}
+    assert url_secrets == {f"ttct-nats-{u}" for u in ("admin", "scheduling", "enrolment", "assessment", "notification")}
+    assert "secret generic ttct-nats-$user" in section and "for user in admin scheduling enrolment assessment notification" in section
     assert values["nats"]["config"]["nats"]["tls"]["secretName"] == "ttct-nats-tls" and "secretName: ttct-nats-tls" in section
     assert values["mounts"][0]["configMapName"] == "ttct-trust" and "name: ttct-trust" in section
     assert values["env"]["SSL_CERT_FILE"].endswith("/ca-certificates.crt") and "key: ca-certificates.crt" in section
     # The URL in the Secret points at the bundled NATS's Service, which the chart names ttct-nats.
     names = _rendered_names(values)
     assert ("Deployment", "ttct-notification") in names
-    assert "tls://ttct:$password@ttct-nats.ttct.svc:4222" in section
+    assert "tls://$user:$password@ttct-nats.ttct.svc:4222" in section

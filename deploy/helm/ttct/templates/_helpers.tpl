@@ -105,14 +105,90 @@ The bundled NATS chart's Service name: the NATS chart's own fullname rule, appli
 {{- end -}}
 {{- end -}}
 
-{{/* The NATS URL without credentials: the bundled NATS (tls:// when its client TLS is on), else natsConnection.url. */}}
+{{/*
+The bundled NATS's client address, host:port, for the URLs the operator puts in the NATS Secrets (NOTES.txt); the
+scheme is tls:// when its client TLS is on.
+*/}}
 {{- define "ttct.natsUrl" -}}
-{{- if .Values.nats.enabled -}}
 {{- $tls := dig "config" "nats" "tls" "enabled" false .Values.nats -}}
 {{- $port := dig "config" "nats" "port" 4222 .Values.nats -}}
-{{- printf "%s://%s.%s.svc:%v" (ternary "tls" "nats" $tls) (include "ttct.natsFullname" .) .Release.Namespace $port -}}
-{{- else -}}
-{{- .Values.natsConnection.url -}}
+{{- printf "%s://<user>:<password>@%s.%s.svc:%v" (ternary "tls" "nats" $tls) (include "ttct.natsFullname" .) .Release.Namespace $port -}}
+{{- end -}}
+
+{{/*
+The Secret holding NATS_URL (with the user's credentials) of a service or, for "admin", of the topology Job:
+dict "root" "user" "conn" ({secretName, secretKey}) -> JSON {name, key}. Default name: <fullname>-nats-<user>.
+*/}}
+{{- define "ttct.natsSecret" -}}
+{{- $conn := .conn | default dict -}}
+{{- dict "name" ($conn.secretName | default (printf "%s-nats-%s" (include "ttct.fullname" .root) .user)) "key" ($conn.secretKey | default "url") | toJson -}}
+{{- end -}}
+
+{{/*
+The NATS users and their permissions: files/nats-permissions.json (written by `python -m ttct.nats_permissions
+--province __PROVINCE__ --format json`), the placeholder replaced by this release's province. Output: JSON
+{province, users: {<user>: {publish: {allow}, subscribe: {allow}, password_env}}}.
+*/}}
+{{- define "ttct.natsPermissions" -}}
+{{- .Files.Get "files/nats-permissions.json" | replace "__PROVINCE__" .Values.province -}}
+{{- end -}}
+
+{{/*
+nats-server's `authorization` block for the users of ttct.natsPermissions, each password an environment reference
+($TTCT_NATS_PASSWORD_<USER>) that the NATS container resolves from a Secret (nats.container.env). The same text
+`python -m ttct.nats_permissions --format nats-conf` prints (lists as JSON, which nats.conf accepts).
+*/}}
+{{- define "ttct.natsAuthorization" -}}
+{{- $users := (include "ttct.natsPermissions" . | fromJson).users -}}
+authorization {
+  users = [
+{{- range $user := keys $users | sortAlpha }}
+{{- $perms := get $users $user }}
+    {user: {{ $user | toRawJson }}, password: ${{ $perms.password_env }}, permissions: {
+      publish: {allow: {{ $perms.publish.allow | toRawJson }}}
+      subscribe: {allow: {{ $perms.subscribe.allow | toRawJson }}}
+    }}
+{{- end }}
+  ]
+}
+{{- end -}}
+
+{{/*
+With the bundled NATS, checks that its values load the users: the ConfigMap mounted into the NATS container, the
+file included in nats.conf, and every user's password variable set from a Secret (never a literal). A missing
+piece would otherwise show only as a NATS pod that does not start, or refuses the services.
+*/}}
+{{- define "ttct.checkNatsAuth" -}}
+{{- if .Values.nats.enabled -}}
+{{- $name := printf "%s-auth" (include "ttct.natsFullname" .) -}}
+{{- $volume := "" -}}
+{{- range (dig "podTemplate" "patch" list .Values.nats) -}}
+{{- if eq (dig "value" "configMap" "name" "" .) $name -}}{{- $volume = .value.name -}}{{- end -}}
+{{- end -}}
+{{- if not $volume -}}
+{{- fail (printf "nats.podTemplate.patch must add a volume of the ConfigMap %s (the NATS users; see values.yaml)" $name) -}}
+{{- end -}}
+{{- $mountPath := "" -}}
+{{- range (dig "container" "patch" list .Values.nats) -}}
+{{- if eq (dig "value" "name" "" .) $volume -}}{{- $mountPath = .value.mountPath -}}{{- end -}}
+{{- end -}}
+{{- if not $mountPath -}}
+{{- fail (printf "nats.container.patch must mount the volume %s (the NATS users; see values.yaml)" $volume) -}}
+{{- end -}}
+{{- $included := false -}}
+{{- range $key, $path := (dig "config" "merge" dict .Values.nats) -}}
+{{- if and (hasSuffix "$include" $key) (eq (clean (printf "/etc/nats-config/%s" $path)) (printf "%s/auth.conf" (trimSuffix "/" $mountPath))) -}}{{- $included = true -}}{{- end -}}
+{{- end -}}
+{{- if not $included -}}
+{{- fail (printf "nats.config.merge must include %s/auth.conf (a key ending in $include, relative to /etc/nats-config)" $mountPath) -}}
+{{- end -}}
+{{- $env := dig "container" "env" dict .Values.nats -}}
+{{- range $user, $perms := (include "ttct.natsPermissions" . | fromJson).users -}}
+{{- $var := get $env $perms.password_env -}}
+{{- if not (and (kindIs "map" $var) (dig "valueFrom" "secretKeyRef" "name" "" ($var | default dict))) -}}
+{{- fail (printf "nats.container.env.%s must take user %s's password from a Secret (valueFrom.secretKeyRef), never a literal" $perms.password_env $user) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -133,19 +209,21 @@ The bundled NATS chart's Service name: the NATS chart's own fullname rule, appli
 {{- end -}}
 
 {{/*
-Environment from Secrets, for a service or the Job: NATS_URL when it carries credentials, then the global and the
-service's secretEnv (the service's win). dict "root" "secretEnv" (the service's, may be empty).
+Environment from Secrets, for a service or the Job: NATS_URL from its own Secret (its NATS user's credentials),
+then the global and the service's secretEnv (the service's win). dict "root" "secretEnv" (the service's, may be
+empty) "nats" (JSON {name, key} of ttct.natsSecret).
 */}}
 {{- define "ttct.secretEnv" -}}
 {{- $root := .root -}}
-{{- with $root.Values.natsConnection.urlSecret.name }}
 - name: NATS_URL
   valueFrom:
     secretKeyRef:
-      name: {{ . }}
-      key: {{ $root.Values.natsConnection.urlSecret.key }}
-{{- end }}
+      name: {{ .nats.name }}
+      key: {{ .nats.key }}
 {{- $secretEnv := include "ttct.deepMerge" (dict "base" $root.Values.secretEnv "over" (.secretEnv | default dict)) | fromJson }}
+{{- if hasKey $secretEnv "NATS_URL" }}
+{{- fail "secretEnv: NATS_URL comes from each service's natsConnection Secret (serviceDefaults/services.<name>.natsConnection, topology.natsConnection)" }}
+{{- end }}
 {{- range $name := keys $secretEnv | sortAlpha }}
 {{- $ref := get $secretEnv $name }}
 - name: {{ $name }}
@@ -281,14 +359,14 @@ A service's plain environment (its ConfigMap): the chart's settings, then the gl
   "OTEL_LOGS_EXPORTER" "none"
 -}}
 {{- /* Metrics are scraped from /metrics and logs go to stdout, so only traces are exported over OTLP. */ -}}
-{{- if not $root.Values.natsConnection.urlSecret.name -}}
-{{- $_ := set $env "NATS_URL" (include "ttct.natsUrl" $root) -}}
-{{- end -}}
 {{- with $otlp.endpoint -}}
 {{- $_ := set $env "OTEL_EXPORTER_OTLP_ENDPOINT" . -}}
 {{- $_ := set $env "OTEL_EXPORTER_OTLP_PROTOCOL" $otlp.protocol -}}
 {{- end -}}
 {{- $env = include "ttct.deepMerge" (dict "base" $env "over" $root.Values.env) | fromJson -}}
 {{- $env = include "ttct.deepMerge" (dict "base" $env "over" (.svc.env | default dict)) | fromJson -}}
+{{- if hasKey $env "NATS_URL" -}}
+{{- fail "env: NATS_URL holds credentials, so it comes from each service's natsConnection Secret, not from env" -}}
+{{- end -}}
 {{- toJson $env -}}
 {{- end -}}
