@@ -5,14 +5,25 @@ The centre plans a Sơ cấp LLCT class from its catalogue and schedules its ses
 refused, naming the clash); a commune's party committee sends its list (the preflight finds a bad date, the
 fixed list imports, the class is full so one learner waits); a withdrawal promotes the waiting learner;
 attendance is taken and one learner loses eligibility; scores and conduct are recorded, finalisation issues the
-certificates, anyone verifies one; the year's figures show the programme. Every step checks what it got back and
-the demo exits non-zero at the first one that did not behave.
+certificates, anyone verifies one; the year's figures show the programme.
+
+The class result report ("Thông báo kết quả học tập") then reaches each sending organisation the way it asked:
+Đảng ủy xã Hoa Lộc by a signed webhook (its receiver, run here, verifies every delivery with the Standard Webhooks
+reference library, and answers 503 to the report's first two attempts: the report arrives on the third with the
+same webhook-id, and the delivery log shows all three); Đảng ủy xã Liên Lộc, two of whose learners came in the
+same list, by email with the report as a PDF, through a real SMTP server run here (aiosmtpd); the PDF is saved
+to the output folder (`--output DIR`, default ./demo-output/) and its text read back.
+
+Every step checks what it got back and the demo exits non-zero at the first one that did not behave.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,12 +32,29 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from ttct_dev.mailbox import Mailbox, pdf_text
+from ttct_dev.receiver import WebhookReceiver
 from ttct_dev.services import Services
 from ttct_dev.stack import LocalStack
 from ttct_dev.tokens import LocalIssuer
 
 CENTRE = "hau-loc"
-ORGANISATION = {"code": "xa-hoa-loc", "name": "Đảng ủy xã Hoa Lộc"}
+CENTRE_NAME = "Trung tâm Chính trị huyện Hậu Lộc"
+ORGANISATION = {"code": "xa-hoa-loc", "name": "Đảng ủy xã Hoa Lộc"}  # sends the list; told by webhook
+BY_EMAIL = {"code": "xa-lien-loc", "name": "Đảng ủy xã Liên Lộc"}  # two of the list's learners; told by email
+BY_EMAIL_LEARNERS = ("Trần Văn An", "Nguyễn Văn Dũng")  # their rows name Liên Lộc in Mã đơn vị / Tên đơn vị
+# the directory's contacts: Hoa Lộc gives no email (told by webhook only); Liên Lộc's office is emailed the
+# organisation's notices, its secretary (the head of its party committee) the alerts meant for the head
+WEBHOOK_CONTACTS = [{"name": "Lê Văn Thành", "role": "Bí thư Đảng ủy", "phone": "0237 3831 001", "is_head": True},
+                    {"name": "Văn phòng Đảng ủy", "role": "office", "phone": "0237 3831 002"}]
+OFFICE_EMAIL = "vanphong@lienloc.example.vn"
+EMAIL_CONTACTS = [{"name": "Phạm Thị Hương", "role": "Bí thư Đảng ủy", "email": "bithu@lienloc.example.vn",
+                   "is_head": True},
+                  {"name": "Văn phòng Đảng ủy xã Liên Lộc", "role": "office", "email": OFFICE_EMAIL}]
+REPORT = "class.result_report"
+REPORT_TITLE = "Thông báo kết quả học tập"
+FAIL_WITH = [503, 503]  # Hoa Lộc's receiver answers these to the report's first attempts, then recovers
+RETRY_SCHEDULE = "0,0.5,1,2"  # the demo's WEBHOOK_RETRY_SCHEDULE (the default spreads 8 attempts over 3 days)
 RETRYABLE = ("class-unknown", "learner-not-in-class", "session-unknown")
 # the organisation's list; row 4's date does not exist (the preflight finds it), FIXED_DATE is what the office
 # sends back
@@ -84,8 +112,12 @@ async def eventually(read: Callable[[], Awaitable[httpx.Response]], ready: Calla
         await asyncio.sleep(0.2)
 
 
-def csv(rows: list[tuple[str, str]]) -> bytes:
-    return ("\ufeffHọ và tên,Ngày sinh\n" + "".join(f"{n},{d}\n" for n, d in rows)).encode()
+def csv(rows: list[tuple[str, str]], other: dict[str, str]) -> bytes:
+    """The list as the office sends it: rows that name no organisation are the uploader's (the form's)."""
+    def org(name: str) -> str:
+        return f"{other['code']},{other['name']}" if name in BY_EMAIL_LEARNERS else ","
+    return ("\ufeffHọ và tên,Ngày sinh,Mã đơn vị,Tên đơn vị\n"
+            + "".join(f"{n},{d},{org(n)}\n" for n, d in rows)).encode()
 
 
 @dataclass
@@ -98,6 +130,13 @@ class Story:
     learners: dict[str, str] = field(default_factory=dict)  # name → learner id
     certificates: list[dict] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
+    by_webhook: dict[str, str] = field(default_factory=lambda: dict(ORGANISATION))  # code, name
+    by_email: dict[str, str] = field(default_factory=lambda: dict(BY_EMAIL))
+    report_webhook_id: str = ""  # the webhook-id the receiver verified the report with
+    report_attempts: list[dict] = field(default_factory=list)  # the report's attempts in the delivery log
+    delivery_log: list[dict] = field(default_factory=list)  # the webhook organisation's whole log
+    report_pdf: Path | None = None  # where the emailed PDF was saved
+    report_pdf_text: str = ""
 
 
 class Centre:
@@ -109,6 +148,8 @@ class Centre:
         self.lecturers = f"{urls['scheduling']}/v1/lecturers"
         self.public = f"{urls['assessment']}/v1/public"
         self.province = f"{urls['assessment']}/v1/figures"
+        self.directory = f"{urls['enrolment']}/v1/sending-organisations"
+        self.notification = f"{urls['notification']}/v1/organisations"
 
     async def post(self, url: str, body: object = None, expect: int | tuple[int, ...] = (200, 201),
                    what: str = "") -> dict:
@@ -195,14 +236,16 @@ async def plan(c: Centre, story: Story, starts: date) -> list[str]:
 
 
 async def enrol(c: Centre, story: Story) -> None:
-    step(f"{ORGANISATION['name']} sends its list: preflight, fix, import")
+    step(f"{story.by_webhook['name']} sends its list: preflight, fix, import")
     url = f"{c.enrolment}/classes/{story.class_id}/enrolments"
     await until_known(lambda: c.client.get(url))
-    form = {"organisation_code": ORGANISATION["code"], "organisation_name": ORGANISATION["name"]}
+    form = {"organisation_code": story.by_webhook["code"], "organisation_name": story.by_webhook["name"]}
+    say(f"with it, {' and '.join(BY_EMAIL_LEARNERS)} of {story.by_email['name']} (their rows name it in "
+        f"Mã đơn vị / Tên đơn vị)")
 
     async def upload(rows, preflight: bool) -> dict:
         r = await until_known(lambda: c.client.post(f"{url}/import", params={"preflight": str(preflight).lower()},
-                                                    data=form, files={"file": ("danh-sach.csv", csv(rows),
+                                                    data=form, files={"file": ("danh-sach.csv", csv(rows, story.by_email),
                                                                                "text/csv")}))
         check(r.status_code == 200, "the list is read", r)
         return r.json()
@@ -224,7 +267,8 @@ async def enrol(c: Centre, story: Story) -> None:
         story.learners[row["full_name"]] = row["learner_id"]
         where = f"seat {row['seat_number']}" if row["status"] == "enrolled" else \
             f"waiting list, position {row['position']} ({row['reason']})"
-        say(f"{row['full_name']:<18} {row['status']:<11} {where}")
+        say(f"{row['full_name']:<18} {row['status']:<11} {where:<38} "
+            f"{(story.by_email if row['full_name'] in BY_EMAIL_LEARNERS else story.by_webhook)['name']}")
     again = await upload(fixed, preflight=False)
     check(set(again["counts"]) == {"already-enrolled", "already-waiting"}, "re-importing enrols nobody twice")
     say(f"the same file again: {again['counts']} (nobody twice)")
@@ -254,7 +298,8 @@ async def attend(c: Centre, story: Story, sessions: list[str]) -> None:
         marks = [{"learner_id": lid, "status": "absent" if name == ABSENT and i < 2 else
                   "excused" if name == "Trần Văn An" and i == 3 else "present"}
                  for name, lid in story.learners.items()]
-        r = await until_known(lambda: c.client.put(f"{base}/sessions/{session}/attendance", json={"marks": marks}))
+        r = await until_known(lambda session=session, marks=marks: c.client.put(
+            f"{base}/sessions/{session}/attendance", json={"marks": marks}))
         check(r.status_code == 200, f"session {i + 1}'s attendance is recorded", r)
         standing = {s["learner_id"]: s for s in await c.get(f"{base}/attendance")}
         absent = standing[story.learners[ABSENT]]
@@ -266,11 +311,12 @@ async def attend(c: Centre, story: Story, sessions: list[str]) -> None:
                   "the second absence loses eligibility, and it is told")
             say(f"session 2: {ABSENT} absent again ({absent['absences']} of {absent['sessions_counted']}, more than "
                 f"20%): may not sit the final test; EligibilityLost is published, for notification to alert "
-                f"{ORGANISATION['name']} and the head of its party committee")
+                f"{story.by_webhook['name']} and the head of its party committee")
     say("sessions 3–5 recorded (Trần Văn An excused once)")
 
 
-async def assess(c: Centre, story: Story) -> None:
+async def assess(c: Centre, story: Story,
+                 before_finalising: Callable[[], Awaitable[None]] | None = None) -> None:
     step("Scores, conduct, and finalisation")
     base = f"{c.assessment}/classes/{story.class_id}"
     for name, score in list(SCORES.items())[:-1]:
@@ -288,6 +334,8 @@ async def assess(c: Centre, story: Story) -> None:
         await c.post(f"{base}/conduct", {"learner_id": lid, "rating": "kha" if name == ABSENT else "tot"},
                      what="conduct is rated")
     say("conduct (rèn luyện) rated for every learner")
+    if before_finalising is not None:
+        await before_finalising()
     final = await c.post(f"{base}/finalisation", expect=201, what="the results are finalised")
     check((final["learners"], final["passed"]) == (CAPACITY, 4), f"6 results, 4 passed; got {final['passed']}")
     for row in final["results"]:
@@ -308,6 +356,171 @@ async def assess(c: Centre, story: Story) -> None:
           "an unknown code is not genuine and tells nothing")
     say(f"verification code {one['verification_code']}: genuine, {verified['full_name']}, «{verified['programme']}»")
     say("an invented code: not genuine, and nothing else is said")
+
+async def directory(c: Centre, story: Story, issuer: LocalIssuer, receiver: WebhookReceiver | None) -> None:
+    step("The sending organisations in the province's directory, and how each is told")
+    for org, contacts in ((story.by_webhook, WEBHOOK_CONTACTS), (story.by_email, EMAIL_CONTACTS)):
+        details = {"name": org["name"], "kind": "party-committee", "centre": c.code, "contacts": contacts}
+        r = await c.client.post(c.directory, json={"code": org["code"], **details})
+        if r.status_code == 409:  # a second run on the same stack: the details as this run gives them
+            r = await c.client.put(f"{c.directory}/{org['code']}", json=details)
+        check(r.status_code in (200, 201), f"{org['name']} is in the province's directory", r)
+        say(f"{org['name']} ({org['code']}): " + "; ".join(
+            f"{x['name']} ({x['role']}{', đứng đầu cấp ủy' if x.get('is_head') else ''}) "
+            f"{x.get('email') or x.get('phone')}" for x in r.json()["contacts"]))
+    if receiver is not None:
+        code = story.by_webhook["code"]
+        r = await c.client.post(f"{c.notification}/{code}/webhook-endpoints",
+                                json={"url": receiver.url(code), "description": "Văn phòng Đảng ủy"},
+                                headers=issuer.headers("organisation", org=code))
+        check(r.status_code == 201 and r.json()["secret"].startswith("whsec_"),
+              f"{story.by_webhook['name']} registers its webhook endpoint", r)
+        receiver.secrets[code] = r.json()["secret"]
+        say(f"{story.by_webhook['name']} registers a webhook endpoint {receiver.url(code)}; its secret "
+            f"{r.json()['secret'][:10]}… is given to its receiver, which verifies every delivery with the "
+            f"Standard Webhooks reference library")
+    say(f"{story.by_email['name']} has no endpoint: its office ({OFFICE_EMAIL}) is told by email")
+
+
+async def org_get(c: Centre, issuer: LocalIssuer, org: str, path: str, **params) -> list:
+    """Read the organisation's own notification resources, with its own token."""
+    r = await c.client.get(f"{c.notification}/{org}/{path}", params=params,
+                           headers=issuer.headers("organisation", org=org))
+    check(r.status_code == 200, f"{org} reads its {path}", r)
+    return r.json()
+
+
+async def quiet(c: Centre, story: Story, issuer: LocalIssuer, receiver: WebhookReceiver,
+                timeout: float = 60.0) -> None:
+    """Wait until every webhook notice so far reached the organisation, then make its receiver fail: the next
+    notice to it (the result report) meets the failures, not a notice still in flight."""
+    code = story.by_webhook["code"]
+    scored = [n for n in SCORES if n in story.learners and n not in BY_EMAIL_LEARNERS]
+    deadline = time.monotonic() + timeout
+    while True:
+        notices = await org_get(c, issuer, code, "notices", limit=1000)
+        pending = [n for n in notices for d in n["deliveries"] if d["status"] == "pending"]
+        scores = [n for n in notices if n["notice_type"] == "learner.result_recorded"]
+        if len(scores) == len(scored) and not pending and \
+                len(receiver.unique(code, "learner.result_recorded")) == len(scored):
+            break
+        if time.monotonic() > deadline:
+            raise DemoFailed(f"{code}'s notices so far were delivered ({len(scores)} score notices of "
+                             f"{len(scored)}, {len(pending)} pending)")
+        await asyncio.sleep(0.2)
+    kinds = sorted({r.payload["type"] for r in receiver.unique(code)})
+    say(f"{story.by_webhook['name']} has its {len(receiver.unique(code))} notices so far, each verified "
+        f"({', '.join(kinds)})")
+    receiver.fail_next[code] = list(FAIL_WITH)
+    say(f"its receiver now goes down: the next {len(FAIL_WITH)} deliveries are answered "
+        f"{', '.join(map(str, FAIL_WITH))}")
+
+
+def _when(stamp: str) -> str:
+    return datetime.fromisoformat(stamp).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%H:%M:%S.%f")[:-3]
+
+
+async def by_webhook(c: Centre, story: Story, issuer: LocalIssuer, receiver: WebhookReceiver) -> None:
+    org, code = story.by_webhook, story.by_webhook["code"]
+    step(f"The class result report reaches {org['name']} by webhook, after its receiver recovers")
+    deadline = time.monotonic() + 60
+    while not receiver.unique(code, REPORT):
+        if time.monotonic() > deadline:
+            raise DemoFailed(f"{org['name']} receives its result report by webhook "
+                             f"(got {[r.payload.get('type') for r in receiver.received[code]]})")
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # a duplicate would show up now
+    (report,) = receiver.unique(code, REPORT)
+    data = report.payload["data"]
+    deliveries = [r for r in receiver.received[code] if r.webhook_id == report.webhook_id]
+    check(len(deliveries) == 1 and report.verified, f"the report arrived once, its signature verified, "
+                                                    f"got {len(deliveries)}")
+    check(report.webhook_id == data["notice_id"], "the webhook-id is the notice's id")
+    check(receiver.fail_next[code] == [], "the receiver answered its failures before the report arrived")
+    story.report_webhook_id = report.webhook_id
+    expected = sorted((n for n in story.learners if n not in BY_EMAIL_LEARNERS), key=_vietnamese_order)
+    names = [x["full_name"] for x in data["learners"]]
+    check(data["title"] == REPORT_TITLE and data["class_id"] == story.class_id and names == expected,
+          f"«{REPORT_TITLE}» for the class, its learners in Vietnamese order {expected}, got {data['title']}, "
+          f"{names}")
+    say(f"webhook-id {report.webhook_id}, signature verified (standardwebhooks): «{data['title']}»")
+    say(f"{data['centre_name']} – {data['class_title']} – {org['name']}: {data['summary']['learners']} learners, "
+        f"{data['summary']['passed']} passed")
+    for x in data["learners"]:
+        outcome = "không đủ điều kiện" if not x["eligible"] else f"{x['final_score']} {x['grade_label']}"
+        say(f"  {x['full_name']:<18} {x['sessions_attended']}/{x['sessions_counted']} buổi  {outcome:<20} "
+            f"{'đạt' if x['passed'] else 'không đạt':<10} rèn luyện {x['conduct_label'] or '—':<5} "
+            f"{x['certificate_number'] or ''}")
+
+    step(f"{org['name']}'s delivery log (GET /v1/organisations/{code}/deliveries)")
+
+    def settled(log) -> bool:
+        return any(a["notice_id"] == report.webhook_id and a["outcome"] == "delivered" for a in log)
+
+    log = await eventually(lambda: c.client.get(f"{c.notification}/{code}/deliveries", params={"limit": 1000},
+                                                headers=issuer.headers("organisation", org=code)),
+                           settled, "the delivery log shows the report delivered")
+    types = {n["notice_id"]: n["notice_type"] for n in await org_get(c, issuer, code, "notices", limit=1000)}
+    say(f"{'time':<12} {'notice':<28} {'try':>3} {'HTTP':>4} {'ms':>5}  {'outcome':<10} error")
+    for a in sorted(log, key=lambda a: (a["attempted_at"], a["attempt_id"])):
+        mark = "  ← the report" if a["notice_id"] == report.webhook_id else ""
+        say(f"{_when(a['attempted_at']):<12} {types.get(a['notice_id'], '?'):<28} {a['attempt_no']:>3} "
+            f"{a['status_code'] if a['status_code'] is not None else '—':>4} "
+            f"{a['latency_ms'] if a['latency_ms'] is not None else '—':>5}  {a['outcome']:<10} "
+            f"{a['error'] or ''}{mark}")
+    mine = [a for a in log if a["notice_id"] == report.webhook_id]
+    shape = [(a["attempt_no"], a["status_code"], a["outcome"]) for a in mine]
+    want = [(i + 1, status, "retry") for i, status in enumerate(FAIL_WITH)]
+    check(len(mine) == len(FAIL_WITH) + 1 and shape[:-1] == want and shape[-1][2] == "delivered"
+          and 200 <= (shape[-1][1] or 0) < 300 and len({a["delivery_id"] for a in mine}) == 1,
+          f"the log shows the report's {len(FAIL_WITH)} failed attempts and then its delivery, got {shape}")
+    story.delivery_log, story.report_attempts = log, mine
+    waited = (datetime.fromisoformat(mine[-1]["attempted_at"]) -
+              datetime.fromisoformat(mine[0]["attempted_at"])).total_seconds()
+    say(f"the report: {len(FAIL_WITH)} attempts answered {', '.join(map(str, FAIL_WITH))}, retried on the "
+        f"schedule {RETRY_SCHEDULE} s, delivered on attempt {shape[-1][0]} ({waited:.1f} s after the first), "
+        f"all with webhook-id {report.webhook_id}: one notice, not {len(mine)}")
+
+
+def _vietnamese_order(full_name: str) -> tuple[str, ...]:
+    """Given name, then middle and family names (enough for the demo's names: no two share a given name)."""
+    parts = full_name.split()
+    return (parts[-1], *parts[1:-1], parts[0])
+
+
+async def by_email(c: Centre, story: Story, issuer: LocalIssuer, mailbox: Mailbox, output: Path | None) -> None:
+    org = story.by_email
+    step(f"The class result report reaches {org['name']} by email, the report attached as a PDF")
+    mail = await mailbox.wait_for(lambda m: OFFICE_EMAIL in m.recipients and m.subject.startswith(REPORT_TITLE)
+                                  and bool(m.pdfs()), timeout=60)
+    check(mail is not None, f"{OFFICE_EMAIL} receives «{REPORT_TITLE}» with a PDF; got "
+                            f"{[(m.recipients, m.subject) for m in mailbox.received()]}")
+    say(f"From {mail.message['From']} To {mail.message['To']}")
+    say(f"Subject: {mail.subject}")
+    say(f"X-TTCT-Notice-Id: {mail.notice_id}")
+    (name, pdf), = mail.pdfs()
+    text = pdf_text(pdf)
+    for expected in (REPORT_TITLE, org["name"], *BY_EMAIL_LEARNERS):
+        check(expected in text, f"the PDF's text has «{expected}»: {text[:300]}")
+    check(text.index(BY_EMAIL_LEARNERS[0]) < text.index(BY_EMAIL_LEARNERS[1]),
+          "the PDF lists An before Dũng (given names first)")
+    story.report_pdf_text = text
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        story.report_pdf = output / name
+        story.report_pdf.write_bytes(pdf)
+        (output / f"{Path(name).stem}.eml").write_bytes(mail.message.as_bytes())
+        say(f"attachment {name} ({len(pdf):,} bytes) saved to {story.report_pdf}, the whole message beside it "
+            f"({Path(name).stem}.eml)")
+    else:
+        say(f"attachment {name} ({len(pdf):,} bytes)")
+    say(f"the PDF's text reads back: «{REPORT_TITLE}», {org['name']}, {' and '.join(BY_EMAIL_LEARNERS)}, "
+        f"with their diacritics")
+    sent = await org_get(c, issuer, org["code"], "email-deliveries", notice_id=mail.notice_id)
+    for a in sent:
+        say(f"email log: {_when(a['attempted_at'])} to {a['address']}: SMTP {a['smtp_code']}, {a['latency_ms']} ms, "
+            f"{a['outcome']}")
+    check(any(a["outcome"] == "delivered" for a in sent), "the email log shows the report delivered", None)
 
 
 async def figures(c: Centre, story: Story, province_admin: dict) -> None:
@@ -344,38 +557,67 @@ async def figures(c: Centre, story: Story, province_admin: dict) -> None:
 
 
 async def play(urls: dict[str, str], issuer: LocalIssuer, *, centre: str = CENTRE,
-               today: date | None = None) -> Story:
-    """The whole programme, each call with the token of the actor who makes it. Raises DemoFailed."""
+               today: date | None = None, receiver: WebhookReceiver | None = None,
+               mailbox: Mailbox | None = None, output: Path | None = None, org_suffix: str = "") -> Story:
+    """The whole programme, each call with the token of the actor who makes it. Raises DemoFailed.
+
+    With a `receiver` (a running WebhookReceiver the notification service may reach: WEBHOOK_ALLOW_PRIVATE_TARGETS)
+    Hoa Lộc registers a webhook endpoint and its result report must arrive through two failures, as the delivery
+    log shows; with a `mailbox` (the SMTP server the notification service sends to) Liên Lộc's report must arrive
+    by email with its PDF, saved under `output` if given. `org_suffix` gives the two organisations codes of their
+    own (on services other runs share)."""
     today = today or datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
     starts = today + timedelta(days=7)
     story = Story(centre=centre, year=starts.year)
+    story.by_webhook["code"] += org_suffix
+    story.by_email["code"] += org_suffix
     async with httpx.AsyncClient(timeout=60, headers=issuer.headers("centre-staff", centre=centre)) as client:
         c = Centre(urls, client, centre)
         sessions = await plan(c, story, starts)
+        await directory(c, story, issuer, receiver)
         await enrol(c, story)
         await attend(c, story, sessions)
-        await assess(c, story)
+        await assess(c, story, None if receiver is None else lambda: quiet(c, story, issuer, receiver))
+        if receiver is not None:
+            await by_webhook(c, story, issuer, receiver)
+        if mailbox is not None:
+            await by_email(c, story, issuer, mailbox, output)
         await figures(c, story, issuer.headers("province-admin"))
     return story
 
 
-async def _play_and_report(urls: dict[str, str], issuer: LocalIssuer) -> bool:
+async def _play_and_report(urls: dict[str, str], issuer: LocalIssuer, mailbox: Mailbox, output: Path) -> bool:
+    receiver = await WebhookReceiver().start()
     try:
-        await play(urls, issuer)
+        story = await play(urls, issuer, receiver=receiver, mailbox=mailbox, output=output)
     except DemoFailed as failed:
         print(f"\nFAIL: {failed}")
         return False
-    print("\nPASS: a whole programme, from the plan to the year's figures")
+    finally:
+        await receiver.stop()
+    print("\nPASS: a whole programme, from the plan to the year's figures; the result report reached "
+          f"{story.by_webhook['name']} by webhook (after {len(FAIL_WITH)} failed attempts) and "
+          f"{story.by_email['name']} by email, its PDF saved in {output}")
     return True
 
 
-def main() -> None:
-    # the stack and the services start outside the event loop (they run their own short loops to provision)
-    with tempfile.TemporaryDirectory(prefix="ttct-programme-demo-") as tmp:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m ttct_dev.programme_demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--output", type=Path, default=Path("demo-output"),
+                        help="the folder the emailed result report (PDF) is saved to (default ./demo-output/)")
+    output = parser.parse_args(argv).output.resolve()
+    print(f"Emailed reports are saved to {output}")
+    env = {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver runs on loopback
+           "WEBHOOK_RETRY_SCHEDULE": RETRY_SCHEDULE,
+           "CENTRE_NAMES": json.dumps({CENTRE: CENTRE_NAME}, ensure_ascii=False)}
+    # the stack, the SMTP server and the services start outside the event loop (the services run their own short
+    # loops to provision; the mailbox runs in a thread of its own)
+    with tempfile.TemporaryDirectory(prefix="ttct-programme-demo-") as tmp, Mailbox() as mailbox:
         issuer = LocalIssuer(Path(tmp))
         with LocalStack(Path(tmp) / "stack", durable=False) as stack, \
-                Services(stack.start(), issuer, log_dir=Path(tmp)) as services:
-            ok = asyncio.run(_play_and_report(services.urls, issuer))
+                Services(stack.start(), issuer, log_dir=Path(tmp), env={**env, **mailbox.env}) as services:
+            print(f"SMTP server (aiosmtpd) on {mailbox.host}:{mailbox.port}; services' logs in {tmp}")
+            ok = asyncio.run(_play_and_report(services.urls, issuer, mailbox, output))
     sys.exit(0 if ok else 1)
 
 
