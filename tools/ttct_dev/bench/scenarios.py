@@ -119,10 +119,18 @@ class BulkSizes:
 async def bulk_path(bench: Bench, service: str, resource: str) -> str | None:
     """The path template of a batch endpoint for `resource` (e.g. '…/enrolments:batch'), if the service has one."""
     r = await bench.http.get(f"{bench.urls[service]}/openapi.json")
-    for path, ops in r.json().get("paths", {}).items():
-        if "post" in ops and re.search(rf"{resource}(:|/)(batch|bulk|import)", path):
-            return path
-    return None
+    found = [path for path, ops in r.json().get("paths", {}).items()
+             if "post" in ops and re.search(rf"{resource}(:|/)(batch|bulk|import)$", path)]
+    # a JSON batch before a file upload
+    return next((p for p in found if p.endswith("batch")), found[0] if found else None)
+
+
+def _flat(body: dict) -> dict:
+    """A single command's body as a row of enrolment's JSON batch (the columns of an organisation's list)."""
+    organisation = body["sending_organisation"]
+    return {"full_name": body["full_name"], "date_of_birth": body["date_of_birth"],
+            "national_id": body["national_id"], "organisation_code": organisation["code"],
+            "organisation_name": organisation["name"]}
 
 
 class BulkRefused(Exception):
@@ -154,9 +162,9 @@ async def enrol_many(bench: Bench, seats: list[Seat], sizes: BulkSizes, notes: l
     """Through the batch endpoint if there is one (None returned), else one command per learner (a Tally)."""
     path = await bulk_path(bench, "enrolment", "enrolments")
     if path:
-        rows = [enrolment_body(bench, i, s.organisation) for i, s in enumerate(seats)]
+        rows = [_flat(enrolment_body(bench, i, s.organisation)) for i, s in enumerate(seats)]
         try:
-            await _send_bulk(bench, "enrolment", path, "enrolments", seats, rows, sizes.batch, sizes.concurrency)
+            await _send_bulk(bench, "enrolment", path, "rows", seats, rows, sizes.batch, sizes.concurrency)
             _note(notes, f"enrolments through the batch endpoint POST {path}, {sizes.batch} rows a request")
             return None
         except BulkRefused as exc:
