@@ -177,3 +177,21 @@ def organisation_access(permission: str):
         return caller
 
     return Depends(check)
+
+
+_PROVINCE_WRITERS = (Role.province_admin, Role.centre_staff)
+
+
+def province_access(permission: str):
+    """A route dependency for the province's shared registers (lecturers, sending organisations), which have no
+    centre in their path: reading needs `permission`; writing also needs the role of province admin or centre
+    staff, since any centre of the province may add to them. The token's province is checked on every call."""
+
+    async def check(caller: Principal = Depends(principal)) -> Principal:
+        require(permission, caller)
+        if permission.endswith(":write") and caller.role not in _PROVINCE_WRITERS:
+            raise Forbidden(f"only province admins and centre staff may {permission.replace(':', ' ')}",
+                            f"Chỉ quản trị cấp tỉnh và cán bộ trung tâm mới có quyền {permission}")
+        return caller
+
+    return Depends(check)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel
-from ttct.auth import Principal
+from ttct.auth import Principal, province_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.sending_organisation_registered import OrganisationKind
 from ttct.contracts.types import OrganisationContact
@@ -18,7 +18,6 @@ from ttct.versions import if_match_tags
 
 from enrolment.adapters import organisations as views
 from enrolment.domain.organisations import OrganisationDetails, RegisterOrganisation
-from enrolment.entrypoints.access import directory_access
 from enrolment.service_layer import organisations as handlers
 
 router = APIRouter(prefix="/v1/sending-organisations", tags=["sending organisations"], responses=READ)
@@ -54,7 +53,7 @@ async def _register(request: Request, response: Response, command: RegisterOrgan
                         409: {**WRITE[409], "description": "the code is already registered"},
                         422: {**READ[422], "description": "parent unknown or of the wrong kind, no head contact, ..."}})
 async def register(command: RegisterOrganisation, request: Request, response: Response,
-                   _caller: Principal = directory_access("organisations:write")) -> OrganisationView:
+                   _caller: Principal = province_access("organisations:write")) -> OrganisationView:
     return await _register(request, response, command, update=False)
 
 
@@ -64,7 +63,7 @@ async def register(command: RegisterOrganisation, request: Request, response: Re
                     "changed); If-Match makes the change conditional")
 async def update(code: Code, details: OrganisationDetails, request: Request, response: Response,
                  if_match: str | None = Header(None, max_length=200, description=IF_MATCH_DESCRIPTION),
-                 _caller: Principal = directory_access("organisations:write")) -> OrganisationView:
+                 _caller: Principal = province_access("organisations:write")) -> OrganisationView:
     return await _register(request, response, RegisterOrganisation(code=code, **details.model_dump()), update=True,
                            if_match=if_match)
 
@@ -75,7 +74,7 @@ async def update(code: Code, details: OrganisationDetails, request: Request, res
 async def list_organisations(request: Request, response: Response, kind: OrganisationKind | None = None,
                              parent: Code | None = None, centre: Code | None = None,
                              page: Page = Depends(page_params),
-                             _caller: Principal = directory_access("organisations:read")) -> list[OrganisationView]:
+                             _caller: Principal = province_access("organisations:read")) -> list[OrganisationView]:
     rows = await views.list_organisations(request.app.state.runtime.pool, kind=kind, parent=parent, centre=centre,
                                           after=page.after(str, str), limit=page.fetch)
     rows = page.answer(request, response, rows, key=lambda r: (r["centre"], r["code"]))
@@ -86,7 +85,7 @@ async def list_organisations(request: Request, response: Response, kind: Organis
             responses={200: {"description": "the organisation", "headers": _ETAG}},
             summary="One sending organisation (with ETag)")
 async def get_organisation(code: Code, request: Request, response: Response,
-                           _caller: Principal = directory_access("organisations:read")) -> OrganisationView:
+                           _caller: Principal = province_access("organisations:read")) -> OrganisationView:
     row = await views.get(request.app.state.runtime.pool, code)
     if row is None:
         raise NotFound(f"no organisation {code} in the province's directory",

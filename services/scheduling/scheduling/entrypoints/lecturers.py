@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
-from ttct.auth import Principal
+from ttct.auth import Principal, province_access
 from ttct.contracts.envelope import Code
 from ttct.conventions import READ, WRITE
 from ttct.errors import NotFound
@@ -14,7 +14,6 @@ from ttct.pagination import Page, page_params, paged
 
 from scheduling.adapters import registry, session_views
 from scheduling.domain.lecturers import LecturerKind, RegisterLecturer
-from scheduling.entrypoints.access import province_access
 from scheduling.entrypoints.http import SessionView, session_key
 
 router = APIRouter(prefix="/v1/lecturers", tags=["lecturers"], responses=READ)
