@@ -2,6 +2,7 @@
 packages (or the servers named by NATS_URL / DATABASE_URL), and a fresh database per test that needs one."""
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
@@ -57,7 +58,10 @@ async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
     try:
         yield pool
     finally:
-        await pool.close()
+        try:  # a connection a failed test left acquired must not hang the session
+            await asyncio.wait_for(pool.close(), 10)
+        except TimeoutError:
+            pool.terminate()
 
 
 @pytest.fixture

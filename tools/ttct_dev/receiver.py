@@ -64,7 +64,7 @@ class WebhookReceiver:
         self.port = self.port or free_port()
         app = Starlette(routes=[Route("/hooks/{org}", self._hook, methods=["POST"])])
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                                     access_log=False, lifespan="off"))
+                                                     access_log=False, lifespan="off", timeout_graceful_shutdown=2))
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
             await asyncio.sleep(0.02)
@@ -73,4 +73,8 @@ class WebhookReceiver:
     async def stop(self) -> None:
         if self._server:
             self._server.should_exit = True
-            await self._task
+            try:  # a sender's request still in flight must not keep a test waiting forever
+                await asyncio.wait_for(self._task, 10)
+            except TimeoutError:
+                self._server.force_exit = True
+                self._task.cancel()
