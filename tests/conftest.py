@@ -70,7 +70,7 @@ async def nc(nats_url: str) -> AsyncIterator[nats.NATS]:
     try:
         yield conn
     finally:
-        await conn.close()
+        await asyncio.wait([asyncio.create_task(conn.close())], timeout=10)
 
 
 @pytest.fixture

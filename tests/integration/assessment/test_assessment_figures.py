@@ -57,9 +57,8 @@ async def figures(pool, nc, province):
     yield js, Projecting(EventStore(pool))
     for task in tasks:
         task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    # a cancel can be swallowed inside nats-py's wait_for on Python 3.11: never wait for these forever
+    await asyncio.wait(tasks, timeout=5)
 
 
 async def consume(runner, sub):

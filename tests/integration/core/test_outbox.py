@@ -47,8 +47,7 @@ async def relay(pool, nc):
     task = asyncio.create_task(relay.run())
     yield relay
     task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await asyncio.wait([task], timeout=5)  # a cancel can be swallowed inside a library's wait_for on 3.11
 
 
 async def test_an_event_committed_after_a_later_numbered_one_is_still_published(pool, nc, relay, province):
