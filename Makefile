@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PACKAGES := -e ./shared -e ./services/scheduling -e ./services/enrolment -e ./services/assessment \
             -e ./services/notification -e .
 
-.PHONY: venv run test demo demo-programme unit token docs docs-check bench clean-data
+.PHONY: venv run test demo demo-programme unit token docs docs-check bench profile clean-data
 
 $(STAMP): constraints.txt requirements-dev.txt requirements-deploy.txt pyproject.toml shared/pyproject.toml \
           $(wildcard services/*/pyproject.toml)
@@ -37,6 +37,9 @@ docs-check: venv
 
 bench: venv  ## the benchmark of issue 6 on a private durable stack: docs/benchmarks.md and .json (hours at full size)
 	$(BIN)/python -m ttct_dev.bench $(BENCH_ARGS)
+
+profile: venv  ## py-spy profiles of the four services under enrolment load: docs/profiles.md (about 2 minutes)
+	$(BIN)/python -m ttct_dev.bench.profile $(PROFILE_ARGS)
 
 ROLE ?= centre-staff
 CENTRE ?= hau-loc

@@ -6,6 +6,7 @@ centre's staff read the log at `GET /v1/centres/{centre}/personal-data-access`.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from uuid import UUID
@@ -83,12 +84,54 @@ class PersonalDataAudit:
         principal: Principal | None = (scope.get("state") or {}).get("principal")
         params = scope.get("path_params") or {}
         route = getattr(scope.get("route"), "path", scope["path"])
-        await scope["app"].state.runtime.pool.execute(
-            "INSERT INTO personal_data_access (centre, organisation, caller, role, action, route, learner_ids)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7::uuid[])",
+        state = scope["app"].state
+        writer = getattr(state, "audit_writer", None)
+        if writer is None:
+            writer = state.audit_writer = AuditWriter(state.runtime.pool)
+        await writer.record((
             params.get("centre"), params.get("org"), principal.subject if principal else "anonymous",
             str(principal.role) if principal else "public", "read" if scope["method"] == "GET" else "change",
-            f"{scope['method']} {route}", sorted(found))
+            f"{scope['method']} {route}", ",".join(sorted(found))))
+
+
+class AuditWriter:
+    """Group commit of access records: the records of the requests answered while one INSERT runs go together in
+    the next one, so a busy service writes one statement per burst instead of one per request (a profile under
+    load showed the per-request INSERT as an eighth of enrolment's CPU). Each request still waits until its own
+    record is stored, so a record is never only in memory when its request's task ends, and a failure surfaces
+    in that request's log as before."""
+
+    INSERT = (
+        "INSERT INTO personal_data_access (centre, organisation, caller, role, action, route, learner_ids)"
+        " SELECT c, o, who, r, a, path, string_to_array(ids, ',')::uuid[]"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])"
+        " AS t(c, o, who, r, a, path, ids)")
+
+    def __init__(self, pool, max_batch: int = 1000) -> None:
+        self.pool, self.max_batch = pool, max_batch
+        self._waiting: list[tuple[tuple, asyncio.Future]] = []
+        self._writing: asyncio.Task | None = None
+
+    async def record(self, row: tuple) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((row, done))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write())
+        await asyncio.shield(done)  # a cancelled request must not cancel the others' shared write
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:self.max_batch], self._waiting[self.max_batch:]
+            try:
+                await self.pool.execute(self.INSERT, *[list(column) for column in zip(*(r for r, _ in batch))])
+            except Exception as exc:  # noqa: BLE001 - each waiting request reports it
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
 
 class AccessView(BaseModel):

@@ -1,0 +1,172 @@
+"""`python -m ttct_dev.bench.profile`: where the CPU goes while the services take enrolments (issue 6).
+
+Starts the benchmark's private durable stack with the four services, opens classes, then drives closed-loop
+enrolments through the HTTP API while `py-spy record` samples every service process (all threads, idle frames
+left out). The samples are folded into `docs/profiles.md`: per service, the share of samples by library (the
+innermost frame that belongs to a known package decides) and the functions with the most own time, plus the
+raw folded stacks in `docs/profiles/<service>.folded` for a flame graph (e.g. speedscope.app, inferno).
+
+    python -m ttct_dev.bench.profile [--seconds 30] [--concurrency 32] [--output-dir docs]
+
+py-spy needs ptrace rights on the services' processes (they are this process's children, which suffices on a
+default Linux `kernel.yama.ptrace_scope = 1`).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import math
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ttct_dev.bench import harness
+from ttct_dev.bench.load import closed_loop, open_classes, seats_for
+from ttct_dev.bench.measure import caught_up
+
+# The innermost frame whose file lies under one of these decides a sample's bucket ("own" time of that layer,
+# including what it calls in C); ordered so that more specific prefixes win.
+BUCKETS: tuple[tuple[str, str], ...] = (
+    ("opentelemetry", "OpenTelemetry (tracing, instrumentation)"),
+    ("asyncpg", "asyncpg (PostgreSQL driver)"),
+    ("nats/", "nats-py (NATS client)"),
+    ("pydantic", "pydantic (validation, serialisation)"),
+    ("fastapi", "FastAPI"),
+    ("starlette", "Starlette"),
+    ("uvicorn", "uvicorn / httptools (HTTP server)"),
+    ("httptools", "uvicorn / httptools (HTTP server)"),
+    ("structlog", "structlog (logging)"),
+    ("logging/", "logging (stdlib)"),
+    ("jwt/", "PyJWT (token checks)"),
+    ("cryptography", "cryptography"),
+    ("json/", "json (stdlib)"),
+    ("asyncio/", "asyncio event loop"),
+    ("uvloop", "asyncio event loop"),
+    ("ttct/", "ttct shared core (shared/ttct)"),
+    ("scheduling/", "the service's own code"),
+    ("enrolment/", "the service's own code"),
+    ("assessment/", "the service's own code"),
+    ("notification/", "the service's own code"),
+)
+
+
+def _bucket(frames: list[str]) -> str:
+    for frame in reversed(frames):  # innermost first
+        for needle, name in BUCKETS:
+            if needle in frame:
+                return name
+    return "other (stdlib, C extensions)"
+
+
+def _own(frames: list[str]) -> str:
+    # py-spy's raw frames read "function (path/file.py:line)"; own time is the innermost frame's function
+    frame = frames[-1] if frames else "?"
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")")
+    path = where.rsplit(":", 1)[0]
+    for marker in ("site-packages/", "shared/", "services/", "/lib/python"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    return f"{name} ({path})"
+
+
+def fold(folded: Path) -> dict:
+    """Totals of a py-spy raw (folded) file: samples, by bucket, by own function."""
+    total, buckets, own = 0, collections.Counter(), collections.Counter()
+    for line in folded.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = [f for f in stack.split(";") if f and not f.startswith("process ") and not f.startswith("thread ")]
+        total += n
+        buckets[_bucket(frames)] += n
+        own[_own(frames)] += n
+    return {"samples": total, "buckets": buckets.most_common(), "own": own.most_common(15)}
+
+
+async def _drive(args: argparse.Namespace, work: Path, out_dir: Path) -> dict:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    async with harness.running(work) as bench:
+        centres = bench.centre_codes(4)
+        # enough seats for the run at a generous rate; capacity per class is capped by the domain at 5,000
+        n = int(args.seconds * 2500)
+        per_centre = max(2, math.ceil(n / len(centres) / 4000))
+        classes = await open_classes(bench, centres, per_centre, min(5000, math.ceil(n / (len(centres) * per_centre)) + 1),
+                                     bench.tag())
+        await caught_up(bench, timeout=120)
+        folded = {s: out_dir / f"{s}.folded" for s in bench.services._procs}  # noqa: SLF001 - pids to sample
+        spies = {s: subprocess.Popen([spy, "record", "--pid", str(p.pid), "--duration", str(int(args.seconds)),
+                                      "--rate", str(args.rate), "--format", "raw", "--nonblocking",
+                                      "--output", str(folded[s])],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                 for s, p in bench.services._procs.items()}  # noqa: SLF001
+        await asyncio.sleep(1)  # py-spy attaches
+        started = time.monotonic()
+        orgs = [f"prof-o{k}" for k in range(10)]
+        tally = None
+        deadline = started + args.seconds - 1
+        done = 0
+        while time.monotonic() < deadline:
+            batch = seats_for(classes, args.concurrency * 20, orgs)
+            tally = await closed_loop(bench, batch, args.concurrency)
+            done += len(tally.ok)
+        elapsed = time.monotonic() - started
+        errors = {s: p.communicate(timeout=args.seconds + 60)[1].decode(errors="replace") for s, p in spies.items()}
+        await caught_up(bench, timeout=300)
+        return {"enrolments": done, "seconds": elapsed, "folded": folded, "errors": errors,
+                "cpu": bench.sampler.cpu()}
+
+
+def _report(args: argparse.Namespace, run: dict, folds: dict[str, dict]) -> str:
+    lines = ["# Profiles: where the CPU goes while the services take enrolments", "",
+             "Written by `make profile` (`python -m ttct_dev.bench.profile`): closed-loop enrolments through the HTTP",
+             f"API at {args.concurrency} in flight for {args.seconds:.0f} s while `py-spy record` samples every service",
+             f"process at {args.rate} Hz (idle frames left out, so the shares are of the CPU each service used). The",
+             "machine is the same as in docs/benchmarks.md; py-spy's sampling slows the services somewhat, so the",
+             "throughput here is lower than the benchmark's.", "",
+             f"- Machine: {platform.machine()}, Python {platform.python_version()}",
+             f"- Enrolments accepted during the profile: {run['enrolments']:,} in {run['seconds']:.1f} s "
+             f"({run['enrolments'] / run['seconds']:.0f}/s)", "",
+             "The raw folded stacks are in `docs/profiles/<service>.folded` (open them in speedscope.app or inferno).",
+             ""]
+    for service, f in folds.items():
+        total = f["samples"] or 1
+        per = f["samples"] / args.rate / max(run["enrolments"], 1) * 1000
+        lines += [f"## {service}", "",
+                  f"{f['samples']:,} samples on CPU, about {per:.2f} ms of CPU per enrolment taken.", "",
+                  "| layer (innermost frame) | share |", "|---|---:|"]
+        lines += [f"| {name} | {n / total:.1%} |" for name, n in f["buckets"]]
+        lines += ["", "| function (own time) | share |", "|---|---:|"]
+        lines += [f"| `{name}` | {n / total:.1%} |" for name, n in f["own"]]
+        if run["errors"].get(service, "").strip():
+            lines += ["", f"py-spy said: `{run['errors'][service].strip().splitlines()[-1]}`"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ttct_dev.bench.profile", description=__doc__.split("\n\n")[0])
+    p.add_argument("--seconds", type=float, default=30)
+    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
+    p.add_argument("--output-dir", type=Path, default=Path("docs"))
+    args = p.parse_args(argv)
+    stacks = args.output_dir / "profiles"
+    stacks.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ttct-profile-") as work:
+        run = asyncio.run(_drive(args, Path(work), stacks))
+    folds = {s: fold(path) for s, path in run["folded"].items() if path.exists()}
+    (args.output_dir / "profiles.md").write_text(_report(args, run, folds))
+    print(f"wrote {args.output_dir / 'profiles.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
