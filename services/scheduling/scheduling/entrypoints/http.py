@@ -7,15 +7,16 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import ProgrammeType
-from ttct.conventions import READ, WRITE
+from ttct.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
 from ttct.errors import NotFound
 from ttct.http import command_metadata
 from ttct.pagination import Page, page_params, paged
+from ttct.versions import if_match_tags
 
 from scheduling.adapters import class_views, session_views
 from scheduling.domain.classes import CancelClass, OpenClass, PlanClass, ScheduleSession
@@ -24,6 +25,14 @@ from scheduling.service_layer import handlers
 router = APIRouter(prefix="/v1/centres/{centre}", tags=["classes"], responses=READ)
 
 ClassStatus = Literal["planned", "open", "in_progress", "completed", "cancelled"]
+_ETAG = {"ETag": {"description": "the class's version (its sessions included): send it as If-Match to change the "
+                                 "class or its sessions safely", "schema": {"type": "string"}}}
+IfMatch = Header(None, max_length=200, description=IF_MATCH_DESCRIPTION)
+
+
+def _changed(description: str) -> dict[int | str, dict]:
+    """`responses=` of a conditional change of the class: 412 when stale, the new ETag on success."""
+    return {**CONDITIONAL, 200: {"description": description, "headers": _ETAG}}
 
 
 class NewClass(OpenClass):
@@ -77,58 +86,65 @@ async def _class_view(request: Request, centre: str, class_id: UUID) -> ClassVie
 
 
 @router.post("/classes", status_code=201, response_model=ClassView,
-             responses=WRITE,
+             responses={**WRITE, 201: {"description": "the class as opened or planned", "headers": _ETAG}},
              summary="Open a class for enrolment (or, with status planned, put it in the plan)")
-async def open_class(centre: Code, command: NewClass, request: Request,
+async def open_class(centre: Code, command: NewClass, request: Request, response: Response,
                      _caller: Principal = centre_access("classes:write")) -> ClassView:
     runtime = request.app.state.runtime
     class_id = runtime.new_id()
     metadata = command_metadata(request, runtime.settings.province_code, centre)
     fields = command.model_dump(exclude={"status"})
     if command.status == "planned":
-        await handlers.plan_class(request.app.state.classes, runtime.pool, centre, PlanClass(**fields), class_id,
-                                  metadata)
+        version = await handlers.plan_class(request.app.state.classes, runtime.pool, centre, PlanClass(**fields),
+                                            class_id, metadata)
     else:
-        await handlers.open_class(request.app.state.classes, runtime.pool, centre, OpenClass(**fields), class_id,
-                                  metadata)
+        version = await handlers.open_class(request.app.state.classes, runtime.pool, centre, OpenClass(**fields),
+                                            class_id, metadata)
+    response.headers["ETag"] = etag(version)
     return await _class_view(request, centre, class_id)
 
 
-async def _change(request: Request, centre: str, class_id: UUID, action: str,
-                  cancel: CancelClass | None = None) -> ClassView:
+async def _change(request: Request, response: Response, centre: str, class_id: UUID, action: str,
+                  if_match: str | None, cancel: CancelClass | None = None) -> ClassView:
     runtime = request.app.state.runtime
     metadata = command_metadata(request, runtime.settings.province_code, centre)
-    await handlers.change_class(request.app.state.classes, runtime.pool, centre, class_id, action, metadata, cancel)
+    version = await handlers.change_class(request.app.state.classes, runtime.pool, centre, class_id, action,
+                                          metadata, cancel, if_match=if_match_tags(if_match))
+    response.headers["ETag"] = etag(version)
     return await _class_view(request, centre, class_id)
 
 
-@router.post("/classes/{class_id}/open", response_model=ClassView, responses=WRITE,
-             summary="Open a planned class for enrolment")
-async def open_planned(centre: Code, class_id: UUID, request: Request,
+@router.post("/classes/{class_id}/open", response_model=ClassView, responses=_changed("the class, open"),
+             summary="Open a planned class for enrolment; If-Match makes it conditional")
+async def open_planned(centre: Code, class_id: UUID, request: Request, response: Response,
+                       if_match: str | None = IfMatch,
                        _caller: Principal = centre_access("classes:write")) -> ClassView:
-    return await _change(request, centre, class_id, "open")
+    return await _change(request, response, centre, class_id, "open", if_match)
 
 
-@router.post("/classes/{class_id}/start", response_model=ClassView, responses=WRITE,
-             summary="Start teaching an open class")
-async def start_class(centre: Code, class_id: UUID, request: Request,
+@router.post("/classes/{class_id}/start", response_model=ClassView, responses=_changed("the class, in progress"),
+             summary="Start teaching an open class; If-Match makes it conditional")
+async def start_class(centre: Code, class_id: UUID, request: Request, response: Response,
+                      if_match: str | None = IfMatch,
                       _caller: Principal = centre_access("classes:write")) -> ClassView:
-    return await _change(request, centre, class_id, "start")
+    return await _change(request, response, centre, class_id, "start", if_match)
 
 
-@router.post("/classes/{class_id}/complete", response_model=ClassView, responses=WRITE,
-             summary="Complete a class in progress")
-async def complete_class(centre: Code, class_id: UUID, request: Request,
+@router.post("/classes/{class_id}/complete", response_model=ClassView, responses=_changed("the class, completed"),
+             summary="Complete a class in progress; If-Match makes it conditional")
+async def complete_class(centre: Code, class_id: UUID, request: Request, response: Response,
+                         if_match: str | None = IfMatch,
                          _caller: Principal = centre_access("classes:write")) -> ClassView:
-    return await _change(request, centre, class_id, "complete")
+    return await _change(request, response, centre, class_id, "complete", if_match)
 
 
-@router.post("/classes/{class_id}/cancel", response_model=ClassView,
-             responses=WRITE,
-             summary="Cancel a class (any time before it is completed), with a reason")
-async def cancel_class(centre: Code, class_id: UUID, command: CancelClass, request: Request,
+@router.post("/classes/{class_id}/cancel", response_model=ClassView, responses=_changed("the class, cancelled"),
+             summary="Cancel a class (any time before it is completed), with a reason; If-Match makes it "
+                     "conditional")
+async def cancel_class(centre: Code, class_id: UUID, command: CancelClass, request: Request, response: Response,
+                       if_match: str | None = IfMatch,
                        _caller: Principal = centre_access("classes:write")) -> ClassView:
-    return await _change(request, centre, class_id, "cancel", command)
+    return await _change(request, response, centre, class_id, "cancel", if_match, command)
 
 
 @router.get("/classes", response_model=list[ClassView], responses=paged(),
@@ -146,33 +162,47 @@ async def list_classes(centre: Code, request: Request, response: Response, statu
     return [ClassView.model_validate(r) for r in rows]
 
 
-@router.get("/classes/{class_id}", response_model=ClassView, summary="One class")
-async def get_class(centre: Code, class_id: UUID, request: Request,
+@router.get("/classes/{class_id}", response_model=ClassView,
+            responses={200: {"description": "the class", "headers": _ETAG}}, summary="One class (with ETag)")
+async def get_class(centre: Code, class_id: UUID, request: Request, response: Response,
                     _caller: Principal = centre_access("classes:read")) -> ClassView:
-    return await _class_view(request, centre, class_id)
+    # the version first: a change landing in between makes the ETag older than the body (a needless 412 at
+    # worst), never newer (which would let a client overwrite a change it has not seen)
+    version = await handlers.version(request.app.state.classes, class_id)
+    view = await _class_view(request, centre, class_id)
+    response.headers["ETag"] = etag(version)
+    return view
 
 
 @router.post("/classes/{class_id}/sessions", status_code=201, response_model=SessionView, tags=["sessions"],
-             responses=WRITE,
-             summary="Schedule a session (or a field trip) of a class; a lecturer or venue clash is refused")
+             responses={**CONDITIONAL, 201: {"description": "the session as scheduled; ETag: the class's new "
+                                                            "version", "headers": _ETAG}},
+             summary="Schedule a session (or a field trip) of a class; a lecturer or venue clash is refused; "
+                     "If-Match (the class's ETag) makes it conditional")
 async def schedule_session(centre: Code, class_id: UUID, command: ScheduleSession, request: Request,
+                           response: Response, if_match: str | None = IfMatch,
                            _caller: Principal = centre_access("sessions:write")) -> SessionView:
     runtime = request.app.state.runtime
     session_id = runtime.new_id()
     metadata = command_metadata(request, runtime.settings.province_code, centre)
-    await handlers.schedule_session(request.app.state.classes, runtime.pool, centre, class_id, command, session_id,
-                                    metadata)
+    version = await handlers.schedule_session(request.app.state.classes, runtime.pool, centre, class_id, command,
+                                              session_id, metadata, if_match=if_match_tags(if_match))
+    response.headers["ETag"] = etag(version)
     return SessionView.model_validate(await session_views.get(runtime.pool, class_id, session_id))
 
 
 @router.post("/classes/{class_id}/sessions/{session_id}/cancel", response_model=SessionView, tags=["sessions"],
-             responses=WRITE,
-             summary="Cancel a scheduled session; its lecturer and venue are free again")
-async def cancel_session(centre: Code, class_id: UUID, session_id: UUID, request: Request,
+             responses=_changed("the session, cancelled; ETag: the class's new version"),
+             summary="Cancel a scheduled session; its lecturer and venue are free again; If-Match (the class's "
+                     "ETag) makes it conditional")
+async def cancel_session(centre: Code, class_id: UUID, session_id: UUID, request: Request, response: Response,
+                         if_match: str | None = IfMatch,
                          _caller: Principal = centre_access("sessions:write")) -> SessionView:
     runtime = request.app.state.runtime
     metadata = command_metadata(request, runtime.settings.province_code, centre)
-    await handlers.cancel_session(request.app.state.classes, runtime.pool, centre, class_id, session_id, metadata)
+    version = await handlers.cancel_session(request.app.state.classes, runtime.pool, centre, class_id, session_id,
+                                            metadata, if_match=if_match_tags(if_match))
+    response.headers["ETag"] = etag(version)
     return SessionView.model_validate(await session_views.get(runtime.pool, class_id, session_id))
 
 

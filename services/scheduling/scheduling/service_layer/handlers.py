@@ -1,14 +1,16 @@
 """Scheduling's command handlers: gather what the decision needs, decide on the class aggregate, store it.
 
 Views and bookings are written by `class_views.project` in the transaction that appends the events, so a
-refused booking (a clash) appends nothing.
+refused booking (a clash) appends nothing. A change to an existing class answers the class's version (its ETag)
+and, with `if_match`, is made only on the version the client read (ttct.conditional).
 """
 from __future__ import annotations
 
 from uuid import UUID
 
 import asyncpg
-from ttct.aggregates import Aggregates
+from ttct.aggregates import Aggregates, Decide
+from ttct.conditional import execute_versioned, version_of
 from ttct.contracts import EventMetadata
 from ttct.errors import Invalid, NotFound
 
@@ -31,18 +33,28 @@ async def _programme(pool: asyncpg.Pool, centre: str, command: OpenClass) -> Pro
                                command.programme_code)
 
 
+async def _execute(classes: Aggregates[ClassState], class_id: UUID, decide: Decide[ClassState],
+                   metadata: EventMetadata, if_match: frozenset[str] | None = None) -> int:
+    """Decide on the class and append, with its views; the class's version afterwards."""
+    return await execute_versioned(classes, stream_id(class_id), decide, metadata, if_match=if_match,
+                                   what=f"class {class_id}", project=class_views.project)
+
+
+async def version(classes: Aggregates[ClassState], class_id: UUID) -> int:
+    """The class's version: its ETag."""
+    return await version_of(classes, stream_id(class_id))
+
+
 async def open_class(classes: Aggregates[ClassState], pool: asyncpg.Pool, centre: str, command: OpenClass,
-                     class_id: UUID, metadata: EventMetadata) -> None:
+                     class_id: UUID, metadata: EventMetadata) -> int:
     programme = await _programme(pool, centre, command)
-    await classes.execute(stream_id(class_id), lambda s: domain.decide_open(command, class_id, s, programme),
-                          metadata, project=class_views.project)
+    return await _execute(classes, class_id, lambda s: domain.decide_open(command, class_id, s, programme), metadata)
 
 
 async def plan_class(classes: Aggregates[ClassState], pool: asyncpg.Pool, centre: str, command: PlanClass,
-                     class_id: UUID, metadata: EventMetadata) -> None:
+                     class_id: UUID, metadata: EventMetadata) -> int:
     programme = await _programme(pool, centre, command)
-    await classes.execute(stream_id(class_id), lambda s: domain.decide_plan(command, class_id, s, programme),
-                          metadata, project=class_views.project)
+    return await _execute(classes, class_id, lambda s: domain.decide_plan(command, class_id, s, programme), metadata)
 
 
 async def _in_centre(pool: asyncpg.Pool, centre: str, class_id: UUID) -> dict:
@@ -55,7 +67,8 @@ async def _in_centre(pool: asyncpg.Pool, centre: str, class_id: UUID) -> dict:
 
 
 async def change_class(classes: Aggregates[ClassState], pool: asyncpg.Pool, centre: str, class_id: UUID,
-                       action: str, metadata: EventMetadata, cancel: CancelClass | None = None) -> None:
+                       action: str, metadata: EventMetadata, cancel: CancelClass | None = None,
+                       if_match: frozenset[str] | None = None) -> int:
     """open (a planned class) | start | complete | cancel."""
     view = await _in_centre(pool, centre, class_id)
     if action == "open":
@@ -69,11 +82,12 @@ async def change_class(classes: Aggregates[ClassState], pool: asyncpg.Pool, cent
     else:
         assert cancel is not None
         decide = lambda s: domain.decide_cancel(class_id, s, cancel)  # noqa: E731
-    await classes.execute(stream_id(class_id), decide, metadata, project=class_views.project)
+    return await _execute(classes, class_id, decide, metadata, if_match)
 
 
 async def schedule_session(classes: Aggregates[ClassState], pool: asyncpg.Pool, centre: str, class_id: UUID,
-                           command: ScheduleSession, session_id: UUID, metadata: EventMetadata) -> None:
+                           command: ScheduleSession, session_id: UUID, metadata: EventMetadata,
+                           if_match: frozenset[str] | None = None) -> int:
     await _in_centre(pool, centre, class_id)
     lecturer = await registry.get_lecturer(pool, command.lecturer_id)
     if lecturer is None:
@@ -87,15 +101,15 @@ async def schedule_session(classes: Aggregates[ClassState], pool: asyncpg.Pool, 
             raise Invalid(f"the centre has no venue {command.venue_id}",
                           f"Trung tâm không có địa điểm {command.venue_id}", code="venue-unknown")
         venue_name = venue["name"]
-    await classes.execute(
-        stream_id(class_id),
+    return await _execute(
+        classes, class_id,
         lambda s: domain.decide_schedule(command, class_id, session_id, s, lecturer_name=lecturer["full_name"],
                                          venue_name=venue_name),
-        metadata, project=class_views.project)
+        metadata, if_match)
 
 
 async def cancel_session(classes: Aggregates[ClassState], pool: asyncpg.Pool, centre: str, class_id: UUID,
-                         session_id: UUID, metadata: EventMetadata) -> None:
+                         session_id: UUID, metadata: EventMetadata, if_match: frozenset[str] | None = None) -> int:
     await _in_centre(pool, centre, class_id)
-    await classes.execute(stream_id(class_id), lambda s: domain.decide_cancel_session(class_id, session_id, s),
-                          metadata, project=class_views.project)
+    return await _execute(classes, class_id, lambda s: domain.decide_cancel_session(class_id, session_id, s),
+                          metadata, if_match)
