@@ -134,26 +134,6 @@ The NATS users and their permissions: files/nats-permissions.json (written by `p
 {{- end -}}
 
 {{/*
-nats-server's `authorization` block for the users of ttct.natsPermissions, each password an environment reference
-($TTCT_NATS_PASSWORD_<USER>) that the NATS container resolves from a Secret (nats.container.env). The same text
-`python -m ttct.nats_permissions --format nats-conf` prints (lists as JSON, which nats.conf accepts).
-*/}}
-{{- define "ttct.natsAuthorization" -}}
-{{- $users := (include "ttct.natsPermissions" . | fromJson).users -}}
-authorization {
-  users = [
-{{- range $user := keys $users | sortAlpha }}
-{{- $perms := get $users $user }}
-    {user: {{ $user | toRawJson }}, password: ${{ $perms.password_env }}, permissions: {
-      publish: {allow: {{ $perms.publish.allow | toRawJson }}}
-      subscribe: {allow: {{ $perms.subscribe.allow | toRawJson }}}
-    }}
-{{- end }}
-  ]
-}
-{{- end -}}
-
-{{/*
 With the bundled NATS, checks that its values load the users: the ConfigMap mounted into the NATS container, the
 file included in nats.conf, and every user's password variable set from a Secret (never a literal). A missing
 piece would otherwise show only as a NATS pod that does not start, or refuses the services.
