@@ -32,26 +32,23 @@ from ttct_dev.bench.measure import caught_up
 # The innermost frame whose file lies under one of these decides a sample's bucket ("own" time of that layer,
 # including what it calls in C); ordered so that more specific prefixes win.
 BUCKETS: tuple[tuple[str, str], ...] = (
-    ("opentelemetry", "OpenTelemetry (tracing, instrumentation)"),
-    ("asyncpg", "asyncpg (PostgreSQL driver)"),
-    ("nats/", "nats-py (NATS client)"),
-    ("pydantic", "pydantic (validation, serialisation)"),
-    ("fastapi", "FastAPI"),
-    ("starlette", "Starlette"),
-    ("uvicorn", "uvicorn / httptools (HTTP server)"),
-    ("httptools", "uvicorn / httptools (HTTP server)"),
-    ("structlog", "structlog (logging)"),
-    ("logging/", "logging (stdlib)"),
-    ("jwt/", "PyJWT (token checks)"),
-    ("cryptography", "cryptography"),
-    ("json/", "json (stdlib)"),
-    ("asyncio/", "asyncio event loop"),
-    ("uvloop", "asyncio event loop"),
-    ("ttct/", "ttct shared core (shared/ttct)"),
-    ("scheduling/", "the service's own code"),
-    ("enrolment/", "the service's own code"),
-    ("assessment/", "the service's own code"),
-    ("notification/", "the service's own code"),
+    ("site-packages/opentelemetry", "OpenTelemetry (tracing, instrumentation)"),
+    ("site-packages/asyncpg/", "asyncpg (PostgreSQL driver)"),
+    ("site-packages/nats/", "nats-py (NATS client)"),
+    ("site-packages/pydantic", "pydantic (validation, serialisation)"),
+    ("site-packages/fastapi/", "FastAPI"),
+    ("site-packages/starlette/", "Starlette"),
+    ("site-packages/uvicorn/", "uvicorn / httptools (HTTP server)"),
+    ("site-packages/httptools/", "uvicorn / httptools (HTTP server)"),
+    ("site-packages/structlog/", "structlog (logging)"),
+    ("/logging/", "logging (stdlib)"),
+    ("site-packages/jwt/", "PyJWT (token checks)"),
+    ("site-packages/cryptography/", "cryptography"),
+    ("/json/", "json (stdlib)"),
+    ("/asyncio/", "asyncio event loop"),
+    ("site-packages/uvloop/", "asyncio event loop"),
+    ("shared/ttct/", "ttct shared core (shared/ttct)"),
+    ("services/", "the service's own code"),
 )
 
 
@@ -69,7 +66,8 @@ def _own(frames: list[str]) -> str:
     name, _, where = frame.partition(" (")
     where = where.rstrip(")")
     path = where.rsplit(":", 1)[0]
-    for marker in ("site-packages/", "shared/", "services/", "/lib/python"):
+    for marker in ("site-packages/", "/shared/", "/services/", "/lib/python3.11/", "/lib/python3.12/",
+                   "/lib/python3.13/"):
         if marker in path:
             path = path.split(marker, 1)[1]
             break
@@ -78,7 +76,7 @@ def _own(frames: list[str]) -> str:
 
 def fold(folded: Path) -> dict:
     """Totals of a py-spy raw (folded) file: samples, by bucket, by own function."""
-    total, buckets, own = 0, collections.Counter(), collections.Counter()
+    total, buckets, own, code = 0, collections.Counter(), collections.Counter(), collections.Counter()
     for line in folded.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
@@ -88,7 +86,10 @@ def fold(folded: Path) -> dict:
         total += n
         buckets[_bucket(frames)] += n
         own[_own(frames)] += n
-    return {"samples": total, "buckets": buckets.most_common(), "own": own.most_common(15)}
+        ours = [f for f in frames if "/shared/ttct/" in f or "/services/" in f]
+        code[_own(ours[-1:]) if ours else "(no frame of ours: event loop, server, libraries)"] += n
+    return {"samples": total, "buckets": buckets.most_common(), "own": own.most_common(15),
+            "code": code.most_common(15)}
 
 
 async def _drive(args: argparse.Namespace, work: Path, out_dir: Path) -> dict:
@@ -103,7 +104,7 @@ async def _drive(args: argparse.Namespace, work: Path, out_dir: Path) -> dict:
         await caught_up(bench, timeout=120)
         folded = {s: out_dir / f"{s}.folded" for s in bench.services._procs}  # noqa: SLF001 - pids to sample
         spies = {s: subprocess.Popen([spy, "record", "--pid", str(p.pid), "--duration", str(int(args.seconds)),
-                                      "--rate", str(args.rate), "--format", "raw", "--nonblocking",
+                                      "--rate", str(args.rate), "--format", "raw", "--nonblocking", "--full-filenames",
                                       "--output", str(folded[s])],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                  for s, p in bench.services._procs.items()}  # noqa: SLF001
@@ -145,6 +146,9 @@ def _report(args: argparse.Namespace, run: dict, folds: dict[str, dict]) -> str:
         lines += [f"| {name} | {n / total:.1%} |" for name, n in f["buckets"]]
         lines += ["", "| function (own time) | share |", "|---|---:|"]
         lines += [f"| `{name}` | {n / total:.1%} |" for name, n in f["own"]]
+        lines += ["", "| our innermost function (inclusive: what it calls in libraries counts) | share |",
+                  "|---|---:|"]
+        lines += [f"| `{name}` | {n / total:.1%} |" for name, n in f["code"]]
         if run["errors"].get(service, "").strip():
             lines += ["", f"py-spy said: `{run['errors'][service].strip().splitlines()[-1]}`"]
         lines.append("")
