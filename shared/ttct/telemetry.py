@@ -1,6 +1,13 @@
 """OpenTelemetry set-up and the W3C trace context carried in event envelopes.
 
-Exporters follow the standard OTEL_* variables: OTEL_TRACES_EXPORTER=otlp|console|none (default none locally).
+Exporters follow the standard OTEL_* variables: OTEL_TRACES_EXPORTER=otlp|console|none (default none locally),
+OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (read by the SDK), and OTEL_PYTHON_DISABLED_INSTRUMENTATIONS
+(comma-separated; `asyncpg` turns the per-statement spans off).
+
+A span per SQL statement is the largest cost tracing adds (a profile under enrolment load: about a fifth of
+enrolment's CPU, an eighth of notification's, docs/profiles.md), so statements are instrumented only when spans
+go somewhere (an exporter is configured) and not listed as disabled. The trace context itself (HTTP, events,
+notices) is kept either way.
 """
 from __future__ import annotations
 
@@ -12,13 +19,22 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
 
+def statement_spans_wanted(configured_provider: bool) -> bool:
+    """Whether SQL statements get spans: someone reads the spans, and `asyncpg` is not disabled."""
+    disabled = {n.strip().lower() for n in os.getenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
+    if "asyncpg" in disabled:
+        return False
+    return configured_provider or os.getenv("OTEL_TRACES_EXPORTER", "none").lower() not in ("", "none")
+
+
 def configure_tracing(service: str) -> None:
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
-    if not AsyncPGInstrumentor().is_instrumented_by_opentelemetry:
+    configured = isinstance(trace.get_tracer_provider(), TracerProvider)  # tests install their own provider
+    if statement_spans_wanted(configured) and not AsyncPGInstrumentor().is_instrumented_by_opentelemetry:
         AsyncPGInstrumentor().instrument()
-    if isinstance(trace.get_tracer_provider(), TracerProvider):
-        return  # already configured (tests install their own provider)
+    if configured:
+        return
     provider = TracerProvider(resource=Resource.create({"service.name": os.getenv("OTEL_SERVICE_NAME", service)}))
     exporter = os.getenv("OTEL_TRACES_EXPORTER", "none").lower()
     if exporter == "console":
