@@ -229,6 +229,9 @@ async def machine(bench: Bench) -> dict:
         "nats_server": (bench.nc._server_info or {}).get("version", "") if bench.nc else "",  # noqa: SLF001
         "packages": versions,
         "git": git,
+        # what the services trace with (they inherit this environment): no exporter = no statement spans
+        "tracing": {k: os.environ.get(k, "") for k in ("OTEL_TRACES_EXPORTER", "OTEL_TRACES_SAMPLER",
+                                                        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS")},
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }

@@ -138,7 +138,10 @@ def markdown(results: dict) -> str:
               "- Packages: " + ", ".join(f"{k} {v}" for k, v in m.get("packages", {}).items()),
               f"- Code: {m.get('git') or '?'}; started {m.get('started_at')}; load average at start "
               f"{m.get('load_average_at_start')}; {results['repeats']} run(s) per scenario; "
-              f"took {results.get('seconds', 0) / 60:.1f} min", ""]
+              f"took {results.get('seconds', 0) / 60:.1f} min",
+              "- Tracing: " + (", ".join(f"{k}={v}" for k, v in m["tracing"].items() if v) or
+                               "no exporter (the default): spans are made for HTTP and events but not for SQL "
+                               "statements, and go nowhere") if "tracing" in m else "- Tracing: not recorded", ""]
     lines += ["## Targets", "", "| target | figure | want | median | met |", "| --- | --- | --- | --- | --- |"]
     for t in results["targets"]:
         met = ("– (quick run: not the target's sizes)" if results.get("quick") else "–") if t["met"] is None \
