@@ -59,8 +59,11 @@ async def define(pool: asyncpg.Pool, centre: str, code: str, rules: SchemeRules)
                    "Hình thức đánh giá đang được người khác sửa; hãy thử lại", code="concurrency-conflict")
 
 
-async def versions(pool: asyncpg.Pool, centre: str, code: str) -> list[Scheme]:
-    rows = await pool.fetch("SELECT * FROM schemes WHERE centre = $1 AND code = $2 ORDER BY version", centre, code)
+async def versions(pool: asyncpg.Pool, centre: str, code: str, *, after: tuple[int] | None = None,
+                   limit: int | None = None) -> list[Scheme]:
+    rows = await pool.fetch("SELECT * FROM schemes WHERE centre = $1 AND code = $2"
+                            " AND ($3::integer IS NULL OR version > $3) ORDER BY version LIMIT $4",
+                            centre, code, (after or (None,))[0], limit)
     return [_scheme(r) for r in rows]
 
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from ttct.auth import Principal, centre_access
 from ttct.contracts.attendance_recorded import AttendanceStatus
 from ttct.contracts.envelope import Code
+from ttct.pagination import Page, page_params, paged
 
 from assessment.adapters import views
 from assessment.domain.attendance import RecordAttendance
@@ -49,19 +50,36 @@ async def record_attendance(centre: Code, class_id: UUID, session_id: UUID, comm
     return [MarkView(**r) for r in await views.attendance(request.app.state.runtime.pool, class_id, session_id)]
 
 
-@router.get("/sessions/{session_id}/attendance", response_model=list[MarkView], summary="A session's attendance")
-async def session_attendance(centre: Code, class_id: UUID, session_id: UUID, request: Request,
+@router.get("/sessions/{session_id}/attendance", response_model=list[MarkView], responses=paged(),
+            summary="A session's attendance by learner id, optionally only one status; paginated (X-Next-Cursor, "
+                    "Link rel=next)")
+async def session_attendance(centre: Code, class_id: UUID, session_id: UUID, request: Request, response: Response,
+                             status: AttendanceStatus | None = Query(None, description="only learners marked so"),
+                             page: Page = Depends(page_params),
                              _caller: Principal = centre_access("attendance:read")) -> list[MarkView]:
     await handlers.standings(request.app.state.assessment, centre, class_id)  # 409 for a class not known here
-    return [MarkView(**r) for r in await views.attendance(request.app.state.runtime.pool, class_id, session_id)]
+    rows = await views.attendance(request.app.state.runtime.pool, class_id, session_id, status=status,
+                                  after=page.after(UUID), limit=page.fetch)
+    return [MarkView(**r) for r in page.answer(request, response, rows, key=lambda r: (r["learner_id"],))]
 
 
-@router.get("/attendance", response_model=list[StandingView],
-            summary="Each learner's attendance standing and eligibility to sit the final test")
-async def standings(centre: Code, class_id: UUID, request: Request,
+@router.get("/attendance", response_model=list[StandingView], responses=paged(),
+            summary="Each learner's attendance standing and eligibility to sit the final test, by name, optionally "
+                    "only the eligible (or ineligible) ones; paginated (X-Next-Cursor, Link rel=next)")
+async def standings(centre: Code, class_id: UUID, request: Request, response: Response,
+                    eligible: bool | None = Query(None, description="only learners who may (true) or may no longer "
+                                                                    "(false) sit the final test"),
+                    page: Page = Depends(page_params),
                     _caller: Principal = centre_access("attendance:read")) -> list[StandingView]:
-    return [StandingView(learner_id=l.learner_id, full_name=l.full_name,
+    # A standing is computed from the class's whole attendance stream, so the page is cut from the computed list
+    # (in the learners' name order); the cursor names the last learner, never their name.
+    listed = await handlers.standings(request.app.state.assessment, centre, class_id)
+    after = page.after(UUID)
+    later = await views.learners_after(request.app.state.runtime.pool, centre, class_id, after[0]) if after else None
+    rows = [StandingView(learner_id=l.learner_id, full_name=l.full_name,
                          organisation_code=l.sending_organisation.code, sessions_counted=s.sessions_counted,
                          attended=s.attended, absent=s.absent, excused=s.excused, absences=s.absences,
                          eligible=s.eligible, eligibility_lost_notified=told)
-            for l, s, told in await handlers.standings(request.app.state.assessment, centre, class_id)]
+            for l, s, told in listed
+            if (later is None or l.learner_id in later) and (eligible is None or s.eligible == eligible)]
+    return page.answer(request, response, rows[:page.fetch], key=lambda v: (v.learner_id,))

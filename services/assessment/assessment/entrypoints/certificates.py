@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
+from ttct.pagination import Page, page_params, paged
 
 from assessment.adapters import views
 from assessment.domain.certificates import RevokeCertificate, unknown
@@ -43,12 +44,18 @@ class Verification(BaseModel):
     programme: str | None = Field(default=None, description="the class the certificate was earned in")
 
 
-@router.get("/classes/{class_id}/certificates", response_model=list[CertificateView],
-            summary="The certificates issued in a class, revoked ones included")
-async def class_certificates(centre: Code, class_id: UUID, request: Request,
+@router.get("/classes/{class_id}/certificates", response_model=list[CertificateView], responses=paged(),
+            summary="The certificates issued in a class by number, revoked ones included unless filtered; "
+                    "paginated (X-Next-Cursor, Link rel=next)")
+async def class_certificates(centre: Code, class_id: UUID, request: Request, response: Response,
+                             revoked: bool | None = Query(None, description="only revoked (true) or valid (false) "
+                                                                            "certificates"),
+                             page: Page = Depends(page_params),
                              _caller: Principal = centre_access("certificates:read")) -> list[CertificateView]:
-    return [CertificateView(**r) for r in await views.class_certificates(request.app.state.runtime.pool, centre,
-                                                                         class_id)]
+    rows = await views.class_certificates(request.app.state.runtime.pool, centre, class_id, revoked=revoked,
+                                          after=page.after(str), limit=page.fetch)
+    return [CertificateView(**r)
+            for r in page.answer(request, response, rows, key=lambda r: (r["certificate_number"],))]
 
 
 @router.get("/certificates/{certificate_number:path}", response_model=CertificateView, summary="One certificate")

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from ttct.auth import Principal, centre_access
@@ -15,9 +15,11 @@ from ttct.contracts.envelope import Code
 from ttct.contracts.score_recorded import Score
 from ttct.contracts.types import GradeBand
 from ttct.http import command_metadata
+from ttct.pagination import Page, page_params, paged
 
 from assessment.adapters import facts, views
 from assessment.domain.results import RateConduct, RecordScore
+from assessment.domain.schemes import ComponentName
 from assessment.service_layer import handlers
 
 router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}", tags=["scores"])
@@ -62,13 +64,20 @@ async def record_score(centre: Code, class_id: UUID, command: RecordScore, reque
     return _view(row)
 
 
-@router.get("/scores", response_model=list[ResultView], summary="The class's recorded scores, per component")
-async def list_scores(centre: Code, class_id: UUID, request: Request,
-                     _caller: Principal = centre_access("scores:read")) -> list[ResultView]:
+@router.get("/scores", response_model=list[ResultView], responses=paged(),
+            summary="The class's recorded scores by learner name and component, optionally one component's or one "
+                    "organisation's; paginated (X-Next-Cursor, Link rel=next)")
+async def list_scores(centre: Code, class_id: UUID, request: Request, response: Response,
+                      component: ComponentName | None = Query(None, description="only this component's scores"),
+                      organisation: Code | None = Query(None, description="only the learners this organisation sent"),
+                      page: Page = Depends(page_params),
+                      _caller: Principal = centre_access("scores:read")) -> list[ResultView]:
     pool = request.app.state.runtime.pool
     if not await facts.class_known(pool, centre, class_id):
         raise handlers.not_found_class(class_id)
-    return [_view(r) for r in await views.scores(pool, centre, class_id)]
+    rows = await views.scores(pool, centre, class_id, component=component, organisation=organisation,
+                              after=page.after(UUID, str), limit=page.fetch)
+    return [_view(r) for r in page.answer(request, response, rows, key=lambda r: (r["learner_id"], r["component"]))]
 
 
 @router.post("/conduct", response_model=ConductView, summary="Rate a learner's conduct (rèn luyện)",

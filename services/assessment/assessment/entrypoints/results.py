@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from ttct.auth import Principal, centre_access
@@ -12,6 +12,7 @@ from ttct.contracts.envelope import Code
 from ttct.contracts.score_recorded import Score
 from ttct.contracts.types import GradeBand
 from ttct.errors import NotFound
+from ttct.pagination import Page, page_params, paged
 
 from assessment.adapters import schemes, views
 from assessment.domain.finalisation import Resit
@@ -61,14 +62,18 @@ async def define_scheme(centre: Code, code: SchemeCode, rules: SchemeRules, requ
     return SchemeView(code=scheme.code, version=scheme.version, ref=scheme.ref, rules=scheme.rules)
 
 
-@router.get("/schemes/{code}/versions", response_model=list[SchemeView], summary="Every version of a scheme")
-async def scheme_versions(centre: Code, code: SchemeCode, request: Request,
+@router.get("/schemes/{code}/versions", response_model=list[SchemeView], responses=paged(),
+            summary="Every version of a scheme, oldest first; paginated (X-Next-Cursor, Link rel=next)")
+async def scheme_versions(centre: Code, code: SchemeCode, request: Request, response: Response,
+                          page: Page = Depends(page_params),
                           _caller: Principal = centre_access("results:read")) -> list[SchemeView]:
-    found = await schemes.versions(request.app.state.runtime.pool, centre, code)
-    if not found:
+    found = await schemes.versions(request.app.state.runtime.pool, centre, code, after=page.after(int),
+                                   limit=page.fetch)
+    if not found and page.cursor is None:
         raise NotFound(f"no scheme {code} at this centre", f"Trung tâm chưa có hình thức đánh giá {code}",
                        code="scheme-unknown")
-    return [SchemeView(code=s.code, version=s.version, ref=s.ref, rules=s.rules) for s in found]
+    return [SchemeView(code=s.code, version=s.version, ref=s.ref, rules=s.rules)
+            for s in page.answer(request, response, found, key=lambda s: (s.version,))]
 
 
 async def _results(request: Request, centre: str, class_id: UUID) -> ClassResultsView:

@@ -15,12 +15,14 @@ WHERE e.organisation_code = $1
   AND ($2::uuid IS NULL OR d.endpoint_id = $2)
   AND ($3::uuid IS NULL OR d.notice_id = $3)
   AND a.attempt_id > $4
+  AND ($6::text IS NULL OR a.outcome = $6)
 ORDER BY a.attempt_id
 LIMIT $5
 """
 
 
 async def attempts(pool: asyncpg.Pool, organisation: str, *, endpoint_id: UUID | None = None,
-                   notice_id: UUID | None = None, after: int = 0, limit: int = 100) -> list[dict]:
-    rows = await pool.fetch(_ATTEMPTS, organisation, endpoint_id, notice_id, after, limit)
+                   notice_id: UUID | None = None, outcome: str | None = None, after: int = 0,
+                   limit: int = 100) -> list[dict]:
+    rows = await pool.fetch(_ATTEMPTS, organisation, endpoint_id, notice_id, after, limit, outcome)
     return [dict(r) for r in rows]

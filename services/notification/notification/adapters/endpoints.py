@@ -1,6 +1,7 @@
 """Webhook endpoints registered by sending organisations."""
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -25,10 +26,16 @@ async def add(pool: asyncpg.Pool, endpoint_id: UUID, organisation: str, url: str
     return dict(row)
 
 
-async def list_for(pool: asyncpg.Pool, organisation: str) -> list[dict]:
+async def list_for(pool: asyncpg.Pool, organisation: str, *, enabled: bool | None = None,
+                   after: tuple[datetime, UUID] | None = None, limit: int | None = None) -> list[dict]:
+    """The organisation's endpoints in the order they were registered, filtered, after the key `after`."""
+    after_at, after_id = after or (None, None)
     rows = await pool.fetch(
-        f"SELECT {_PUBLIC} FROM webhook_endpoints WHERE organisation_code = $1 ORDER BY created_at, endpoint_id",
-        organisation,
+        f"SELECT {_PUBLIC} FROM webhook_endpoints WHERE organisation_code = $1"
+        " AND ($2::boolean IS NULL OR enabled = $2)"
+        " AND ($3::timestamptz IS NULL OR (created_at, endpoint_id) > ($3, $4::uuid))"
+        " ORDER BY created_at, endpoint_id LIMIT $5",
+        organisation, enabled, after_at, after_id, limit,
     )
     return [dict(r) for r in rows]
 

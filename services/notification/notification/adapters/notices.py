@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
 import asyncpg
 
@@ -109,14 +110,19 @@ FROM notices n
 LEFT JOIN deliveries d ON d.notice_id = n.notice_id
 LEFT JOIN webhook_endpoints e ON e.endpoint_id = d.endpoint_id
 WHERE n.organisation_code = $1 AND n.position > $2
+  AND ($4::text IS NULL OR n.notice_type = $4) AND ($5::uuid IS NULL OR n.class_id = $5)
+  AND ($6::uuid IS NULL OR n.learner_id = $6) AND ($7::text IS NULL OR n.recipient = $7)
 GROUP BY n.position, n.notice_id
 ORDER BY n.position
 LIMIT $3
 """
 
 
-async def list_for(pool: asyncpg.Pool, organisation: str, after: int, limit: int) -> list[dict]:
-    rows = await pool.fetch(_LIST, organisation, after, limit)
+async def list_for(pool: asyncpg.Pool, organisation: str, after: int, limit: int, *, notice_type: str | None = None,
+                   class_id: UUID | None = None, learner_id: UUID | None = None,
+                   recipient: str | None = None) -> list[dict]:
+    """The organisation's notices after position `after`, in creation order, filtered."""
+    rows = await pool.fetch(_LIST, organisation, after, limit, notice_type, class_id, learner_id, recipient)
     return [
         {**dict(r), "payload": json.loads(r["body"]), "deliveries": json.loads(r["deliveries"]),
          "emails": json.loads(r["emails"])} for r in rows

@@ -5,13 +5,14 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ttct.auth import Principal, organisation_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import VietnameseText
 from ttct.errors import Invalid, NotFound
+from ttct.pagination import Page, page_params, paged
 
 from notification.adapters import endpoints
 from notification.adapters.sender import resolve
@@ -54,11 +55,18 @@ async def register(org: Code, body: RegisterEndpoint, request: Request,
     return EndpointCreated.model_validate(created)
 
 
-@router.get("/webhook-endpoints", response_model=list[EndpointView], summary="The organisation's endpoints")
-async def list_endpoints(org: Code, request: Request,
+@router.get("/webhook-endpoints", response_model=list[EndpointView], responses=paged(),
+            summary="The organisation's endpoints in the order they were registered, optionally only enabled (or "
+                    "disabled) ones; paginated (X-Next-Cursor, Link rel=next)")
+async def list_endpoints(org: Code, request: Request, response: Response,
+                         enabled: bool | None = Query(None, description="only enabled (true) or disabled (false) "
+                                                                        "endpoints"),
+                         page: Page = Depends(page_params),
                          _caller: Principal = organisation_access("notifications:read")) -> list[EndpointView]:
-    rows = await endpoints.list_for(request.app.state.runtime.pool, org)
-    return [EndpointView.model_validate(r) for r in rows]
+    rows = await endpoints.list_for(request.app.state.runtime.pool, org, enabled=enabled,
+                                    after=page.after(datetime, UUID), limit=page.fetch)
+    return [EndpointView.model_validate(r)
+            for r in page.answer(request, response, rows, key=lambda r: (r["created_at"], r["endpoint_id"]))]
 
 
 class RotateSecret(BaseModel):

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from ttct.auth import Principal, organisation_access
 from ttct.contracts.envelope import Code
+from ttct.pagination import Page, page_params, paged
 
 from notification.adapters import delivery_log, emails, notices, views
 from notification.domain.names import name_sort_key
@@ -94,42 +95,86 @@ class LearnerView(BaseModel):
     scored_at: datetime | None
 
 
-Limit = Query(100, ge=1, le=1000)
 Reader = organisation_access("notifications:read")
+Outcome = Literal["delivered", "retry", "failed", "endpoint_gone", "interrupted"]
 
 
-@router.get("/notices", response_model=list[NoticeView],
-            summary="The organisation's notices in the order they were created, each with its delivery status")
-async def list_notices(org: Code, request: Request, after: int = Query(0, ge=0, description="position cursor"),
-                       limit: int = Limit, _caller: Principal = Reader) -> list[NoticeView]:
-    rows = await notices.list_for(request.app.state.runtime.pool, org, after, limit)
+def _after(page: Page, after: int | None) -> int:
+    """Where the list resumes: the standard cursor, else the deprecated `after` (the last position or attempt_id
+    seen, as clients written before cursors send it)."""
+    key = page.after(int)
+    return key[0] if key else after or 0
+
+
+def _legacy_after(description: str) -> Any:
+    return Query(None, ge=0, deprecated=True, description=f"deprecated, use cursor: {description}")
+
+
+@router.get("/notices", response_model=list[NoticeView], responses=paged(),
+            summary="The organisation's notices in the order they were created, each with its delivery status, "
+                    "filtered; paginated (X-Next-Cursor, Link rel=next)")
+async def list_notices(org: Code, request: Request, response: Response,
+                       notice_type: str | None = Query(None, pattern=r"^[a-z_]+(\.[a-z_]+)*$", max_length=100,
+                                                       description="only notices of this kind, e.g. "
+                                                                   "enrolment.confirmed"),
+                       class_id: UUID | None = Query(None, description="only notices about this class"),
+                       learner_id: UUID | None = Query(None, description="only notices about this learner"),
+                       recipient: Literal["organisation", "head", "digest"] | None = Query(
+                           None, description="only notices for the organisation itself, or for its head"),
+                       page: Page = Depends(page_params),
+                       after: int | None = _legacy_after("the `position` of the last notice seen"),
+                       _caller: Principal = Reader) -> list[NoticeView]:
+    rows = await notices.list_for(request.app.state.runtime.pool, org, _after(page, after), page.fetch,
+                                  notice_type=notice_type, class_id=class_id, learner_id=learner_id,
+                                  recipient=recipient)
     return [NoticeView.model_validate(
-        {**r, "status": overall_status([d["status"] for d in [*r["deliveries"], *r["emails"]]])}) for r in rows]
+        {**r, "status": overall_status([d["status"] for d in [*r["deliveries"], *r["emails"]]])})
+        for r in page.answer(request, response, rows, key=lambda r: (r["position"],))]
 
 
-@router.get("/deliveries", response_model=list[AttemptView],
-            summary="The delivery log: every attempt to deliver the organisation's notices")
-async def list_attempts(org: Code, request: Request, endpoint_id: UUID | None = None, notice_id: UUID | None = None,
-                        after: int = Query(0, ge=0, description="attempt_id cursor"),
-                        limit: int = Limit, _caller: Principal = Reader) -> list[AttemptView]:
+@router.get("/deliveries", response_model=list[AttemptView], responses=paged(),
+            summary="The delivery log: every attempt to deliver the organisation's notices, oldest first, filtered; "
+                    "paginated (X-Next-Cursor, Link rel=next)")
+async def list_attempts(org: Code, request: Request, response: Response, endpoint_id: UUID | None = None,
+                        notice_id: UUID | None = None, outcome: Outcome | None = None,
+                        page: Page = Depends(page_params),
+                        after: int | None = _legacy_after("the `attempt_id` of the last attempt seen"),
+                        _caller: Principal = Reader) -> list[AttemptView]:
     rows = await delivery_log.attempts(request.app.state.runtime.pool, org, endpoint_id=endpoint_id,
-                                       notice_id=notice_id, after=after, limit=limit)
-    return [AttemptView.model_validate(r) for r in rows]
+                                       notice_id=notice_id, outcome=outcome, after=_after(page, after),
+                                       limit=page.fetch)
+    return [AttemptView.model_validate(r)
+            for r in page.answer(request, response, rows, key=lambda r: (r["attempt_id"],))]
 
 
-@router.get("/email-deliveries", response_model=list[EmailAttemptView],
-            summary="The email log: every attempt to email the organisation's notices (and its head's)")
-async def list_email_attempts(org: Code, request: Request, notice_id: UUID | None = None,
-                              after: int = Query(0, ge=0, description="attempt_id cursor"),
-                              limit: int = Limit, _caller: Principal = Reader) -> list[EmailAttemptView]:
-    rows = await emails.for_organisation(request.app.state.runtime.pool, org, notice_id, after, limit)
-    return [EmailAttemptView.model_validate(r) for r in rows]
+@router.get("/email-deliveries", response_model=list[EmailAttemptView], responses=paged(),
+            summary="The email log: every attempt to email the organisation's notices (and its head's), oldest "
+                    "first, filtered; paginated (X-Next-Cursor, Link rel=next)")
+async def list_email_attempts(org: Code, request: Request, response: Response, notice_id: UUID | None = None,
+                              outcome: Outcome | None = None, page: Page = Depends(page_params),
+                              after: int | None = _legacy_after("the `attempt_id` of the last attempt seen"),
+                              _caller: Principal = Reader) -> list[EmailAttemptView]:
+    rows = await emails.for_organisation(request.app.state.runtime.pool, org, notice_id, _after(page, after),
+                                         page.fetch, outcome)
+    return [EmailAttemptView.model_validate(r)
+            for r in page.answer(request, response, rows, key=lambda r: (r["attempt_id"],))]
 
 
-@router.get("/learners", response_model=list[LearnerView],
-            summary="The learners this organisation sent, by class, sorted the Vietnamese way")
-async def list_learners(org: Code, request: Request, class_id: UUID | None = None,
-                        _caller: Principal = Reader) -> list[LearnerView]:
-    rows = await views.learners(request.app.state.runtime.pool, org, class_id)
-    rows.sort(key=lambda r: (r["starts_on"] or date.max, str(r["class_id"]), name_sort_key(r["full_name"])))
+def _learner_order(row: dict) -> tuple:
+    return row["starts_on"] or date.max, str(row["class_id"]), name_sort_key(row["full_name"]), str(row["learner_id"])
+
+
+@router.get("/learners", response_model=list[LearnerView], responses=paged(),
+            summary="The learners this organisation sent, by class, sorted the Vietnamese way; paginated "
+                    "(X-Next-Cursor, Link rel=next)")
+async def list_learners(org: Code, request: Request, response: Response, class_id: UUID | None = None,
+                        page: Page = Depends(page_params), _caller: Principal = Reader) -> list[LearnerView]:
+    # The Vietnamese name order is Python's (name_sort_key), so the page is cut from the sorted list; the cursor
+    # names the last (class, learner), never the learner's name, and resumes after that row's place.
+    rows = sorted(await views.learners(request.app.state.runtime.pool, org, class_id), key=_learner_order)
+    after = page.after(UUID, UUID)
+    if after is not None:
+        last = next((r for r in rows if (r["class_id"], r["learner_id"]) == after), None)
+        rows = [r for r in rows if _learner_order(r) > _learner_order(last)] if last else []
+    rows = page.answer(request, response, rows[:page.fetch], key=lambda r: (r["class_id"], r["learner_id"]))
     return [LearnerView.model_validate(r) for r in rows]
