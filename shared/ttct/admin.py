@@ -46,6 +46,8 @@ async def dead_letters(runtime: Runtime) -> list[dict[str, Any]]:
 
 async def replay(runtime: Runtime, letter_id: int) -> str:
     handlers = {t: h for per_context in runtime.projections.values() for t, h in per_context.items()}
+    if runtime.vault is not None and runtime.vault.pool is None:  # handlers that open learners' personal data
+        await runtime.vault.connect(runtime.settings.key_vault_url or runtime.settings.database_url)
     conn = await asyncpg.connect(runtime.settings.database_url)
     try:
         async with conn.transaction():

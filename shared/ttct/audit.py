@@ -35,6 +35,8 @@ SCHEMA = [
     """,
     "CREATE INDEX IF NOT EXISTS personal_data_access_by_centre ON personal_data_access (centre, id)",
     "CREATE INDEX IF NOT EXISTS personal_data_access_by_learner ON personal_data_access USING gin (learner_ids)",
+    # why, when the route was given a reason (`request.state.audit_reason`: an erasure, issue 7)
+    "ALTER TABLE personal_data_access ADD COLUMN IF NOT EXISTS reason text",
 ]
 
 
@@ -91,7 +93,8 @@ class PersonalDataAudit:
         await writer.record((
             params.get("centre"), params.get("org"), principal.subject if principal else "anonymous",
             str(principal.role) if principal else "public", "read" if scope["method"] == "GET" else "change",
-            f"{scope['method']} {route}", ",".join(sorted(found))))
+            f"{scope['method']} {route}", ",".join(sorted(found)),
+            (scope.get("state") or {}).get("audit_reason")))
 
 
 class AuditWriter:
@@ -102,10 +105,10 @@ class AuditWriter:
     in that request's log as before."""
 
     INSERT = (
-        "INSERT INTO personal_data_access (centre, organisation, caller, role, action, route, learner_ids)"
-        " SELECT c, o, who, r, a, path, string_to_array(ids, ',')::uuid[]"
-        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])"
-        " AS t(c, o, who, r, a, path, ids)")
+        "INSERT INTO personal_data_access (centre, organisation, caller, role, action, route, learner_ids, reason)"
+        " SELECT c, o, who, r, a, path, string_to_array(ids, ',')::uuid[], why"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
+        " $8::text[]) AS t(c, o, who, r, a, path, ids, why)")
 
     def __init__(self, pool, max_batch: int = 1000) -> None:
         self.pool, self.max_batch = pool, max_batch
@@ -142,6 +145,7 @@ class AccessView(BaseModel):
     action: str
     route: str
     learner_ids: list[UUID]
+    reason: str | None = None
 
 
 def router_for(service: str) -> APIRouter:
@@ -155,7 +159,7 @@ def router_for(service: str) -> APIRouter:
                                    limit: int = Query(100, ge=1, le=1000),
                                    _caller: Principal = centre_access("audit:read")) -> list[AccessView]:
         rows = await request.app.state.runtime.pool.fetch(
-            "SELECT id, at, caller, role, action, route, learner_ids FROM personal_data_access"
+            "SELECT id, at, caller, role, action, route, learner_ids, reason FROM personal_data_access"
             " WHERE centre = $1 AND ($2::uuid IS NULL OR $2 = ANY(learner_ids)) AND ($3::bigint IS NULL OR id < $3)"
             " ORDER BY id DESC LIMIT $4", centre, learner_id, before, limit)
         return [AccessView.model_validate(dict(r)) for r in rows]

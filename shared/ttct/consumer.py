@@ -51,12 +51,14 @@ class ProjectionRunner:
         *,
         max_deliver: int = 5,
         after_commit: Callable[[], None] | None = None,
+        prepare: Callable[[Sequence[DomainEvent]], Awaitable[None]] | None = None,
     ) -> None:
         self._pool = pool
         self.consumer = consumer
         self._handlers = handlers
         self._max_deliver = max_deliver
         self._after_commit = after_commit or (lambda: None)
+        self._prepare = prepare
 
     async def handle_batch(self, msgs: Sequence[Msg]) -> None:
         received: list[Received] = []
@@ -80,6 +82,8 @@ class ProjectionRunner:
     async def _apply(self, batch: Sequence[Received]) -> list[str]:
         """Apply in one transaction; return per event 'applied', 'duplicate' or 'wait'."""
         outcomes: list[str] = []
+        if self._prepare is not None:  # e.g. the batch's learners' keys, in one query before the transaction
+            await self._prepare([r.event for r in batch])
         async with self._pool.acquire() as conn, conn.transaction():
             checkpoints = dict(
                 await conn.fetch(

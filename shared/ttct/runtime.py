@@ -24,6 +24,7 @@ from ttct.contracts import DomainEvent
 from ttct.eventstore import EventStore
 from ttct.nats_permissions import inbox_prefix
 from ttct.outbox import OutboxRelay
+from ttct.personal import KeyRing
 from ttct.schema import migrate
 from ttct.settings import ServiceSettings
 from ttct.subscribers import PullConsumer
@@ -55,6 +56,7 @@ class Runtime:
         projection_tables: Sequence[str] = (),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         new_id: Callable[[], UUID] = uuid4,
+        keyring: KeyRing | None = None,
     ) -> None:
         self.settings = settings
         self.schema = schema
@@ -64,6 +66,9 @@ class Runtime:
         self.projection_tables = tuple(projection_tables)
         self.clock = clock
         self.new_id = new_id
+        # the learners' keys (issue 7), for a service that seals or opens personal data
+        self.keyring = keyring
+        self.vault = keyring.vault if keyring else None
         self.pool: asyncpg.Pool
         self.store: EventStore
         self.relay: OutboxRelay | None = None
@@ -83,6 +88,8 @@ class Runtime:
         self.pool = await asyncpg.create_pool(s.database_url, min_size=2, max_size=s.db_pool_size,
                                               reset=_keep_session)
         await migrate(self.pool, self.schema)
+        if self.vault is not None:
+            await self.vault.connect(s.key_vault_url or s.database_url)
         self._nc = await nats.connect(s.nats_url, name=s.service_name, max_reconnect_attempts=-1,
                                       inbox_prefix=inbox_prefix(s.service_name).encode())
         js = self.jetstream = self._nc.jetstream()
@@ -99,7 +106,8 @@ class Runtime:
         durable = durable_name(s.service_name, s.province_code)
         for context, handlers in self.projections.items():
             runner = ProjectionRunner(self.pool, durable, handlers, max_deliver=s.consumer_max_deliver,
-                                      after_commit=self.store.committed)
+                                      after_commit=self.store.committed,
+                                      prepare=self.keyring.prefetch if self.keyring else None)
             self.runners[context] = runner
             puller = PullConsumer(js, PUBLISHES[context], durable, runner, batch_size=s.consumer_batch_size,
                                   fetch_timeout=s.consumer_fetch_timeout)
@@ -132,6 +140,8 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await self._nc.drain()
         await self.pool.close()
+        if self.vault is not None:
+            await self.vault.close()
         log.info("service stopped")
 
     async def ready(self) -> dict[str, bool]:

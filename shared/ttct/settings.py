@@ -19,6 +19,10 @@ class ServiceSettings(BaseSettings):
     service_name: str
     province_code: Code = Field(description="This deployment's province, e.g. thanh-hoa")
     database_url: str = Field(description="postgresql://… URL of this service's own database")
+    key_vault_url: str | None = Field(
+        default=None, description="postgresql://… URL of the key vault (learners' data keys), a database outside "
+                                  "every event store, shared by the services; production must set it. Unset: the "
+                                  "service's own database (single-service tests)")
     nats_url: str = "nats://127.0.0.1:4222"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
@@ -50,10 +54,10 @@ class ServiceSettings(BaseSettings):
             raise ValueError("AUTH_ALGORITHMS must be asymmetric (RS*/ES*/PS*/EdDSA): no `none`, no HS*")
         return self
 
-    @field_validator("database_url")
+    @field_validator("database_url", "key_vault_url")
     @classmethod
-    def _postgres_url(cls, value: str) -> str:
-        if not value.startswith(("postgres://", "postgresql://")):
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgres://", "postgresql://")):
             raise ValueError("must be a postgresql:// URL")
         return value
 

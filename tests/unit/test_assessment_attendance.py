@@ -9,6 +9,7 @@ from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.eligibility_lost import EligibilityLost
 from ttct.contracts.types import SendingOrganisation
 from ttct.errors import Invalid, NotFound, Rejected
+from ttct.personal import legacy_sealed
 
 from assessment.domain import attendance as att
 from assessment.domain.facts import ClassFacts, LearnerInClass, SessionFact
@@ -25,8 +26,9 @@ def klass(n=10, **kw) -> ClassFacts:
 
 
 def learner(facts, enrolled_on=START, name="Lê Thị Bình") -> LearnerInClass:
-    return LearnerInClass(class_id=facts.class_id, class_title=facts.title, learner_id=uuid4(), full_name=name,
-                          sending_organisation=ORG, enrolled_on=enrolled_on)
+    learner_id = uuid4()
+    return LearnerInClass(class_id=facts.class_id, class_title=facts.title, learner_id=learner_id, full_name=name,
+                          personal=legacy_sealed(learner_id, name), sending_organisation=ORG, enrolled_on=enrolled_on)
 
 
 def record(facts, learners, state, session_index, statuses):
@@ -53,7 +55,7 @@ def test_eligibility_is_lost_at_the_absence_that_makes_the_threshold_unreachable
     events, state = record(facts, [a], state, 2, {a: "absent"})
     [event] = lost(events)
     assert (event.sessions_counted, event.absences, event.max_absence_ratio) == (10, 3, Decimal("0.2"))
-    assert event.sending_organisation == ORG and event.full_name == "Lê Thị Bình"
+    assert event.sending_organisation == ORG and event.personal == a.personal  # the sealed name, as received
     events, state = record(facts, [a], state, 3, {a: "absent"})
     assert not lost(events), "EligibilityLost is told once"
     assert not att.standing(facts, a, state).eligible

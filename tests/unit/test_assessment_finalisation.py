@@ -12,6 +12,7 @@ from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.types import GradeBand, SendingOrganisation
 from ttct.errors import NotFound, Rejected
+from ttct.personal import legacy_sealed, unseal
 
 from assessment.domain import attendance as att
 from assessment.domain import certificates as certs
@@ -31,8 +32,9 @@ FACTS = ClassFacts(class_id=uuid4(), title="Lớp Sơ cấp LLCT khóa 2", progr
 
 
 def sitting(name, scores=None, absences=0, scheme=DEFAULT_SCHEME, conduct=None):
-    who = LearnerInClass(class_id=FACTS.class_id, class_title=FACTS.title, learner_id=uuid4(), full_name=name,
-                         sending_organisation=ORG, enrolled_on=START)
+    learner_id = uuid4()
+    who = LearnerInClass(class_id=FACTS.class_id, class_title=FACTS.title, learner_id=learner_id, full_name=name,
+                         personal=legacy_sealed(learner_id, name), sending_organisation=ORG, enrolled_on=START)
     marks = {s.session_id: ("absent" if i < absences else "present") for i, s in enumerate(FACTS.sessions)}
     attendance = att.Attendance(marks={who.learner_id: marks})
     result = results.Result(scores={k: D(v) for k, v in (scores or {}).items()}, scheme_version=scheme.ref,
@@ -56,7 +58,8 @@ def test_finalising_gives_every_learner_a_result_the_class_one_event_and_winners
     absent = sitting("Phạm Văn Cường", {"final": "9.0"}, absences=3)  # 3 of 10 > 20%: may not sit
     decision = fin.decide_finalise(FACTS, [good, weak, absent], fin.ClassResults(), issuing())
     class_events = decision[fin.stream_id(FACTS.class_id)]
-    by_name = {e.full_name: e for e in class_events if isinstance(e, LearnerResultFinalised)}
+    # the events carry the sealed name as received: opened here to find each learner's
+    by_name = {unseal(b"", e.personal).full_name: e for e in class_events if isinstance(e, LearnerResultFinalised)}
     assert by_name["Lê Thị Bình"].passed and by_name["Lê Thị Bình"].grade_band == GradeBand.gioi
     assert by_name["Lê Thị Bình"].certificate_number == "hau-loc/2026/00001"
     assert by_name["Lê Thị Bình"].conduct == "tot" and by_name["Lê Thị Bình"].sessions_attended == 10
@@ -72,7 +75,7 @@ def test_finalising_gives_every_learner_a_result_the_class_one_event_and_winners
     assert class_events[-1] is summary
     [issued] = decision[certs.stream_id("hau-loc", 2026)]
     assert isinstance(issued, CertificateIssued) and issued.verification_code == "CODE-0"
-    assert (issued.full_name, issued.class_title, issued.issued_on) == ("Lê Thị Bình", FACTS.title, TODAY)
+    assert (issued.personal, issued.class_title, issued.issued_on) == (good.learner.personal, FACTS.title, TODAY)
 
 
 def test_finalising_is_refused_naming_every_eligible_learner_who_lacks_a_score():

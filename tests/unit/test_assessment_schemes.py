@@ -9,6 +9,7 @@ from ttct.contracts import ScoreRecorded
 from ttct.contracts.conduct_rated import ConductRated
 from ttct.contracts.types import GradeBand, SendingOrganisation
 from ttct.errors import Invalid, Rejected
+from ttct.personal import legacy_sealed
 
 from assessment.domain import results
 from assessment.domain.schemes import DEFAULT_SCHEME, Band, Component, SchemeRules, next_version, parse_ref
@@ -25,8 +26,9 @@ def rules(**kw) -> SchemeRules:
 
 
 def learner() -> results.LearnerInClass:
-    return results.LearnerInClass(class_id=uuid4(), class_title="Lớp 1", learner_id=uuid4(), full_name="Lê Thị Bình",
-                                  sending_organisation=ORG)
+    learner_id = uuid4()
+    return results.LearnerInClass(class_id=uuid4(), class_title="Lớp 1", learner_id=learner_id, full_name="Lê Thị Bình",
+                                  personal=legacy_sealed(learner_id, "Lê Thị Bình"), sending_organisation=ORG)
 
 
 def test_the_final_score_is_the_weighted_sum_of_every_component_rounded_half_up_to_one_decimal():

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from ttct.contracts import UPCASTERS, ClassOpened, Envelope, EventMetadata, ScoreRecorded, UnknownEvent, read_event
 from ttct.contracts.types import GradeBand, SendingOrganisation
 from ttct.eventstore import make_envelopes
+from ttct.personal import legacy_sealed
 
 pytestmark = pytest.mark.unit
 META = EventMetadata(province="thanh-hoa", centre="hau-loc", correlation_id=uuid4())
@@ -55,7 +56,8 @@ def test_codes_must_be_subject_safe_slugs():
 
 
 def test_score_is_serialised_as_a_number_with_one_decimal():
-    event = ScoreRecorded(class_id=uuid4(), class_title="L", learner_id=uuid4(), full_name="A",
+    lid = uuid4()
+    event = ScoreRecorded(class_id=uuid4(), class_title="L", learner_id=lid, personal=legacy_sealed(lid, "A"),
                           sending_organisation=SendingOrganisation(code="o", name="O"),
                           score=Decimal("8.5"), grade_band=GradeBand.gioi)
     assert event.model_dump(mode="json")["score"] == 8.5

@@ -9,6 +9,8 @@ from ttct.contracts import ClassOpened, LearnerEnrolled, ScoreRecorded
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.types import GradeBand, SendingOrganisation
 from ttct.errors import Invalid, Rejected
+from ttct.personal import legacy_sealed
+from ttct.personal import seal
 
 from assessment.domain.grading import grade_band
 from assessment.domain import results
@@ -43,23 +45,29 @@ def enrol(name="Nguyễn Văn An", **kw):
     return rosters.EnrolLearner(full_name=name, date_of_birth=date(1990, 1, 2), sending_organisation=ORG, **kw)
 
 
+def sealed(learner):
+    """The learner's name and birth date as the service layer seals them (a test key)."""
+    return seal(bytes(32), learner, rosters.personal_data(enrol()), bytes(12))
+
+
 def test_enrolment_fills_seats_in_order_then_puts_learners_on_the_waiting_list():
     facts = rosters.ClassFacts(class_id=uuid4(), title="Lớp 1", capacity=2)
     state = rosters.Roster()
     for seat in (1, 2):
-        [event] = rosters.decide_enrol(enrol(), uuid4(), facts, state)
+        [event] = rosters.decide_enrol(enrol(), (lid := uuid4()), sealed(lid), facts, state)
         assert isinstance(event, LearnerEnrolled) and event.seat_number == seat
         state = rosters.evolve(state, event)
-    [waiting] = rosters.decide_enrol(enrol(), uuid4(), facts, state)
+    [waiting] = rosters.decide_enrol(enrol(), (lid := uuid4()), sealed(lid), facts, state)
     assert isinstance(waiting, LearnerWaitlisted) and waiting.position == 1
 
 
 def test_the_same_learner_cannot_take_two_seats():
     facts = rosters.ClassFacts(class_id=uuid4(), title="Lớp 1", capacity=10)
     learner = uuid4()
-    state = rosters.evolve(rosters.Roster(), rosters.decide_enrol(enrol(), learner, facts, rosters.Roster())[0])
+    [first] = rosters.decide_enrol(enrol(), learner, sealed(learner), facts, rosters.Roster())
+    state = rosters.evolve(rosters.Roster(), first)
     with pytest.raises(Rejected) as refused:
-        rosters.decide_enrol(enrol(), learner, facts, state)
+        rosters.decide_enrol(enrol(), learner, sealed(learner), facts, state)
     assert refused.value.code == "already-enrolled"
 
 
@@ -80,8 +88,10 @@ def test_default_grade_bands(score, band):
 
 
 def test_recording_a_score_stamps_its_band_and_the_same_score_again_changes_nothing():
-    learner = results.LearnerInClass(class_id=uuid4(), class_title="Lớp 1", learner_id=uuid4(),
-                                     full_name="Lê Thị Bình", sending_organisation=ORG)
+    learner_id = uuid4()
+    learner = results.LearnerInClass(class_id=uuid4(), class_title="Lớp 1", learner_id=learner_id,
+                                     full_name="Lê Thị Bình", personal=legacy_sealed(learner_id, "Lê Thị Bình"),
+                                     sending_organisation=ORG)
     command = results.RecordScore(learner_id=learner.learner_id, score=Decimal("8.5"))
     [event] = results.decide_record(command, learner, results.Result())
     assert isinstance(event, ScoreRecorded) and event.grade_band == GradeBand.gioi

@@ -10,6 +10,7 @@ import pytest
 from ttct.contracts import LearnerEnrolled
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.types import SendingOrganisation
+from ttct.personal import legacy_sealed
 
 from enrolment.adapters import sheets
 from enrolment.domain import importing as imp
@@ -77,7 +78,8 @@ def test_numbers_typed_into_spreadsheet_cells_are_read_as_ids():
 
 def decide(rows, facts, roster, ids=None):
     ids = ids or {c.row: uuid4() for c in rows if c.command}
-    return imp.decide_import(rows, ids, facts, roster), ids
+    seals = {row: legacy_sealed(learner, "sealed by the service layer") for row, learner in ids.items()}
+    return imp.decide_import(rows, ids, seals, facts, roster), ids
 
 
 def test_an_import_seats_until_full_or_over_quota_then_waits_and_reports_every_row():

@@ -13,6 +13,7 @@ from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
 from ttct.contracts.types import SendingOrganisation
 from ttct.errors import NotFound, Rejected
+from ttct.personal import PersonalData, legacy_sealed, seal
 
 from enrolment.domain import roster as r
 
@@ -26,7 +27,9 @@ def facts(capacity=3, cancelled=False, class_id=None):
 
 
 def member(org="xa-a", name="Nguyễn Văn An"):
-    return r.Member(uuid4(), name, date(1990, 1, 2), ORGS[org])
+    learner = uuid4()
+    return r.Member(learner, seal(bytes(32), learner, PersonalData(full_name=name, date_of_birth=date(1990, 1, 2)),
+                                  bytes(12)), ORGS[org])
 
 
 def apply(roster, events):
@@ -179,7 +182,7 @@ def test_transfer_is_an_arrival_in_the_target_and_a_departure_from_the_source():
     target = admit(target_f, r.Roster(), member())
     [arrival] = r.decide_admit(source.member(mover.learner_id), target_f, target)
     assert isinstance(arrival, LearnerWaitlisted) and arrival.class_id == target_f.class_id  # target is full
-    assert arrival.full_name == mover.full_name and arrival.sending_organisation == mover.sending_organisation
+    assert arrival.personal == mover.personal and arrival.sending_organisation == mover.sending_organisation
     departure = r.decide_withdraw(mover.learner_id, "transferred", source_f, source)
     assert departure[0].reason == "transferred"
     assert [e.learner_id for e in departure[1:]] == [waiting.learner_id]
@@ -243,4 +246,5 @@ def test_identity_is_kept_national_id_then_party_card_then_name_birth_date_and_o
     decomposed = "Nguye\u0302\u0303n Va\u0306n An"
     assert cmd(decomposed).full_name == "Nguyễn Văn An"  # stored NFC
     assert r.identity_key(cmd(decomposed)) == r.identity_key(cmd())
-    assert isinstance(r.decide_enrol(cmd(), uuid4(), facts(), r.Roster())[0], LearnerEnrolled)
+    lid = uuid4()
+    assert isinstance(r.decide_enrol(cmd(), lid, legacy_sealed(lid, "An"), facts(), r.Roster())[0], LearnerEnrolled)

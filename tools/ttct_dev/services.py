@@ -55,8 +55,14 @@ class Services:
     def database(self, service: str) -> str:
         return database_url(self.stack.postgres_url, f"{self.database_prefix}{service}")
 
+    @property
+    def key_vault(self) -> str:
+        """The key vault's database (learners' data keys, issue 7): one for all services, outside their stores."""
+        return database_url(self.stack.postgres_url, f"{self.database_prefix}keys")
+
     def start(self, timeout: float = 60.0) -> None:
-        asyncio.run(ensure_databases(self.stack.postgres_url, [f"{self.database_prefix}{s}" for s in self.services]))
+        asyncio.run(ensure_databases(self.stack.postgres_url, [f"{self.database_prefix}{s}" for s in self.services]
+                                     + [f"{self.database_prefix}keys"]))
         if self.stack.nats_users:
             ensure_nats_province(self.stack, self.province)
             asyncio.run(self._apply_topology())
@@ -90,6 +96,7 @@ class Services:
         env = {
             **os.environ,
             "DATABASE_URL": self.database(service),
+            "KEY_VAULT_URL": self.key_vault,
             "NATS_URL": self.nats_url(service),
             **({"PROVISION": "false"} if self.stack.nats_users else {}),
             "PROVINCE_CODE": self.province,

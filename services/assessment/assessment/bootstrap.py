@@ -1,15 +1,19 @@
 """The composition root: settings, runtime, projections, aggregates and routes wired together."""
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from ttct.app import build_app
 from ttct.consumer import Handler
 from ttct.contracts import ClassOpened, DomainEvent, LearnerEnrolled
 from ttct.contracts.class_cancelled import ClassCancelled
+from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
+from ttct.personal import KeyRing
 from ttct.runtime import Runtime
 
 from assessment import figures
@@ -19,13 +23,16 @@ from assessment.service_layer.handlers import Aggregated
 from assessment.settings import AssessmentSettings
 
 
-def projections() -> dict[str, dict[type[DomainEvent], Handler]]:
+def projections(ring: KeyRing | None = None) -> dict[str, dict[type[DomainEvent], Handler]]:
     """The other services' events assessment keeps, by the context that publishes them (see adapters/facts.py
-    for why each handler may see them in any order)."""
+    for why each handler may see them in any order). `ring` opens the learners' sealed names."""
+    ring = ring or KeyRing()
     return {
         "scheduling": {ClassOpened: facts.on_class_opened, ClassCancelled: facts.on_class_cancelled,
                        SessionScheduled: facts.on_session_scheduled, SessionCancelled: facts.on_session_cancelled},
-        "enrolment": {LearnerEnrolled: facts.on_learner_enrolled, LearnerWithdrawn: facts.on_learner_withdrawn},
+        "enrolment": {LearnerEnrolled: partial(facts.on_learner_enrolled, ring),
+                      LearnerWithdrawn: partial(facts.on_learner_withdrawn, ring),
+                      LearnerErased: partial(facts.on_learner_erased, ring)},
     }
 
 
@@ -33,7 +40,8 @@ SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *figures.SCHEMA]
 
 
 def create_app(settings: AssessmentSettings) -> FastAPI:
-    runtime = Runtime(settings, schema=SCHEMA, projections=figures.chained(projections()))
+    ring = KeyRing()
+    runtime = Runtime(settings, schema=SCHEMA, projections=figures.chained(projections(ring)), keyring=ring)
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
         rt.store = figures.Projecting(rt.store)  # appends also project the figures of assessment's own events

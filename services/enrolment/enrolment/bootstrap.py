@@ -6,15 +6,18 @@ from ttct.aggregates import Aggregates
 from ttct.app import build_app
 from ttct.contracts import ClassOpened
 from ttct.contracts.class_cancelled import ClassCancelled
+from ttct.personal import KeyRing
 from ttct.runtime import Runtime
 
 from enrolment.adapters import organisations, views
 from enrolment.domain import organisations as organisation_domain
 from enrolment.domain.roster import Roster, evolve
+from enrolment.entrypoints import erasure as erasure_routes
 from enrolment.entrypoints import imports as import_routes
 from enrolment.entrypoints import learners as learner_routes
 from enrolment.entrypoints import organisations as organisation_routes
 from enrolment.entrypoints.http import router
+from enrolment.service_layer import erasure
 from enrolment.settings import EnrolmentSettings
 
 
@@ -22,15 +25,17 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
     runtime = Runtime(settings, schema=[*views.SCHEMA, *organisations.SCHEMA],
                       projections={"scheduling": {ClassOpened: views.on_class_opened,
                                                   ClassCancelled: views.on_class_cancelled}},
-                      projection_tables=["classes"])
+                      projection_tables=["classes"], keyring=KeyRing())
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
         app.state.rosters = Aggregates(rt.store, Roster, evolve, clock=rt.clock, new_id=rt.new_id)
         app.state.organisations = Aggregates(rt.store, organisation_domain.Organisation, organisation_domain.evolve,
                                              clock=rt.clock, new_id=rt.new_id)
+        app.state.erasures = Aggregates(rt.store, lambda: None, erasure.evolve, clock=rt.clock, new_id=rt.new_id)
 
     return build_app(runtime, title="Enrolment", on_start=on_start,
-                     routers=[router, import_routes.router, organisation_routes.router, learner_routes.router],
+                     routers=[router, import_routes.router, organisation_routes.router, learner_routes.router,
+                              erasure_routes.router],
                      description="Enrol learners sent by their organisations into a centre's classes: seats, "
                                  "quotas and waiting lists, transfers, bulk imports; the province's directory of "
                                  "sending organisations.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from ttct.app import build_app
+from ttct.personal import KeyRing
 from ttct.runtime import Runtime
 
 from notification.adapters.schema import SCHEMA
@@ -15,8 +16,9 @@ from notification.settings import NotificationSettings
 
 
 def create_app(settings: NotificationSettings) -> FastAPI:
-    handlers = projections(Projections(email=bool(settings.smtp_host), centre=settings.centre))
-    runtime = Runtime(settings, schema=SCHEMA, projections=handlers, workers=[dispatch],
+    ring = KeyRing()
+    handlers = projections(Projections(email=bool(settings.smtp_host), centre=settings.centre, keyring=ring))
+    runtime = Runtime(settings, schema=SCHEMA, projections=handlers, workers=[dispatch], keyring=ring,
                       # what `ttct.admin rebuild` empties: never notices or deliveries, so a rebuild re-derives the
                       # same notices (same ids, ON CONFLICT DO NOTHING) and sends nothing again
                       projection_tables=("classes", "organisations", "organisation_learners", "attendance",

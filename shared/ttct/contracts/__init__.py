@@ -14,6 +14,7 @@ from ttct.contracts.class_opened import ClassOpened
 from ttct.contracts.envelope import DomainEvent, Envelope, EventMetadata
 from ttct.contracts.learner_enrolled import LearnerEnrolled
 from ttct.contracts.score_recorded import ScoreRecorded
+from ttct.contracts.types import upcast_personal_v1
 
 
 def _discover() -> dict[str, type[DomainEvent]]:
@@ -35,7 +36,12 @@ def _discover() -> dict[str, type[DomainEvent]]:
 EVENTS: dict[str, type[DomainEvent]] = _discover()
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    # v2 seals the learner's name and birth date (issue 7): see types.upcast_personal_v1 and docs/security.md
+    **{(name, 1): upcast_personal_v1 for name in (
+        "AttendanceRecorded", "CertificateIssued", "EligibilityLost", "LearnerEnrolled", "LearnerResultFinalised",
+        "LearnerWaitlisted", "LearnerWithdrawn", "ScoreRecorded")},
+}
 """(event_type, from_version) -> function turning that version's payload into the next version's."""
 
 

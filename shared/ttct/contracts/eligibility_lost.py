@@ -1,4 +1,4 @@
-"""EligibilityLost v1: a learner has missed so many sessions that, even attending every session left, they can
+"""EligibilityLost v2: a learner has missed so many sessions that, even attending every session left, they can
 no longer reach the class's attendance threshold, so may not sit the final test (published by assessment, once
 per learner and class). Notification turns it into an alert for the sending organisation and the head of its
 party committee.
@@ -10,18 +10,19 @@ from typing import ClassVar
 from uuid import UUID
 
 from ttct.contracts.envelope import DomainEvent
-from ttct.contracts.types import SendingOrganisation, VietnameseText
+from ttct.contracts.types import SealedPersonalData, SendingOrganisation, VietnameseText
 
 
 class EligibilityLost(DomainEvent):
     event_type: ClassVar[str] = "EligibilityLost"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     context: ClassVar[str] = "assessment"
 
     class_id: UUID
     class_title: VietnameseText
     learner_id: UUID
-    full_name: VietnameseText
+    personal: SealedPersonalData
+    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.personal`."""
     sending_organisation: SendingOrganisation
     sessions_counted: int
     """The class's planned sessions on or after the learner's enrolment date."""

@@ -1,31 +1,30 @@
-"""LearnerEnrolled v1: a learner took a seat in a class (published by enrolment).
+"""LearnerEnrolled v2: a learner took a seat in a class (published by enrolment).
 
-Carries the learner's name and sending organisation and the class title, so that readers (assessment,
-notification) need no other stream to act on it. A promotion from the class's waiting list
+Carries the learner's name and birth date (sealed with the learner's key since v2; v1 had them in clear), sending
+organisation and the class title, so that readers (assessment, notification) need no other stream to act on it. A promotion from the class's waiting list
 (`from_waiting_list`) and the arrival side of a transfer are LearnerEnrolled too.
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
 from pydantic import Field
 
 from ttct.contracts.envelope import DomainEvent
-from ttct.contracts.types import SendingOrganisation, VietnameseText
+from ttct.contracts.types import SealedPersonalData, SendingOrganisation, VietnameseText
 
 
 class LearnerEnrolled(DomainEvent):
     event_type: ClassVar[str] = "LearnerEnrolled"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     context: ClassVar[str] = "enrolment"
 
     class_id: UUID
     class_title: VietnameseText
     learner_id: UUID
-    full_name: VietnameseText
-    date_of_birth: date
+    personal: SealedPersonalData
+    """The learner's name and birth date, sealed with their key: `ttct.personal`."""
     sending_organisation: SendingOrganisation
     seat_number: int = Field(ge=1)
     from_waiting_list: bool = False

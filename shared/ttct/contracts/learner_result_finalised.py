@@ -1,4 +1,4 @@
-"""LearnerResultFinalised v1: a learner's final result in a class (published by assessment when the class's
+"""LearnerResultFinalised v2: a learner's final result in a class (published by assessment when the class's
 results are finalised, and again for that learner after a re-sit; the latest one holds).
 
 An ineligible learner (too many absences) has `eligible` false, no score and no grade band, and did not pass.
@@ -11,18 +11,19 @@ from uuid import UUID
 
 from ttct.contracts.envelope import DomainEvent
 from ttct.contracts.score_recorded import Score
-from ttct.contracts.types import GradeBand, SendingOrganisation, VietnameseText
+from ttct.contracts.types import GradeBand, SealedPersonalData, SendingOrganisation, VietnameseText
 
 
 class LearnerResultFinalised(DomainEvent):
     event_type: ClassVar[str] = "LearnerResultFinalised"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     context: ClassVar[str] = "assessment"
 
     class_id: UUID
     class_title: VietnameseText
     learner_id: UUID
-    full_name: VietnameseText
+    personal: SealedPersonalData
+    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.personal`."""
     sending_organisation: SendingOrganisation
     eligible: bool
     final_score: Score | None

@@ -1,4 +1,4 @@
-"""LearnerWaitlisted v1: a learner was put on a class's waiting list (published by enrolment).
+"""LearnerWaitlisted v2: a learner was put on a class's waiting list (published by enrolment).
 
 Published instead of LearnerEnrolled when the class is full or the learner's sending organisation has used its
 quota (chỉ tiêu) in the class. `position` is the learner's place in the waiting list when they joined it (1 =
@@ -7,25 +7,24 @@ first); it moves up as learners ahead are promoted or withdraw. A promotion is a
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
 from pydantic import Field
 
 from ttct.contracts.envelope import DomainEvent
-from ttct.contracts.types import SendingOrganisation, VietnameseText
+from ttct.contracts.types import SealedPersonalData, SendingOrganisation, VietnameseText
 
 
 class LearnerWaitlisted(DomainEvent):
     event_type: ClassVar[str] = "LearnerWaitlisted"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     context: ClassVar[str] = "enrolment"
 
     class_id: UUID
     class_title: VietnameseText
     learner_id: UUID
-    full_name: VietnameseText
-    date_of_birth: date
+    personal: SealedPersonalData
+    """The learner's name and birth date, sealed with their key: `ttct.personal`."""
     sending_organisation: SendingOrganisation
     position: int = Field(ge=1)

@@ -1,4 +1,4 @@
-"""LearnerWithdrawn v1: a learner left a class, freeing their seat or their place on its waiting list (published
+"""LearnerWithdrawn v2: a learner left a class, freeing their seat or their place on its waiting list (published
 by enrolment).
 
 Also the departure side of a transfer (reason "transferred"; the arrival is a LearnerEnrolled or
@@ -13,17 +13,18 @@ from uuid import UUID
 from pydantic import Field
 
 from ttct.contracts.envelope import DomainEvent
-from ttct.contracts.types import SendingOrganisation, VietnameseText
+from ttct.contracts.types import SealedPersonalData, SendingOrganisation, VietnameseText
 
 
 class LearnerWithdrawn(DomainEvent):
     event_type: ClassVar[str] = "LearnerWithdrawn"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     context: ClassVar[str] = "enrolment"
 
     class_id: UUID
     class_title: VietnameseText
     learner_id: UUID
-    full_name: VietnameseText
+    personal: SealedPersonalData
+    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.personal`."""
     sending_organisation: SendingOrganisation
     reason: str = Field(min_length=1, max_length=500)

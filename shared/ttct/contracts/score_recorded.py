@@ -1,4 +1,4 @@
-"""ScoreRecorded v1: a learner's score in one component of a class's assessment (the single final score of the
+"""ScoreRecorded v2: a learner's score in one component of a class's assessment (the single final score of the
 default scheme is component "final"), with its grade band under the scheme version it was recorded with
 (published by assessment). A later score for the same component replaces the earlier one."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import Field, PlainSerializer
 
 from ttct.contracts.envelope import DomainEvent
-from ttct.contracts.types import GradeBand, SendingOrganisation, VietnameseText
+from ttct.contracts.types import GradeBand, SealedPersonalData, SendingOrganisation, VietnameseText
 
 Score = Annotated[
     Decimal,
@@ -21,13 +21,14 @@ Score = Annotated[
 
 class ScoreRecorded(DomainEvent):
     event_type: ClassVar[str] = "ScoreRecorded"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     context: ClassVar[str] = "assessment"
 
     class_id: UUID
     class_title: VietnameseText
     learner_id: UUID
-    full_name: VietnameseText
+    personal: SealedPersonalData
+    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.personal`."""
     sending_organisation: SendingOrganisation
     score: Score
     grade_band: GradeBand

@@ -1,9 +1,13 @@
 """Value types the event contracts share."""
 from __future__ import annotations
 
+import base64
+import json
 import unicodedata
+from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -77,3 +81,46 @@ class OrganisationContact(BaseModel):
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, max_length=30, pattern=r"^\+?[0-9 .()-]{6,30}$")
     is_head: bool = False
+
+
+class PersonalData(BaseModel):
+    """What events say about a learner as a person: sealed in every event (`SealedPersonalData`), never in clear."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    full_name: VietnameseText
+    date_of_birth: date | None = None
+
+
+class SealedPersonalData(BaseModel):
+    """A learner's `PersonalData`, encrypted with the learner's own key (AES-256-GCM, the learner id as
+    associated data). The key lives in the key vault, outside every event log: destroying it (an erasure) leaves
+    this unreadable wherever it was copied (crypto-shredding). `ttct.personal` seals and opens it.
+
+    `scheme` "clear-v1" marks what an upcaster made of a v1 event, which carried the fields in clear: its
+    `ciphertext` is the base64url JSON itself, readable without a key (v1 never ran in production; see
+    docs/security.md). Readers show it only while the learner is not erased.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    learner_id: UUID = Field(description="whose key sealed it (the key id)")
+    scheme: Literal["A256GCM", "clear-v1"] = "A256GCM"
+    nonce: str = Field(max_length=64, pattern=r"^[A-Za-z0-9_-]*$", description="base64url, 12 bytes")
+    ciphertext: str = Field(max_length=4096, pattern=r"^[A-Za-z0-9_-]*$", description="base64url")
+
+
+def legacy_clear(learner_id: UUID | str, full_name: str, date_of_birth: str | date | None) -> dict:
+    """What a pure upcaster makes of a v1 event's clear fields (it has no key to seal with): a "clear-v1" blob,
+    honestly marked, opened only while the learner is not erased."""
+    dob = date_of_birth.isoformat() if isinstance(date_of_birth, date) else date_of_birth
+    text = json.dumps({"full_name": full_name, "date_of_birth": dob}, ensure_ascii=False).encode()
+    return {"learner_id": str(learner_id), "scheme": "clear-v1", "nonce": "",
+            "ciphertext": base64.urlsafe_b64encode(text).rstrip(b"=").decode()}
+
+
+def upcast_personal_v1(payload: dict) -> dict:
+    """v1 -> v2 of every event that carried `full_name` (and `date_of_birth`) in clear: they become `personal`."""
+    rest = {k: v for k, v in payload.items() if k not in ("full_name", "date_of_birth")}
+    return {**rest, "personal": legacy_clear(payload["learner_id"], payload["full_name"],
+                                             payload.get("date_of_birth"))}

@@ -5,6 +5,7 @@ import contextlib
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +19,7 @@ from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
 from ttct.eventstore import EventStore, make_envelopes
 from ttct.errors import Rejected
+from ttct.personal import KeyRing, KeyVault, legacy_sealed
 from ttct.schema import migrate
 from ttct.topology import ensure_stream
 
@@ -37,6 +39,8 @@ async def assessment(pool, nc, province):
     """Assessment's schema on a fresh database, a durable of this test's own on each stream assessment reads
     (filtered to this test's province), and the service layer on the same database."""
     await migrate(pool, SCHEMA)
+    ring = KeyRing(KeyVault(pool))  # the key vault on the test's database
+    await ring.vault.migrate()
     js = nc.jetstream()
     runners = {}
     for context, stream in (("scheduling", "SCHEDULING"), ("enrolment", "ENROLMENT")):
@@ -44,10 +48,11 @@ async def assessment(pool, nc, province):
         durable = f"assessment-test-{uuid.uuid4().hex[:8]}"
         await js.add_consumer(stream, ConsumerConfig(durable_name=durable, filter_subject=f"ttct.{province}.>",
                                                      ack_policy=AckPolicy.EXPLICIT, ack_wait=5.0))
-        runners[context] = (ProjectionRunner(pool, durable, projections()[context]),
+        runners[context] = (ProjectionRunner(pool, durable, projections(ring)[context], prepare=ring.prefetch),
                             await js.pull_subscribe_bind(durable, stream))
     runtime = SimpleNamespace(pool=pool, store=EventStore(pool), clock=lambda: datetime.now(UTC), new_id=uuid.uuid4)
-    yield SimpleNamespace(js=js, runners=runners, service=handlers.Aggregated.on(runtime), province=province)
+    yield SimpleNamespace(js=js, runners=runners, service=handlers.Aggregated.on(runtime), province=province,
+                          ring=ring)
 
 
 async def publish(js, envelopes):
@@ -72,8 +77,10 @@ def envelopes(a, stream, events, at: datetime, expected=0):
 
 
 def enrolled(class_id, name):
-    return LearnerEnrolled(class_id=class_id, class_title="Lớp Sơ cấp LLCT khóa 2", learner_id=uuid.uuid4(),
-                           full_name=name, date_of_birth=date(1990, 5, 17), sending_organisation=ORG, seat_number=1)
+    learner_id = uuid.uuid4()
+    return LearnerEnrolled(class_id=class_id, class_title="Lớp Sơ cấp LLCT khóa 2", learner_id=learner_id,
+                           personal=legacy_sealed(learner_id, name, date(1990, 5, 17)), sending_organisation=ORG,
+                           seat_number=1)
 
 
 def scheduled(class_id, day: date, n: int):
@@ -202,7 +209,7 @@ async def test_the_fact_handlers_do_not_depend_on_the_order_events_arrive_in(poo
                 datetime(2026, 11, 22, tzinfo=UTC), 1)[0], None),
             (facts.on_class_cancelled, envelopes(a, f"scheduling:class:{class_id}", [ClassCancelled(
                 class_id=class_id, class_title="Lớp", reason="Hủy")], datetime(2026, 11, 23, tzinfo=UTC), 1)[0], None),
-            (facts.on_learner_enrolled, envelopes(a, f"enrolment:roster:{class_id}", [learner],
+            (partial(facts.on_learner_enrolled, a.ring), envelopes(a, f"enrolment:roster:{class_id}", [learner],
                                                   datetime(2026, 11, 24, tzinfo=UTC))[0], learner),
         ]
         if order == "reverse":
@@ -222,18 +229,18 @@ async def test_a_withdrawal_that_overtakes_its_enrolment_is_not_undone_and_a_re_
     a, class_id = assessment, uuid.uuid4()
     learner = enrolled(class_id, "Đỗ Minh Sơn")
     withdrawn = LearnerWithdrawn(class_id=class_id, class_title=learner.class_title, learner_id=learner.learner_id,
-                                 full_name=learner.full_name, sending_organisation=ORG, reason="transferred")
+                                 personal=learner.personal, sending_organisation=ORG, reason="transferred")
     stream = f"enrolment:roster:{class_id}"
     enrol_env = envelopes(a, stream, [learner], datetime(2026, 11, 25, 2, tzinfo=UTC))[0]
     withdraw_env = envelopes(a, stream, [withdrawn], datetime(2026, 11, 28, 2, tzinfo=UTC), 1)[0]
     async with pool.acquire() as conn:
-        await facts.on_learner_withdrawn(conn, withdraw_env, withdrawn)
-        await facts.on_learner_enrolled(conn, enrol_env, learner)  # arrives late: the withdrawal still holds
+        await facts.on_learner_withdrawn(a.ring, conn, withdraw_env, withdrawn)
+        await facts.on_learner_enrolled(a.ring, conn, enrol_env, learner)  # arrives late: the withdrawal still holds
     assert await facts.learners(pool, "hau-loc", class_id) == {}
     assert await facts.learner_in_class(pool, "hau-loc", class_id, learner.learner_id) is None
 
     [back] = envelopes(a, stream, [learner], datetime(2026, 12, 3, 2, tzinfo=UTC), 2)
     async with pool.acquire() as conn:
-        await facts.on_learner_enrolled(conn, back, learner)
+        await facts.on_learner_enrolled(a.ring, conn, back, learner)
     again = await facts.learner_in_class(pool, "hau-loc", class_id, learner.learner_id)
     assert again is not None and again.enrolled_on == date(2026, 12, 3)

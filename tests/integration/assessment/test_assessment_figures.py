@@ -21,6 +21,7 @@ from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.eventstore import EventStore, make_envelopes
+from ttct.personal import KeyRing, KeyVault, legacy_sealed
 from ttct.schema import migrate
 from ttct.topology import ensure_stream
 
@@ -44,8 +45,10 @@ async def figures(pool, nc, province):
     """Assessment's schema; on each stream it reads, a durable of this test's own (filtered to this test's province)
     applied by the service's chained handlers in a background loop; its projecting event store."""
     await migrate(pool, SCHEMA)
+    ring = KeyRing(KeyVault(pool))
+    await ring.vault.migrate()
     js = nc.jetstream()
-    handlers = chained(projections())
+    handlers = chained(projections(ring))
     tasks = []
     for context, stream in (("scheduling", "SCHEDULING"), ("enrolment", "ENROLMENT")):
         await ensure_stream(js, context)
@@ -94,19 +97,20 @@ def opened(class_id, programme, starts_on, title="Lớp bồi dưỡng"):
 
 
 def enrolled(class_id, n, org):
-    return LearnerEnrolled(class_id=class_id, class_title="Lớp bồi dưỡng", learner_id=uuid.uuid4(),
-                           full_name=f"Nguyễn Văn Học {n}", date_of_birth=date(1990, 1, 1),
+    learner_id = uuid.uuid4()
+    return LearnerEnrolled(class_id=class_id, class_title="Lớp bồi dưỡng", learner_id=learner_id,
+                           personal=legacy_sealed(learner_id, f"Nguyễn Văn Học {n}", date(1990, 1, 1)),
                            sending_organisation=org, seat_number=n + 1)
 
 
 def withdrawn(e: LearnerEnrolled, reason="xin rút"):
     return LearnerWithdrawn(class_id=e.class_id, class_title=e.class_title, learner_id=e.learner_id,
-                            full_name=e.full_name, sending_organisation=e.sending_organisation, reason=reason)
+                            personal=e.personal, sending_organisation=e.sending_organisation, reason=reason)
 
 
 def result(e: LearnerEnrolled, score: str | None, passed: bool, band: str | None):
     return LearnerResultFinalised(
-        class_id=e.class_id, class_title=e.class_title, learner_id=e.learner_id, full_name=e.full_name,
+        class_id=e.class_id, class_title=e.class_title, learner_id=e.learner_id, personal=e.personal,
         sending_organisation=e.sending_organisation, eligible=score is not None,
         final_score=Decimal(score) if score else None, grade_band=band, passed=passed, conduct="tot",
         sessions_attended=8, sessions_counted=10)

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from ttct.contracts import ClassOpened, DomainEvent, Envelope, EventMetadata, LearnerEnrolled, ScoreRecorded
 from ttct.contracts.types import GradeBand, SendingOrganisation
 from ttct.eventstore import make_envelopes
+from ttct.personal import legacy_sealed  # events as a v1 producer wrote them: names readable without a vault
 
 
 def envelope(stream_id: str, event: DomainEvent, province: str, centre: str = "hau-loc", version: int = 1) -> Envelope:
@@ -56,15 +57,17 @@ class Cohort:
         learner = (uuid4(), full_name, SendingOrganisation(code=org, name=org_name))
         self.learners.append(learner)
         return envelope(f"enrolment:roster:{self.class_id}", LearnerEnrolled(
-            class_id=self.class_id, class_title=self.title, learner_id=learner[0], full_name=full_name,
-            date_of_birth=date(1990, 5, 17), sending_organisation=learner[2], seat_number=len(self.learners),
+            class_id=self.class_id, class_title=self.title, learner_id=learner[0],
+            personal=legacy_sealed(learner[0], full_name, date(1990, 5, 17)), sending_organisation=learner[2],
+            seat_number=len(self.learners),
         ), self.province, version=len(self.learners))
 
     def score(self, index: int, score: str = "8.5", band: GradeBand = GradeBand.gioi) -> Envelope:
         learner_id, full_name, org = self.learners[index]
         return envelope(f"assessment:result:{self.class_id}:{learner_id}", ScoreRecorded(
-            class_id=self.class_id, class_title=self.title, learner_id=learner_id, full_name=full_name,
-            sending_organisation=org, score=Decimal(score), grade_band=band), self.province)
+            class_id=self.class_id, class_title=self.title, learner_id=learner_id,
+            personal=legacy_sealed(learner_id, full_name), sending_organisation=org, score=Decimal(score),
+            grade_band=band), self.province)
 
 
 @dataclass
@@ -198,8 +201,9 @@ class Course(Cohort):
         else:
             learner_id, organisation = uuid4(), SendingOrganisation(code=org, name=org_name)
             self.learners.append((learner_id, full_name, organisation))
-        common = dict(class_id=self.class_id, class_title=self.title, learner_id=learner_id, full_name=full_name,
-                      date_of_birth=date(1990, 5, 17), sending_organisation=organisation)
+        common = dict(class_id=self.class_id, class_title=self.title, learner_id=learner_id,
+                      personal=legacy_sealed(learner_id, full_name, date(1990, 5, 17)),
+                      sending_organisation=organisation)
         event = (LearnerWaitlisted(**common, position=1) if waitlisted else
                  LearnerEnrolled(**common, seat_number=len(self.learners), from_waiting_list=promoted))
         return envelope(stream, event, self.province, version=self._next(stream))
@@ -211,15 +215,16 @@ class Course(Cohort):
         stream = f"assessment:attendance:{self.class_id}"
         return envelope(stream, AttendanceRecorded(
             class_id=self.class_id, session_id=session_id or uuid4(), session_date=on, learner_id=learner_id,
-            full_name=full_name, sending_organisation=org, status=status), self.province, version=self._next(stream))
+            personal=legacy_sealed(learner_id, full_name), sending_organisation=org, status=status), self.province,
+            version=self._next(stream))
 
     def ineligible(self, index: int) -> Envelope:
         from ttct.contracts.eligibility_lost import EligibilityLost
         learner_id, full_name, org = self.learners[index]
         stream = f"assessment:attendance:{self.class_id}"
         return envelope(stream, EligibilityLost(
-            class_id=self.class_id, class_title=self.title, learner_id=learner_id, full_name=full_name,
-            sending_organisation=org, sessions_counted=10, absences=3, max_absence_ratio=Decimal("0.2")),
+            class_id=self.class_id, class_title=self.title, learner_id=learner_id,
+            personal=legacy_sealed(learner_id, full_name), sending_organisation=org, sessions_counted=10, absences=3, max_absence_ratio=Decimal("0.2")),
             self.province, version=self._next(stream))
 
     def finalise(self, results: dict[int, tuple[str | None, str | None, str | None]]) -> list[Envelope]:
@@ -233,8 +238,8 @@ class Course(Cohort):
             ok = score is not None and band != "khong_dat"
             passed += ok
             out.append(envelope(stream, LearnerResultFinalised(
-                class_id=self.class_id, class_title=self.title, learner_id=learner_id, full_name=full_name,
-                sending_organisation=org, eligible=score is not None,
+                class_id=self.class_id, class_title=self.title, learner_id=learner_id,
+                personal=legacy_sealed(learner_id, full_name), sending_organisation=org, eligible=score is not None,
                 final_score=Decimal(score) if score else None, grade_band=GradeBand(band) if band else None,
                 passed=ok, conduct="tot" if ok else "kha", sessions_attended=9 if score else 6, sessions_counted=10,
                 certificate_number=certificate), self.province, version=self._next(stream)))

@@ -13,6 +13,7 @@ from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.types import GradeBand, SendingOrganisation
+from ttct.personal import ERASED, PersonalData, legacy_sealed, unseal
 from ttct.eventstore import make_envelopes
 
 from notification.adapters.notices import email_recipients
@@ -37,28 +38,39 @@ def env(event, event_id=None):
 
 
 def enrolled(promoted=False):
-    return LearnerEnrolled(class_id=CLASS, class_title=TITLE, learner_id=UUID(int=2), full_name="Nguyễn Văn An",
-                           date_of_birth=date(1990, 5, 17), sending_organisation=ORG, seat_number=3,
-                           from_waiting_list=promoted)
+    return LearnerEnrolled(class_id=CLASS, class_title=TITLE, learner_id=UUID(int=2),
+                           personal=legacy_sealed(UUID(int=2), "Nguyễn Văn An", date(1990, 5, 17)),
+                           sending_organisation=ORG, seat_number=3, from_waiting_list=promoted)
+
+
+AN = PersonalData(full_name="Nguyễn Văn An", date_of_birth=date(1990, 5, 17))
 
 
 def test_an_enrolment_and_a_promotion_are_notices_to_the_organisation():
     event = enrolled()
-    notice = kinds.enrolment_notice(env(event), event)
+    notice = kinds.enrolment_notice(env(event), event, AN)
     assert notice.notice_type == "enrolment.confirmed" and notice.recipient == "organisation"
     promoted = enrolled(promoted=True)
-    assert kinds.enrolment_notice(env(promoted), promoted).notice_type == "enrolment.promoted"
+    assert kinds.enrolment_notice(env(promoted), promoted, AN).notice_type == "enrolment.promoted"
     assert json.loads(notice.body)["data"]["sending_organisation"] == {"code": "xa-hoa-loc",
                                                                        "name": "Đảng ủy xã Hoa Lộc"}
+    assert (json.loads(notice.body)["data"]["full_name"], json.loads(notice.body)["data"]["date_of_birth"]) == (
+        "Nguyễn Văn An", "1990-05-17")
+
+
+def test_a_notice_about_an_erased_learner_says_so_and_has_no_birth_date():
+    event = enrolled()
+    data = json.loads(kinds.enrolment_notice(env(event), event, None).body)["data"]
+    assert (data["full_name"], data["date_of_birth"]) == (ERASED, None)
 
 
 def test_ids_are_uuid5_of_event_kind_and_recipient_so_a_redelivery_gives_the_same_notices():
     event_id = uuid4()
     absent = AttendanceRecorded(class_id=CLASS, session_id=uuid4(), session_date=date(2026, 12, 3),
-                                learner_id=UUID(int=2), full_name="Nguyễn Văn An", sending_organisation=ORG,
-                                status="absent")
-    first = kinds.absence_notices(env(absent, event_id), absent, TITLE)
-    assert first == kinds.absence_notices(env(absent, event_id), absent, TITLE)
+                                learner_id=UUID(int=2), personal=legacy_sealed(UUID(int=2), "Nguyễn Văn An"),
+                                sending_organisation=ORG, status="absent")
+    first = kinds.absence_notices(env(absent, event_id), absent, TITLE, "Nguyễn Văn An")
+    assert first == kinds.absence_notices(env(absent, event_id), absent, TITLE, "Nguyễn Văn An")
     assert [n.recipient for n in first] == ["organisation", "head"]
     assert first[0].notice_id == notice_id_for("attendance.absent", event_id, "xa-hoa-loc")
     assert first[1].notice_id == notice_id_for("attendance.absent", event_id, "xa-hoa-loc#head")
@@ -78,7 +90,8 @@ def test_a_cancelled_class_gives_one_notice_per_organisation_listing_its_learner
 
 def final(name, org, score, band, certificate=None, eligible=True):
     return LearnerResultFinalised(
-        class_id=CLASS, class_title=TITLE, learner_id=uuid4(), full_name=name, sending_organisation=org,
+        class_id=CLASS, class_title=TITLE, learner_id=(learner := uuid4()), personal=legacy_sealed(learner, name),
+        sending_organisation=org,
         eligible=eligible, final_score=Decimal(score) if score else None,
         grade_band=GradeBand(band) if band else None, passed=bool(score) and band != "khong_dat",
         conduct="tot" if eligible else None, sessions_attended=9, sessions_counted=10,
@@ -86,7 +99,7 @@ def final(name, org, score, band, certificate=None, eligible=True):
 
 
 def report():
-    lines = [(e.sending_organisation, kinds.result_line(e)) for e in [
+    lines = [(e.sending_organisation, kinds.result_line(e, unseal(b"", e.personal).full_name)) for e in [
         final("Nguyễn Văn Đức", ORG, "8.5", "gioi", "HL-1"), final("Trần Thị Dung", ORG, "7.0", "kha", "HL-2"),
         final("Lê Văn An", ORG, None, None, eligible=False), final("Phạm Thị Ánh", ORG, "9.2", "xuat_sac", "HL-3"),
         final("Đỗ Minh Quân", DOAN, "6.0", "trung_binh", "HL-4")]]

@@ -9,6 +9,7 @@ import pytest
 from ttct.contracts import EventMetadata, ScoreRecorded
 from ttct.contracts.types import GradeBand, SendingOrganisation
 from ttct.eventstore import make_envelopes
+from ttct.personal import legacy_sealed
 
 from notification.domain.notices import RESULT_RECORDED, notice_id_for, overall_status, result_notice
 
@@ -17,18 +18,18 @@ pytestmark = pytest.mark.unit
 
 def scored(score="8.5", band=GradeBand.gioi, event_id=None):
     event = ScoreRecorded(class_id=UUID(int=1), class_title="Lớp Sơ cấp lý luận chính trị khóa 1",
-                          learner_id=UUID(int=2), full_name="Nguyễn Thị Hoà",
+                          learner_id=UUID(int=2), personal=legacy_sealed(UUID(int=2), "Nguyễn Thị Hoà"),
                           sending_organisation=SendingOrganisation(code="xa-hoa-loc", name="Đảng ủy xã Hoa Lộc"),
                           score=Decimal(score), grade_band=band)
     meta = EventMetadata(province="thanh-hoa", centre="hau-loc", correlation_id=uuid4())
     [env] = make_envelopes("assessment:result:1:2", 0, [event], meta,
                            now=datetime(2026, 12, 20, 9, 30, tzinfo=UTC), new_id=lambda: event_id or uuid4())
-    return env, event
+    return env, event, "Nguyễn Thị Hoà"  # the name opened from `personal`, as the projection passes it
 
 
 def test_the_notice_carries_what_the_organisation_needs_in_vietnamese():
-    env, event = scored()
-    notice = result_notice(env, event)
+    env, event, name = scored()
+    notice = result_notice(env, event, name)
     body = json.loads(notice.body)
     assert body["type"] == "learner.result_recorded" and body["timestamp"] == "2026-12-20T09:30:00Z"
     assert body["data"] == {

@@ -19,6 +19,7 @@ import asyncpg
 
 from ttct.consumer import ProjectionRunner
 from ttct.contracts import LearnerEnrolled
+from ttct.personal import KeyRing, KeyVault
 from ttct.schema import migrate
 
 from ttct_dev.bench.harness import PROVINCE, Bench, ensure_database
@@ -95,13 +96,14 @@ REBUILD_DB = "ttct_bench_rebuild"
 CONSUMER = "bench-rebuild"
 
 
-def assessment_projection() -> tuple[list[str], dict]:
+def assessment_projection(ring: KeyRing | None = None) -> tuple[list[str], dict]:
     """Assessment's schema and its handlers of enrolment's events, as its composition root wires them (read-only
-    use of the service; the older layout had them in adapters/views.py)."""
+    use of the service; the older layout had them in adapters/views.py). `ring`: the key vault the handlers open
+    the learners' names with (the stored history is v1, names in clear, read through the upcaster)."""
     from assessment import bootstrap
 
     if hasattr(bootstrap, "projections"):
-        return list(bootstrap.SCHEMA), bootstrap.projections()["enrolment"]
+        return list(bootstrap.SCHEMA), bootstrap.projections(ring)["enrolment"]
     from assessment.adapters import views
 
     return list(views.SCHEMA), {LearnerEnrolled: views.on_learner_enrolled}
@@ -121,7 +123,9 @@ async def prepare_rebuild(bench: Bench, events: int) -> asyncpg.Pool:
 async def rebuild(pool: asyncpg.Pool, batch: int) -> dict[str, float]:
     """Empty assessment's projection tables and the consumer's checkpoints, replay every stored event through
     a ProjectionRunner with assessment's own handlers; events per second."""
-    schema, handlers = assessment_projection()
+    ring = KeyRing(KeyVault(pool))
+    await ring.vault.migrate()
+    schema, handlers = assessment_projection(ring)
     tables = _tables(schema)
     async with pool.acquire() as conn:
         await conn.execute("TRUNCATE " + ", ".join(tables) + " CASCADE")
@@ -129,7 +133,7 @@ async def rebuild(pool: asyncpg.Pool, batch: int) -> dict[str, float]:
         await conn.execute("DELETE FROM dead_letters WHERE consumer = $1", CONSUMER)
         for table in [*tables, "consumer_checkpoints"]:
             await conn.execute(f"VACUUM ANALYZE {table}")
-    runner = ProjectionRunner(pool, CONSUMER, handlers)
+    runner = ProjectionRunner(pool, CONSUMER, handlers, prepare=ring.prefetch)  # the batch's keys in one query
     subject = f"ttct.{PROVINCE}.history.enrolment.LearnerEnrolled"
 
     async def page(after: int) -> list[asyncpg.Record]:

@@ -23,7 +23,10 @@ from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
-from ttct.contracts.types import SendingOrganisation
+from ttct.contracts.learner_erased import LearnerErased
+from ttct.contracts.types import SealedPersonalData, SendingOrganisation
+from ttct.idempotency import forget_learner
+from ttct.personal import ERASED, KeyRing, display_name
 
 from assessment.domain.facts import ClassFacts, LearnerInClass, SessionFact
 
@@ -73,6 +76,8 @@ SCHEMA = [
     "ALTER TABLE class_learners ADD COLUMN IF NOT EXISTS enrolled_on date",
     "ALTER TABLE class_learners ADD COLUMN IF NOT EXISTS withdrawn boolean NOT NULL DEFAULT false",
     "ALTER TABLE class_learners ADD COLUMN IF NOT EXISTS changed_at timestamptz",
+    # issue 7: the sealed name as received, copied into assessment's events; `full_name` is it opened (or ERASED)
+    "ALTER TABLE class_learners ADD COLUMN IF NOT EXISTS personal jsonb",
 ]
 
 
@@ -137,28 +142,43 @@ async def on_session_cancelled(conn: asyncpg.Connection, envelope: Envelope, eve
 
 _SEAT = """
 INSERT INTO class_learners (class_id, learner_id, centre, class_title, full_name, organisation_code,
-                            organisation_name, enrolled_on, withdrawn, changed_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                            organisation_name, enrolled_on, withdrawn, changed_at, personal)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
 ON CONFLICT (class_id, learner_id) DO UPDATE SET
     enrolled_on = coalesce(CASE WHEN excluded.withdrawn THEN class_learners.enrolled_on ELSE excluded.enrolled_on END,
                            class_learners.enrolled_on),
-    withdrawn = excluded.withdrawn, changed_at = excluded.changed_at,
+    withdrawn = excluded.withdrawn, changed_at = excluded.changed_at, personal = excluded.personal,
     full_name = excluded.full_name, organisation_code = excluded.organisation_code,
     organisation_name = excluded.organisation_name, class_title = excluded.class_title
 WHERE class_learners.changed_at IS NULL OR class_learners.changed_at <= excluded.changed_at
 """
 
 
-async def on_learner_enrolled(conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnrolled) -> None:
-    await conn.execute(_SEAT, event.class_id, event.learner_id, envelope.centre, event.class_title, event.full_name,
+async def on_learner_enrolled(ring: KeyRing, conn: asyncpg.Connection, envelope: Envelope,
+                              event: LearnerEnrolled) -> None:
+    # the name opened now, for staff's lists and messages; ERASED if the learner's key is gone (a rebuild too)
+    name = display_name(await ring.open(event.personal))
+    await conn.execute(_SEAT, event.class_id, event.learner_id, envelope.centre, event.class_title, name,
                        event.sending_organisation.code, event.sending_organisation.name,
-                       _local_day(envelope.occurred_at), False, envelope.occurred_at)
+                       _local_day(envelope.occurred_at), False, envelope.occurred_at, event.personal.model_dump_json())
 
 
-async def on_learner_withdrawn(conn: asyncpg.Connection, envelope: Envelope, event: LearnerWithdrawn) -> None:
-    await conn.execute(_SEAT, event.class_id, event.learner_id, envelope.centre, event.class_title, event.full_name,
+async def on_learner_withdrawn(ring: KeyRing, conn: asyncpg.Connection, envelope: Envelope,
+                               event: LearnerWithdrawn) -> None:
+    name = display_name(await ring.open(event.personal))
+    await conn.execute(_SEAT, event.class_id, event.learner_id, envelope.centre, event.class_title, name,
                        event.sending_organisation.code, event.sending_organisation.name, None, True,
-                       envelope.occurred_at)
+                       envelope.occurred_at, event.personal.model_dump_json())
+
+
+async def on_learner_erased(ring: KeyRing, conn: asyncpg.Connection, _envelope: Envelope,
+                            event: LearnerErased) -> None:
+    """Forget the learner's name wherever assessment wrote it; scores, results and certificate numbers stay, so
+    the class's figures do not change."""
+    ring.forget(event.learner_id)
+    for table in ("class_learners", "final_results", "certificates"):
+        await conn.execute(f"UPDATE {table} SET full_name = $2 WHERE learner_id = $1", event.learner_id, ERASED)
+    await forget_learner(conn, event.learner_id)
 
 
 async def class_facts(db: asyncpg.Pool | asyncpg.Connection, centre: str, class_id: UUID) -> ClassFacts | None:
@@ -182,6 +202,8 @@ def _learner(row: asyncpg.Record) -> LearnerInClass:
     return LearnerInClass(
         class_id=row["class_id"], class_title=row["class_title"], learner_id=row["learner_id"],
         full_name=row["full_name"],
+        personal=SealedPersonalData.model_validate_json(row["personal"]) if row["personal"]
+        else SealedPersonalData(learner_id=row["learner_id"], nonce="", ciphertext=""),
         sending_organisation=SendingOrganisation(code=row["organisation_code"], name=row["organisation_name"]),
         enrolled_on=row["enrolled_on"], withdrawn=row["withdrawn"])
 

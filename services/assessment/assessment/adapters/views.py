@@ -14,6 +14,7 @@ from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.conduct_rated import ConductRated
 from ttct.contracts.eligibility_lost import EligibilityLost
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
+from ttct.personal import ERASED
 
 SCHEMA = [
     """
@@ -105,6 +106,13 @@ SCHEMA = [
 ]
 
 
+async def _name(conn: asyncpg.Connection, class_id: UUID, learner_id: UUID) -> str:
+    """The learner's name as assessment shows it (opened from LearnerEnrolled, or ERASED): assessment's own
+    events carry it sealed, and assessment needs no key to project them."""
+    return await conn.fetchval("SELECT full_name FROM class_learners WHERE class_id = $1 AND learner_id = $2",
+                               class_id, learner_id) or ERASED
+
+
 async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
     for envelope in envelopes:
         await _apply(conn, envelope, read_event(envelope))
@@ -141,7 +149,8 @@ async def _apply(conn: asyncpg.Connection, envelope: Envelope, event) -> None:  
                 " conduct = excluded.conduct, sessions_attended = excluded.sessions_attended,"
                 " sessions_counted = excluded.sessions_counted, certificate_number = excluded.certificate_number,"
                 " finalised_at = excluded.finalised_at",
-                event.class_id, event.learner_id, envelope.centre, event.full_name, event.sending_organisation.code,
+                event.class_id, event.learner_id, envelope.centre, await _name(conn, event.class_id, event.learner_id),
+                event.sending_organisation.code,
                 event.eligible, event.final_score, event.grade_band.value if event.grade_band else None,
                 event.passed, event.conduct, event.sessions_attended, event.sessions_counted,
                 event.certificate_number, at)
@@ -152,7 +161,8 @@ async def _apply(conn: asyncpg.Connection, envelope: Envelope, event) -> None:  
             await conn.execute(
                 "INSERT INTO certificates VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING",
                 event.certificate_number, event.verification_code, envelope.centre, event.class_id,
-                event.learner_id, event.full_name, event.programme_type, event.class_title, event.issued_on)
+                event.learner_id, await _name(conn, event.class_id, event.learner_id), event.programme_type,
+                event.class_title, event.issued_on)
         case CertificateRevoked():
             await conn.execute("UPDATE certificates SET revoked = true, revoked_reason = $2"
                                " WHERE certificate_number = $1", event.certificate_number, event.reason)
@@ -166,9 +176,30 @@ WHERE l.centre = $1 AND l.class_id = $2
 """
 
 
-async def scores(pool: asyncpg.Pool, centre: str, class_id: UUID) -> list[dict]:
-    return [dict(r) for r in await pool.fetch(_SCORES + " ORDER BY l.full_name, l.learner_id, s.component",
-                                              centre, class_id)]
+# A name never goes into a cursor (it would sit in URLs and access logs): the cursor names the last learner and
+# component, and the learner's name is looked up here to resume in name order.
+_AFTER_LEARNER = "(SELECT a.full_name FROM class_learners a WHERE a.class_id = $2 AND a.learner_id = {id})"
+
+
+async def scores(pool: asyncpg.Pool, centre: str, class_id: UUID, *, component: str | None = None,
+                 organisation: str | None = None, after: tuple[UUID, str] | None = None,
+                 limit: int | None = None) -> list[dict]:
+    """The class's scores by learner name (then id) and component, filtered, after the key `after`."""
+    after_id, after_component = after or (None, None)
+    rows = await pool.fetch(
+        _SCORES + " AND ($3::text IS NULL OR s.component = $3) AND ($4::text IS NULL OR l.organisation_code = $4)"
+        f" AND ($5::uuid IS NULL OR (l.full_name, l.learner_id, s.component) > ({_AFTER_LEARNER.format(id='$5')},"
+        " $5, $6::text)) ORDER BY l.full_name, l.learner_id, s.component LIMIT $7",
+        centre, class_id, component, organisation, after_id, after_component, limit)
+    return [dict(r) for r in rows]
+
+
+async def learners_after(pool: asyncpg.Pool, centre: str, class_id: UUID, after: UUID) -> set[UUID]:
+    """The class's learners who come after learner `after` in name order (then id)."""
+    rows = await pool.fetch(
+        "SELECT learner_id FROM class_learners l WHERE l.centre = $1 AND l.class_id = $2"
+        f" AND (l.full_name, l.learner_id) > ({_AFTER_LEARNER.format(id='$3')}, $3)", centre, class_id, after)
+    return {r["learner_id"] for r in rows}
 
 
 async def score(pool: asyncpg.Pool, centre: str, class_id: UUID, learner_id: UUID, component: str) -> dict | None:
@@ -177,9 +208,12 @@ async def score(pool: asyncpg.Pool, centre: str, class_id: UUID, learner_id: UUI
     return dict(row) if row else None
 
 
-async def attendance(pool: asyncpg.Pool, class_id: UUID, session_id: UUID) -> list[dict]:
-    rows = await pool.fetch("SELECT learner_id, status FROM attendance WHERE class_id = $1 AND session_id = $2",
-                            class_id, session_id)
+async def attendance(pool: asyncpg.Pool, class_id: UUID, session_id: UUID, *, status: str | None = None,
+                     after: tuple[UUID] | None = None, limit: int | None = None) -> list[dict]:
+    """A session's marks by learner id, filtered by status, after the key `after`."""
+    rows = await pool.fetch("SELECT learner_id, status FROM attendance WHERE class_id = $1 AND session_id = $2"
+                            " AND ($3::text IS NULL OR status = $3) AND ($4::uuid IS NULL OR learner_id > $4)"
+                            " ORDER BY learner_id LIMIT $5", class_id, session_id, status, (after or (None,))[0], limit)
     return [dict(r) for r in rows]
 
 
@@ -194,9 +228,13 @@ async def finalised_class(pool: asyncpg.Pool, centre: str, class_id: UUID) -> di
     return dict(row) if row else None
 
 
-async def class_certificates(pool: asyncpg.Pool, centre: str, class_id: UUID) -> list[dict]:
+async def class_certificates(pool: asyncpg.Pool, centre: str, class_id: UUID, *, revoked: bool | None = None,
+                             after: tuple[str] | None = None, limit: int | None = None) -> list[dict]:
+    """A class's certificates by number, optionally only revoked (or valid) ones, after the key `after`."""
     rows = await pool.fetch("SELECT * FROM certificates WHERE centre = $1 AND class_id = $2"
-                            " ORDER BY certificate_number", centre, class_id)
+                            " AND ($3::boolean IS NULL OR revoked = $3) AND ($4::text IS NULL OR certificate_number > $4)"
+                            " ORDER BY certificate_number LIMIT $5", centre, class_id, revoked, (after or (None,))[0],
+                            limit)
     return [dict(r) for r in rows]
 
 

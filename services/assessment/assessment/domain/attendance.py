@@ -91,7 +91,7 @@ def decide_record(session_id: UUID, command: RecordAttendance, facts: ClassFacts
         learner = learners[mark.learner_id]
         events.append(AttendanceRecorded(
             class_id=facts.class_id, session_id=session_id, session_date=session.session_date,
-            learner_id=learner.learner_id, full_name=learner.full_name,
+            learner_id=learner.learner_id, personal=learner.personal,
             sending_organisation=learner.sending_organisation, status=mark.status))
     after = state
     for event in events:
@@ -113,7 +113,7 @@ def lost_eligibility(facts: ClassFacts, learners: Mapping[UUID, LearnerInClass],
         if not s.eligible:
             events.append(EligibilityLost(
                 class_id=facts.class_id, class_title=facts.title or learner.class_title,
-                learner_id=learner.learner_id, full_name=learner.full_name,
+                learner_id=learner.learner_id, personal=learner.personal,
                 sending_organisation=learner.sending_organisation, sessions_counted=s.sessions_counted,
                 absences=s.absences, max_absence_ratio=facts.max_absence_ratio))
     return events

@@ -65,7 +65,7 @@ def issue(registry: Registry, centre: str, today: date, facts: ClassFacts, learn
     return CertificateIssued(
         certificate_number=number(centre, today.year, registry.issued + already + 1),
         verification_code=verification_code, class_id=facts.class_id, learner_id=learner.learner_id,
-        full_name=learner.full_name, programme_type=facts.programme_type,
+        personal=learner.personal, programme_type=facts.programme_type,
         class_title=facts.title or learner.class_title, issued_on=today)
 
 

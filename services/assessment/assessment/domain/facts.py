@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from ttct.contracts.types import SendingOrganisation
+from ttct.contracts.types import SealedPersonalData, SendingOrganisation
 from ttct.errors import NotFound, Rejected
 
 
@@ -18,6 +18,10 @@ class LearnerInClass:
     class_title: str
     learner_id: UUID
     full_name: str
+    """As staff see it: opened from `personal` when LearnerEnrolled was projected, `ttct.personal.ERASED` after an
+    erasure."""
+    personal: SealedPersonalData
+    """The sealed name from LearnerEnrolled, copied into the events about the learner (never opened to publish)."""
     sending_organisation: SendingOrganisation
     enrolled_on: date | None = None
     """The day (Vietnam time) the learner took the seat; sessions before it never count for them."""

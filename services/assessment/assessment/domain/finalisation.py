@@ -85,7 +85,7 @@ def _result(facts: ClassFacts, s: Sitting, final: Decimal | None, number: str | 
     band = s.scheme.band(final) if eligible and final is not None else None
     return LearnerResultFinalised(
         class_id=facts.class_id, class_title=facts.title or s.learner.class_title, learner_id=s.learner.learner_id,
-        full_name=s.learner.full_name, sending_organisation=s.learner.sending_organisation, eligible=eligible,
+        personal=s.learner.personal, sending_organisation=s.learner.sending_organisation, eligible=eligible,
         final_score=final if eligible else None, grade_band=band,
         passed=eligible and final is not None and s.scheme.passes(final), conduct=s.result.conduct,
         sessions_attended=s.standing.attended, sessions_counted=s.standing.sessions_counted,

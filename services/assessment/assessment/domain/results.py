@@ -69,7 +69,7 @@ def score_event(learner: LearnerInClass, component: str, score: Decimal, scheme:
     if component not in scheme.component_names():
         raise component_unknown(component, scheme)
     return ScoreRecorded(class_id=learner.class_id, class_title=learner.class_title, learner_id=learner.learner_id,
-                         full_name=learner.full_name, sending_organisation=learner.sending_organisation,
+                         personal=learner.personal, sending_organisation=learner.sending_organisation,
                          score=score, grade_band=scheme.band(score), component=component, scheme_version=scheme.ref)
 
 

@@ -2,7 +2,7 @@
 list, quotas), written by `project` in the transaction that appends the roster's events."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from uuid import UUID
 
 import asyncpg
@@ -11,6 +11,7 @@ from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
+from ttct.personal import ERASED, PersonalData
 
 from enrolment.domain.roster import ClassFacts
 
@@ -77,6 +78,9 @@ SCHEMA = [
         PRIMARY KEY (class_id, organisation_code)
     )
     """,
+    # Issue 7: an erased learner's rows keep their seat but lose the birth date (and the name becomes ERASED).
+    "ALTER TABLE enrolments ALTER COLUMN date_of_birth DROP NOT NULL",
+    "ALTER TABLE waiting_list ALTER COLUMN date_of_birth DROP NOT NULL",
 ]
 
 
@@ -160,25 +164,43 @@ async def learner_enrolments(db: asyncpg.Pool | asyncpg.Connection, centre: str,
     return [dict(r) for r in rows]
 
 
-def _statements(envelope: Envelope) -> list[tuple[str, tuple]]:
+# The events carry the learner's name and birth date sealed. The command that enrols someone gives them in clear
+# (`names`); a promotion, a transfer's arrival or a withdrawal concerns a learner already in a view of the
+# centre, whose row is copied; a learner found nowhere (erased, or only in the sealed events) shows as ERASED.
+_KNOWN = (" FROM (SELECT 1) one LEFT JOIN LATERAL"
+          " (SELECT full_name, date_of_birth FROM enrolments WHERE learner_id = $2"
+          " UNION ALL SELECT full_name, date_of_birth FROM waiting_list WHERE learner_id = $2 LIMIT 1) k ON true")
+_NAME = f"coalesce($5::text, k.full_name, '{ERASED}')"
+_BORN = "CASE WHEN $5::text IS NULL THEN k.date_of_birth ELSE $6::date END"
+
+
+def _person(names: Mapping[UUID, PersonalData], learner_id: UUID) -> tuple:
+    person = names.get(learner_id)
+    return (person.full_name, person.date_of_birth) if person else (None, None)
+
+
+def _statements(envelope: Envelope, names: Mapping[UUID, PersonalData]) -> list[tuple[str, tuple]]:
     event = read_event(envelope)
     match event:
         case LearnerEnrolled():
             org = event.sending_organisation
             done = [("INSERT INTO enrolments (class_id, learner_id, centre, seat_number, full_name, date_of_birth,"
                      " organisation_code, organisation_name, enrolled_at, from_waiting_list)"
-                     " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT DO NOTHING",
-                     (event.class_id, event.learner_id, envelope.centre, event.seat_number, event.full_name,
-                      event.date_of_birth, org.code, org.name, envelope.occurred_at, event.from_waiting_list))]
+                     f" SELECT $1,$2,$3,$4,{_NAME},{_BORN},$7,$8,$9,$10{_KNOWN} ON CONFLICT DO NOTHING",
+                     (event.class_id, event.learner_id, envelope.centre, event.seat_number,
+                      *_person(names, event.learner_id), org.code, org.name, envelope.occurred_at,
+                      event.from_waiting_list))]
             if event.from_waiting_list:
                 done.append(("DELETE FROM waiting_list WHERE class_id = $1 AND learner_id = $2",
                              (event.class_id, event.learner_id)))
             return done
         case LearnerWaitlisted():
             org = event.sending_organisation
-            return [("INSERT INTO waiting_list VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING",
-                     (event.class_id, event.learner_id, envelope.centre, envelope.stream_version, event.full_name,
-                      event.date_of_birth, org.code, org.name, envelope.occurred_at))]
+            return [("INSERT INTO waiting_list (class_id, learner_id, centre, ticket, full_name, date_of_birth,"
+                     " organisation_code, organisation_name, waitlisted_at)"
+                     f" SELECT $1,$2,$3,$4,{_NAME},{_BORN},$7,$8,$9{_KNOWN} ON CONFLICT DO NOTHING",
+                     (event.class_id, event.learner_id, envelope.centre, envelope.stream_version,
+                      *_person(names, event.learner_id), org.code, org.name, envelope.occurred_at))]
         case LearnerWithdrawn():
             key = (event.class_id, event.learner_id)
             return [("DELETE FROM enrolments WHERE class_id = $1 AND learner_id = $2", key),
@@ -193,10 +215,12 @@ def _statements(envelope: Envelope) -> list[tuple[str, tuple]]:
     return []
 
 
-async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-    """The roster's views, in event order; runs of one statement go as one executemany (a 2,000-row import)."""
+async def project(conn: asyncpg.Connection, envelopes: list[Envelope],
+                  names: Mapping[UUID, PersonalData] | None = None) -> None:
+    """The roster's views, in event order; runs of one statement go as one executemany (a 2,000-row import).
+    `names`: the clear personal data of learners the command named (the events carry them sealed)."""
     run_sql, run_args = None, []
-    for sql, args in (s for envelope in envelopes for s in _statements(envelope)):
+    for sql, args in (s for envelope in envelopes for s in _statements(envelope, names or {})):
         if sql != run_sql and run_args:
             await conn.executemany(run_sql, run_args)
             run_args = []
@@ -259,3 +283,32 @@ async def quotas(pool: asyncpg.Pool, centre: str, class_id: UUID, *, after: tupl
         ORDER BY o.organisation_code LIMIT $4
         """, centre, class_id, (after or (None,))[0], limit)
     return [dict(r) for r in rows]
+
+
+async def names(db: asyncpg.Pool | asyncpg.Connection, seats: Sequence[tuple[UUID, UUID]]) -> dict[UUID, str]:
+    """The names shown for these (class, learner) seats."""
+    rows = await db.fetch("SELECT learner_id, full_name FROM enrolments e JOIN unnest($1::uuid[], $2::uuid[])"
+                          " AS s(class_id, learner_id) USING (class_id, learner_id)",
+                          [c for c, _ in seats], [learner for _, learner in seats])
+    return {r["learner_id"]: r["full_name"] for r in rows}
+
+
+async def learner_at_centre(db: asyncpg.Pool | asyncpg.Connection, centre: str, learner_id: UUID) -> bool:
+    """Whether the learner holds a seat or waits in one of the centre's classes."""
+    return bool(await db.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM enrolments WHERE centre = $1 AND learner_id = $2)"
+        " OR EXISTS (SELECT 1 FROM waiting_list WHERE centre = $1 AND learner_id = $2)", centre, learner_id))
+
+
+async def erase(conn: asyncpg.Connection, learner_id: UUID) -> None:
+    """Forget who the learner is, keep where they sat (issue 7): names erased, birth dates dropped; the hashed
+    external identifiers (a national ID's hash is as good as the ID: few enough to try them all) deleted, and
+    the key they were registered by (a hash of one of those, or of name + birth date) replaced by their id, so
+    nobody can find them again by it."""
+    await conn.execute("UPDATE enrolments SET full_name = $2, date_of_birth = NULL WHERE learner_id = $1",
+                       learner_id, ERASED)
+    await conn.execute("UPDATE waiting_list SET full_name = $2, date_of_birth = NULL WHERE learner_id = $1",
+                       learner_id, ERASED)
+    await conn.execute("DELETE FROM learner_aliases WHERE learner_id = $1", learner_id)
+    await conn.execute("UPDATE learners SET identity_key = 'erased:' || learner_id::text WHERE learner_id = $1",
+                       learner_id)

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 from ttct.contracts import DomainEvent, LearnerEnrolled
-from ttct.contracts.types import SendingOrganisation
+from ttct.contracts.types import SealedPersonalData, SendingOrganisation
 from ttct.errors import Rejected
 
 from enrolment.domain.roster import (
@@ -181,11 +181,13 @@ class RowOutcome:
     problems: tuple[RowProblem, ...] = field(default=())
 
 
-def decide_import(rows: Sequence[CheckedRow], learner_ids: Mapping[int, UUID], facts: ClassFacts,
+def decide_import(rows: Sequence[CheckedRow], learner_ids: Mapping[int, UUID],
+                  sealed: Mapping[int, SealedPersonalData], facts: ClassFacts,
                   roster: Roster) -> tuple[list[DomainEvent], list[RowOutcome]]:
     """Every valid row against the roster in file order: the events to append at once, and what each row did.
 
-    `learner_ids` maps a valid row to its learner. A preflight runs the same decision and appends nothing.
+    `learner_ids` maps a valid row to its learner, `sealed` to its learner's personal data sealed with their key.
+    A preflight runs the same decision and appends nothing.
     """
     events: list[DomainEvent] = []
     outcomes: list[RowOutcome] = []
@@ -194,7 +196,7 @@ def decide_import(rows: Sequence[CheckedRow], learner_ids: Mapping[int, UUID], f
             outcomes.append(RowOutcome(row.row, "error", problems=row.problems))
             continue
         c = row.command
-        member = Member(learner_ids[row.row], c.full_name, c.date_of_birth, c.sending_organisation)
+        member = Member(learner_ids[row.row], sealed[row.row], c.sending_organisation)
         try:
             reason = wait_reason(facts, roster, member.organisation)
             [event] = decide_admit(member, facts, roster)

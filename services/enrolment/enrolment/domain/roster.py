@@ -23,7 +23,7 @@ from ttct.contracts.envelope import Code
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
-from ttct.contracts.types import SendingOrganisation, VietnameseText
+from ttct.contracts.types import PersonalData, SealedPersonalData, SendingOrganisation, VietnameseText
 from ttct.errors import NotFound, Rejected
 
 
@@ -56,11 +56,12 @@ class ClassFacts:
 
 @dataclass(frozen=True)
 class Member:
-    """A learner as the roster knows them: enough to publish any of their events without another lookup."""
+    """A learner as the roster knows them: enough to publish any of their events without another lookup. Their
+    name and birth date only sealed (the service layer seals them with the learner's key): the roster never
+    needs them, and after an erasure nobody can read them."""
 
     learner_id: UUID
-    full_name: str
-    date_of_birth: date
+    personal: SealedPersonalData
     sending_organisation: SendingOrganisation
 
     @property
@@ -159,8 +160,13 @@ def identity_key(command: EnrolLearner) -> str:
     return _hashed(f"name:{name}|{command.date_of_birth.isoformat()}|{command.sending_organisation.code}")
 
 
-def member_of(command: EnrolLearner, learner_id: UUID) -> Member:
-    return Member(learner_id, command.full_name, command.date_of_birth, command.sending_organisation)
+def personal_data(command: EnrolLearner) -> PersonalData:
+    """What the command says about the learner as a person: sealed before the roster sees it."""
+    return PersonalData(full_name=command.full_name, date_of_birth=command.date_of_birth)
+
+
+def member_of(command: EnrolLearner, learner_id: UUID, sealed: SealedPersonalData) -> Member:
+    return Member(learner_id, sealed, command.sending_organisation)
 
 
 def _refuse_cancelled(facts: ClassFacts) -> None:
@@ -173,23 +179,23 @@ def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[Doma
     """A seat if there is one within the organisation's quota, else the end of the waiting list."""
     _refuse_cancelled(facts)
     if member.learner_id in roster.seated:
-        raise Rejected(f"{member.full_name} is already enrolled in this class",
-                       f"Học viên {member.full_name} đã có tên trong lớp này", code="already-enrolled")
+        raise Rejected(f"learner {member.learner_id} is already enrolled in this class",
+                       f"Học viên {member.learner_id} đã có tên trong lớp này", code="already-enrolled")
     position = roster.waiting_position(member.learner_id)
     if position is not None:
-        raise Rejected(f"{member.full_name} is already on this class's waiting list (position {position})",
-                       f"Học viên {member.full_name} đã có tên trong danh sách chờ của lớp (thứ tự {position})",
+        raise Rejected(f"learner {member.learner_id} is already on this class's waiting list (position {position})",
+                       f"Học viên {member.learner_id} đã có tên trong danh sách chờ của lớp (thứ tự {position})",
                        code="already-waiting", position=position)
     common = dict(class_id=facts.class_id, class_title=facts.title, learner_id=member.learner_id,
-                  full_name=member.full_name, date_of_birth=member.date_of_birth,
-                  sending_organisation=member.sending_organisation)
+                  personal=member.personal, sending_organisation=member.sending_organisation)
     if wait_reason(facts, roster, member.organisation) is None:
         return [LearnerEnrolled(**common, seat_number=roster.next_seat())]
     return [LearnerWaitlisted(**common, position=len(roster.waiting) + 1)]
 
 
-def decide_enrol(command: EnrolLearner, learner_id: UUID, facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
-    return decide_admit(member_of(command, learner_id), facts, roster)
+def decide_enrol(command: EnrolLearner, learner_id: UUID, sealed: SealedPersonalData, facts: ClassFacts,
+                 roster: Roster) -> list[DomainEvent]:
+    return decide_admit(member_of(command, learner_id, sealed), facts, roster)
 
 
 def promotions(facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
@@ -202,8 +208,7 @@ def promotions(facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
         if first is None:
             break
         event = LearnerEnrolled(class_id=facts.class_id, class_title=facts.title, learner_id=first.learner_id,
-                                full_name=first.full_name, date_of_birth=first.date_of_birth,
-                                sending_organisation=first.sending_organisation, seat_number=roster.next_seat(),
+                                personal=first.personal, sending_organisation=first.sending_organisation, seat_number=roster.next_seat(),
                                 from_waiting_list=True)
         events.append(event)
         roster = evolve(roster, event)
@@ -218,7 +223,7 @@ def decide_withdraw(learner_id: UUID, reason: str, facts: ClassFacts, roster: Ro
                        f"Học viên {learner_id} không có tên trong lớp hay danh sách chờ của lớp",
                        code="learner-not-in-class")
     withdrawn = LearnerWithdrawn(class_id=facts.class_id, class_title=facts.title, learner_id=learner_id,
-                                 full_name=member.full_name, sending_organisation=member.sending_organisation,
+                                 personal=member.personal, sending_organisation=member.sending_organisation,
                                  reason=reason)
     return [withdrawn, *promotions(facts, evolve(roster, withdrawn))]
 
@@ -247,7 +252,7 @@ def _count(counts: MappingProxyType, code: str, delta: int) -> MappingProxyType:
 def evolve(roster: Roster, event: DomainEvent) -> Roster:
     match event:
         case LearnerEnrolled():
-            member = Member(event.learner_id, event.full_name, event.date_of_birth, event.sending_organisation)
+            member = Member(event.learner_id, event.personal, event.sending_organisation)
             seat = event.seat_number
             return replace(
                 roster,
@@ -258,7 +263,7 @@ def evolve(roster: Roster, event: DomainEvent) -> Roster:
                 highest_seat=max(roster.highest_seat, seat),
             )
         case LearnerWaitlisted():
-            member = Member(event.learner_id, event.full_name, event.date_of_birth, event.sending_organisation)
+            member = Member(event.learner_id, event.personal, event.sending_organisation)
             return replace(roster, waiting=(*roster.waiting, member))
         case LearnerWithdrawn(learner_id=learner_id):
             if learner_id in roster.seated:

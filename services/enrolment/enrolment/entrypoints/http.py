@@ -5,22 +5,27 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from ttct.auth import Principal, centre_access
 from ttct.contracts import Envelope, LearnerEnrolled
 from ttct.contracts.envelope import Code
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
-from ttct.conventions import READ, WRITE
+from ttct.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
 from ttct.errors import NotFound
 from ttct.http import command_metadata
 from ttct.pagination import Page, page_params, paged
+from ttct.versions import if_match_tags
 
 from enrolment.adapters import views
 from enrolment.domain.roster import EnrolLearner, SetQuota
 from enrolment.service_layer import handlers
 
 router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}", tags=["enrolments"], responses=READ)
+# Quotas live on the class's roster, so their ETag is the roster's version: any enrolment, withdrawal or quota
+# change in the class makes an earlier ETag stale.
+_ETAG = {"ETag": {"description": "the class roster's version: send it as If-Match to change a quota safely",
+                  "schema": {"type": "string"}}}
 
 
 class EnrolmentView(BaseModel):
@@ -29,7 +34,7 @@ class EnrolmentView(BaseModel):
     seat_number: int | None
     position: int | None = Field(default=None, description="place on the waiting list (1 = next to be promoted)")
     full_name: str
-    date_of_birth: date
+    date_of_birth: date | None = Field(description="null once the learner's personal data were erased")
     organisation_code: str
     organisation_name: str
     enrolled_at: datetime | None = None
@@ -40,7 +45,7 @@ class WaitingView(BaseModel):
     learner_id: UUID
     position: int
     full_name: str
-    date_of_birth: date
+    date_of_birth: date | None = Field(description="null once the learner's personal data were erased")
     organisation_code: str
     organisation_name: str
     waitlisted_at: datetime
@@ -93,17 +98,19 @@ class QuotaChange(BaseModel):
     promoted: list[Promotion]
 
 
-def _promotions(events) -> list[Promotion]:
-    return [Promotion(learner_id=e.learner_id, full_name=e.full_name, organisation_code=e.sending_organisation.code,
-                      seat_number=e.seat_number) for e in handlers.promoted(events)]
+async def _promotions(request: Request, events) -> list[Promotion]:
+    names = await handlers.promoted_names(request.app.state.runtime.pool, events)  # the events carry them sealed
+    return [Promotion(learner_id=e.learner_id, full_name=names[e.learner_id],
+                      organisation_code=e.sending_organisation.code, seat_number=e.seat_number)
+            for e in handlers.promoted(events)]
 
 
-def _view(event: LearnerEnrolled | LearnerWaitlisted, envelope: Envelope) -> EnrolmentView:
+def _view(event: LearnerEnrolled | LearnerWaitlisted, envelope: Envelope, command: EnrolLearner) -> EnrolmentView:
     seated = isinstance(event, LearnerEnrolled)
     return EnrolmentView(
         learner_id=event.learner_id, status="enrolled" if seated else "waitlisted",
         seat_number=event.seat_number if seated else None, position=None if seated else event.position,
-        full_name=event.full_name, date_of_birth=event.date_of_birth,
+        full_name=command.full_name, date_of_birth=command.date_of_birth,  # the event has them sealed
         organisation_code=event.sending_organisation.code, organisation_name=event.sending_organisation.name,
         enrolled_at=envelope.occurred_at if seated else None)
 
@@ -122,10 +129,10 @@ async def enrol(centre: Code, class_id: UUID, command: EnrolLearner, request: Re
                 _caller: Principal = centre_access("enrolments:write")) -> EnrolmentView:
     runtime = request.app.state.runtime
     event, envelope = await handlers.enrol_learner(runtime.pool, request.app.state.rosters, centre, class_id, command,
-                                                   _metadata(request, centre), runtime.new_id)
+                                                   _metadata(request, centre), runtime.new_id, vault=runtime.vault)
     if isinstance(event, LearnerWaitlisted):
         response.status_code = 202
-    return _view(event, envelope)
+    return _view(event, envelope, command)
 
 
 async def _known(request: Request, centre: str, class_id: UUID) -> None:
@@ -169,7 +176,7 @@ async def withdraw(centre: Code, class_id: UUID, learner_id: UUID, command: With
     runtime = request.app.state.runtime
     events = await handlers.withdraw_learner(runtime.pool, request.app.state.rosters, centre, class_id, learner_id,
                                              command.reason, _metadata(request, centre))
-    return WithdrawalView(learner_id=learner_id, promoted=_promotions(events))
+    return WithdrawalView(learner_id=learner_id, promoted=await _promotions(request, events))
 
 
 @router.post("/enrolments/{learner_id}/transfer", response_model=TransferView, responses=WRITE,
@@ -181,28 +188,50 @@ async def transfer(centre: Code, class_id: UUID, learner_id: UUID, command: Tran
                                             command.target_class_id, _metadata(request, centre))
     return TransferView(learner_id=learner_id, from_class_id=class_id, to_class_id=command.target_class_id,
                         status=moved.status, seat_number=moved.seat_number, position=moved.position,
-                        promoted=_promotions(moved.departure))
+                        promoted=await _promotions(request, moved.departure))
 
 
-@router.get("/quotas", response_model=list[QuotaView], tags=["quotas"], responses=paged(),
+@router.get("/quotas", response_model=list[QuotaView], tags=["quotas"],
+            responses={200: {**paged()[200], "headers": {**paged()[200]["headers"], **_ETAG}}},
             summary="Each organisation's quota (chỉ tiêu) in the class, seats held and learners waiting, by "
-                    "organisation code; paginated (X-Next-Cursor, Link rel=next)")
+                    "organisation code; paginated (X-Next-Cursor, Link rel=next); ETag: the roster's version")
 async def quotas(centre: Code, class_id: UUID, request: Request, response: Response,
                  page: Page = Depends(page_params),
                  _caller: Principal = centre_access("enrolments:read")) -> list[QuotaView]:
     await _known(request, centre, class_id)
+    # the version before the rows: a change in between makes the ETag stale (a needless 412), never too new
+    version = await handlers.version(request.app.state.rosters, class_id)
     rows = await views.quotas(request.app.state.runtime.pool, centre, class_id, after=page.after(str),
                               limit=page.fetch)
+    response.headers["ETag"] = etag(version)
     return [QuotaView.model_validate(r)
             for r in page.answer(request, response, rows, key=lambda r: (r["organisation_code"],))]
 
 
-@router.put("/quotas/{organisation}", response_model=QuotaChange, tags=["quotas"], responses=WRITE,
+@router.get("/quotas/{organisation}", response_model=QuotaView, tags=["quotas"],
+            responses={200: {"description": "the organisation's quota, seats held and learners waiting (a quota of "
+                                            "null: none set)", "headers": _ETAG}},
+            summary="One organisation's quota in the class (with ETag)")
+async def get_quota(centre: Code, class_id: UUID, organisation: Code, request: Request, response: Response,
+                    _caller: Principal = centre_access("enrolments:read")) -> QuotaView:
+    await _known(request, centre, class_id)
+    found, version = await handlers.quota(request.app.state.rosters, class_id, organisation)
+    response.headers["ETag"] = etag(version)
+    return QuotaView(organisation_code=found.organisation_code, quota=found.quota, seated=found.seated,
+                     waiting=found.waiting)
+
+
+@router.put("/quotas/{organisation}", response_model=QuotaChange, tags=["quotas"],
+            responses={**CONDITIONAL, 200: {"description": "the quota as set", "headers": _ETAG}},
             summary="Set (or with null remove) an organisation's quota in the class; raising it promotes its "
-                    "waiting learners")
+                    "waiting learners; If-Match (the roster's ETag) makes it conditional")
 async def set_quota(centre: Code, class_id: UUID, organisation: Code, command: SetQuota, request: Request,
+                    response: Response,
+                    if_match: str | None = Header(None, max_length=200, description=IF_MATCH_DESCRIPTION),
                     _caller: Principal = centre_access("enrolments:write")) -> QuotaChange:
     runtime = request.app.state.runtime
-    events = await handlers.set_quota(runtime.pool, request.app.state.rosters, centre, class_id, organisation,
-                                      command, _metadata(request, centre))
-    return QuotaChange(organisation_code=organisation, quota=command.quota, promoted=_promotions(events))
+    events, version = await handlers.set_quota(runtime.pool, request.app.state.rosters, centre, class_id,
+                                               organisation, command, _metadata(request, centre),
+                                               if_match=if_match_tags(if_match))
+    response.headers["ETag"] = etag(version)
+    return QuotaChange(organisation_code=organisation, quota=command.quota, promoted=await _promotions(request, events))

@@ -78,7 +78,7 @@ async def _run(request: Request, centre: str, class_id: UUID, raws, default, pre
                first_row: int) -> ImportReport:
     runtime = request.app.state.runtime
     outcomes = await import_rows(runtime.pool, request.app.state.rosters, centre, class_id, raws, default,
-                                 preflight=preflight, first_row=first_row, new_id=runtime.new_id,
+                                 preflight=preflight, first_row=first_row, new_id=runtime.new_id, vault=runtime.vault,
                                  metadata=command_metadata(request, runtime.settings.province_code, centre))
     return _report(outcomes, preflight)
 

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 from ttct.aggregates import Aggregates
+from ttct.conditional import execute_versioned, version_of
 from ttct.contracts import (
     DomainEvent,
     Envelope,
@@ -20,6 +21,7 @@ from ttct.contracts import (
 )
 from ttct.contracts.envelope import Code
 from ttct.errors import Invalid, NotFound, Rejected
+from ttct.personal import KeyDestroyed, KeyVault, PersonalData, SealedPersonalData, random_nonce, seal_all
 
 from enrolment.adapters import views
 from enrolment.domain.roster import (
@@ -33,6 +35,7 @@ from enrolment.domain.roster import (
     decide_withdraw,
     external_keys,
     identity_key,
+    personal_data,
     stream_id,
 )
 
@@ -52,6 +55,16 @@ def _events(envelopes: list[Envelope]) -> list[DomainEvent]:
     return [read_event(e) for e in envelopes]
 
 
+async def sealed(vault: KeyVault, centre: str, items: dict[UUID, PersonalData],
+                 nonce: Callable[[], bytes] = random_nonce) -> dict[UUID, SealedPersonalData]:
+    """The learners' personal data sealed with their keys, before the roster decides (issue 7)."""
+    try:
+        return await seal_all(vault, centre, items, nonce)
+    except KeyDestroyed:
+        raise Rejected("this learner's personal data were erased on request: enrol them as a new learner",
+                       "Dữ liệu cá nhân của học viên này đã bị xoá theo yêu cầu", code="learner-erased") from None
+
+
 async def enrol_learner(
     pool: asyncpg.Pool,
     rosters: Aggregates[Roster],
@@ -60,14 +73,20 @@ async def enrol_learner(
     command: EnrolLearner,
     metadata: EventMetadata,
     new_id: Callable[[], UUID],
+    *,
+    vault: KeyVault,
+    nonce: Callable[[], bytes] = random_nonce,
 ) -> tuple[DomainEvent, Envelope]:
-    """A seat (LearnerEnrolled) or a place on the waiting list (LearnerWaitlisted)."""
+    """A seat (LearnerEnrolled) or a place on the waiting list (LearnerWaitlisted), the learner's name and birth
+    date sealed with their key."""
     facts = await class_facts(pool, centre, class_id)
     learner_id = await views.learner_id_for(pool, identity_key(command), new_id())
     await views.remember_aliases(pool, [(key, learner_id) for key in external_keys(command)])
+    person = personal_data(command)
+    seal = (await sealed(vault, centre, {learner_id: person}, nonce))[learner_id]
     [envelope] = await rosters.execute(
-        stream_id(class_id), lambda roster: decide_enrol(command, learner_id, facts, roster), metadata,
-        project=views.project,
+        stream_id(class_id), lambda roster: decide_enrol(command, learner_id, seal, facts, roster), metadata,
+        project=lambda conn, envelopes: views.project(conn, envelopes, {learner_id: person}),
     )
     return read_event(envelope), envelope
 
@@ -82,11 +101,42 @@ async def withdraw_learner(pool: asyncpg.Pool, rosters: Aggregates[Roster], cent
 
 
 async def set_quota(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: str, class_id: UUID,
-                    organisation: Code, command: SetQuota, metadata: EventMetadata) -> list[DomainEvent]:
+                    organisation: Code, command: SetQuota, metadata: EventMetadata,
+                    if_match: frozenset[str] | None = None) -> tuple[list[DomainEvent], int]:
+    """The events (OrganisationQuotaSet and the promotions it allows) and the roster's version afterwards (its
+    ETag); with `if_match`, only on the roster's version the client read."""
     facts = await class_facts(pool, centre, class_id)
-    return _events(await rosters.execute(
-        stream_id(class_id), lambda roster: decide_set_quota(organisation, command, facts, roster), metadata,
-        project=views.project))
+    appended: list[DomainEvent] = []
+
+    def decide(roster: Roster) -> list[DomainEvent]:
+        appended[:] = decide_set_quota(organisation, command, facts, roster)
+        return appended
+
+    version = await execute_versioned(rosters, stream_id(class_id), decide, metadata, if_match=if_match,
+                                      what=f"the roster of class {class_id}", project=views.project,
+                                      empty_exists=True)
+    return appended, version
+
+
+@dataclass(frozen=True)
+class Quota:
+    organisation_code: str
+    quota: int | None
+    seated: int
+    waiting: int
+
+
+async def quota(rosters: Aggregates[Roster], class_id: UUID, organisation: Code) -> tuple[Quota, int]:
+    """One organisation's quota in the class from the roster itself, with the roster's version (its ETag), so
+    the two always agree."""
+    roster, version = await rosters.load(stream_id(class_id))
+    return Quota(organisation, roster.quotas.get(organisation), roster.per_organisation.get(organisation, 0),
+                 sum(1 for m in roster.waiting if m.organisation == organisation)), version
+
+
+async def version(rosters: Aggregates[Roster], class_id: UUID) -> int:
+    """The roster's version: the ETag of its quotas."""
+    return await version_of(rosters, stream_id(class_id))
 
 
 @dataclass(frozen=True)
@@ -141,3 +191,10 @@ async def transfer_learner(pool: asyncpg.Pool, rosters: Aggregates[Roster], cent
 
 def promoted(events: list[DomainEvent]) -> list[LearnerEnrolled]:
     return [e for e in events if isinstance(e, LearnerEnrolled) and e.from_waiting_list]
+
+
+async def promoted_names(pool: asyncpg.Pool, events: list[DomainEvent]) -> dict[UUID, str]:
+    """The names of the learners `events` promoted, from the roster view (written with the events): the events
+    carry them sealed only."""
+    seats = [(e.class_id, e.learner_id) for e in promoted(events)]
+    return await views.names(pool, seats) if seats else {}

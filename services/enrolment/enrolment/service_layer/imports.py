@@ -12,7 +12,9 @@ import asyncpg
 from ttct.aggregates import Aggregates
 from ttct.contracts import EventMetadata
 from ttct.contracts.types import SendingOrganisation
+from ttct.contracts.types import SealedPersonalData
 from ttct.errors import Invalid
+from ttct.personal import KeyVault, random_nonce
 
 from enrolment.adapters import views
 from enrolment.domain.importing import (
@@ -22,13 +24,14 @@ from enrolment.domain.importing import (
     check_rows,
     decide_import,
 )
-from enrolment.domain.roster import Roster, external_keys, identity_key, stream_id
-from enrolment.service_layer.handlers import class_facts
+from enrolment.domain.roster import Roster, external_keys, identity_key, personal_data, stream_id
+from enrolment.service_layer.handlers import class_facts, sealed
 
 
 async def import_rows(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: str, class_id: UUID,
                       raws: Sequence[Mapping[str, object]], default: SendingOrganisation | None, *,
                       preflight: bool, metadata: EventMetadata, new_id: Callable[[], UUID],
+                      vault: KeyVault, nonce: Callable[[], bytes] = random_nonce,
                       first_row: int = 2) -> list[RowOutcome]:
     if len(raws) > MAX_ROWS:
         raise Invalid(f"a list may have at most {MAX_ROWS} rows (this one has {len(raws)}): split it",
@@ -37,10 +40,16 @@ async def import_rows(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: s
     facts = await class_facts(pool, centre, class_id)
     rows = check_rows(raws, default, first_row=first_row)
     learner_ids = await _learners(pool, rows, preflight=preflight, new_id=new_id)
+    people = {learner_ids[row.row]: personal_data(row.command) for row in rows if row.command is not None}
+    if preflight:  # nothing is appended: no key is made, nothing sealed
+        seals = {learner: SealedPersonalData(learner_id=learner, nonce="", ciphertext="") for learner in people}
+    else:
+        seals = await sealed(vault, centre, people, nonce)
+    row_seals = {row: seals[learner] for row, learner in learner_ids.items()}
     outcomes: list[RowOutcome] = []
 
     def decide(roster: Roster):
-        events, decided = decide_import(rows, learner_ids, facts, roster)
+        events, decided = decide_import(rows, learner_ids, row_seals, facts, roster)
         outcomes[:] = decided  # the outcomes of the attempt that was appended (a lost race decides again)
         return [] if preflight else events
 
@@ -48,7 +57,8 @@ async def import_rows(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: s
         roster, _ = await rosters.load(stream_id(class_id))
         decide(roster)
     else:
-        await rosters.execute(stream_id(class_id), decide, metadata, project=views.project)
+        await rosters.execute(stream_id(class_id), decide, metadata,
+                              project=lambda conn, envelopes: views.project(conn, envelopes, people))
     return outcomes
 
 

@@ -17,7 +17,9 @@ from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
-from ttct.contracts.types import SendingOrganisation
+from ttct.contracts.types import PersonalData, SendingOrganisation
+from ttct.idempotency import forget_learner
+from ttct.personal import ERASED, birth_date, display_name
 
 from notification.domain.kinds import AffectedLearner
 
@@ -54,7 +56,8 @@ async def save_registration(conn: asyncpg.Connection, event: SendingOrganisation
     )
 
 
-async def save_enrolment(conn: asyncpg.Connection, centre: str, event: LearnerEnrolled, at: datetime) -> None:
+async def save_enrolment(conn: asyncpg.Connection, centre: str, event: LearnerEnrolled, at: datetime,
+                         who: PersonalData | None) -> None:
     await conn.execute(
         """
         INSERT INTO organisation_learners (organisation_code, class_id, learner_id, centre, full_name, class_title,
@@ -65,12 +68,13 @@ async def save_enrolment(conn: asyncpg.Connection, centre: str, event: LearnerEn
             date_of_birth = excluded.date_of_birth, seat_number = excluded.seat_number,
             enrolled_at = excluded.enrolled_at, status = 'enrolled'
         """,
-        event.sending_organisation.code, event.class_id, event.learner_id, centre, event.full_name,
-        event.class_title, event.date_of_birth, event.seat_number, at,
+        event.sending_organisation.code, event.class_id, event.learner_id, centre, display_name(who),
+        event.class_title, birth_date(who), event.seat_number, at,
     )
 
 
-async def save_waitlisted(conn: asyncpg.Connection, centre: str, event: LearnerWaitlisted) -> None:
+async def save_waitlisted(conn: asyncpg.Connection, centre: str, event: LearnerWaitlisted,
+                          who: PersonalData | None) -> None:
     await conn.execute(
         """
         INSERT INTO organisation_learners (organisation_code, class_id, learner_id, centre, full_name, class_title,
@@ -78,8 +82,8 @@ async def save_waitlisted(conn: asyncpg.Connection, centre: str, event: LearnerW
         VALUES ($1, $2, $3, $4, $5, $6, $7, 'waitlisted')
         ON CONFLICT (organisation_code, class_id, learner_id) DO UPDATE SET status = 'waitlisted'
         """,
-        event.sending_organisation.code, event.class_id, event.learner_id, centre, event.full_name,
-        event.class_title, event.date_of_birth,
+        event.sending_organisation.code, event.class_id, event.learner_id, centre, display_name(who),
+        event.class_title, birth_date(who),
     )
 
 
@@ -132,7 +136,8 @@ async def final_results(conn: asyncpg.Connection, class_id: UUID) -> list[tuple[
             for r in rows]
 
 
-async def save_result(conn: asyncpg.Connection, centre: str, event: ScoreRecorded, at: datetime) -> None:
+async def save_result(conn: asyncpg.Connection, centre: str, event: ScoreRecorded, at: datetime,
+                      full_name: str) -> None:
     await conn.execute(
         """
         INSERT INTO organisation_learners (organisation_code, class_id, learner_id, centre, full_name, class_title,
@@ -142,7 +147,7 @@ async def save_result(conn: asyncpg.Connection, centre: str, event: ScoreRecorde
             score = excluded.score, grade_band = excluded.grade_band, scored_at = excluded.scored_at
         WHERE organisation_learners.scored_at IS NULL OR organisation_learners.scored_at <= excluded.scored_at
         """,
-        event.sending_organisation.code, event.class_id, event.learner_id, centre, event.full_name,
+        event.sending_organisation.code, event.class_id, event.learner_id, centre, full_name,
         event.class_title, event.score, event.grade_band.value, at,
     )
 
@@ -163,3 +168,40 @@ async def learners(pool: asyncpg.Pool, code: str, class_id: UUID | None = None) 
         code, class_id,
     )
     return [dict(r) for r in rows]
+
+
+def _redacted(node: Any, learner_id: str) -> Any:
+    """`node` with the name and birth date of `learner_id` replaced wherever an object names that learner."""
+    if isinstance(node, dict):
+        out = {k: _redacted(v, learner_id) for k, v in node.items()}
+        if out.get("learner_id") == learner_id:
+            if "full_name" in out:
+                out["full_name"] = ERASED
+            if "date_of_birth" in out:
+                out["date_of_birth"] = None
+        return out
+    if isinstance(node, list):
+        return [_redacted(v, learner_id) for v in node]
+    return node
+
+
+async def erase(conn: asyncpg.Connection, learner_id: UUID) -> int:
+    """Forget the learner's name and birth date in every view and every stored notice (its body is what was,
+    or will be, sent: webhooks, the feed, emails and their PDF reports are made from it). Return the notices
+    redacted. Scores and statuses stay, so the organisations' figures do not change."""
+    await conn.execute("UPDATE organisation_learners SET full_name = $2, date_of_birth = NULL WHERE learner_id = $1",
+                       learner_id, ERASED)
+    lid = str(learner_id)
+    for row in await conn.fetch("SELECT class_id, result FROM final_results WHERE learner_id = $1", learner_id):
+        result = _redacted(json.loads(row["result"]), lid)
+        await conn.execute("UPDATE final_results SET result = $3::jsonb WHERE class_id = $1 AND learner_id = $2",
+                           row["class_id"], learner_id, json.dumps(result, ensure_ascii=False))
+    # a notice names the learner in `learner_id`, or in a list (a class's cancellation, report or digest)
+    notices = await conn.fetch("SELECT notice_id, body FROM notices WHERE learner_id = $1 OR strpos(body, $2) > 0",
+                               learner_id, lid)
+    for row in notices:
+        body = json.dumps(_redacted(json.loads(row["body"]), lid), ensure_ascii=False, separators=(",", ":"))
+        if body != row["body"]:
+            await conn.execute("UPDATE notices SET body = $2 WHERE notice_id = $1", row["notice_id"], body)
+    await forget_learner(conn, learner_id)
+    return len(notices)

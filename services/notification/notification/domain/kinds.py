@@ -29,7 +29,8 @@ from ttct.contracts.eligibility_lost import EligibilityLost
 from ttct.contracts.learner_enrolled import LearnerEnrolled
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
-from ttct.contracts.types import SendingOrganisation
+from ttct.contracts.types import PersonalData, SendingOrganisation
+from ttct.personal import birth_date, display_name
 
 from notification.domain.names import name_sort_key
 from notification.domain.notices import HEAD, ORGANISATION, Notice, iso, notice_id_for
@@ -75,19 +76,25 @@ def _both(kind: str, envelope: Envelope, organisation: SendingOrganisation, data
                     recipient=recipient) for recipient in (ORGANISATION, HEAD)]
 
 
-def enrolment_notice(envelope: Envelope, event: LearnerEnrolled) -> Notice:
+def _born(who: PersonalData | None) -> str | None:
+    born = birth_date(who)
+    return born.isoformat() if born else None
+
+
+def enrolment_notice(envelope: Envelope, event: LearnerEnrolled, who: PersonalData | None) -> Notice:
+    """`who`: the event's personal data opened (None once the learner was erased: the notice says so)."""
     kind = ENROLMENT_PROMOTED if event.from_waiting_list else ENROLMENT_CONFIRMED
     return _notice(kind, envelope, event.sending_organisation, {
         "class_id": str(event.class_id), "class_title": event.class_title, "learner_id": str(event.learner_id),
-        "full_name": event.full_name, "date_of_birth": event.date_of_birth.isoformat(),
+        "full_name": display_name(who), "date_of_birth": _born(who),
         "seat_number": event.seat_number, "from_waiting_list": event.from_waiting_list,
     }, class_id=event.class_id, learner_id=event.learner_id)
 
 
-def waitlisted_notice(envelope: Envelope, event: LearnerWaitlisted) -> Notice:
+def waitlisted_notice(envelope: Envelope, event: LearnerWaitlisted, who: PersonalData | None) -> Notice:
     return _notice(ENROLMENT_WAITLISTED, envelope, event.sending_organisation, {
         "class_id": str(event.class_id), "class_title": event.class_title, "learner_id": str(event.learner_id),
-        "full_name": event.full_name, "date_of_birth": event.date_of_birth.isoformat(), "position": event.position,
+        "full_name": display_name(who), "date_of_birth": _born(who), "position": event.position,
     }, class_id=event.class_id, learner_id=event.learner_id)
 
 
@@ -115,27 +122,28 @@ def cancelled_notices(envelope: Envelope, event: ClassCancelled, learners: Itera
     return notices
 
 
-def absence_notices(envelope: Envelope, event: AttendanceRecorded, class_title: str | None) -> list[Notice]:
+def absence_notices(envelope: Envelope, event: AttendanceRecorded, class_title: str | None,
+                    full_name: str) -> list[Notice]:
     return _both(ABSENT, envelope, event.sending_organisation, {
         "class_id": str(event.class_id), "class_title": class_title, "session_id": str(event.session_id),
         "session_date": event.session_date.isoformat(), "learner_id": str(event.learner_id),
-        "full_name": event.full_name,
+        "full_name": full_name,
     }, class_id=event.class_id, learner_id=event.learner_id)
 
 
-def eligibility_notices(envelope: Envelope, event: EligibilityLost) -> list[Notice]:
+def eligibility_notices(envelope: Envelope, event: EligibilityLost, full_name: str) -> list[Notice]:
     return _both(ELIGIBILITY_LOST, envelope, event.sending_organisation, {
         "class_id": str(event.class_id), "class_title": event.class_title, "learner_id": str(event.learner_id),
-        "full_name": event.full_name, "sessions_counted": event.sessions_counted, "absences": event.absences,
+        "full_name": full_name, "sessions_counted": event.sessions_counted, "absences": event.absences,
         "max_absence_ratio": float(event.max_absence_ratio),
     }, class_id=event.class_id, learner_id=event.learner_id)
 
 
-def result_line(event: LearnerResultFinalised) -> dict[str, Any]:
+def result_line(event: LearnerResultFinalised, full_name: str) -> dict[str, Any]:
     """One learner's line of the report, as stored until the class's results are final."""
     band = event.grade_band
     return {
-        "learner_id": str(event.learner_id), "full_name": event.full_name, "eligible": event.eligible,
+        "learner_id": str(event.learner_id), "full_name": full_name, "eligible": event.eligible,
         "sessions_attended": event.sessions_attended, "sessions_counted": event.sessions_counted,
         "final_score": None if event.final_score is None else float(event.final_score),
         "grade_band": band.value if band else None, "grade_label": band.label if band else None,

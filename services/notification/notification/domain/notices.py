@@ -46,7 +46,8 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def result_notice(envelope: Envelope, event: ScoreRecorded) -> Notice:
+def result_notice(envelope: Envelope, event: ScoreRecorded, full_name: str) -> Notice:
+    """`full_name`: opened from the event's sealed name (`ttct.personal.ERASED` once the learner was erased)."""
     notice_id = notice_id_for(RESULT_RECORDED, envelope.event_id)
     organisation = event.sending_organisation
     payload = {
@@ -59,7 +60,7 @@ def result_notice(envelope: Envelope, event: ScoreRecorded) -> Notice:
             "class_id": str(event.class_id),
             "class_title": event.class_title,
             "learner_id": str(event.learner_id),
-            "full_name": event.full_name,
+            "full_name": full_name,
             "component": event.component,
             "score": float(event.score),
             "grade_band": event.grade_band.value,

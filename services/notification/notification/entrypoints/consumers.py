@@ -9,6 +9,7 @@ from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.eligibility_lost import EligibilityLost
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
+from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
 
@@ -19,7 +20,8 @@ def projections(p: Projections) -> dict[str, dict[type[DomainEvent], Handler]]:
     return {
         "scheduling": {ClassOpened: p.class_opened, ClassCancelled: p.class_cancelled},
         "enrolment": {SendingOrganisationRegistered: p.organisation_registered, LearnerEnrolled: p.learner_enrolled,
-                      LearnerWaitlisted: p.learner_waitlisted, LearnerWithdrawn: p.learner_withdrawn},
+                      LearnerWaitlisted: p.learner_waitlisted, LearnerWithdrawn: p.learner_withdrawn,
+                      LearnerErased: p.learner_erased},
         "assessment": {ScoreRecorded: p.score_recorded, AttendanceRecorded: p.attendance_recorded,
                        EligibilityLost: p.eligibility_lost, LearnerResultFinalised: p.result_finalised,
                        ClassResultsFinalised: p.results_finalised},

@@ -5,7 +5,7 @@ its checkpoint commit together: a redelivered or replayed event adds nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
@@ -18,7 +18,9 @@ from ttct.contracts.eligibility_lost import EligibilityLost
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
+from ttct.personal import KeyRing, display_name
 
 from notification.adapters import notices, views
 from notification.domain import kinds
@@ -36,6 +38,8 @@ class Projections:
     centre: Callable[[str], kinds.Centre] = lambda code: kinds.Centre(code, f"Trung tâm Chính trị {code}")
     email_backfill_days: float = 7.0
     """how old a notice may be and still be emailed when its organisation's contacts arrive after it"""
+    keyring: KeyRing = field(default_factory=KeyRing)
+    """opens the learners' sealed names (issue 7): None, shown as erased, once a learner's key is destroyed"""
 
     async def _send(self, conn: asyncpg.Connection, envelope: Envelope, items: list[Notice]) -> None:
         for notice in items:
@@ -61,14 +65,16 @@ class Projections:
 
     async def learner_enrolled(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnrolled) -> None:
         await views.save_organisation(conn, event.sending_organisation, envelope.occurred_at)
-        await views.save_enrolment(conn, envelope.centre, event, envelope.occurred_at)
-        await self._send(conn, envelope, [kinds.enrolment_notice(envelope, event)])
+        who = await self.keyring.open(event.personal)
+        await views.save_enrolment(conn, envelope.centre, event, envelope.occurred_at, who)
+        await self._send(conn, envelope, [kinds.enrolment_notice(envelope, event, who)])
 
     async def learner_waitlisted(self, conn: asyncpg.Connection, envelope: Envelope,
                                  event: LearnerWaitlisted) -> None:
         await views.save_organisation(conn, event.sending_organisation, envelope.occurred_at)
-        await views.save_waitlisted(conn, envelope.centre, event)
-        await self._send(conn, envelope, [kinds.waitlisted_notice(envelope, event)])
+        who = await self.keyring.open(event.personal)
+        await views.save_waitlisted(conn, envelope.centre, event, who)
+        await self._send(conn, envelope, [kinds.waitlisted_notice(envelope, event, who)])
 
     async def learner_withdrawn(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerWithdrawn) -> None:
         await views.save_withdrawn(conn, event.sending_organisation.code, event.class_id, event.learner_id)
@@ -82,20 +88,24 @@ class Projections:
         before = await views.record_attendance(conn, event)
         if event.status == "absent" and before != "absent":  # a re-recorded absence is not alerted again
             title = await views.class_title(conn, event.class_id)
-            await self._send(conn, envelope, kinds.absence_notices(envelope, event, title))
+            name = display_name(await self.keyring.open(event.personal))
+            await self._send(conn, envelope, kinds.absence_notices(envelope, event, title, name))
 
     async def eligibility_lost(self, conn: asyncpg.Connection, envelope: Envelope, event: EligibilityLost) -> None:
-        await self._send(conn, envelope, kinds.eligibility_notices(envelope, event))
+        name = display_name(await self.keyring.open(event.personal))
+        await self._send(conn, envelope, kinds.eligibility_notices(envelope, event, name))
 
     async def score_recorded(self, conn: asyncpg.Connection, envelope: Envelope, event: ScoreRecorded) -> None:
         """One result notice to the learner's sending organisation."""
         await views.save_organisation(conn, event.sending_organisation, envelope.occurred_at)
-        await views.save_result(conn, envelope.centre, event, envelope.occurred_at)
-        await self._send(conn, envelope, [result_notice(envelope, event)])
+        name = display_name(await self.keyring.open(event.personal))
+        await views.save_result(conn, envelope.centre, event, envelope.occurred_at, name)
+        await self._send(conn, envelope, [result_notice(envelope, event, name)])
 
     async def result_finalised(self, conn: asyncpg.Connection, envelope: Envelope,
                                event: LearnerResultFinalised) -> None:
-        await views.save_final_result(conn, event, kinds.result_line(event))
+        name = display_name(await self.keyring.open(event.personal))
+        await views.save_final_result(conn, event, kinds.result_line(event, name))
 
     async def results_finalised(self, conn: asyncpg.Connection, envelope: Envelope,
                                 event: ClassResultsFinalised) -> None:
@@ -103,3 +113,9 @@ class Projections:
         stream (assessment:class:<id>), so they are all stored by now."""
         lines = await views.final_results(conn, event.class_id)
         await self._send(conn, envelope, kinds.report_notices(envelope, event, self.centre(envelope.centre), lines))
+
+    async def learner_erased(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerErased) -> None:
+        """Issue 7: the learner's name and birth date leave every view and stored notice."""
+        self.keyring.forget(event.learner_id)
+        redacted = await views.erase(conn, event.learner_id)
+        log.info("learner erased", learner_id=str(event.learner_id), notices=redacted)

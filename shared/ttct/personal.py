@@ -1,0 +1,227 @@
+"""Learners' personal data, crypto-shredded (issue 7).
+
+Every event that says who a learner is carries their name and birth date sealed (`SealedPersonalData`) with a
+key of their own. The keys live in the key vault, a database outside every event store (`KEY_VAULT_URL`), so an
+erasure destroys one key and every copy of the data becomes unreadable: in the event stores, the JetStream
+streams, dead letters, backups of either. Readers open the data when they project and store only the name
+their purpose needs; once the key is gone they store `ERASED` instead, so a rebuilt projection shows the learner
+as erased too.
+
+`seal` and `unseal` are pure (the caller gives the key and the nonce); `KeyVault` is the adapter, `KeyRing`
+the readers' per-batch view of it.
+"""
+from __future__ import annotations
+
+import base64
+import contextvars
+import os
+from collections.abc import Callable, Iterable
+from datetime import date
+from uuid import UUID
+
+import asyncpg
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ttct.contracts.types import PersonalData, SealedPersonalData, legacy_clear
+
+__all__ = ["ERASED", "KeyDestroyed", "KeyRing", "KeyVault", "PersonalData", "SealedPersonalData", "birth_date",
+           "display_name", "legacy_clear", "legacy_sealed", "random_nonce", "seal", "seal_all", "unseal"]
+
+ERASED = "(đã xoá theo yêu cầu / erased on request)"
+"""What every view shows instead of the name of a learner whose data were erased."""
+
+KEY_BYTES, NONCE_BYTES = 32, 12
+
+SCHEMA = [
+    """
+    CREATE TABLE IF NOT EXISTS learner_keys (
+        learner_id uuid PRIMARY KEY,
+        centre     text NOT NULL,
+        key        bytea,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        erased_at  timestamptz,
+        CHECK ((key IS NULL) = (erased_at IS NOT NULL))
+    )
+    """,
+]
+
+
+class KeyDestroyed(Exception):
+    """The learner's key was destroyed: nothing can be sealed for them any more."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _plain(data: PersonalData) -> bytes:
+    # padded to a multiple of 64 bytes, so a blob's length does not tell a short name from a long one
+    text = data.model_dump_json().encode()
+    return text.ljust(-(-len(text) // 64) * 64)
+
+
+def seal(key: bytes, learner_id: UUID, data: PersonalData, nonce: bytes) -> SealedPersonalData:
+    """`data` encrypted with the learner's key; the learner id is authenticated with it, so a blob copied onto
+    another learner's event does not open. A nonce must never be used twice with one key: give 12 random bytes."""
+    if len(key) != KEY_BYTES or len(nonce) != NONCE_BYTES:
+        raise ValueError("AES-256-GCM needs a 32-byte key and a 12-byte nonce")
+    sealed = AESGCM(key).encrypt(nonce, _plain(data), str(learner_id).encode())
+    return SealedPersonalData(learner_id=learner_id, nonce=_b64(nonce), ciphertext=_b64(sealed))
+
+
+def unseal(key: bytes | None, sealed: SealedPersonalData) -> PersonalData | None:
+    """The data, or None when the learner was erased (no key) or the blob does not open with the key."""
+    if key is None:
+        return None
+    if sealed.scheme == "clear-v1":
+        return PersonalData.model_validate_json(_unb64(sealed.ciphertext))
+    try:
+        plain = AESGCM(key).decrypt(_unb64(sealed.nonce), _unb64(sealed.ciphertext), str(sealed.learner_id).encode())
+    except (InvalidTag, ValueError):
+        return None
+    return PersonalData.model_validate_json(plain)
+
+
+def display_name(data: PersonalData | None) -> str:
+    return data.full_name if data is not None else ERASED
+
+
+def birth_date(data: PersonalData | None) -> date | None:
+    return data.date_of_birth if data is not None else None
+
+
+def random_nonce() -> bytes:
+    return os.urandom(NONCE_BYTES)
+
+
+_NO_ROW = object()
+
+
+class KeyVault:
+    """The learners' keys (table `learner_keys` in the key-vault database). An erased learner keeps a row
+    without a key (a tombstone), so "erased" and "never had a key" (a v1 learner) stay apart.
+
+    No cache: an erasure must take effect at once in every replica, and one query per batch is cheap.
+    """
+
+    def __init__(self, pool: asyncpg.Pool | None = None, *, new_key: Callable[[], bytes] = lambda: os.urandom(32)):
+        self.pool = pool
+        self._new_key = new_key
+
+    async def connect(self, url: str, *, max_size: int = 3) -> None:
+        self.pool = await asyncpg.create_pool(url, min_size=1, max_size=max_size)
+        await self.migrate()
+
+    async def migrate(self) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(7243013)")
+            for statement in SCHEMA:
+                await conn.execute(statement)
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+    @property
+    def _pool(self) -> asyncpg.Pool:
+        if self.pool is None:
+            raise RuntimeError("the key vault is not connected (KEY_VAULT_URL)")
+        return self.pool
+
+    async def key_for(self, learner_id: UUID, centre: str) -> bytes:
+        """The learner's key, made on first use (race-safe). Raises `KeyDestroyed` after an erasure."""
+        return (await self.keys_for([learner_id], centre))[learner_id]
+
+    async def keys_for(self, learner_ids: Iterable[UUID], centre: str) -> dict[UUID, bytes]:
+        """Keys for many learners in two statements, making the missing ones."""
+        ids = sorted(set(learner_ids))
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO learner_keys (learner_id, centre, key) SELECT * FROM unnest($1::uuid[], $2::text[],"
+                " $3::bytea[]) ON CONFLICT (learner_id) DO NOTHING",
+                ids, [centre] * len(ids), [self._new_key() for _ in ids])
+            rows = await conn.fetch("SELECT learner_id, key FROM learner_keys WHERE learner_id = ANY($1::uuid[])", ids)
+        found = {r["learner_id"]: r["key"] for r in rows}
+        erased = [i for i in ids if found.get(i) is None]
+        if erased:
+            raise KeyDestroyed(", ".join(map(str, erased)))
+        return found
+
+    async def keys(self, learner_ids: Iterable[UUID]) -> dict[UUID, bytes | None]:
+        """The keys there are, in one query: None for an erased learner, absent for one who never had a key."""
+        ids = list(set(learner_ids))
+        if not ids:
+            return {}
+        rows = await self._pool.fetch("SELECT learner_id, key FROM learner_keys WHERE learner_id = ANY($1::uuid[])",
+                                      ids)
+        return {r["learner_id"]: r["key"] for r in rows}
+
+    async def centre_of(self, learner_id: UUID) -> str | None:
+        return await self._pool.fetchval("SELECT centre FROM learner_keys WHERE learner_id = $1", learner_id)
+
+    async def destroy(self, learner_id: UUID, centre: str) -> bool:
+        """Destroy the learner's key (leave a tombstone); True if a key was destroyed now."""
+        async with self._pool.acquire() as conn:
+            destroyed = await conn.fetchval(
+                "WITH gone AS (UPDATE learner_keys SET key = NULL, erased_at = now()"
+                " WHERE learner_id = $1 AND key IS NOT NULL RETURNING 1) SELECT count(*) FROM gone", learner_id)
+            await conn.execute("INSERT INTO learner_keys (learner_id, centre, key, erased_at) VALUES ($1, $2, NULL,"
+                               " now()) ON CONFLICT (learner_id) DO NOTHING", learner_id, centre)
+            # The old row version still holds the key on disk until vacuumed: vacuum now (the table is small).
+            # WAL and backups keep it until they expire (docs/security.md).
+            try:
+                await conn.execute("VACUUM learner_keys")
+            except asyncpg.PostgresError:
+                pass
+        return bool(destroyed)
+
+
+async def seal_all(vault: KeyVault, centre: str, items: dict[UUID, PersonalData],
+                   nonce: Callable[[], bytes] = random_nonce) -> dict[UUID, SealedPersonalData]:
+    """Each learner's data sealed with their key (made on first use), the keys fetched in one round trip.
+    Raises `KeyDestroyed` if one of them was erased."""
+    keys = await vault.keys_for(items, centre) if items else {}
+    return {learner: seal(keys[learner], learner, data, nonce()) for learner, data in items.items()}
+
+
+_BATCH: contextvars.ContextVar[dict[UUID, bytes | None] | None] = contextvars.ContextVar("ttct_keyring_batch",
+                                                                                        default=None)
+
+
+class KeyRing:
+    """Readers' access to the vault: the keys of a consumer batch fetched in one query (`prefetch`, called by the
+    consumer before it applies the batch), then opened from memory. Scoped to the batch (a context variable of
+    the consumer's task), so a key destroyed by an erasure is never used by a later batch."""
+
+    def __init__(self, vault: KeyVault | None = None) -> None:
+        self.vault = vault or KeyVault()
+
+    async def prefetch(self, events: Iterable[object]) -> None:
+        ids = {sealed.learner_id for event in events if (sealed := getattr(event, "personal", None)) is not None}
+        _BATCH.set(await self.vault.keys(ids) if ids else {})
+
+    def forget(self, learner_id: UUID) -> None:
+        """After an erasure: this batch no longer holds the learner's key."""
+        batch = _BATCH.get()
+        if batch is not None and learner_id in batch:
+            batch[learner_id] = None
+
+    async def open(self, sealed: SealedPersonalData) -> PersonalData | None:
+        batch = _BATCH.get()
+        key = batch.get(sealed.learner_id, _NO_ROW) if batch is not None else _NO_ROW
+        if key is _NO_ROW:
+            key = (await self.vault.keys([sealed.learner_id])).get(sealed.learner_id, _NO_ROW)
+        if key is _NO_ROW:  # never had a key: only a v1 (clear) blob opens, anything else is unreadable
+            return unseal(b"", sealed) if sealed.scheme == "clear-v1" else None
+        return unseal(key, sealed)  # type: ignore[arg-type]
+
+
+def legacy_sealed(learner_id: UUID, full_name: str, date_of_birth: date | None = None) -> SealedPersonalData:
+    """The blob an upcast v1 event carries ("clear-v1": readable without a key until the learner is erased).
+    For tests and tools that stand in for a producer and have no key vault; producers seal with `seal`."""
+    return SealedPersonalData.model_validate(legacy_clear(learner_id, full_name, date_of_birth))
