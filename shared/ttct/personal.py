@@ -47,6 +47,10 @@ SCHEMA = [
 ]
 
 
+class KeyNotInVault(Exception):
+    """A sealed blob whose learner has no row in the vault at all: a misconfigured vault, not an erasure."""
+
+
 class KeyDestroyed(Exception):
     """The learner's key was destroyed: nothing can be sealed for them any more."""
 
@@ -216,8 +220,14 @@ class KeyRing:
         key = batch.get(sealed.learner_id, _NO_ROW) if batch is not None else _NO_ROW
         if key is _NO_ROW:
             key = (await self.vault.keys([sealed.learner_id])).get(sealed.learner_id, _NO_ROW)
-        if key is _NO_ROW:  # never had a key: only a v1 (clear) blob opens, anything else is unreadable
-            return unseal(b"", sealed) if sealed.scheme == "clear-v1" else None
+        if key is _NO_ROW:  # never had a key: only a v1 (clear) blob opens
+            if sealed.scheme == "clear-v1":
+                return unseal(b"", sealed)
+            # Sealed, yet the vault has no row (not even an erasure's tombstone): this is not the vault that
+            # sealed it (KEY_VAULT_URL differs from enrolment's). Fail loudly (retries, then a dead letter that
+            # can be replayed once the setting is fixed) rather than project the learner as erased for good.
+            raise KeyNotInVault(f"learner {sealed.learner_id}: no key in this service's key vault; is KEY_VAULT_URL "
+                                "the vault enrolment uses?")
         return unseal(key, sealed)  # type: ignore[arg-type]
 
 

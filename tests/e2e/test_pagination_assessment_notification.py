@@ -170,11 +170,14 @@ async def test_notification_lists_page_by_cursor_filter_and_still_take_after(ten
         lambda: _get(tenant, f"{base}/notices", as_org, class_id=class_id, notice_type="enrolment.confirmed"),
         lambda found: len(found) == len(NAMES))
     assert [n["payload"]["data"]["learner_id"] for n in notices] == learners  # in the order they were created
-    assert (await _pages_as(tenant, f"{base}/notices", as_org, class_id=class_id, limit=2)) == (notices, 3)
-    assert await _get(tenant, f"{base}/notices", as_org, learner_id=learners[2]) == [notices[2]]
+    # compared by id: a notice's status and delivery log move on while its webhooks are delivered
+    paged, count = await _pages_as(tenant, f"{base}/notices", as_org, class_id=class_id, limit=2)
+    assert (_ids(paged), count) == (_ids(notices), 3)
+    assert _ids(await _get(tenant, f"{base}/notices", as_org, learner_id=learners[2])) == _ids(notices[2:3])
     assert await _get(tenant, f"{base}/notices", as_org, notice_type="class.cancelled") == []
     # the old way, still accepted (deprecated): after = the position of the last notice seen
-    assert await _get(tenant, f"{base}/notices", as_org, after=notices[1]["position"], limit=2) == notices[2:4]
+    assert _ids(await _get(tenant, f"{base}/notices", as_org, after=notices[1]["position"], limit=2)) \
+        == _ids(notices[2:4])
 
     attempts = await _eventually(lambda: _get(tenant, f"{base}/deliveries", as_org, outcome="delivered"),
                                  lambda found: len(found) >= 3 * len(NAMES))
@@ -189,6 +192,10 @@ async def test_notification_lists_page_by_cursor_filter_and_still_take_after(ten
     people = await _get(tenant, f"{base}/learners", as_org)
     assert len(people) == len(NAMES)
     assert (await _pages_as(tenant, f"{base}/learners", as_org, limit=2)) == (people, 3)
+
+
+def _ids(notices: list[dict]) -> list[str]:
+    return [n["notice_id"] for n in notices]
 
 
 async def _get(tenant, url: str, headers: dict, **params) -> list:

@@ -37,7 +37,8 @@ async def start_all(stack: AsyncExitStack, admin_url, nats_url, province, issuer
     import importlib
 
     names = {s: f"trace_{uuid.uuid4().hex[:8]}_{s}" for s in SERVICES}
-    await ensure_databases(admin_url, list(names.values()))
+    vault = f"trace_{uuid.uuid4().hex[:8]}_keys"  # one key vault for all, as in a deployment
+    await ensure_databases(admin_url, [*names.values(), vault])
     clients = {}
     for service in SERVICES:
         bootstrap = importlib.import_module(f"{service}.bootstrap")
@@ -47,7 +48,7 @@ async def start_all(stack: AsyncExitStack, admin_url, nats_url, province, issuer
         extra = {"webhook_allow_private_targets": True} if service == "notification" else {}
         settings = settings_class(database_url=database_url(admin_url, names[service]), nats_url=nats_url,
                                   province_code=province, auth_public_key_file=str(issuer.public_key_file),
-                                  consumer_ack_wait=5, **extra)
+                                  consumer_ack_wait=5, key_vault_url=database_url(admin_url, vault), **extra)
         app = bootstrap.create_app(settings)
         await stack.enter_async_context(app.router.lifespan_context(app))
         clients[service] = await stack.enter_async_context(httpx.AsyncClient(

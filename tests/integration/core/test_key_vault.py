@@ -1,0 +1,32 @@
+"""The key vault against real PostgreSQL, as a reading service sees it: a learner's name opens with their key, shows
+as erased once the key is destroyed, and a blob the vault has never heard of fails loudly (a misconfigured
+KEY_VAULT_URL must not turn every learner into an erased one for good)."""
+from uuid import uuid4
+
+import pytest
+
+from ttct.personal import KeyNotInVault, KeyRing, KeyVault, PersonalData, legacy_sealed, random_nonce, seal
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_reader_opens_names_until_erasure_and_refuses_a_key_its_vault_never_had(pool):
+    vault = KeyVault(pool)
+    await vault.migrate()
+    ring = KeyRing(vault)
+    learner, stranger = uuid4(), uuid4()
+    data = PersonalData(full_name="Đỗ Thị Hằng Nga", date_of_birth="1990-02-03")
+    sealed = seal(await vault.key_for(learner, "hau-loc"), learner, data, random_nonce())
+
+    await ring.prefetch([type("Event", (), {"personal": sealed})()])
+    assert await ring.open(sealed) == data
+
+    assert await vault.destroy(learner, "hau-loc") is True
+    await ring.prefetch([type("Event", (), {"personal": sealed})()])
+    assert await ring.open(sealed) is None  # erased: a tombstone, shown as erased
+
+    elsewhere = seal(bytes(32), stranger, data, random_nonce())  # sealed with a key from another vault
+    with pytest.raises(KeyNotInVault):
+        await ring.open(elsewhere)
+    # a v1 event's clear name (upcast) still reads without any key
+    assert (await ring.open(legacy_sealed(stranger, "Đỗ Thị Hằng Nga"))).full_name == "Đỗ Thị Hằng Nga"
