@@ -30,3 +30,15 @@ async def test_a_reader_opens_names_until_erasure_and_refuses_a_key_its_vault_ne
         await ring.open(elsewhere)
     # a v1 event's clear name (upcast) still reads without any key
     assert (await ring.open(legacy_sealed(stranger, "Đỗ Thị Hằng Nga"))).full_name == "Đỗ Thị Hằng Nga"
+
+
+async def test_keys_are_made_once_even_when_writers_race_for_the_same_new_learners(pool):
+    import asyncio
+
+    vault = KeyVault(pool)
+    await vault.migrate()
+    learners = [uuid4() for _ in range(20)]
+    answers = await asyncio.gather(*(vault.keys_for(learners, "hau-loc") for _ in range(8)))
+    assert all(answer == answers[0] for answer in answers)  # every writer got the one key each learner has
+    assert len(answers[0]) == 20 and len(set(answers[0].values())) == 20
+    assert await vault.keys_for(learners[:3], "hau-loc") == {i: answers[0][i] for i in learners[:3]}

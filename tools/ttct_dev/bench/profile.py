@@ -109,6 +109,7 @@ async def _drive(args: argparse.Namespace, work: Path, out_dir: Path) -> dict:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                  for s, p in bench.services._procs.items()}  # noqa: SLF001
         await asyncio.sleep(1)  # py-spy attaches
+        cpu_before = bench.sampler.cpu()
         started = time.monotonic()
         orgs = [f"prof-o{k}" for k in range(10)]
         tally = None
@@ -119,10 +120,11 @@ async def _drive(args: argparse.Namespace, work: Path, out_dir: Path) -> dict:
             tally = await closed_loop(bench, batch, args.concurrency)
             done += len(tally.ok)
         elapsed = time.monotonic() - started
+        cpu_after = bench.sampler.cpu()
         errors = {s: p.communicate(timeout=args.seconds + 60)[1].decode(errors="replace") for s, p in spies.items()}
         await caught_up(bench, timeout=300)
         return {"enrolments": done, "seconds": elapsed, "folded": folded, "errors": errors,
-                "cpu": bench.sampler.cpu()}
+                "cpu": {k: cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after}}
 
 
 def _report(args: argparse.Namespace, run: dict, folds: dict[str, dict]) -> str:
@@ -134,14 +136,18 @@ def _report(args: argparse.Namespace, run: dict, folds: dict[str, dict]) -> str:
              "throughput here is lower than the benchmark's.", "",
              f"- Machine: {platform.machine()}, Python {platform.python_version()}",
              f"- Enrolments accepted during the profile: {run['enrolments']:,} in {run['seconds']:.1f} s "
-             f"({run['enrolments'] / run['seconds']:.0f}/s)", "",
+             f"({run['enrolments'] / run['seconds']:.0f}/s)",
+             "- CPU per enrolment taken (ms, user + system): " + ", ".join(
+                 f"{name} {seconds / max(run['enrolments'], 1) * 1000:.2f}" for name, seconds in run["cpu"].items()),
+             "",
              "The raw folded stacks are in `docs/profiles/<service>.folded` (open them in speedscope.app or inferno).",
              ""]
     for service, f in folds.items():
         total = f["samples"] or 1
-        per = f["samples"] / args.rate / max(run["enrolments"], 1) * 1000
+        cpu_ms = run["cpu"].get(service, 0.0) / max(run["enrolments"], 1) * 1000
         lines += [f"## {service}", "",
-                  f"{f['samples']:,} samples on CPU, about {per:.2f} ms of CPU per enrolment taken.", "",
+                  f"{f['samples']:,} samples of a busy thread; {cpu_ms:.2f} ms of CPU (user + system, psutil) per "
+                  "enrolment taken.", "",
                   "| layer (innermost frame) | share |", "|---|---:|"]
         lines += [f"| {name} | {n / total:.1%} |" for name, n in f["buckets"]]
         lines += ["", "| function (own time) | share |", "|---|---:|"]
