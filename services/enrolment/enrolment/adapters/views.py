@@ -111,16 +111,24 @@ async def learner_id_for(pool: asyncpg.Pool, key: str, new_id: UUID) -> UUID:
 
 
 async def learner_ids_for(pool: asyncpg.Pool, keys: Sequence[str], new_ids: Sequence[UUID]) -> dict[str, UUID]:
-    """Ids for many people in two statements, registering those seen for the first time (race-safe)."""
+    """Ids for many people, registering those seen for the first time (race-safe): one statement on every
+    enrolment, a second only when a racing writer registered someone after this statement's snapshot (ON CONFLICT
+    skipped the row, the snapshot cannot see it)."""
     async with pool.acquire() as conn:
         # A key already mapped as another learner's external identifier (e.g. the party card of someone registered
-        # by national ID) is that learner: no new registration.
-        await conn.execute(
-            "INSERT INTO learners (learner_id, identity_key) SELECT n.id, n.key"
+        # by national ID) is that learner: no new registration. Rows ranked as known_learner_ids ranks them.
+        rows = await conn.fetch(
+            "WITH made AS (INSERT INTO learners (learner_id, identity_key) SELECT n.id, n.key"
             " FROM unnest($1::uuid[], $2::text[]) AS n(id, key)"
             " WHERE NOT EXISTS (SELECT 1 FROM learner_aliases a WHERE a.alias_key = n.key)"
-            " ON CONFLICT (identity_key) DO NOTHING", list(new_ids), list(keys))
-        return await known_learner_ids(conn, keys)
+            " ON CONFLICT (identity_key) DO NOTHING RETURNING identity_key, learner_id)"
+            " SELECT alias_key AS key, learner_id, 1 AS rank FROM learner_aliases WHERE alias_key = ANY($2::text[])"
+            " UNION ALL SELECT identity_key, learner_id, 2 FROM learners WHERE identity_key = ANY($2::text[])"
+            " UNION ALL SELECT identity_key, learner_id, 2 FROM made ORDER BY rank", list(new_ids), list(keys))
+        found = {r["key"]: r["learner_id"] for r in rows}
+        if len(found) < len(set(keys)):
+            return await known_learner_ids(conn, keys)
+        return found
 
 
 async def known_learner_ids(db: asyncpg.Pool | asyncpg.Connection, keys: Sequence[str]) -> dict[str, UUID]:

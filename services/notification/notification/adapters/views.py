@@ -56,10 +56,21 @@ async def save_registration(conn: asyncpg.Connection, event: SendingOrganisation
     )
 
 
+# The sending organisation's name as an event gives it, upserted in the same statement as the learner's row
+# (`$1` its code, `$9` the event's time, `$10` its name): one round trip fewer on every enrolment and score.
+_WITH_ORGANISATION = """
+        WITH organisation AS (
+            INSERT INTO organisations (code, name, updated_at) VALUES ($1, $10, $9)
+            ON CONFLICT (code) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
+            WHERE organisations.updated_at <= excluded.updated_at
+        )"""
+
+
 async def save_enrolment(conn: asyncpg.Connection, centre: str, event: LearnerEnrolled, at: datetime,
                          who: PersonalData | None) -> None:
+    """The learner's row in their organisation's list, and the organisation's name."""
     await conn.execute(
-        """
+        _WITH_ORGANISATION + """
         INSERT INTO organisation_learners (organisation_code, class_id, learner_id, centre, full_name, class_title,
                                            date_of_birth, seat_number, enrolled_at, status)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'enrolled')
@@ -69,7 +80,7 @@ async def save_enrolment(conn: asyncpg.Connection, centre: str, event: LearnerEn
             enrolled_at = excluded.enrolled_at, status = 'enrolled'
         """,
         event.sending_organisation.code, event.class_id, event.learner_id, centre, display_name(who),
-        event.class_title, birth_date(who), event.seat_number, at,
+        event.class_title, birth_date(who), event.seat_number, at, event.sending_organisation.name,
     )
 
 
@@ -138,8 +149,9 @@ async def final_results(conn: asyncpg.Connection, class_id: UUID) -> list[tuple[
 
 async def save_result(conn: asyncpg.Connection, centre: str, event: ScoreRecorded, at: datetime,
                       full_name: str) -> None:
+    """The learner's score in their organisation's list, and the organisation's name."""
     await conn.execute(
-        """
+        _WITH_ORGANISATION + """
         INSERT INTO organisation_learners (organisation_code, class_id, learner_id, centre, full_name, class_title,
                                            score, grade_band, scored_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -148,7 +160,7 @@ async def save_result(conn: asyncpg.Connection, centre: str, event: ScoreRecorde
         WHERE organisation_learners.scored_at IS NULL OR organisation_learners.scored_at <= excluded.scored_at
         """,
         event.sending_organisation.code, event.class_id, event.learner_id, centre, full_name,
-        event.class_title, event.score, event.grade_band.value, at,
+        event.class_title, event.score, event.grade_band.value, at, event.sending_organisation.name,
     )
 
 

@@ -64,7 +64,6 @@ class Projections:
                          emails=queued)
 
     async def learner_enrolled(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnrolled) -> None:
-        await views.save_organisation(conn, event.sending_organisation, envelope.occurred_at)
         who = await self.keyring.open(event.personal)
         await views.save_enrolment(conn, envelope.centre, event, envelope.occurred_at, who)
         await self._send(conn, envelope, [kinds.enrolment_notice(envelope, event, who)])
@@ -97,7 +96,6 @@ class Projections:
 
     async def score_recorded(self, conn: asyncpg.Connection, envelope: Envelope, event: ScoreRecorded) -> None:
         """One result notice to the learner's sending organisation."""
-        await views.save_organisation(conn, event.sending_organisation, envelope.occurred_at)
         name = display_name(await self.keyring.open(event.personal))
         await views.save_result(conn, envelope.centre, event, envelope.occurred_at, name)
         await self._send(conn, envelope, [result_notice(envelope, event, name)])
