@@ -244,3 +244,35 @@ async def test_a_withdrawal_that_overtakes_its_enrolment_is_not_undone_and_a_re_
         await facts.on_learner_enrolled(a.ring, conn, back, learner)
     again = await facts.learner_in_class(pool, "hau-loc", class_id, learner.learner_id)
     assert again is not None and again.enrolled_on == date(2026, 12, 3)
+
+
+async def test_a_run_of_enrolments_and_withdrawals_applied_at_once_leaves_what_one_by_one_leaves(pool, assessment):
+    """The consumer hands runs of LearnerEnrolled / LearnerWithdrawn to one batched handler (one statement per
+    round); rows touched twice in a run still end as the events applied one by one would leave them."""
+    a = assessment
+    results = []
+    for mode in ("one by one", "as one run"):
+        class_id = uuid.uuid4()
+        stream = f"enrolment:roster:{class_id}"
+        stays, leaves, returns = (enrolled(class_id, n) for n in ("Vũ Thị Hoa", "Ngô Văn Tài", "Lý Thị Mến"))
+
+        def left(who):
+            return LearnerWithdrawn(class_id=class_id, class_title=who.class_title, learner_id=who.learner_id,
+                                    personal=who.personal, sending_organisation=ORG, reason="transferred")
+
+        events = [stays, leaves, returns, left(leaves), left(returns), returns]
+        days = [datetime(2026, 11, 25 + i, 2, tzinfo=UTC) for i in range(len(events))]
+        envs = [envelopes(a, stream, [e], at, i)[0] for i, (e, at) in enumerate(zip(events, days))]
+        async with pool.acquire() as conn:
+            if mode == "one by one":
+                for env, event in zip(envs, events):
+                    handler = facts.on_learner_enrolled if isinstance(event, LearnerEnrolled) \
+                        else facts.on_learner_withdrawn
+                    await handler(a.ring, conn, env, event)
+            else:
+                await facts.on_seats(a.ring, conn, list(zip(envs, events)))
+        learners = await facts.learners(pool, "hau-loc", class_id)
+        back = await facts.learner_in_class(pool, "hau-loc", class_id, returns.learner_id)
+        results.append((sorted(str(k) for k in learners) == sorted([str(stays.learner_id), str(returns.learner_id)]),
+                        back.enrolled_on, await facts.learner_in_class(pool, "hau-loc", class_id, leaves.learner_id)))
+    assert results[0] == results[1] == (True, date(2026, 11, 30), None)

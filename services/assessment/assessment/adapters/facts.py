@@ -11,6 +11,7 @@ order relative to each other and none needs a NAK-and-retry:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from ttct.consumer import batched, rounds
 from ttct.contracts import ClassOpened, Envelope, LearnerEnrolled
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
@@ -152,6 +154,29 @@ ON CONFLICT (class_id, learner_id) DO UPDATE SET
     organisation_name = excluded.organisation_name, class_title = excluded.class_title
 WHERE class_learners.changed_at IS NULL OR class_learners.changed_at <= excluded.changed_at
 """
+
+
+_SEATS = _SEAT.replace(
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)",
+    "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
+    " $8::date[], $9::bool[], $10::timestamptz[], $11::jsonb[])")
+
+
+@batched
+async def on_seats(ring: KeyRing, conn: asyncpg.Connection,
+                   items: Sequence[tuple[Envelope, LearnerEnrolled | LearnerWithdrawn]]) -> None:
+    """A run of enrolments and withdrawals, one statement per round (a rebuild: one per fetched batch), with the
+    same effect as `on_learner_enrolled` / `on_learner_withdrawn` one by one."""
+    for part in rounds(items, key=lambda item: (item[1].class_id, item[1].learner_id)):
+        names = [display_name(await ring.open(event.personal)) for _, event in part]
+        enrolled = [isinstance(event, LearnerEnrolled) for _, event in part]
+        await conn.execute(
+            _SEATS, [e.class_id for _, e in part], [e.learner_id for _, e in part], [env.centre for env, _ in part],
+            [e.class_title for _, e in part], names, [e.sending_organisation.code for _, e in part],
+            [e.sending_organisation.name for _, e in part],
+            [_local_day(env.occurred_at) if seated else None for (env, _), seated in zip(part, enrolled)],
+            [not seated for seated in enrolled], [env.occurred_at for env, _ in part],
+            [e.personal.model_dump_json() for _, e in part])
 
 
 async def on_learner_enrolled(ring: KeyRing, conn: asyncpg.Connection, envelope: Envelope,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from ttct.consumer import Handler
+from ttct.consumer import Applied, Handler, batched, is_batched
 from ttct.contracts import DomainEvent, Envelope, read_event
 from ttct.eventstore import EventStore
 
@@ -22,21 +22,51 @@ from assessment.figures import tables
 Projections = dict[str, dict[type[DomainEvent], Handler]]
 
 
-def _both(first: Handler, then: Handler) -> Handler:
-    async def both(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
-        await first(conn, envelope, event)
-        await then(conn, envelope, event)
+def _as_run(handler):
+    """A handler as a batched one (a per-event handler called for each event of the run, in order)."""
+    if is_batched(handler):
+        return handler
 
-    return both
+    async def each(conn: asyncpg.Connection, items: Sequence[Applied]) -> None:
+        for envelope, event in items:
+            await handler(conn, envelope, event)
+
+    return each
+
+
+def _both(first, then):
+    if not (is_batched(first) or is_batched(then)):
+        async def both(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
+            await first(conn, envelope, event)
+            await then(conn, envelope, event)
+
+        return both
+    first_run, then_run = _as_run(first), _as_run(then)
+
+    @batched
+    async def both_runs(conn: asyncpg.Connection, items: Sequence[Applied]) -> None:
+        await first_run(conn, items)
+        await then_run(conn, items)
+
+    return both_runs
 
 
 def chained(projections: Projections) -> Projections:
-    """The service's consumer handlers with the figure handlers of the streams it reads run after them."""
+    """The service's consumer handlers with the figure handlers of the streams it reads run after them. One pair
+    of handlers gives one chained handler, so event types that shared a batched handler still share one (their
+    runs join)."""
     out = {context: dict(handlers) for context, handlers in projections.items()}
+    made: dict[tuple[int, int], object] = {}
     for context in projections:
         for event_type, figure in tables.HANDLERS.get(context, {}).items():
             first = out[context].get(event_type)
-            out[context][event_type] = figure if first is None else _both(first, figure)
+            if first is None:
+                out[context][event_type] = figure
+                continue
+            pair = (id(first), id(figure))
+            if pair not in made:
+                made[pair] = _both(first, figure)
+            out[context][event_type] = made[pair]
     return out
 
 

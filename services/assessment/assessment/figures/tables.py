@@ -9,11 +9,12 @@ province ~200,000.
 """
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
 
+from ttct.consumer import batched, is_batched, rounds
 from ttct.contracts import ClassOpened, DomainEvent, Envelope, LearnerEnrolled
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
@@ -91,6 +92,23 @@ async def _place(conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnr
                        envelope.occurred_at, envelope.stream_version)
 
 
+_PLACE_RUN = _PLACE.replace("VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                         "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bool[],"
+                         " $6::timestamptz[], $7::int[])")
+
+
+@batched
+async def on_places(conn: asyncpg.Connection,
+                    items: Sequence[tuple[Envelope, LearnerEnrolled | LearnerWithdrawn]]) -> None:
+    """A run of enrolments and withdrawals: one statement per round, as `_place` one by one would do."""
+    for part in rounds(items, key=lambda item: (item[1].class_id, item[1].learner_id)):
+        await conn.execute(
+            _PLACE_RUN, [e.class_id for _, e in part], [e.learner_id for _, e in part],
+            [e.sending_organisation.code for _, e in part], [e.sending_organisation.name for _, e in part],
+            [isinstance(e, LearnerEnrolled) for _, e in part], [env.occurred_at for env, _ in part],
+            [env.stream_version for env, _ in part])
+
+
 async def on_learner_enrolled(conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnrolled) -> None:
     await _place(conn, envelope, event, True)
 
@@ -120,7 +138,7 @@ Handler = Callable[[asyncpg.Connection, Envelope, Any], Awaitable[None]]
 # by the context that publishes them
 HANDLERS: dict[str, dict[type[DomainEvent], Handler]] = {
     "scheduling": {ClassOpened: on_class_opened, ClassCancelled: on_class_cancelled},
-    "enrolment": {LearnerEnrolled: on_learner_enrolled, LearnerWithdrawn: on_learner_withdrawn},
+    "enrolment": {LearnerEnrolled: on_places, LearnerWithdrawn: on_places},
     "assessment": {LearnerResultFinalised: on_result_finalised},
 }
 EVENT_TYPES = {context: [t.event_type for t in handlers] for context, handlers in HANDLERS.items()}
@@ -128,7 +146,9 @@ EVENT_TYPES = {context: [t.event_type for t in handlers] for context, handlers i
 
 async def apply(conn: asyncpg.Connection, envelope: Envelope, event: DomainEvent) -> None:
     handler = HANDLERS.get(type(event).context, {}).get(type(event))
-    if handler is not None:
+    if handler is not None and is_batched(handler):
+        await handler(conn, [(envelope, event)])
+    elif handler is not None:
         await handler(conn, envelope, event)
 
 
