@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import nats
 
+from ttct import tenancy
 from ttct.contracts import Envelope, read_event
 from ttct.nats_permissions import inbox_prefix
 from ttct.runtime import Runtime
@@ -37,6 +38,7 @@ def runtime_of(service: str) -> Runtime:
 async def dead_letters(runtime: Runtime) -> list[dict[str, Any]]:
     conn = await asyncpg.connect(runtime.settings.database_url)
     try:
+        await tenancy.every_row(conn)
         rows = await conn.fetch("SELECT id, consumer, subject, event_id, deliveries, error, failed_at "
                                 "FROM dead_letters ORDER BY id")
         return [dict(r) for r in rows]
@@ -50,6 +52,7 @@ async def replay(runtime: Runtime, letter_id: int) -> str:
         await runtime.vault.connect(runtime.settings.key_vault_url or runtime.settings.database_url)
     conn = await asyncpg.connect(runtime.settings.database_url)
     try:
+        await tenancy.every_row(conn)
         async with conn.transaction():
             row = await conn.fetchrow("SELECT body FROM dead_letters WHERE id = $1 FOR UPDATE", letter_id)
             if row is None:
@@ -70,6 +73,7 @@ async def rebuild(runtime: Runtime) -> str:
     s = runtime.settings
     conn = await asyncpg.connect(s.database_url)
     try:
+        await tenancy.every_row(conn)  # the owner is subject to FORCE ROW LEVEL SECURITY too
         async with conn.transaction():
             for table in runtime.projection_tables:
                 await conn.execute(f'TRUNCATE "{table}"')

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from ttct import audit, conventions, idempotency, metrics
+from ttct import audit, conventions, idempotency, metrics, tenancy
 from ttct.auth import TokenVerifier
 from ttct.http import install_problem_handlers
 from ttct.limits import BodySizeLimit, RateLimit
@@ -49,6 +49,8 @@ def build_app(
     app.add_middleware(RateLimit, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
     _document_conventions(app)
     metrics.install(app)
+    # the outermost of the app's middleware: every request starts with no rows until its caller is verified
+    app.add_middleware(tenancy.RequestScope)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics")
     return app
 

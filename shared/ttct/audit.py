@@ -15,6 +15,7 @@ import structlog
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from ttct import tenancy
 from ttct.auth import Principal, centre_access
 
 log = structlog.get_logger("ttct.audit")
@@ -37,6 +38,7 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS personal_data_access_by_learner ON personal_data_access USING gin (learner_ids)",
     # why, when the route was given a reason (`request.state.audit_reason`: an erasure, issue 7)
     "ALTER TABLE personal_data_access ADD COLUMN IF NOT EXISTS reason text",
+    tenancy.protect("personal_data_access", tenancy.by_centre(), tenancy.by_organisation("organisation")),
 ]
 
 
@@ -53,7 +55,8 @@ def _learner_ids(value: object, found: set[str]) -> None:
 
 
 class PersonalDataAudit:
-    """Pure ASGI middleware; records after a 2xx answer naming learners."""
+    """Pure ASGI middleware; records a 2xx answer naming learners before its last part is sent, so a client that
+    has the answer finds it in the log (and an answer whose record fails is not completed)."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -67,13 +70,15 @@ class PersonalDataAudit:
         async def watching(message) -> None:
             if message["type"] == "http.response.start":
                 answer["status"] = message["status"]
-            elif message["type"] == "http.response.body" and len(answer["body"]) < 20_000_000:
-                answer["body"] += message.get("body", b"")
+            elif message["type"] == "http.response.body":
+                if len(answer["body"]) < 20_000_000:
+                    answer["body"] += message.get("body", b"")
+                if (not message.get("more_body") and 200 <= answer["status"] < 300
+                        and b'"learner_id"' in answer["body"]):
+                    await self._record(scope, answer["body"])
             await send(message)
 
         await self.app(scope, receive, watching)
-        if 200 <= answer["status"] < 300 and b'"learner_id"' in answer["body"]:
-            await self._record(scope, answer["body"])
 
     async def _record(self, scope, body: bytes) -> None:
         found: set[str] = set()
@@ -123,6 +128,9 @@ class AuditWriter:
         await asyncio.shield(done)  # a cancelled request must not cancel the others' shared write
 
     async def _write(self) -> None:
+        # one statement holds several requests' records, of several centres: it is written as the service, not as
+        # the request that happened to start it (this task's copy of that request's scope)
+        tenancy.enter(tenancy.ALL)
         while self._waiting:
             batch, self._waiting = self._waiting[:self.max_batch], self._waiting[self.max_batch:]
             try:

@@ -17,6 +17,7 @@ import structlog
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ttct import tenancy
 from ttct.errors import DomainError, NotFound
 from ttct.settings import ServiceSettings
 
@@ -75,6 +76,18 @@ class Principal:
 
     def sees_organisation(self, organisation: str) -> bool:
         return self.role is Role.province_admin or organisation in self.organisations
+
+    def rows(self) -> tenancy.Scope:
+        """The rows row-level security lets this caller's statements reach: the province administrator's, all (a
+        deployment's databases hold its province only); a sending organisation's, its own; the others', their
+        centres'."""
+        if self.role is Role.province_admin:
+            return tenancy.ALL
+        if self.role is Role.organisation:
+            return tenancy.tenant(organisations=self.organisations)
+        if self.role is Role.public:
+            return tenancy.NONE
+        return tenancy.tenant(centres=self.centres)
 
 
 def _set(claim: object) -> frozenset[str]:
@@ -136,6 +149,7 @@ async def principal(request: Request,
                               "Cần mã truy cập (Authorization: Bearer <JWT>)")
     found = await request.app.state.verifier.verify(credentials.credentials)
     request.state.principal = found
+    tenancy.enter(found.rows())  # the rest of the request: the caller's rows only, whatever a route forgets
     return found
 
 

@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from ttct import metrics
+from ttct import metrics, tenancy
 from ttct.consumer import Handler, ProjectionRunner
 from ttct.contracts import DomainEvent
 from ttct.eventstore import EventStore
@@ -83,11 +83,20 @@ class Runtime:
 
     async def start(self) -> None:
         s = self.settings
-        # No reset round trip on every release: the services keep no session state on pooled connections
-        # (transaction-scoped locks only; the relay's session lock lives on a connection it never releases).
+        # The schema is migrated as the login role, the tables' owner; then every pooled connection runs as the
+        # application role, which neither owns the tables nor bypasses their row-level security (ttct.tenancy).
+        owner = await asyncpg.connect(s.database_url)
+        try:
+            await migrate(owner, [*self.schema, *tenancy.role_and_grants(s.database_app_role)])
+        finally:
+            await owner.close()
+        # No reset round trip on every release, and none wanted: the session state pooled connections keep is
+        # the role (SET ROLE in `init`, which asyncpg's default reset, RESET ALL, would undo) and the tenant scope
+        # (rewritten by `setup` on every checkout); locks are transaction-scoped, but for the relay's session lock
+        # on a connection it never releases.
         self.pool = await asyncpg.create_pool(s.database_url, min_size=2, max_size=s.db_pool_size,
-                                              reset=_keep_session)
-        await migrate(self.pool, self.schema)
+                                              reset=_keep_session, connection_class=tenancy.ScopedConnection,
+                                              init=tenancy.as_role(s.database_app_role), setup=tenancy.apply_scope)
         if self.vault is not None:
             await self.vault.connect(s.key_vault_url or s.database_url)
         self._nc = await nats.connect(s.nats_url, name=s.service_name, max_reconnect_attempts=-1,

@@ -5,12 +5,14 @@ advisory lock so that replicas starting together do not race.
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import asyncpg
 
 from ttct.audit import SCHEMA as AUDIT_SCHEMA
 from ttct.idempotency import SCHEMA as IDEMPOTENCY_SCHEMA
+from ttct.tenancy import SCHEMA as TENANCY_SCHEMA
 
 CORE_SCHEMA = [
     """
@@ -78,8 +80,13 @@ CORE_SCHEMA = [
 _MIGRATION_LOCK = 7_243_001
 
 
-async def migrate(pool: asyncpg.Pool, service_schema: Sequence[str] = ()) -> None:
-    async with pool.acquire() as conn, conn.transaction():
+async def migrate(db: asyncpg.Pool | asyncpg.Connection, service_schema: Sequence[str] = ()) -> None:
+    """Run as the login role, the tables' owner (ttct.runtime: before its pool switches to the application role)."""
+    async with contextlib.AsyncExitStack() as stack:
+        conn = await stack.enter_async_context(db.acquire()) if isinstance(db, asyncpg.Pool) else db
+        await stack.enter_async_context(conn.transaction())
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
-        for statement in [*CORE_SCHEMA, *IDEMPOTENCY_SCHEMA, *AUDIT_SCHEMA, *service_schema]:
+        # a backfill must see every centre's rows: the owner, too, is subject to FORCE ROW LEVEL SECURITY
+        await conn.execute("SELECT set_config('ttct.scope', 'all', true)")
+        for statement in [*CORE_SCHEMA, *TENANCY_SCHEMA, *IDEMPOTENCY_SCHEMA, *AUDIT_SCHEMA, *service_schema]:
             await conn.execute(statement)

@@ -23,6 +23,10 @@ class ServiceSettings(BaseSettings):
         default=None, description="postgresql://… URL of the key vault (learners' data keys), a database outside "
                                   "every event store, shared by the services; production must set it. Unset: the "
                                   "service's own database (single-service tests)")
+    database_app_role: str = Field(
+        default="ttct_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="the role every statement runs as (SET ROLE): neither the tables' owner nor BYPASSRLS, so "
+                    "row-level security applies; DATABASE_URL logs in as the owner, a member of it")
     nats_url: str = "nats://127.0.0.1:4222"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)

@@ -348,6 +348,19 @@ def test_province_scales_and_spreads():
     assert {c["spec"]["instances"] for c in objects("province", "Cluster")} == {3}
 
 
+def test_each_database_has_the_application_role_row_level_security_needs():
+    """Each service logs in as its database's owner and runs its statements as DATABASE_APP_ROLE, which must exist,
+    log in never, bypass row-level security never, and have the owner as a member (docs/security.md)."""
+    config = {c["metadata"]["name"]: c["data"] for c in objects("everything", "ConfigMap")}
+    for cluster in objects("everything", "Cluster"):
+        owner = cluster["spec"]["bootstrap"]["initdb"]["owner"]
+        roles = {r["name"]: r for r in cluster["spec"]["managed"]["roles"]}
+        app = roles["ttct_app"]
+        assert app["ensure"] == "present" and not app["login"] and not app["superuser"] and not app["bypassrls"]
+        assert roles[owner]["inRoles"] == ["ttct_app"] and "passwordSecret" not in roles[owner]
+        assert config[f"ttct-{owner}"]["DATABASE_APP_ROLE"] == "ttct_app"
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_network_policies_allow_only_the_declared_traffic(scenario):
     values = values_for(scenario)

@@ -6,7 +6,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from ttct.app import build_app
-from ttct.consumer import Handler
+from ttct.consumer import Handler, batched
 from ttct.contracts import ClassOpened, DomainEvent, LearnerEnrolled
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_erased import LearnerErased
@@ -17,7 +17,7 @@ from ttct.personal import KeyRing
 from ttct.runtime import Runtime
 
 from assessment import figures
-from assessment.adapters import facts, schemes, views
+from assessment.adapters import facts, row_security, schemes, views
 from assessment.entrypoints import attendance, certificates, http, results
 from assessment.service_layer.handlers import Aggregated
 from assessment.settings import AssessmentSettings
@@ -27,16 +27,16 @@ def projections(ring: KeyRing | None = None) -> dict[str, dict[type[DomainEvent]
     """The other services' events assessment keeps, by the context that publishes them (see adapters/facts.py
     for why each handler may see them in any order). `ring` opens the learners' sealed names."""
     ring = ring or KeyRing()
+    seats = batched(partial(facts.on_seats, ring))  # one handler for both: their runs join
     return {
         "scheduling": {ClassOpened: facts.on_class_opened, ClassCancelled: facts.on_class_cancelled,
                        SessionScheduled: facts.on_session_scheduled, SessionCancelled: facts.on_session_cancelled},
-        "enrolment": {LearnerEnrolled: partial(facts.on_learner_enrolled, ring),
-                      LearnerWithdrawn: partial(facts.on_learner_withdrawn, ring),
+        "enrolment": {LearnerEnrolled: seats, LearnerWithdrawn: seats,
                       LearnerErased: partial(facts.on_learner_erased, ring)},
     }
 
 
-SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *figures.SCHEMA]
+SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *figures.SCHEMA, *row_security.SCHEMA]
 
 
 def create_app(settings: AssessmentSettings) -> FastAPI:

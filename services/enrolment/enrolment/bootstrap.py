@@ -9,7 +9,7 @@ from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.personal import KeyRing
 from ttct.runtime import Runtime
 
-from enrolment.adapters import organisations, views
+from enrolment.adapters import organisations, row_security, views
 from enrolment.domain import organisations as organisation_domain
 from enrolment.domain.roster import Roster, evolve
 from enrolment.entrypoints import erasure as erasure_routes
@@ -22,7 +22,7 @@ from enrolment.settings import EnrolmentSettings
 
 
 def create_app(settings: EnrolmentSettings) -> FastAPI:
-    runtime = Runtime(settings, schema=[*views.SCHEMA, *organisations.SCHEMA],
+    runtime = Runtime(settings, schema=[*views.SCHEMA, *organisations.SCHEMA, *row_security.SCHEMA],
                       projections={"scheduling": {ClassOpened: views.on_class_opened,
                                                   ClassCancelled: views.on_class_cancelled}},
                       projection_tables=["classes"], keyring=KeyRing())

@@ -7,6 +7,7 @@ from ttct.app import build_app
 from ttct.personal import KeyRing
 from ttct.runtime import Runtime
 
+from notification.adapters import row_security
 from notification.adapters.schema import SCHEMA
 from notification.entrypoints import http_endpoints, http_feed, http_log
 from notification.entrypoints.consumers import projections
@@ -18,7 +19,8 @@ from notification.settings import NotificationSettings
 def create_app(settings: NotificationSettings) -> FastAPI:
     ring = KeyRing()
     handlers = projections(Projections(email=bool(settings.smtp_host), centre=settings.centre, keyring=ring))
-    runtime = Runtime(settings, schema=SCHEMA, projections=handlers, workers=[dispatch], keyring=ring,
+    runtime = Runtime(settings, schema=[*SCHEMA, *row_security.SCHEMA], projections=handlers, workers=[dispatch],
+                      keyring=ring,
                       # what `ttct.admin rebuild` empties: never notices or deliveries, so a rebuild re-derives the
                       # same notices (same ids, ON CONFLICT DO NOTHING) and sends nothing again
                       projection_tables=("classes", "organisations", "organisation_learners", "attendance",

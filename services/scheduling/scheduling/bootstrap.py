@@ -6,7 +6,7 @@ from ttct.aggregates import Aggregates
 from ttct.app import build_app
 from ttct.runtime import Runtime
 
-from scheduling.adapters import catalogue, class_views, registry
+from scheduling.adapters import catalogue, class_views, registry, row_security
 from scheduling.domain.classes import ClassState, evolve
 from scheduling.entrypoints import catalogue as catalogue_routes
 from scheduling.entrypoints import lecturers as lecturer_routes
@@ -15,7 +15,8 @@ from scheduling.settings import SchedulingSettings
 
 
 def create_app(settings: SchedulingSettings) -> FastAPI:
-    runtime = Runtime(settings, schema=[*class_views.SCHEMA, *catalogue.SCHEMA, *registry.SCHEMA])
+    runtime = Runtime(settings, schema=[*class_views.SCHEMA, *catalogue.SCHEMA, *registry.SCHEMA,
+                                         *row_security.SCHEMA])
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
         app.state.classes = Aggregates(rt.store, ClassState, evolve, clock=rt.clock, new_id=rt.new_id)

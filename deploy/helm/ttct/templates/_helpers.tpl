@@ -331,6 +331,7 @@ A service's plain environment (its ConfigMap): the chart's settings, then the gl
   "HTTP_HOST" "0.0.0.0"
   "HTTP_PORT" ($root.Values.http.port | toString)
   "PROVISION" ($root.Values.provision | toString)
+  "DATABASE_APP_ROLE" $root.Values.postgresql.appRole
   "OTEL_SERVICE_NAME" .name
   "OTEL_TRACES_EXPORTER" (ternary "otlp" "none" (not (empty $otlp.endpoint)))
   "OTEL_TRACES_SAMPLER" $root.Values.telemetry.sampler

@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from ttct import tenancy
 from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
 from ttct.pagination import Page, page_params, paged
@@ -80,7 +81,9 @@ async def revoke(centre: Code, command: RevokeCertificate, request: Request,
 @public.get("/certificates/{verification_code}", response_model=Verification,
             summary="Is this certificate genuine? (public, no token)")
 async def verify(verification_code: str, request: Request) -> Verification:
-    row = await views.verify(request.app.state.runtime.pool, verification_code.strip().upper())
+    code = verification_code.strip().upper()
+    with tenancy.lookup(code):  # row-level security: this one certificate, no centre's others
+        row = await views.verify(request.app.state.runtime.pool, code)
     if row is None or row["revoked"]:
         return Verification(genuine=False)
     return Verification(genuine=True, full_name=row["full_name"], programme_type=row["programme_type"],

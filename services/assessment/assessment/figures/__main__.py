@@ -8,6 +8,7 @@ import asyncio
 import asyncpg
 import nats
 
+from ttct import tenancy
 from ttct.schema import migrate
 from ttct.settings import load_settings
 
@@ -16,7 +17,8 @@ from assessment.settings import AssessmentSettings
 
 
 async def _rebuild(settings: AssessmentSettings) -> dict[str, int]:
-    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+    # as the login role, the tables' owner, which must ask for every centre's rows (row-level security)
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2, init=tenancy.every_row)
     nc = await nats.connect(settings.nats_url)
     try:
         await migrate(pool, SCHEMA)

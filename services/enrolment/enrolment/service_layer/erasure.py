@@ -13,6 +13,7 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+from ttct import tenancy
 from ttct.aggregates import Aggregates
 from ttct.contracts import DomainEvent, Envelope, EventMetadata
 from ttct.contracts.learner_erased import LearnerErased
@@ -43,6 +44,8 @@ class Erasure:
 
 
 async def _redact(conn: asyncpg.Connection, learner_id: UUID) -> None:
+    # the learner's rows at every centre, not only the caller's (row-level security): an erasure reaches them all
+    await tenancy.widen_transaction(conn)
     await views.erase(conn, learner_id)
     await forget_learner(conn, learner_id)
 
