@@ -104,6 +104,7 @@ def random_nonce() -> bytes:
 
 
 _NO_ROW = object()
+_UNASKED = object()
 
 
 class KeyVault:
@@ -217,7 +218,10 @@ class KeyRing:
 
     async def prefetch(self, events: Iterable[object]) -> None:
         ids = {sealed.learner_id for event in events if (sealed := getattr(event, "personal", None)) is not None}
-        _BATCH.set(await self.vault.keys(ids) if ids else {})
+        found = await self.vault.keys(ids) if ids else {}
+        # "no row" is an answer too: without it, every v1 learner (no key) cost one more query (a rebuild of v1
+        # history fell from 7,000 to 1,400 events/s)
+        _BATCH.set({i: found.get(i, _NO_ROW) for i in ids})
 
     def forget(self, learner_id: UUID) -> None:
         """After an erasure: this batch no longer holds the learner's key."""
@@ -227,8 +231,8 @@ class KeyRing:
 
     async def open(self, sealed: SealedPersonalData) -> PersonalData | None:
         batch = _BATCH.get()
-        key = batch.get(sealed.learner_id, _NO_ROW) if batch is not None else _NO_ROW
-        if key is _NO_ROW:
+        key = batch.get(sealed.learner_id, _UNASKED) if batch is not None else _UNASKED
+        if key is _UNASKED:  # not in this batch's prefetch (e.g. a handler outside a consumer)
             key = (await self.vault.keys([sealed.learner_id])).get(sealed.learner_id, _NO_ROW)
         if key is _NO_ROW:  # never had a key: only a v1 (clear) blob opens
             if sealed.scheme == "clear-v1":

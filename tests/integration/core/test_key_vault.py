@@ -42,3 +42,21 @@ async def test_keys_are_made_once_even_when_writers_race_for_the_same_new_learne
     assert all(answer == answers[0] for answer in answers)  # every writer got the one key each learner has
     assert len(answers[0]) == 20 and len(set(answers[0].values())) == 20
     assert await vault.keys_for(learners[:3], "hau-loc") == {i: answers[0][i] for i in learners[:3]}
+
+
+async def test_a_batch_asks_the_vault_once_even_for_learners_without_a_key(pool, monkeypatch):
+    vault = KeyVault(pool)
+    await vault.migrate()
+    ring = KeyRing(vault)
+    blobs = [legacy_sealed(uuid4(), f"Học viên {i}") for i in range(50)]  # v1 history: no key rows
+    asked = []
+    real = vault.keys
+
+    async def counted(ids):
+        asked.append(len(set(ids)))
+        return await real(ids)
+
+    monkeypatch.setattr(vault, "keys", counted)
+    await ring.prefetch([type("Event", (), {"personal": b})() for b in blobs])
+    names = [(await ring.open(b)).full_name for b in blobs]
+    assert names == [f"Học viên {i}" for i in range(50)] and asked == [50]
