@@ -110,11 +110,14 @@ class SealedPersonalData(BaseModel):
     ciphertext: str = Field(max_length=4096, pattern=r"^[A-Za-z0-9_-]*$", description="base64url")
 
 
+_CLEAR_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with options builds one per call
+
+
 def legacy_clear(learner_id: UUID | str, full_name: str, date_of_birth: str | date | None) -> dict:
     """What a pure upcaster makes of a v1 event's clear fields (it has no key to seal with): a "clear-v1" blob,
     honestly marked, opened only while the learner is not erased."""
     dob = date_of_birth.isoformat() if isinstance(date_of_birth, date) else date_of_birth
-    text = json.dumps({"full_name": full_name, "date_of_birth": dob}, ensure_ascii=False).encode()
+    text = _CLEAR_JSON.encode({"full_name": full_name, "date_of_birth": dob}).encode()
     return {"learner_id": str(learner_id), "scheme": "clear-v1", "nonce": "",
             "ciphertext": base64.urlsafe_b64encode(text).rstrip(b"=").decode()}
 

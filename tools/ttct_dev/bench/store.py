@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import time
 import uuid
@@ -19,7 +20,7 @@ import asyncpg
 
 from ttct.consumer import ProjectionRunner
 from ttct.contracts import LearnerEnrolled
-from ttct.personal import KeyRing, KeyVault
+from ttct.personal import KeyRing, KeyVault, PersonalData, seal
 from ttct.schema import migrate
 
 from ttct_dev.bench.harness import PROVINCE, Bench, ensure_database
@@ -28,8 +29,10 @@ COPY_CHUNK = 20_000
 COLUMNS = ["stream_id", "stream_version", "event_id", "event_type", "schema_version", "occurred_at", "envelope"]
 
 
-def _records(n: int, per_stream: int, centres: list[str], start: datetime):
-    """n LearnerEnrolled events as `events` rows, `per_stream` per class roster, valid against the contracts."""
+def _records(n: int, per_stream: int, centres: list[str], start: datetime, keys: list | None = None):
+    """n LearnerEnrolled events as `events` rows, `per_stream` per class roster, valid against the contracts:
+    v1 (names in clear, read through the upcaster), or, with `keys`, v2 as the services store them today, the name
+    sealed with a key of the learner's own that is appended to `keys` (learner_id, centre, key) for the vault."""
     stream = class_id = centre = None
     for i in range(n):
         version = i % per_stream + 1
@@ -37,29 +40,44 @@ def _records(n: int, per_stream: int, centres: list[str], start: datetime):
             class_id, centre = str(uuid.uuid4()), centres[(i // per_stream) % len(centres)]
             stream = f"enrolment:roster:{class_id}"
         at = start + timedelta(milliseconds=i)
-        event_id = uuid.uuid4()
+        event_id, learner_id = uuid.uuid4(), uuid.uuid4()
+        name, born = f"Nguyễn Văn Học {i}", f"19{70 + i % 30}-0{1 + i % 9}-1{i % 9}"
+        if keys is None:
+            person, version_of_schema = {"full_name": name, "date_of_birth": born}, 1
+        else:
+            key = os.urandom(32)
+            keys.append((learner_id, centre, key))
+            sealed = seal(key, learner_id, PersonalData(full_name=name, date_of_birth=born), os.urandom(12))
+            person, version_of_schema = {"personal": sealed.model_dump(mode="json")}, 2
         envelope = {
-            "event_id": str(event_id), "event_type": "LearnerEnrolled", "schema_version": 1,
+            "event_id": str(event_id), "event_type": "LearnerEnrolled", "schema_version": version_of_schema,
             "occurred_at": at.isoformat(), "province": PROVINCE, "centre": centre, "stream_id": stream,
             "stream_version": version, "correlation_id": str(uuid.uuid4()), "causation_id": None,
             "traceparent": None, "tracestate": None,
             "payload": {"class_id": class_id, "class_title": "Lớp triển khai nghị quyết (lịch sử)",
-                        "learner_id": str(uuid.uuid4()), "full_name": f"Nguyễn Văn Học {i}",
-                        "date_of_birth": f"19{70 + i % 30}-0{1 + i % 9}-1{i % 9}",
+                        "learner_id": str(learner_id), **person,
                         "sending_organisation": {"code": f"org-{i % 500}", "name": f"Đảng ủy xã số {i % 500}"},
                         "seat_number": version},
         }
-        yield (stream, version, event_id, "LearnerEnrolled", 1, at, json.dumps(envelope, ensure_ascii=False))
+        yield (stream, version, event_id, "LearnerEnrolled", version_of_schema, at,
+               json.dumps(envelope, ensure_ascii=False))
 
 
-async def fill(pool: asyncpg.Pool, n: int, *, per_stream: int = 500, centres: list[str] | None = None) -> float:
+async def fill(pool: asyncpg.Pool, n: int, *, per_stream: int = 500, centres: list[str] | None = None,
+               sealed: bool = False) -> float:
     """Append n events with COPY, in chunks, into `events` only: they stand for history already published, so
-    they get no outbox rows. Returns the seconds it took."""
+    they get no outbox rows. `sealed`: v2 events, their learners' keys COPYed into the same database's vault
+    table. Returns the seconds it took."""
     started = time.monotonic()
-    rows = _records(n, per_stream, centres or ["history"], datetime(2020, 1, 1, tzinfo=UTC))
+    keys: list | None = [] if sealed else None
+    rows = _records(n, per_stream, centres or ["history"], datetime(2020, 1, 1, tzinfo=UTC), keys)
     while chunk := [r for _, r in zip(range(COPY_CHUNK), rows, strict=False)]:
         async with pool.acquire() as conn:
             await conn.copy_records_to_table("events", records=chunk, columns=COLUMNS)
+            if keys:
+                await conn.copy_records_to_table("learner_keys", records=keys,
+                                                 columns=["learner_id", "centre", "key"])
+                keys.clear()
     async with pool.acquire() as conn:
         await conn.execute("ANALYZE events")
     return time.monotonic() - started
@@ -99,7 +117,7 @@ CONSUMER = "bench-rebuild"
 def assessment_projection(ring: KeyRing | None = None) -> tuple[list[str], dict]:
     """Assessment's schema and its handlers of enrolment's events, as its composition root wires them (read-only
     use of the service; the older layout had them in adapters/views.py). `ring`: the key vault the handlers open
-    the learners' names with (the stored history is v1, names in clear, read through the upcaster)."""
+    the learners' names with (the rebuild's history is v2: sealed names, keys in the vault)."""
     from assessment import bootstrap
 
     if hasattr(bootstrap, "projections"):
@@ -116,7 +134,9 @@ def _tables(schema: list[str]) -> list[str]:
 async def prepare_rebuild(bench: Bench, events: int) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(await ensure_database(bench, REBUILD_DB), min_size=2, max_size=4)
     await migrate(pool, assessment_projection()[0])
-    await fill_to(pool, events, per_stream=200)
+    await KeyVault(pool).migrate()
+    # history as the services store it today: names sealed, keys in the vault (the rebuild opens each one)
+    await fill_to(pool, events, per_stream=200, sealed=True)
     return pool
 
 
