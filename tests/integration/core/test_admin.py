@@ -62,3 +62,31 @@ async def test_a_rebuild_empties_the_projection_and_the_stream_fills_it_again(ru
     info = await js.consumer_info("SCHEDULING", config.durable_name)
     assert info.num_pending == 1 and info.delivered.stream_seq == 0  # everything will be delivered again
     await conn.close()
+
+
+async def test_the_access_report_lists_each_learner_a_leaked_credential_saw_in_the_window(runtime, database):
+    from datetime import UTC, datetime, timedelta
+
+    seen, other, before = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    conn = await asyncpg.connect(database)
+    try:
+        await conn.execute("SELECT set_config('ttct.scope', 'all', false)")
+        rows = [(now - timedelta(hours=2), "hau-loc", "leaked-client", [seen, other]),
+                (now - timedelta(hours=1), "nga-son", "leaked-client", [seen]),
+                (now - timedelta(hours=1), "hau-loc", "staff-lan", [other]),
+                (now - timedelta(days=3), "hau-loc", "leaked-client", [before])]
+        for at, centre, caller, learners in rows:
+            await conn.execute(
+                "INSERT INTO personal_data_access (at, centre, caller, role, action, route, learner_ids)"
+                " VALUES ($1, $2, $3, 'integration', 'read', 'GET /v1/centres/{centre}/classes', $4::uuid[])",
+                at, centre, caller, learners)
+    finally:
+        await conn.close()
+    report = await admin.access_report(runtime, now - timedelta(days=1), caller="leaked-client")
+    assert {r["learner_id"] for r in report} == {seen, other}  # not the one seen before the window
+    by_learner = {r["learner_id"]: r for r in report}
+    assert by_learner[seen]["accesses"] == 2 and sorted(by_learner[seen]["centres"]) == ["hau-loc", "nga-son"]
+    assert by_learner[other]["callers"] == ["leaked-client"]  # staff's own reads are not the leak's
+    everyone = await admin.access_report(runtime, now - timedelta(days=1))
+    assert sorted(everyone_row["accesses"] for everyone_row in everyone) == [2, 2]
