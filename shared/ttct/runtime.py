@@ -98,7 +98,7 @@ class Runtime:
                                               reset=_keep_session, connection_class=tenancy.ScopedConnection,
                                               init=tenancy.as_role(s.database_app_role), setup=tenancy.apply_scope)
         if self.vault is not None:
-            await self.vault.connect(s.key_vault_url or s.database_url, max_size=s.db_pool_size)
+            await self.vault.connect(s.key_vault_url or s.database_url)
         self._nc = await nats.connect(s.nats_url, name=s.service_name, max_reconnect_attempts=-1,
                                       inbox_prefix=inbox_prefix(s.service_name).encode())
         js = self.jetstream = self._nc.jetstream()

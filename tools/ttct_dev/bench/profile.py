@@ -4,7 +4,8 @@ Starts the benchmark's private durable stack with the four services, opens class
 enrolments through the HTTP API while `py-spy record` samples every service process (all threads, idle frames
 left out). The samples are folded into `docs/profiles.md`: per service, the share of samples by library (the
 innermost frame that belongs to a known package decides) and the functions with the most own time, plus the
-raw folded stacks in `docs/profiles/<service>.folded` for a flame graph (e.g. speedscope.app, inferno).
+raw folded stacks in `docs/profiles/<service>.folded` for a flame graph (e.g. speedscope.app, inferno; megabytes
+each, so git ignores them).
 
     python -m ttct_dev.bench.profile [--seconds 30] [--concurrency 32] [--output-dir docs]
 
@@ -140,7 +141,8 @@ def _report(args: argparse.Namespace, run: dict, folds: dict[str, dict]) -> str:
              "- CPU per enrolment taken (ms, user + system): " + ", ".join(
                  f"{name} {seconds / max(run['enrolments'], 1) * 1000:.2f}" for name, seconds in run["cpu"].items()),
              "",
-             "The raw folded stacks are in `docs/profiles/<service>.folded` (open them in speedscope.app or inferno).",
+             "`make profile` leaves the raw folded stacks in `docs/profiles/<service>.folded` (open them in "
+             "speedscope.app or inferno; not kept in git: megabytes each).",
              ""]
     for service, f in folds.items():
         total = f["samples"] or 1

@@ -7,7 +7,10 @@ import asyncio
 import math
 import re
 import time
+import uuid
 from dataclasses import dataclass
+
+import httpx
 
 from ttct_dev.bench.harness import Bench
 from ttct_dev.bench.load import (Seat, Tally, closed_loop, enrol, enrolment_body, open_classes, open_loop,
@@ -150,7 +153,17 @@ async def _send_bulk(bench: Bench, service: str, path: str, key: str, seats: lis
     async def one(centre: str, class_id: str, chunk: list[dict]) -> None:
         async with gate:
             url = bench.urls[service] + path.replace("{centre}", centre).replace("{class_id}", class_id)
-            r = await bench.http.post(url, json={key: chunk})
+            # As the integrating systems do: a network error is retried with the same Idempotency-Key, so the
+            # rows are stored once (e.g. a pooled keep-alive connection the server closed while idle between
+            # phases answers the next request with a ReadError).
+            headers = {"Idempotency-Key": str(uuid.uuid4())}
+            for attempt in range(3):
+                try:
+                    r = await bench.http.post(url, json={key: chunk}, headers=headers)
+                    break
+                except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError):
+                    if attempt == 2:
+                        raise
             if not 200 <= r.status_code < 300:
                 raise BulkRefused(f"POST {path} answered {r.status_code}: {r.text[:300]}")
 
