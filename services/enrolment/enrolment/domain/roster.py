@@ -54,7 +54,7 @@ class ClassFacts:
     cancelled: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: the aggregate cache holds one per learner of thousands of classes
 class Member:
     """A learner as the roster knows them: enough to publish any of their events without another lookup. Their
     name and birth date only sealed (the service layer seals them with the learner's key): the roster never
@@ -249,10 +249,25 @@ def _count(counts: MappingProxyType, code: str, delta: int) -> MappingProxyType:
     return _frozen(updated)
 
 
+_ORGANISATIONS: dict[tuple[str, str], SendingOrganisation] = {}
+
+
+def _shared(organisation: SendingOrganisation) -> SendingOrganisation:
+    """An equal organisation, the same instance for every member it sent: the cached rosters hold tens of
+    thousands of members sent by a few hundred organisations (a value, so sharing changes nothing else)."""
+    key = (organisation.code, organisation.name)
+    found = _ORGANISATIONS.get(key)
+    if found is None:
+        if len(_ORGANISATIONS) >= 10_000:  # bounded: a province has a few thousand organisations
+            _ORGANISATIONS.clear()
+        found = _ORGANISATIONS[key] = organisation
+    return found
+
+
 def evolve(roster: Roster, event: DomainEvent) -> Roster:
     match event:
         case LearnerEnrolled():
-            member = Member(event.learner_id, event.personal, event.sending_organisation)
+            member = Member(event.learner_id, event.personal, _shared(event.sending_organisation))
             seat = event.seat_number
             return replace(
                 roster,
@@ -263,7 +278,7 @@ def evolve(roster: Roster, event: DomainEvent) -> Roster:
                 highest_seat=max(roster.highest_seat, seat),
             )
         case LearnerWaitlisted():
-            member = Member(event.learner_id, event.personal, event.sending_organisation)
+            member = Member(event.learner_id, event.personal, _shared(event.sending_organisation))
             return replace(roster, waiting=(*roster.waiting, member))
         case LearnerWithdrawn(learner_id=learner_id):
             if learner_id in roster.seated:
