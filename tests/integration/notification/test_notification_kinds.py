@@ -133,6 +133,38 @@ async def test_a_cancelled_class_tells_every_organisation_with_learners_in_it(
     assert all_receiver.hits["xa-da-rut"] == []  # no learner there
 
 
+async def test_a_learner_whose_enrolment_is_applied_after_the_cancellation_is_told_too(
+        start_notification, js, all_receiver, org_headers, province):
+    """Enrolment's stream may lag scheduling's: the cancellation named the learners known then; one applied after
+    it gets a cancellation notice of its own, once (a redelivery adds nothing)."""
+    service = await start_notification()
+    for org in ("xa-hoa-loc", "huyen-doan"):
+        await register(service, all_receiver, org, org_headers)
+    course = Course(province)
+    first = course.join("Nguyễn Văn An", "xa-hoa-loc")
+    await publish(js, [course.opened(), first])
+    await eventually(lambda: _at_least(all_receiver, None, {"xa-hoa-loc": 1}, {}))
+    await publish(js, [course.cancel()])
+    late = [course.join("Trần Văn Muộn", "huyen-doan", "Huyện đoàn Hậu Lộc"),
+            course.join("Lê Thị Chờ", "xa-hoa-loc", waitlisted=True)]
+    await publish(js, late)
+    await publish(js, late, again=True)  # copies JetStream cannot deduplicate, as a late redelivery
+
+    def cancelled(org):
+        return [h for h in all_receiver.hits[org] if h.payload["type"] == "class.cancelled"]
+
+    async def all_told():
+        return len(cancelled("huyen-doan")) >= 1 and len(cancelled("xa-hoa-loc")) >= 2
+
+    await eventually(all_told)
+    await asyncio.sleep(0.5)
+    [told] = cancelled("huyen-doan")
+    assert told.payload["data"]["reason"] == "Không đủ số học viên tối thiểu"
+    assert [(x["full_name"], x["status"]) for x in told.payload["data"]["learners"]] == [("Trần Văn Muộn", "enrolled")]
+    named = sorted(x["full_name"] for h in cancelled("xa-hoa-loc") for x in h.payload["data"]["learners"])
+    assert named == ["Lê Thị Chờ", "Nguyễn Văn An"]  # each once: the one known at the cancellation, the late one
+
+
 async def test_one_result_report_per_organisation_sorted_the_vietnamese_way_with_a_pdf_that_reads_back(
         start_notification, js, all_receiver, smtp, org_headers, province):
     service = await start_notification(**smtp_settings(smtp))

@@ -114,6 +114,9 @@ SCHEMA = [
     "ALTER TABLE notices ALTER COLUMN learner_id DROP NOT NULL",
     "ALTER TABLE notices ADD COLUMN IF NOT EXISTS recipient text NOT NULL DEFAULT 'organisation'",
     "CREATE INDEX IF NOT EXISTS notices_by_event ON notices (event_id)",
+    # A class's cancellation, kept so that a learner whose enrolment is applied after it (another stream, which
+    # may lag) is told too
+    "ALTER TABLE classes ADD COLUMN IF NOT EXISTS cancelled_reason text",
     # The polling feed's order: given after commit, one sequencer at a time, so a notice whose transaction
     # commits late still comes after every cursor already handed out (`position` is taken at insert, and a
     # reader could pass a lower one still uncommitted).

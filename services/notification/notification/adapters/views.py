@@ -104,6 +104,15 @@ async def save_withdrawn(conn: asyncpg.Connection, organisation: str, class_id: 
                        organisation, class_id, learner_id)
 
 
+async def cancel_class(conn: asyncpg.Connection, class_id: UUID, reason: str) -> None:
+    await conn.execute("UPDATE classes SET cancelled_reason = $2 WHERE class_id = $1", class_id, reason)
+
+
+async def cancellation(conn: asyncpg.Connection, class_id: UUID) -> str | None:
+    """The reason the class was cancelled, if notification has applied its cancellation."""
+    return await conn.fetchval("SELECT cancelled_reason FROM classes WHERE class_id = $1", class_id)
+
+
 async def learners_in_class(conn: asyncpg.Connection, class_id: UUID) -> list[AffectedLearner]:
     """Those a cancelled class concerns: seated or waiting (withdrawn ones no longer)."""
     rows = await conn.fetch(

@@ -122,6 +122,18 @@ def cancelled_notices(envelope: Envelope, event: ClassCancelled, learners: Itera
     return notices
 
 
+def late_cancelled_notice(envelope: Envelope, event: LearnerEnrolled | LearnerWaitlisted, reason: str,
+                          who: PersonalData | None) -> Notice:
+    """The class's cancellation for a learner whose enrolment (or waiting place) was applied after it: the
+    cancellation named the organisation's learners known then, so this one is told on its own. Caused by (and
+    named after) the enrolment's event, so a replay adds nothing."""
+    status = "waitlisted" if isinstance(event, LearnerWaitlisted) else "enrolled"
+    return _notice(CLASS_CANCELLED, envelope, event.sending_organisation, {
+        "class_id": str(event.class_id), "class_title": event.class_title, "reason": reason,
+        "learners": [{"learner_id": str(event.learner_id), "full_name": display_name(who), "status": status}],
+    }, class_id=event.class_id)
+
+
 def absence_notices(envelope: Envelope, event: AttendanceRecorded, class_title: str | None,
                     full_name: str) -> list[Notice]:
     return _both(ABSENT, envelope, event.sending_organisation, {

@@ -67,6 +67,15 @@ class Projections:
         who = await self.keyring.open(event.personal)
         await views.save_enrolment(conn, envelope.centre, event, envelope.occurred_at, who)
         await self._send(conn, envelope, [kinds.enrolment_notice(envelope, event, who)])
+        await self._cancelled_already(conn, envelope, event, who)
+
+    async def _cancelled_already(self, conn: asyncpg.Connection, envelope: Envelope,
+                                 event: LearnerEnrolled | LearnerWaitlisted, who) -> None:
+        """Scheduling's and enrolment's streams are applied independently: a class's cancellation may have been
+        applied before this enrolment, and named only the learners known then."""
+        reason = await views.cancellation(conn, event.class_id)
+        if reason is not None:
+            await self._send(conn, envelope, [kinds.late_cancelled_notice(envelope, event, reason, who)])
 
     async def learner_waitlisted(self, conn: asyncpg.Connection, envelope: Envelope,
                                  event: LearnerWaitlisted) -> None:
@@ -74,11 +83,13 @@ class Projections:
         who = await self.keyring.open(event.personal)
         await views.save_waitlisted(conn, envelope.centre, event, who)
         await self._send(conn, envelope, [kinds.waitlisted_notice(envelope, event, who)])
+        await self._cancelled_already(conn, envelope, event, who)
 
     async def learner_withdrawn(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerWithdrawn) -> None:
         await views.save_withdrawn(conn, event.sending_organisation.code, event.class_id, event.learner_id)
 
     async def class_cancelled(self, conn: asyncpg.Connection, envelope: Envelope, event: ClassCancelled) -> None:
+        await views.cancel_class(conn, event.class_id, event.reason)
         affected = await views.learners_in_class(conn, event.class_id)
         await self._send(conn, envelope, kinds.cancelled_notices(envelope, event, affected))
 
