@@ -22,6 +22,8 @@ from ttct.nats_permissions import subscriber_inbox_prefix
 from ttct.topology import PUBLISHES, READS, consumer_config, durable_name, ensure_consumers, ensure_stream
 from ttct_dev.stack import SUBSCRIBERS, ensure_nats_province
 
+from nats_users import AsNatsUser
+
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((ROOT / "tests/contract/samples/ClassOpened.v1.json").read_text())
@@ -56,33 +58,9 @@ def subscriber_url(stack) -> str:
     return stack.nats_subscribers[SUBSCRIBER]
 
 
-class AsSubscriber:
-    """A connection as the subscriber user, with its inbox prefix, collecting the violations the server reports."""
-
-    def __init__(self, url: str) -> None:
-        self.url, self.errors = url, []
-
-    async def __aenter__(self):
-        async def on_error(exc: Exception) -> None:
-            self.errors.append(str(exc).lower())
-
-        prefix = subscriber_inbox_prefix(urlsplit(self.url).username).encode()
-        self.nc = await nats.connect(self.url, error_cb=on_error, max_reconnect_attempts=0, inbox_prefix=prefix)
-        self.js = self.nc.jetstream(timeout=1)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.nc.close()
-
-    async def violated(self, what: str) -> bool:
-        deadline = asyncio.get_running_loop().time() + 5
-        while True:
-            await self.nc.flush()
-            if any("permissions violation" in e and what.lower() in e for e in self.errors):
-                return True
-            if asyncio.get_running_loop().time() > deadline:
-                return False
-            await asyncio.sleep(0.05)
+def AsSubscriber(url: str) -> AsNatsUser:
+    """A connection as the subscriber user, with its own inbox prefix."""
+    return AsNatsUser(url, subscriber_inbox_prefix(urlsplit(url).username))
 
 
 async def test_the_example_prints_its_centres_events_from_every_stream(topology, subscriber_url, province, capsys):

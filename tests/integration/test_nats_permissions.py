@@ -15,33 +15,17 @@ from ttct.nats_permissions import inbox_prefix, CHART_FILE, CHART_PROVINCE, as_j
 from ttct.topology import PUBLISHES, READS, consumer_config, durable_name, ensure_consumers, ensure_stream
 from ttct_dev.stack import ensure_nats_province
 
+from nats_users import AsNatsUser
+
 pytestmark = pytest.mark.integration
 
 DENIED = (NatsTimeout, asyncio.TimeoutError)  # a refused request is dropped by the server: no reply comes
 
 
-class As:
-    """A connection as one NATS user, collecting the permission violations the server reports."""
-
-    def __init__(self, url: str) -> None:
-        self.url, self.errors = url, []
-
-    async def __aenter__(self):
-        async def on_error(exc: Exception) -> None:
-            self.errors.append(str(exc).lower())
-
-        user = urlsplit(self.url).username or ""
-        prefix = inbox_prefix(user).encode() if user and user != "admin" else b"_INBOX"  # as ttct.runtime does
-        self.nc = await nats.connect(self.url, error_cb=on_error, max_reconnect_attempts=0, inbox_prefix=prefix)
-        self.js = self.nc.jetstream(timeout=1)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.nc.close()
-
-    async def violated(self, what: str) -> bool:
-        await self.nc.flush()
-        return any("permissions violation" in e and what.lower() in e for e in self.errors)
+def As(url: str) -> AsNatsUser:
+    """A connection as a service's user, with the inbox prefix ttct.runtime gives it (the admin: the default)."""
+    user = urlsplit(url).username or ""
+    return AsNatsUser(url, inbox_prefix(user) if user and user != "admin" else "_INBOX")
 
 
 @pytest.fixture

@@ -142,10 +142,12 @@ async def on_session_cancelled(conn: asyncpg.Connection, envelope: Envelope, eve
     await _scheduled_total(conn, envelope, event.class_id, event.planned_sessions)
 
 
-_SEAT = """
+# A run of seats in one statement, from arrays (one element per event of a round).
+_SEATS = """
 INSERT INTO class_learners (class_id, learner_id, centre, class_title, full_name, organisation_code,
                             organisation_name, enrolled_on, withdrawn, changed_at, personal)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::date[], $9::bool[], $10::timestamptz[], $11::jsonb[])
 ON CONFLICT (class_id, learner_id) DO UPDATE SET
     enrolled_on = coalesce(CASE WHEN excluded.withdrawn THEN class_learners.enrolled_on ELSE excluded.enrolled_on END,
                            class_learners.enrolled_on),
@@ -156,17 +158,12 @@ WHERE class_learners.changed_at IS NULL OR class_learners.changed_at <= excluded
 """
 
 
-_SEATS = _SEAT.replace(
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)",
-    "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
-    " $8::date[], $9::bool[], $10::timestamptz[], $11::jsonb[])")
-
-
 @batched
 async def on_seats(ring: KeyRing, conn: asyncpg.Connection,
                    items: Sequence[tuple[Envelope, LearnerEnrolled | LearnerWithdrawn]]) -> None:
     """A run of enrolments and withdrawals, one statement per round (a rebuild: one per fetched batch), with the
-    same effect as `on_learner_enrolled` / `on_learner_withdrawn` one by one."""
+    same effect as applying them one by one. The name is opened now, for staff's lists and messages; ERASED if
+    the learner's key is gone (a rebuild too)."""
     for part in rounds(items, key=lambda item: (item[1].class_id, item[1].learner_id)):
         names = [display_name(await ring.open(event.personal)) for _, event in part]
         enrolled = [isinstance(event, LearnerEnrolled) for _, event in part]
@@ -181,19 +178,12 @@ async def on_seats(ring: KeyRing, conn: asyncpg.Connection,
 
 async def on_learner_enrolled(ring: KeyRing, conn: asyncpg.Connection, envelope: Envelope,
                               event: LearnerEnrolled) -> None:
-    # the name opened now, for staff's lists and messages; ERASED if the learner's key is gone (a rebuild too)
-    name = display_name(await ring.open(event.personal))
-    await conn.execute(_SEAT, event.class_id, event.learner_id, envelope.centre, event.class_title, name,
-                       event.sending_organisation.code, event.sending_organisation.name,
-                       _local_day(envelope.occurred_at), False, envelope.occurred_at, event.personal.model_dump_json())
+    await on_seats(ring, conn, [(envelope, event)])
 
 
 async def on_learner_withdrawn(ring: KeyRing, conn: asyncpg.Connection, envelope: Envelope,
                                event: LearnerWithdrawn) -> None:
-    name = display_name(await ring.open(event.personal))
-    await conn.execute(_SEAT, event.class_id, event.learner_id, envelope.centre, event.class_title, name,
-                       event.sending_organisation.code, event.sending_organisation.name, None, True,
-                       envelope.occurred_at, event.personal.model_dump_json())
+    await on_seats(ring, conn, [(envelope, event)])
 
 
 async def on_learner_erased(ring: KeyRing, conn: asyncpg.Connection, _envelope: Envelope,

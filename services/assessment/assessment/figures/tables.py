@@ -76,8 +76,10 @@ async def on_class_cancelled(conn: asyncpg.Connection, envelope: Envelope, event
                        " ON CONFLICT (class_id) DO UPDATE SET cancelled = true", event.class_id, envelope.centre)
 
 
-_PLACE = """
-INSERT INTO figure_places VALUES ($1, $2, $3, $4, $5, $6, $7)
+# A run of places in one statement, from arrays (one element per event of a round).
+_PLACES_RUN = """
+INSERT INTO figure_places
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bool[], $6::timestamptz[], $7::int[])
 ON CONFLICT (class_id, learner_id) DO UPDATE SET organisation_code = excluded.organisation_code,
     organisation_name = excluded.organisation_name, enrolled = excluded.enrolled,
     changed_at = excluded.changed_at, changed_version = excluded.changed_version
@@ -85,36 +87,16 @@ WHERE (figure_places.changed_at, figure_places.changed_version) <= (excluded.cha
 """
 
 
-async def _place(conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnrolled | LearnerWithdrawn,
-                 enrolled: bool) -> None:
-    org = event.sending_organisation
-    await conn.execute(_PLACE, event.class_id, event.learner_id, org.code, org.name, enrolled,
-                       envelope.occurred_at, envelope.stream_version)
-
-
-_PLACE_RUN = _PLACE.replace("VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                         "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bool[],"
-                         " $6::timestamptz[], $7::int[])")
-
-
 @batched
 async def on_places(conn: asyncpg.Connection,
                     items: Sequence[tuple[Envelope, LearnerEnrolled | LearnerWithdrawn]]) -> None:
-    """A run of enrolments and withdrawals: one statement per round, as `_place` one by one would do."""
+    """A run of enrolments and withdrawals: one statement per round, the same as applying them one by one."""
     for part in rounds(items, key=lambda item: (item[1].class_id, item[1].learner_id)):
         await conn.execute(
-            _PLACE_RUN, [e.class_id for _, e in part], [e.learner_id for _, e in part],
+            _PLACES_RUN, [e.class_id for _, e in part], [e.learner_id for _, e in part],
             [e.sending_organisation.code for _, e in part], [e.sending_organisation.name for _, e in part],
             [isinstance(e, LearnerEnrolled) for _, e in part], [env.occurred_at for env, _ in part],
             [env.stream_version for env, _ in part])
-
-
-async def on_learner_enrolled(conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnrolled) -> None:
-    await _place(conn, envelope, event, True)
-
-
-async def on_learner_withdrawn(conn: asyncpg.Connection, envelope: Envelope, event: LearnerWithdrawn) -> None:
-    await _place(conn, envelope, event, False)
 
 
 async def on_result_finalised(conn: asyncpg.Connection, envelope: Envelope, event: LearnerResultFinalised) -> None:
