@@ -13,7 +13,6 @@ from pathlib import Path
 import asyncpg
 import nats
 import pytest
-
 from ttct_dev.stack import LocalStack, StackInfo, database_url, ensure_databases
 
 
@@ -51,7 +50,7 @@ async def database(admin_url: str) -> str:
 
 @pytest.fixture
 async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
-    from ttct.schema import migrate
+    from ttct.operations.schema import migrate
 
     pool = await asyncpg.create_pool(database, min_size=1, max_size=20)
     await migrate(pool)

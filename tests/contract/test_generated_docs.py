@@ -5,9 +5,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from ttct.contracts import EVENTS, ClassOpened, Envelope
-from ttct.topology import PUBLISHES, READS
+from ttct.eventsourcing.topology import PUBLISHES, READS
 from ttct_dev import docs
 
 pytestmark = pytest.mark.unit
@@ -25,7 +24,7 @@ def test_the_generated_docs_in_the_repository_are_current():
 def test_faststream_docs_gen_writes_the_same_asyncapi_document(tmp_path):
     pytest.importorskip("typer", reason="the faststream CLI needs faststream[cli]")
     out = tmp_path / "asyncapi.json"
-    subprocess.run([sys.executable, "-m", "faststream", "docs", "gen", "ttct.asyncapi:app", "--out", str(out)],
+    subprocess.run([sys.executable, "-m", "faststream", "docs", "gen", "ttct_dev.asyncapi:app", "--out", str(out)],
                    cwd=tmp_path, check=True, capture_output=True, timeout=120)
     committed = json.loads((ROOT / "docs/events/asyncapi.json").read_text(encoding="utf-8"))
     assert json.loads(out.read_text(encoding="utf-8")) == committed
@@ -58,7 +57,7 @@ def test_asyncapi_has_every_durable_consumer_of_every_service():
 
 
 def test_the_documented_subject_is_the_one_an_envelope_is_published_on():
-    from ttct.asyncapi import event_subject
+    from ttct_dev.asyncapi import event_subject
 
     for name, contract in EVENTS.items():
         envelope = Envelope.model_validate_json((SAMPLES / f"{name}.v{contract.schema_version}.json").read_bytes())

@@ -405,7 +405,7 @@ def test_the_topology_job_is_a_hook_running_the_topology_apply(scenario):
     assert annotations["helm.sh/hook"] == "post-install,pre-upgrade"
     assert "before-hook-creation" in annotations["helm.sh/hook-delete-policy"]
     (container,) = job["spec"]["template"]["spec"]["containers"]
-    assert container["command"] == ["python", "-m", "ttct.topology", "apply"]
+    assert container["command"] == ["python", "-m", "ttct.eventsourcing.topology", "apply"]
     env = {e["name"]: e for e in container["env"]}
     assert env["PROVINCE_CODE"]["value"] == values_for(scenario).get("province", "thanh-hoa")
     assert env["NATS_URL"]["valueFrom"]["secretKeyRef"] == nats_secret(scenario, "admin")

@@ -128,13 +128,13 @@ def test_dockerignore_sends_only_what_the_image_installs(tmp_path):
 
 @pytest.mark.skipif(
     not (ROOT / "services" / "scheduling" / "scheduling" / "__main__.py").exists()
-    or not (ROOT / "shared" / "ttct" / "topology.py").exists(),
+    or not (ROOT / "shared" / "ttct" / "eventsourcing" / "topology.py").exists(),
     reason="the scheduling service or the shared package is not written yet",
 )
 def test_the_builder_install_works_in_a_fresh_venv(tmp_path):
     """What `docker build --build-arg SERVICE=scheduling` runs in its builder stage, here: the context Docker would
     send, docker/install.sh into a new venv, then the modules the image starts (`python -m scheduling`) and the
-    chart's Job runs (`python -m ttct.topology apply`) are importable from that venv alone."""
+    chart's Job runs (`python -m ttct.eventsourcing.topology apply`) are importable from that venv alone."""
     context = tmp_path / "context"
     context.mkdir()
     _build_context(context)
@@ -147,7 +147,7 @@ def test_the_builder_install_works_in_a_fresh_venv(tmp_path):
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
 
     probe = (
-        "import importlib.util, scheduling, ttct.topology;"
+        "import importlib.util, scheduling, ttct.eventsourcing.topology;"
         "assert importlib.util.find_spec('scheduling.__main__');"
         "assert scheduling.__file__.startswith(%r), scheduling.__file__;"
         "print('ok')" % str(venv)

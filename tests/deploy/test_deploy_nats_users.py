@@ -23,10 +23,16 @@ from typing import Any
 import helm_python as helm
 import pytest
 import yaml
-
-from ttct.nats_permissions import (
-    CHART_CENTRE, CHART_PROVINCE, CHART_SUBSCRIBER, SUBSCRIBER_CHART_FILE, USERS, password_env, permissions,
-    subscriber_as_json, subscriber_permissions,
+from ttct.eventsourcing.nats_permissions import (
+    CHART_CENTRE,
+    CHART_PROVINCE,
+    CHART_SUBSCRIBER,
+    SUBSCRIBER_CHART_FILE,
+    USERS,
+    password_env,
+    permissions,
+    subscriber_as_json,
+    subscriber_permissions,
 )
 
 pytestmark = pytest.mark.deploy
@@ -210,7 +216,7 @@ SUBSCRIBER_VALUES = {
 def test_the_charts_subscriber_permission_file_is_current():
     assert (ROOT / SUBSCRIBER_CHART_FILE).read_text() == subscriber_as_json(
         CHART_SUBSCRIBER, CHART_PROVINCE, [CHART_CENTRE]), (
-        "regenerate it: python -m ttct.nats_permissions --province __PROVINCE__ --subscriber __SUBSCRIBER__ "
+        "regenerate it: python -m ttct.eventsourcing.nats_permissions --province __PROVINCE__ --subscriber __SUBSCRIBER__ "
         f"--centres __CENTRE__ --format json --output {SUBSCRIBER_CHART_FILE}")
 
 

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-
-from ttct.auth import ROLE_PERMISSIONS, Role
+from ttct.http.auth import ROLE_PERMISSIONS, Role
 
 pytestmark = pytest.mark.e2e
 MINE = {f"{r}:{m}" for r in ("attendance", "scores", "results", "certificates") for m in ("read", "write")}
@@ -255,7 +254,7 @@ async def test_assessment_routes_need_a_token_and_the_right_centre_and_permissio
 
 
 @pytest.mark.skipif("attendance:write" not in ROLE_PERMISSIONS[Role.lecturer],
-                    reason="the lead grants lecturers attendance:write in shared/ttct/auth.py (see the report)")
+                    reason="the lead grants lecturers attendance:write in shared/ttct/http/auth.py (see the report)")
 async def test_a_lecturer_records_attendance_but_does_not_finalise(centre, issuer):
     class_id, sessions = await centre.schedule_class(1, programme="lecturer-e2e")
     learner = await centre.enrol(class_id, "Nguyễn Văn Học")

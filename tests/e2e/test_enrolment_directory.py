@@ -6,8 +6,7 @@ import uuid
 
 import httpx
 import pytest
-
-from ttct.auth import ROLE_PERMISSIONS, Role
+from ttct.http.auth import ROLE_PERMISSIONS, Role
 
 pytestmark = pytest.mark.e2e
 STAFF_HAS_THEM = {"organisations:read", "organisations:write"} <= ROLE_PERMISSIONS[Role.centre_staff]

@@ -20,9 +20,8 @@ import asyncpg
 import httpx
 import nats
 import pytest
-
 from enrolment.domain.roster import external_key
-from ttct.personal import ERASED
+from ttct.privacy.personal import ERASED
 from ttct_dev.demo import _until_known
 from ttct_dev.stack import LocalStack, database_url
 

@@ -1,4 +1,4 @@
-"""Request limits (shared/ttct/limits.py): bodies over the configured size get 413, a client over its rate 429
+"""Request limits (shared/ttct/http/limits.py): bodies over the configured size get 413, a client over its rate 429
 with Retry-After. The e2e tests run a scheduling service of their own with tight limits, on the session's stack;
 the unit tests drive the middleware on a bare app."""
 from __future__ import annotations
@@ -10,9 +10,8 @@ import uuid
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-
-from ttct.http import install_problem_handlers
-from ttct.limits import BodySizeLimit, RateLimit, TokenBuckets
+from ttct.http.limits import BodySizeLimit, RateLimit, TokenBuckets
+from ttct.http.problems import install_problem_handlers
 from ttct_dev.services import Services
 
 MAX_BODY, BURST, RATE = 2048, 5, 0.5

@@ -6,8 +6,7 @@ import uuid
 
 import httpx
 import pytest
-
-from ttct.auth import ROLE_PERMISSIONS, Role
+from ttct.http.auth import ROLE_PERMISSIONS, Role
 
 pytestmark = pytest.mark.e2e
 NEW_PERMISSIONS = {f"{r}:{m}" for r in ("classes", "sessions", "lecturers", "programmes") for m in ("read", "write")}

@@ -17,8 +17,11 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +34,7 @@ MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGAT
 # Key: (service, "METHOD /path"); value: the finding.
 EXCLUDED: dict[tuple[str, str], str] = {}
 
-PROBLEMS_UNDOCUMENTED: set[str] = set()  # every service documents its problems (ttct.app)
+PROBLEMS_UNDOCUMENTED: set[str] = set()  # every service documents its problems (ttct.http.app)
 
 
 def _unless_problem(check):

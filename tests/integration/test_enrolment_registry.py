@@ -4,9 +4,8 @@ import asyncio
 from uuid import uuid4
 
 import pytest
-
 from enrolment.adapters import views
-from ttct.schema import migrate
+from ttct.operations.schema import migrate
 
 pytestmark = pytest.mark.integration
 

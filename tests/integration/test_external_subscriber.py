@@ -1,5 +1,5 @@
 """The example external subscriber (examples/external_subscriber.py) follows one centre's events on the real NATS,
-connected as the stack's read-only subscriber user (`subscriber-hau-loc`, ttct.nats_permissions.subscriber_permissions):
+connected as the stack's read-only subscriber user (`subscriber-hau-loc`, ttct.eventsourcing.nats_permissions.subscriber_permissions):
 it sees what is published for its centre, on each of the three streams, and nothing of another centre. And that
 user, on the same server, can do nothing else: no consumer on another centre's subjects, no event published, no
 stream deleted, no service's inbox or durable touched."""
@@ -17,12 +17,10 @@ import pytest
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
-
-from ttct.nats_permissions import subscriber_inbox_prefix
-from ttct.topology import PUBLISHES, READS, consumer_config, durable_name, ensure_consumers, ensure_stream
-from ttct_dev.stack import SUBSCRIBERS, ensure_nats_province
-
 from nats_users import AsNatsUser
+from ttct.eventsourcing.nats_permissions import subscriber_inbox_prefix
+from ttct.eventsourcing.topology import PUBLISHES, READS, consumer_config, durable_name, ensure_consumers, ensure_stream
+from ttct_dev.stack import SUBSCRIBERS, ensure_nats_province
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

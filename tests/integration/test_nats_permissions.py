@@ -1,21 +1,19 @@
 """Each service's NATS user may publish only its own events and use only its own durable consumers
-(shared/ttct/nats_permissions.py), on the session's stack, whose nats-server runs with those users."""
+(shared/ttct/eventsourcing/nats_permissions.py), on the session's stack, whose nats-server runs with those users."""
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nats
-from urllib.parse import urlsplit
 import pytest
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import NotFoundError
-
-from ttct.nats_permissions import inbox_prefix, CHART_FILE, CHART_PROVINCE, as_json, permissions
-from ttct.topology import PUBLISHES, READS, consumer_config, durable_name, ensure_consumers, ensure_stream
-from ttct_dev.stack import ensure_nats_province
-
 from nats_users import AsNatsUser
+from ttct.eventsourcing.nats_permissions import CHART_FILE, CHART_PROVINCE, as_json, inbox_prefix, permissions
+from ttct.eventsourcing.topology import PUBLISHES, READS, consumer_config, durable_name, ensure_consumers, ensure_stream
+from ttct_dev.stack import ensure_nats_province
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +21,7 @@ DENIED = (NatsTimeout, asyncio.TimeoutError)  # a refused request is dropped by 
 
 
 def As(url: str) -> AsNatsUser:
-    """A connection as a service's user, with the inbox prefix ttct.runtime gives it (the admin: the default)."""
+    """A connection as a service's user, with the inbox prefix ttct.operations.runtime gives it (the admin: the default)."""
     user = urlsplit(url).username or ""
     return AsNatsUser(url, inbox_prefix(user) if user and user != "admin" else "_INBOX")
 
@@ -153,5 +151,5 @@ def test_the_users_rights_follow_the_topology():
 def test_the_helm_charts_permission_file_is_current():
     chart_file = Path(__file__).resolve().parents[2] / CHART_FILE
     assert chart_file.read_text() == as_json(CHART_PROVINCE), (
-        "regenerate it: python -m ttct.nats_permissions --province __PROVINCE__ --format json "
+        "regenerate it: python -m ttct.eventsourcing.nats_permissions --province __PROVINCE__ --format json "
         f"--output {CHART_FILE}")

@@ -4,15 +4,13 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-
+from assessment.domain import attendance as att
+from assessment.domain.facts import ClassFacts, LearnerInClass, SessionFact
 from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.eligibility_lost import EligibilityLost
 from ttct.contracts.types import SendingOrganisation
-from ttct.errors import Invalid, NotFound, Rejected
-from ttct.personal import legacy_sealed
-
-from assessment.domain import attendance as att
-from assessment.domain.facts import ClassFacts, LearnerInClass, SessionFact
+from ttct.domain.errors import Invalid, NotFound, Rejected
+from ttct.privacy.personal import legacy_sealed
 
 pytestmark = pytest.mark.unit
 ORG = SendingOrganisation(code="xa-hoa-loc", name="Đảng ủy xã Hoa Lộc")

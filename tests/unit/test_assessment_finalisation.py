@@ -4,22 +4,20 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-
-from ttct.contracts import ScoreRecorded
-from ttct.contracts.certificate_issued import CertificateIssued
-from ttct.contracts.certificate_revoked import CertificateRevoked
-from ttct.contracts.class_results_finalised import ClassResultsFinalised
-from ttct.contracts.learner_result_finalised import LearnerResultFinalised
-from ttct.contracts.types import GradeBand, SendingOrganisation
-from ttct.errors import NotFound, Rejected
-from ttct.personal import legacy_sealed, unseal
-
 from assessment.domain import attendance as att
 from assessment.domain import certificates as certs
 from assessment.domain import finalisation as fin
 from assessment.domain import results
 from assessment.domain.facts import ClassFacts, LearnerInClass, SessionFact
 from assessment.domain.schemes import DEFAULT_SCHEME, Component, SchemeRules, next_version
+from ttct.contracts import ScoreRecorded
+from ttct.contracts.certificate_issued import CertificateIssued
+from ttct.contracts.certificate_revoked import CertificateRevoked
+from ttct.contracts.class_results_finalised import ClassResultsFinalised
+from ttct.contracts.learner_result_finalised import LearnerResultFinalised
+from ttct.contracts.types import GradeBand, SendingOrganisation
+from ttct.domain.errors import NotFound, Rejected
+from ttct.privacy.personal import legacy_sealed, unseal
 
 pytestmark = pytest.mark.unit
 ORG = SendingOrganisation(code="xa-hoa-loc", name="Đảng ủy xã Hoa Lộc")

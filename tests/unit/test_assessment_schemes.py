@@ -3,16 +3,14 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+from assessment.domain import results
+from assessment.domain.schemes import DEFAULT_SCHEME, Band, Component, SchemeRules, next_version, parse_ref
 from pydantic import ValidationError
-
 from ttct.contracts import ScoreRecorded
 from ttct.contracts.conduct_rated import ConductRated
 from ttct.contracts.types import GradeBand, SendingOrganisation
-from ttct.errors import Invalid, Rejected
-from ttct.personal import legacy_sealed
-
-from assessment.domain import results
-from assessment.domain.schemes import DEFAULT_SCHEME, Band, Component, SchemeRules, next_version, parse_ref
+from ttct.domain.errors import Invalid, Rejected
+from ttct.privacy.personal import legacy_sealed
 
 pytestmark = pytest.mark.unit
 ORG = SendingOrganisation(code="xa-hoa-loc", name="Đảng ủy xã Hoa Lộc")

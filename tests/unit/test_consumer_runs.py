@@ -1,9 +1,8 @@
-"""Batched projection handlers (ttct.consumer.batched): a run of events is split into rounds in which no row key
+"""Batched projection handlers (ttct.eventsourcing.consumer.batched): a run of events is split into rounds in which no row key
 repeats, each key's events keep their order, and applying the rounds one after another is applying the events
 one by one."""
 import pytest
-
-from ttct.consumer import batched, is_batched, rounds
+from ttct.eventsourcing.consumer import batched, is_batched, rounds
 
 pytestmark = pytest.mark.unit
 

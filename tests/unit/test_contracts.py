@@ -5,11 +5,10 @@ from uuid import uuid4
 
 import pytest
 from pydantic import ValidationError
-
 from ttct.contracts import UPCASTERS, ClassOpened, Envelope, EventMetadata, ScoreRecorded, UnknownEvent, read_event
 from ttct.contracts.types import GradeBand, SendingOrganisation
-from ttct.eventstore import make_envelopes
-from ttct.personal import legacy_sealed
+from ttct.eventsourcing.eventstore import make_envelopes
+from ttct.privacy.personal import legacy_sealed
 
 pytestmark = pytest.mark.unit
 META = EventMetadata(province="thanh-hoa", centre="hau-loc", correlation_id=uuid4())

@@ -4,18 +4,15 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-
+from assessment.domain import results
+from assessment.domain.grading import grade_band
+from enrolment.domain import roster as rosters
+from scheduling.domain import classes
 from ttct.contracts import ClassOpened, LearnerEnrolled, ScoreRecorded
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.types import GradeBand, SendingOrganisation
-from ttct.errors import Invalid, Rejected
-from ttct.personal import legacy_sealed
-from ttct.personal import seal
-
-from assessment.domain.grading import grade_band
-from assessment.domain import results
-from enrolment.domain import roster as rosters
-from scheduling.domain import classes
+from ttct.domain.errors import Invalid, Rejected
+from ttct.privacy.personal import legacy_sealed, seal
 
 pytestmark = pytest.mark.unit
 ORG = SendingOrganisation(code="xa-hoa-loc", name="Đảng ủy xã Hoa Lộc")

@@ -6,15 +6,13 @@ from datetime import date, datetime
 from uuid import uuid4
 
 import pytest
-
-from ttct.contracts import LearnerEnrolled
-from ttct.contracts.learner_waitlisted import LearnerWaitlisted
-from ttct.contracts.types import SendingOrganisation
-from ttct.personal import legacy_sealed
-
 from enrolment.adapters import sheets
 from enrolment.domain import importing as imp
 from enrolment.domain import roster as r
+from ttct.contracts import LearnerEnrolled
+from ttct.contracts.learner_waitlisted import LearnerWaitlisted
+from ttct.contracts.types import SendingOrganisation
+from ttct.privacy.personal import legacy_sealed
 
 pytestmark = pytest.mark.unit
 ORG = SendingOrganisation(code="xa-hoa-loc", name="Đảng ủy xã Hoa Lộc")

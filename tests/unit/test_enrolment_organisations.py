@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import pytest
-
+from enrolment.domain import organisations as o
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
 from ttct.contracts.types import OrganisationContact
-from ttct.errors import Invalid, NotFound, Rejected
-
-from enrolment.domain import organisations as o
+from ttct.domain.errors import Invalid, NotFound, Rejected
 
 pytestmark = pytest.mark.unit
 HEAD = {"name": "Lê Văn Bí", "role": "head of party committee", "phone": "0912 345 678", "is_head": True}

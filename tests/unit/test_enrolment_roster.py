@@ -6,16 +6,14 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
-
+from enrolment.domain import roster as r
 from ttct.contracts import LearnerEnrolled
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
 from ttct.contracts.types import SendingOrganisation
-from ttct.errors import NotFound, Rejected
-from ttct.personal import PersonalData, legacy_sealed, seal
-
-from enrolment.domain import roster as r
+from ttct.domain.errors import NotFound, Rejected
+from ttct.privacy.personal import PersonalData, legacy_sealed, seal
 
 pytestmark = pytest.mark.unit
 ORGS = {code: SendingOrganisation(code=code, name=f"Đảng ủy {code}") for code in ("xa-a", "xa-b", "xa-c")}

@@ -1,12 +1,11 @@
-"""The opaque cursor of shared/ttct/pagination.py: a sort key goes in and comes back with its types; anything a
+"""The opaque cursor of shared/ttct/http/pagination.py: a sort key goes in and comes back with its types; anything a
 client makes up is refused as invalid input (422), never passed on to the database."""
 from datetime import date, time
 from uuid import uuid4
 
 import pytest
-
-from ttct.errors import Invalid
-from ttct.pagination import decode_cursor, encode_cursor
+from ttct.domain.errors import Invalid
+from ttct.http.pagination import decode_cursor, encode_cursor
 
 pytestmark = pytest.mark.unit
 

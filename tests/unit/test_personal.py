@@ -7,9 +7,8 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-
 from ttct.contracts import EVENTS, Envelope, read_event
-from ttct.personal import ERASED, PersonalData, SealedPersonalData, display_name, legacy_sealed, seal, unseal
+from ttct.privacy.personal import ERASED, PersonalData, SealedPersonalData, display_name, legacy_sealed, seal, unseal
 
 pytestmark = pytest.mark.unit
 SAMPLES = Path(__file__).resolve().parents[1] / "contract/samples"

@@ -7,7 +7,8 @@ from uuid import uuid4
 
 import pytest
 from pydantic import ValidationError
-
+from scheduling.domain import classes as c
+from scheduling.domain.programmes import Programme
 from ttct.contracts import ClassOpened
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_completed import ClassCompleted
@@ -16,10 +17,7 @@ from ttct.contracts.class_started import ClassStarted
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
 from ttct.contracts.types import ProgrammeType
-from ttct.errors import Invalid, NotFound, Rejected
-
-from scheduling.domain import classes as c
-from scheduling.domain.programmes import Programme
+from ttct.domain.errors import Invalid, NotFound, Rejected
 
 pytestmark = pytest.mark.unit
 CLASS_ID = uuid4()

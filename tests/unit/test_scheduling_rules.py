@@ -5,14 +5,18 @@ from uuid import uuid4
 
 import pytest
 from pydantic import ValidationError
-
-from ttct.contracts.types import ProgrammeType
-from ttct.errors import Invalid, Rejected
-
 from scheduling.domain.clashes import Booking, Resource, Slot, clash_refusal, find_clash, resource_key
 from scheduling.domain.lecturers import LecturerKind, RegisterLecturer
-from scheduling.domain.programmes import (DefineProgramme, Programme, decide_define, default_catalogue, default_code,
-                                          programme_for_class)
+from scheduling.domain.programmes import (
+    DefineProgramme,
+    Programme,
+    decide_define,
+    default_catalogue,
+    default_code,
+    programme_for_class,
+)
+from ttct.contracts.types import ProgrammeType
+from ttct.domain.errors import Invalid, Rejected
 
 pytestmark = pytest.mark.unit
 DAY = date(2026, 12, 2)

@@ -1,8 +1,7 @@
 """SQL statements get spans only when someone can read them: an exporter (or a test's provider) is there and
 `asyncpg` is not in OTEL_PYTHON_DISABLED_INSTRUMENTATIONS. Traces stay whole either way; this is their price."""
 import pytest
-
-from ttct.telemetry import statement_spans_wanted
+from ttct.operations.telemetry import statement_spans_wanted
 
 pytestmark = pytest.mark.unit
 

@@ -1,7 +1,7 @@
 """The generated documents in docs/: `python -m ttct_dev.docs write` writes them, `… check` fails when one is stale.
 
-- docs/events/asyncapi.json: FastStream's AsyncAPI document of `ttct.asyncapi:app`, from the generator that
-  `faststream docs gen ttct.asyncapi:app --out docs/events/asyncapi.json` calls; the same document, with its
+- docs/events/asyncapi.json: FastStream's AsyncAPI document of `ttct_dev.asyncapi:app`, from the generator that
+  `faststream docs gen ttct_dev.asyncapi:app --out docs/events/asyncapi.json` calls; the same document, with its
   channels, operations and components sorted by name (FastStream's own order varies from run to run).
 - docs/events/schemas/<EventType>.v<N>.json: the JSON schema of each published event version. Written once,
   when the version first appears, and never again: it is the contract readers rely on. The current model must
@@ -41,9 +41,9 @@ def _json(document: Any) -> str:
 
 
 def asyncapi_document() -> dict:
-    """What `faststream docs gen ttct.asyncapi:app` writes, `to_jsonable()` of the app's specification, in a
+    """What `faststream docs gen ttct_dev.asyncapi:app` writes, `to_jsonable()` of the app's specification, in a
     stable order: FastStream keeps a broker's subscribers and publishers in a WeakSet, so theirs varies."""
-    from ttct.asyncapi import app
+    from ttct_dev.asyncapi import app
 
     document = app.schema.to_specification().to_jsonable()
     for parent, key in ((document, "channels"), (document, "operations"),

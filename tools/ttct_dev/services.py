@@ -75,9 +75,9 @@ class Services:
         return self.stack.nats_users.get(service, self.stack.nats_url)
 
     async def _apply_topology(self) -> None:
-        """What `python -m ttct.topology apply` does, as the admin user, with the ack wait of `env`."""
+        """What `python -m ttct.eventsourcing.topology apply` does, as the admin user, with the ack wait of `env`."""
         import nats  # the services' dependencies, installed beside ttct-dev
-        from ttct.topology import PUBLISHES, READS, ensure_consumers, ensure_stream
+        from ttct.eventsourcing.topology import PUBLISHES, READS, ensure_consumers, ensure_stream
 
         ack_wait = float({**os.environ, **self.env}.get("CONSUMER_ACK_WAIT", 30.0))
         nc = await nats.connect(self.stack.nats_url)

@@ -1,4 +1,4 @@
-from ttct.app import main
+from ttct.http.app import main
 
 from assessment.bootstrap import create_app
 from assessment.settings import AssessmentSettings

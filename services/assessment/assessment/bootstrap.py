@@ -4,17 +4,16 @@ from __future__ import annotations
 from functools import partial
 
 from fastapi import FastAPI
-
-from ttct.app import build_app
-from ttct.consumer import Handler, batched
 from ttct.contracts import ClassOpened, DomainEvent, LearnerEnrolled
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
-from ttct.personal import KeyRing
-from ttct.runtime import Runtime
+from ttct.eventsourcing.consumer import Handler, batched
+from ttct.http.app import build_app
+from ttct.operations.runtime import Runtime
+from ttct.privacy.personal import KeyRing
 
 from assessment import figures
 from assessment.adapters import facts, row_security, schemes, views

@@ -1,4 +1,4 @@
-from ttct.app import main
+from ttct.http.app import main
 
 from enrolment.bootstrap import create_app
 from enrolment.settings import EnrolmentSettings

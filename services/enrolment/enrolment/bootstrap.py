@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from ttct.aggregates import Aggregates
-from ttct.app import build_app
 from ttct.contracts import ClassOpened
 from ttct.contracts.class_cancelled import ClassCancelled
-from ttct.personal import KeyRing
-from ttct.runtime import Runtime
+from ttct.eventsourcing.aggregates import Aggregates
+from ttct.http.app import build_app
+from ttct.operations.runtime import Runtime
+from ttct.privacy.personal import KeyRing
 
 from enrolment.adapters import organisations, row_security, views
 from enrolment.domain import organisations as organisation_domain

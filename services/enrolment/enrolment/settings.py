@@ -1,4 +1,4 @@
-from ttct.settings import ServiceSettings
+from ttct.operations.settings import ServiceSettings
 
 
 class EnrolmentSettings(ServiceSettings):

@@ -1,4 +1,4 @@
-from ttct.app import main
+from ttct.http.app import main
 
 from notification.bootstrap import create_app
 from notification.settings import NotificationSettings

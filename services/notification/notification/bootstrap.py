@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
-from ttct.app import build_app
-from ttct.personal import KeyRing
-from ttct.runtime import Runtime
+from ttct.http.app import build_app
+from ttct.operations.runtime import Runtime
+from ttct.privacy.personal import KeyRing
 
 from notification.adapters import row_security
 from notification.adapters.schema import SCHEMA

@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import NoDecode
-
-from ttct.settings import ServiceSettings
+from ttct.operations.settings import ServiceSettings
 
 from notification.adapters.mailer import SmtpConfig
 from notification.domain.backoff import DEFAULT_SCHEDULE, RetryPolicy

@@ -1,4 +1,4 @@
-from ttct.app import main
+from ttct.http.app import main
 
 from scheduling.bootstrap import create_app
 from scheduling.settings import SchedulingSettings

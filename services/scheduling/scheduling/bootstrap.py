@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from ttct.aggregates import Aggregates
-from ttct.app import build_app
-from ttct.runtime import Runtime
+from ttct.eventsourcing.aggregates import Aggregates
+from ttct.http.app import build_app
+from ttct.operations.runtime import Runtime
 
 from scheduling.adapters import catalogue, class_views, registry, row_security
 from scheduling.domain.classes import ClassState, evolve

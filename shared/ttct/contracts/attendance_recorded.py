@@ -25,6 +25,6 @@ class AttendanceRecorded(DomainEvent):
     session_date: date
     learner_id: UUID
     personal: SealedPersonalData
-    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.personal`."""
+    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.privacy.personal`."""
     sending_organisation: SendingOrganisation
     status: AttendanceStatus

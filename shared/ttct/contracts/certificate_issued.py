@@ -23,7 +23,7 @@ class CertificateIssued(DomainEvent):
     class_id: UUID
     learner_id: UUID
     personal: SealedPersonalData
-    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.personal`."""
+    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.privacy.personal`."""
     programme_type: str | None
     class_title: VietnameseText
     issued_on: date

@@ -22,7 +22,7 @@ class EligibilityLost(DomainEvent):
     class_title: VietnameseText
     learner_id: UUID
     personal: SealedPersonalData
-    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.personal`."""
+    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.privacy.personal`."""
     sending_organisation: SendingOrganisation
     sessions_counted: int
     """The class's planned sessions on or after the learner's enrolment date."""

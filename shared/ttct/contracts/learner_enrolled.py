@@ -24,7 +24,7 @@ class LearnerEnrolled(DomainEvent):
     class_title: VietnameseText
     learner_id: UUID
     personal: SealedPersonalData
-    """The learner's name and birth date, sealed with their key: `ttct.personal`."""
+    """The learner's name and birth date, sealed with their key: `ttct.privacy.personal`."""
     sending_organisation: SendingOrganisation
     seat_number: int = Field(ge=1)
     from_waiting_list: bool = False

@@ -23,7 +23,7 @@ class LearnerResultFinalised(DomainEvent):
     class_title: VietnameseText
     learner_id: UUID
     personal: SealedPersonalData
-    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.personal`."""
+    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.privacy.personal`."""
     sending_organisation: SendingOrganisation
     eligible: bool
     final_score: Score | None

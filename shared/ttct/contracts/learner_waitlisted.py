@@ -25,6 +25,6 @@ class LearnerWaitlisted(DomainEvent):
     class_title: VietnameseText
     learner_id: UUID
     personal: SealedPersonalData
-    """The learner's name and birth date, sealed with their key: `ttct.personal`."""
+    """The learner's name and birth date, sealed with their key: `ttct.privacy.personal`."""
     sending_organisation: SendingOrganisation
     position: int = Field(ge=1)

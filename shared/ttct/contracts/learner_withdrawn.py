@@ -25,6 +25,6 @@ class LearnerWithdrawn(DomainEvent):
     class_title: VietnameseText
     learner_id: UUID
     personal: SealedPersonalData
-    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.personal`."""
+    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.privacy.personal`."""
     sending_organisation: SendingOrganisation
     reason: str = Field(min_length=1, max_length=500)

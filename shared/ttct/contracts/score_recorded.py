@@ -28,7 +28,7 @@ class ScoreRecorded(DomainEvent):
     class_title: VietnameseText
     learner_id: UUID
     personal: SealedPersonalData
-    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.personal`."""
+    """The learner's name, sealed with their key (copied from LearnerEnrolled): `ttct.privacy.personal`."""
     sending_organisation: SendingOrganisation
     score: Score
     grade_band: GradeBand

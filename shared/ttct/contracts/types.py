@@ -95,7 +95,7 @@ class PersonalData(BaseModel):
 class SealedPersonalData(BaseModel):
     """A learner's `PersonalData`, encrypted with the learner's own key (AES-256-GCM, the learner id as
     associated data). The key lives in the key vault, outside every event log: destroying it (an erasure) leaves
-    this unreadable wherever it was copied (crypto-shredding). `ttct.personal` seals and opens it.
+    this unreadable wherever it was copied (crypto-shredding). `ttct.privacy.personal` seals and opens it.
 
     `scheme` "clear-v1" marks what an upcaster made of a v1 event, which carried the fields in clear: its
     `ciphertext` is the base64url JSON itself, readable without a key (v1 never ran in production; see

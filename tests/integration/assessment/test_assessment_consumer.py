@@ -9,24 +9,22 @@ from functools import partial
 from types import SimpleNamespace
 
 import pytest
+from assessment.adapters import facts
+from assessment.bootstrap import SCHEMA, projections
+from assessment.domain.attendance import Mark, RecordAttendance
+from assessment.service_layer import handlers
 from nats.js.api import AckPolicy, ConsumerConfig
-
-from ttct.consumer import ProjectionRunner
 from ttct.contracts import ClassOpened, EventMetadata, LearnerEnrolled, read_event
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
-from ttct.eventstore import EventStore, make_envelopes
-from ttct.errors import Rejected
-from ttct.personal import KeyRing, KeyVault, legacy_sealed
-from ttct.schema import migrate
-from ttct.topology import ensure_stream
-
-from assessment.adapters import facts
-from assessment.bootstrap import SCHEMA, projections
-from assessment.domain.attendance import Mark, RecordAttendance
-from assessment.service_layer import handlers
+from ttct.domain.errors import Rejected
+from ttct.eventsourcing.consumer import ProjectionRunner
+from ttct.eventsourcing.eventstore import EventStore, make_envelopes
+from ttct.eventsourcing.topology import ensure_stream
+from ttct.operations.schema import migrate
+from ttct.privacy.personal import KeyRing, KeyVault, legacy_sealed
 
 pytestmark = pytest.mark.integration
 ORG = {"code": "xa-hoa-loc", "name": "Đảng ủy xã Hoa Lộc"}

@@ -13,22 +13,20 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from nats.js.api import AckPolicy, ConsumerConfig
-
-from ttct.consumer import ProjectionRunner
-from ttct.contracts import ClassOpened, EventMetadata, LearnerEnrolled
-from ttct.contracts.class_cancelled import ClassCancelled
-from ttct.contracts.learner_result_finalised import LearnerResultFinalised
-from ttct.contracts.learner_withdrawn import LearnerWithdrawn
-from ttct.eventstore import EventStore, make_envelopes
-from ttct.personal import KeyRing, KeyVault, legacy_sealed
-from ttct.schema import migrate
-from ttct.topology import ensure_stream
-
 from assessment.adapters import facts
 from assessment.bootstrap import SCHEMA, projections
 from assessment.figures import Projecting, chained, rebuild, tables, tally
 from assessment.service_layer.together import commit
+from nats.js.api import AckPolicy, ConsumerConfig
+from ttct.contracts import ClassOpened, EventMetadata, LearnerEnrolled
+from ttct.contracts.class_cancelled import ClassCancelled
+from ttct.contracts.learner_result_finalised import LearnerResultFinalised
+from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.eventsourcing.consumer import ProjectionRunner
+from ttct.eventsourcing.eventstore import EventStore, make_envelopes
+from ttct.eventsourcing.topology import ensure_stream
+from ttct.operations.schema import migrate
+from ttct.privacy.personal import KeyRing, KeyVault, legacy_sealed
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from uuid import uuid4
 
 from ttct.contracts import ClassOpened, Envelope, EventMetadata
-from ttct.eventstore import make_envelopes
+from ttct.eventsourcing.eventstore import make_envelopes
 
 
 def class_opened(title: str = "Lớp Sơ cấp LLCT") -> ClassOpened:

@@ -3,15 +3,12 @@ import uuid
 
 import asyncpg
 import pytest
-
-from ttct import admin
-from ttct.schema import migrate
-from ttct.topology import consumer_config, ensure_stream
-
 from enrolment.bootstrap import create_app
 from enrolment.settings import EnrolmentSettings
-
 from helpers import envelopes
+from ttct.admin import commands as admin
+from ttct.eventsourcing.topology import consumer_config, ensure_stream
+from ttct.operations.schema import migrate
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""If-Match on an event-sourced aggregate (ttct.conditional) against the real event store: a change is made only on
+"""If-Match on an event-sourced aggregate (ttct.http.conditional) against the real event store: a change is made only on
 the version the client read, even when another replica's writer gets in after the check, and a refused change
 appends nothing."""
 import asyncio
@@ -6,14 +6,12 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
-
-from ttct.aggregates import Aggregates
-from ttct.conditional import execute_versioned
-from ttct.contracts import EventMetadata
-from ttct.errors import PreconditionFailed
-from ttct.eventstore import EventStore
-
 from helpers import class_opened
+from ttct.contracts import EventMetadata
+from ttct.domain.errors import PreconditionFailed
+from ttct.eventsourcing.aggregates import Aggregates
+from ttct.eventsourcing.eventstore import EventStore
+from ttct.http.conditional import execute_versioned
 
 pytestmark = pytest.mark.integration
 META = EventMetadata(province="thanh-hoa", centre="hau-loc", correlation_id=uuid4())

@@ -4,13 +4,11 @@ import contextlib
 import uuid
 
 import pytest
-from nats.js.api import AckPolicy, ConsumerConfig
-
-from ttct.consumer import ProjectionRunner
-from ttct.contracts import ClassOpened
-from ttct.topology import ensure_stream
-
 from helpers import envelopes
+from nats.js.api import AckPolicy, ConsumerConfig
+from ttct.contracts import ClassOpened
+from ttct.eventsourcing.consumer import ProjectionRunner
+from ttct.eventsourcing.topology import ensure_stream
 
 pytestmark = pytest.mark.integration
 

@@ -2,10 +2,8 @@ import asyncio
 
 import asyncpg
 import pytest
-
-from ttct.eventstore import ConcurrencyConflict, EventStore
-
 from helpers import envelopes
+from ttct.eventsourcing.eventstore import ConcurrencyConflict, EventStore
 
 pytestmark = pytest.mark.integration
 

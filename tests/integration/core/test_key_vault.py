@@ -4,8 +4,7 @@ KEY_VAULT_URL must not turn every learner into an erased one for good)."""
 from uuid import uuid4
 
 import pytest
-
-from ttct.personal import KeyNotInVault, KeyRing, KeyVault, PersonalData, legacy_sealed, random_nonce, seal
+from ttct.privacy.personal import KeyNotInVault, KeyRing, KeyVault, PersonalData, legacy_sealed, random_nonce, seal
 
 pytestmark = pytest.mark.integration
 

@@ -6,12 +6,10 @@ import json
 import random
 
 import pytest
-
-from ttct.eventstore import ConcurrencyConflict, EventStore
-from ttct.outbox import OutboxRelay
-from ttct.topology import ensure_stream
-
 from helpers import envelopes
+from ttct.eventsourcing.eventstore import ConcurrencyConflict, EventStore
+from ttct.eventsourcing.outbox import OutboxRelay
+from ttct.eventsourcing.topology import ensure_stream
 
 pytestmark = pytest.mark.integration
 

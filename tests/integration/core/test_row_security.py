@@ -7,9 +7,8 @@ from datetime import date
 
 import asyncpg
 import pytest
-
-from ttct import tenancy
-from ttct.schema import migrate
+from ttct.operations.schema import migrate
+from ttct.privacy import tenancy
 
 pytestmark = pytest.mark.integration
 
@@ -173,12 +172,11 @@ async def test_a_route_that_forgets_its_centre_filter_still_answers_only_the_cal
     """The whole HTTP path: the request starts with no rows, the verified caller's scope follows, the pool writes
     it into each connection. The calling task's own scope (ALL, as a worker's) does not leak into the request."""
     import httpx
-    from fastapi import Request
-    from ttct.auth import Principal, centre_access, organisation_access
-    from ttct_dev.tokens import LocalIssuer
-
     from enrolment.bootstrap import create_app
     from enrolment.settings import EnrolmentSettings
+    from fastapi import Request
+    from ttct.http.auth import Principal, centre_access, organisation_access
+    from ttct_dev.tokens import LocalIssuer
 
     issuer = LocalIssuer(tmp_path)
     app = create_app(EnrolmentSettings(database_url=database, nats_url=nats_url, province_code=province,

@@ -18,11 +18,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
 from ttct.contracts import ClassOpened, DomainEvent, Envelope, EventMetadata, LearnerEnrolled, ScoreRecorded
 from ttct.contracts.types import GradeBand, SendingOrganisation
-from ttct.eventstore import make_envelopes
-from ttct.personal import legacy_sealed  # events as a v1 producer wrote them: names readable without a vault
+from ttct.eventsourcing.eventstore import make_envelopes
+from ttct.privacy.personal import legacy_sealed  # events as a v1 producer wrote them: names readable without a vault
 
 
 def envelope(stream_id: str, event: DomainEvent, province: str, centre: str = "hau-loc", version: int = 1) -> Envelope:

@@ -4,10 +4,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
-from ttct.topology import durable_name
-
 from notification_helpers import Cohort, eventually, publish
+from ttct.eventsourcing.topology import durable_name
 
 pytestmark = pytest.mark.integration
 

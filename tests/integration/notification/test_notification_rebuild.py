@@ -7,12 +7,10 @@ import uuid
 
 import asyncpg
 import pytest
-
-from ttct.admin import rebuild
-from ttct_dev.stack import database_url, ensure_databases
-
 from notification_helpers import Course, eventually, publish, registered
 from test_notification_kinds import HOA_LOC, register, smtp_settings
+from ttct.admin.commands import rebuild
+from ttct_dev.stack import database_url, ensure_databases
 
 pytestmark = pytest.mark.integration
 ORG = "xa-hoa-loc"

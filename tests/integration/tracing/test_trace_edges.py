@@ -13,7 +13,6 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
 from ttct_dev.receiver import WebhookReceiver
 from ttct_dev.stack import database_url, ensure_databases
 from ttct_dev.tokens import LocalIssuer
@@ -113,12 +112,12 @@ async def test_an_enrolment_and_a_score_each_make_one_trace_across_the_services(
     in_enrol = spans_of(exporter, enrol.context.trace_id)
     names = {(s.resource.attributes.get("service.name"), s.name) for s in in_enrol}
     assert any(n == "publish LearnerEnrolled" for _, n in names)
-    processed_by = {s.attributes.get("ttct.consumer") for s in in_enrol if s.name == "process LearnerEnrolled"}
+    processed_by = {s.attributes.get("ttct.eventsourcing.consumer") for s in in_enrol if s.name == "process LearnerEnrolled"}
     assert processed_by == {f"assessment-{province}", f"notification-{province}"}
 
     in_score = spans_of(exporter, score.context.trace_id)
     assert any(s.name == "publish ScoreRecorded" for s in in_score)
-    assert {s.attributes.get("ttct.consumer") for s in in_score if s.name == "process ScoreRecorded"} == {
+    assert {s.attributes.get("ttct.eventsourcing.consumer") for s in in_score if s.name == "process ScoreRecorded"} == {
         f"notification-{province}"}
     # the consumers' spans are children of the request's span (its context travels in the event's metadata)
     publish = next(s for s in in_score if s.name == "publish ScoreRecorded")

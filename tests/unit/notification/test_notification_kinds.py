@@ -6,21 +6,19 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
-
+from notification.adapters.notices import email_recipients
+from notification.domain import kinds
+from notification.domain.backoff import Outcome, RetryPolicy, decide_email
+from notification.domain.notices import notice_id_for
+from notification.domain.render import render
 from ttct.contracts import EventMetadata, LearnerEnrolled
 from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.types import GradeBand, SendingOrganisation
-from ttct.personal import ERASED, PersonalData, legacy_sealed, unseal
-from ttct.eventstore import make_envelopes
-
-from notification.adapters.notices import email_recipients
-from notification.domain import kinds
-from notification.domain.backoff import Outcome, RetryPolicy, decide_email
-from notification.domain.notices import notice_id_for
-from notification.domain.render import render
+from ttct.eventsourcing.eventstore import make_envelopes
+from ttct.privacy.personal import ERASED, PersonalData, legacy_sealed, unseal
 
 pytestmark = pytest.mark.unit
 ORG = SendingOrganisation(code="xa-hoa-loc", name="Đảng ủy xã Hoa Lộc")
@@ -125,9 +123,8 @@ def test_one_result_report_per_organisation_sorted_by_given_name_then_middle_and
 def test_the_report_email_is_in_vietnamese_with_a_table_and_the_pdf_reads_back_exactly():
     import io
 
-    from pypdf import PdfReader
-
     from notification.adapters.report_pdf import render_report
+    from pypdf import PdfReader
     body = json.loads(report()[1].body)
     email = render(body, "Văn phòng Đảng ủy")
     assert email.subject == f"Thông báo kết quả học tập – {TITLE} – {CENTRE.name}"
@@ -168,10 +165,9 @@ def test_smtp_outcomes_2xx_delivered_5xx_failed_at_once_4xx_retried():
 
 
 def test_during_a_rotation_both_signatures_are_sent_and_each_secret_verifies():
-    from standardwebhooks import Webhook
-
     from notification.adapters.sender import signed_headers
     from notification.domain.webhook_secrets import new_secret
+    from standardwebhooks import Webhook
     old, new = new_secret(), new_secret()
     body = '{"type":"enrolment.confirmed"}'
     headers = signed_headers(new, "n-1", body, datetime.now(UTC), old)

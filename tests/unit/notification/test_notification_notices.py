@@ -5,13 +5,11 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
-
+from notification.domain.notices import RESULT_RECORDED, notice_id_for, overall_status, result_notice
 from ttct.contracts import EventMetadata, ScoreRecorded
 from ttct.contracts.types import GradeBand, SendingOrganisation
-from ttct.eventstore import make_envelopes
-from ttct.personal import legacy_sealed
-
-from notification.domain.notices import RESULT_RECORDED, notice_id_for, overall_status, result_notice
+from ttct.eventsourcing.eventstore import make_envelopes
+from ttct.privacy.personal import legacy_sealed
 
 pytestmark = pytest.mark.unit
 

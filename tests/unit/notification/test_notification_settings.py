@@ -1,9 +1,7 @@
 """Notification's settings: the retry schedule from the environment, and refusals that name the variable."""
 import pytest
-
-from ttct.settings import load_settings
-
 from notification.settings import NotificationSettings
+from ttct.operations.settings import load_settings
 
 pytestmark = pytest.mark.unit
 BASE = {"PROVINCE_CODE": "thanh-hoa", "DATABASE_URL": "postgresql://x@localhost/notification",

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
-from ttct.topology import PUBLISHES, READS
+from ttct.eventsourcing.topology import PUBLISHES, READS
 
 from ttct_dev.bench.harness import Bench
 

@@ -47,7 +47,7 @@ METHOD = """\
   If the services have no batch endpoint yet, the single-command path is measured and the note says so.
 - **Rebuild** (3): 1,000,000 LearnerEnrolled events are appended directly to an event store (COPY, not HTTP) in
   a database of its own; each run empties assessment's `class_learners` projection and a test consumer's
-  checkpoints, then replays every event through `ttct.consumer.ProjectionRunner.handle_batch` with assessment's
+  checkpoints, then replays every event through `ttct.eventsourcing.consumer.ProjectionRunner.handle_batch` with assessment's
   own handler, in pages read by position (the next page is read while one applies). JetStream is not in this
   figure. The replay checks that every event was projected once and none arrived out of order.
 - **Growth** (4): the single-command scenario with 1, 10 and 100 centres, first on the (almost) empty store,

@@ -2,7 +2,7 @@
 
 The rebuild empties assessment's projection tables (its learners-per-class facts) and the checkpoints of a
 consumer of its own, then replays every stored event through the very `ProjectionRunner` the services run
-(shared/ttct/consumer.py), with the handlers assessment's composition root wires for enrolment's events, in
+(shared/ttct/eventsourcing/consumer.py), with the handlers assessment's composition root wires for enrolment's events, in
 pages read by position. What it leaves out is JetStream: the pages come straight
 from the table, as a rebuild tool would read them; the figure is the projection side's rate.
 """
@@ -17,11 +17,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-
-from ttct.consumer import ProjectionRunner
 from ttct.contracts import LearnerEnrolled
-from ttct.personal import KeyRing, KeyVault, PersonalData, seal
-from ttct.schema import migrate
+from ttct.eventsourcing.consumer import ProjectionRunner
+from ttct.operations.schema import migrate
+from ttct.privacy.personal import KeyRing, KeyVault, PersonalData, seal
 
 from ttct_dev.bench.harness import PROVINCE, Bench, ensure_database
 

@@ -125,7 +125,7 @@ dict "root" "user" "conn" ({secretName, secretKey}) -> JSON {name, key}. Default
 {{- end -}}
 
 {{/*
-The NATS users and their permissions: files/nats-permissions.json (written by `python -m ttct.nats_permissions
+The NATS users and their permissions: files/nats-permissions.json (written by `python -m ttct.eventsourcing.nats_permissions
 --province __PROVINCE__ --format json`), the placeholder replaced by this release's province. Output: JSON
 {province, users: {<user>: {publish: {allow}, subscribe: {allow}, password_env}}}.
 */}}

@@ -18,17 +18,16 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
-
-from ttct.consumer import batched, rounds
 from ttct.contracts import ClassOpened, Envelope, LearnerEnrolled
 from ttct.contracts.class_cancelled import ClassCancelled
+from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
-from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.types import SealedPersonalData, SendingOrganisation
-from ttct.idempotency import forget_learner
-from ttct.personal import ERASED, KeyRing, display_name
+from ttct.eventsourcing.consumer import batched, rounds
+from ttct.http.idempotency import forget_learner
+from ttct.privacy.personal import ERASED, KeyRing, display_name
 
 from assessment.domain.facts import ClassFacts, LearnerInClass, SessionFact
 

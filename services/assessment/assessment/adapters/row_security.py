@@ -1,10 +1,10 @@
-"""Row-level security of assessment's tables (ttct.tenancy; docs/security.md lists what is covered and why).
+"""Row-level security of assessment's tables (ttct.privacy.tenancy; docs/security.md lists what is covered and why).
 
 Tables without a centre of their own follow their class: a row is seen when its class is (the policy reads
 `class_facts`, or `figure_classes`, under their own policies). Certificates may also be read, by a public
 verification, when the scope is the lookup of their verification code.
 """
-from ttct.tenancy import by_centre, protect, through
+from ttct.privacy.tenancy import by_centre, protect, through
 
 _BY_CENTRE = ("class_facts", "class_sessions", "class_learners", "schemes", "scores", "final_results",
               "finalised_classes", "figure_classes")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 import asyncpg
+from ttct.domain.errors import Rejected
 
 from assessment.domain.facts import ClassFacts
 from assessment.domain.schemes import DEFAULT_SCHEME, Scheme, SchemeRules, next_version, parse_ref
-from ttct.errors import Rejected
 
 SCHEMA = [
     """

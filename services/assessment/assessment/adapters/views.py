@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
-
 from ttct.contracts import Envelope, ScoreRecorded, read_event
 from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.certificate_issued import CertificateIssued
@@ -14,7 +13,7 @@ from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.conduct_rated import ConductRated
 from ttct.contracts.eligibility_lost import EligibilityLost
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
-from ttct.personal import ERASED
+from ttct.privacy.personal import ERASED
 
 SCHEMA = [
     """

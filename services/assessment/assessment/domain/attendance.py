@@ -12,11 +12,10 @@ from dataclasses import dataclass, field, replace
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
-
 from ttct.contracts import DomainEvent
 from ttct.contracts.attendance_recorded import AttendanceRecorded, AttendanceStatus
 from ttct.contracts.eligibility_lost import EligibilityLost
-from ttct.errors import Invalid, Rejected
+from ttct.domain.errors import Invalid, Rejected
 
 from assessment.domain.facts import ClassFacts, LearnerInClass, not_in_class
 

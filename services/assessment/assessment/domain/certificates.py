@@ -8,11 +8,10 @@ from datetime import date
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
-
 from ttct.contracts import DomainEvent
 from ttct.contracts.certificate_issued import CertificateIssued
 from ttct.contracts.certificate_revoked import CertificateRevoked
-from ttct.errors import NotFound, Rejected
+from ttct.domain.errors import NotFound, Rejected
 
 from assessment.domain.facts import ClassFacts, LearnerInClass
 

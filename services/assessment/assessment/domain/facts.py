@@ -7,7 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from ttct.contracts.types import SealedPersonalData, SendingOrganisation
-from ttct.errors import NotFound, Rejected
+from ttct.domain.errors import NotFound, Rejected
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class LearnerInClass:
     class_title: str
     learner_id: UUID
     full_name: str
-    """As staff see it: opened from `personal` when LearnerEnrolled was projected, `ttct.personal.ERASED` after an
+    """As staff see it: opened from `personal` when LearnerEnrolled was projected, `ttct.privacy.personal.ERASED` after an
     erasure."""
     personal: SealedPersonalData
     """The sealed name from LearnerEnrolled, copied into the events about the learner (never opened to publish)."""

@@ -14,14 +14,13 @@ from decimal import Decimal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
-
 from ttct.contracts import DomainEvent
 from ttct.contracts.certificate_revoked import CertificateRevoked
 from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.score_recorded import Score
 from ttct.contracts.types import GradeBand
-from ttct.errors import Rejected
+from ttct.domain.errors import Rejected
 
 from assessment.domain import certificates, results
 from assessment.domain.attendance import Standing

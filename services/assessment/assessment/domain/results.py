@@ -7,11 +7,10 @@ from decimal import Decimal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
-
 from ttct.contracts import DomainEvent, ScoreRecorded
 from ttct.contracts.conduct_rated import ConductRated, ConductRating
 from ttct.contracts.score_recorded import Score
-from ttct.errors import Invalid, Rejected
+from ttct.domain.errors import Invalid, Rejected
 
 from assessment.domain.facts import LearnerInClass
 from assessment.domain.schemes import DEFAULT_SCHEME, ComponentName, Scheme

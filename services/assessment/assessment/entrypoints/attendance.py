@@ -5,11 +5,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
-
-from ttct.auth import Principal, centre_access
 from ttct.contracts.attendance_recorded import AttendanceStatus
 from ttct.contracts.envelope import Code
-from ttct.pagination import Page, page_params, paged
+from ttct.http.auth import Principal, centre_access
+from ttct.http.pagination import Page, page_params, paged
 
 from assessment.adapters import views
 from assessment.domain.attendance import RecordAttendance

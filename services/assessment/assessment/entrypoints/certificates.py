@@ -10,11 +10,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
-
-from ttct import tenancy
-from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
-from ttct.pagination import Page, page_params, paged
+from ttct.http.auth import Principal, centre_access
+from ttct.http.pagination import Page, page_params, paged
+from ttct.privacy import tenancy
 
 from assessment.adapters import views
 from assessment.domain.certificates import RevokeCertificate, unknown

@@ -8,14 +8,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
-
-from ttct.auth import Principal, centre_access
 from ttct.contracts.conduct_rated import ConductRating
 from ttct.contracts.envelope import Code
 from ttct.contracts.score_recorded import Score
 from ttct.contracts.types import GradeBand
-from ttct.http import command_metadata
-from ttct.pagination import Page, page_params, paged
+from ttct.http.auth import Principal, centre_access
+from ttct.http.pagination import Page, page_params, paged
+from ttct.http.problems import command_metadata
 
 from assessment.adapters import facts, views
 from assessment.domain.results import RateConduct, RecordScore

@@ -6,13 +6,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
-
-from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.score_recorded import Score
 from ttct.contracts.types import GradeBand
-from ttct.errors import NotFound
-from ttct.pagination import Page, page_params, paged
+from ttct.domain.errors import NotFound
+from ttct.http.auth import Principal, centre_access
+from ttct.http.pagination import Page, page_params, paged
 
 from assessment.adapters import schemes, views
 from assessment.domain.finalisation import Resit

@@ -7,10 +7,9 @@ import asyncio
 
 import asyncpg
 import nats
-
-from ttct import tenancy
-from ttct.schema import migrate
-from ttct.settings import load_settings
+from ttct.operations.schema import migrate
+from ttct.operations.settings import load_settings
+from ttct.privacy import tenancy
 
 from assessment.figures import SCHEMA, rebuild
 from assessment.settings import AssessmentSettings

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import asyncpg
-
-from ttct.consumer import Applied, Handler, batched, is_batched
 from ttct.contracts import DomainEvent, Envelope, read_event
-from ttct.eventstore import EventStore
+from ttct.eventsourcing.consumer import Applied, Handler, batched, is_batched
+from ttct.eventsourcing.eventstore import EventStore
 
 from assessment.figures import tables
 

@@ -17,9 +17,8 @@ import asyncpg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-
 from ttct.contracts import Envelope, read_event
-from ttct.topology import PUBLISHES
+from ttct.eventsourcing.topology import PUBLISHES
 
 from assessment.figures import tables
 

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
-
-from ttct.auth import Forbidden, Principal, Role, centre_access, principal, require
 from ttct.contracts.envelope import Code
+from ttct.http.auth import Forbidden, Principal, Role, centre_access, principal, require
 
 from assessment.adapters.facts import VIETNAM
 from assessment.figures import tables, tally

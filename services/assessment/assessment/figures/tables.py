@@ -13,12 +13,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
-
-from ttct.consumer import batched, is_batched, rounds
 from ttct.contracts import ClassOpened, DomainEvent, Envelope, LearnerEnrolled
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.eventsourcing.consumer import batched, is_batched, rounds
 
 TABLES = ("figure_classes", "figure_places", "figure_results")
 

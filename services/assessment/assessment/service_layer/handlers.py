@@ -6,11 +6,10 @@ from datetime import date
 from uuid import UUID
 
 import asyncpg
-
-from ttct.aggregates import Aggregates
 from ttct.contracts import EventMetadata
-from ttct.errors import NotFound
-from ttct.runtime import Runtime
+from ttct.domain.errors import NotFound
+from ttct.eventsourcing.aggregates import Aggregates
+from ttct.operations.runtime import Runtime
 
 from assessment.adapters import facts as fx
 from assessment.adapters import schemes, views

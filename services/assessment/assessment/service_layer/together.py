@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from uuid import UUID
 
-from ttct.aggregates import Project
 from ttct.contracts import DomainEvent, Envelope, EventMetadata
-from ttct.eventstore import ConcurrencyConflict, EventStore, make_envelopes
+from ttct.eventsourcing.aggregates import Project
+from ttct.eventsourcing.eventstore import ConcurrencyConflict, EventStore, make_envelopes
 
 ATTEMPTS = 5
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ttct.errors import Invalid
+from ttct.domain.errors import Invalid
 
 XLSX_MAGIC = b"PK\x03\x04"
 

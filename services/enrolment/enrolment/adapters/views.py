@@ -11,7 +11,7 @@ from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
-from ttct.personal import ERASED, PersonalData
+from ttct.privacy.personal import ERASED, PersonalData
 
 from enrolment.domain.roster import ClassFacts
 

@@ -19,7 +19,7 @@ from uuid import UUID
 from pydantic import ValidationError
 from ttct.contracts import DomainEvent, LearnerEnrolled
 from ttct.contracts.types import SealedPersonalData, SendingOrganisation
-from ttct.errors import Rejected
+from ttct.domain.errors import Rejected
 
 from enrolment.domain.roster import (
     ClassFacts,

@@ -17,8 +17,8 @@ from ttct.contracts.sending_organisation_registered import (
     SendingOrganisationRegistered,
 )
 from ttct.contracts.types import OrganisationContact, VietnameseText
-from ttct.errors import Invalid, NotFound, Rejected
-from ttct.versions import check_version
+from ttct.domain.errors import Invalid, NotFound, Rejected
+from ttct.domain.versions import check_version
 
 MIDDLE: tuple[str, ...] = ("party-committee", "commune", "mass-organisation", "government")
 ALLOWED_PARENTS: dict[str, tuple[str, ...]] = {

@@ -24,7 +24,7 @@ from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
 from ttct.contracts.types import PersonalData, SealedPersonalData, SendingOrganisation, VietnameseText
-from ttct.errors import NotFound, Rejected
+from ttct.domain.errors import NotFound, Rejected
 
 
 class EnrolLearner(BaseModel):

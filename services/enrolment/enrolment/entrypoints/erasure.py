@@ -7,10 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
-from ttct.auth import Forbidden, Principal, Role, centre_access
 from ttct.contracts.envelope import Code
-from ttct.conventions import WRITE
-from ttct.http import command_metadata
+from ttct.http.auth import Forbidden, Principal, Role, centre_access
+from ttct.http.conventions import WRITE
+from ttct.http.problems import command_metadata
 
 from enrolment.service_layer.erasure import erase_learner
 

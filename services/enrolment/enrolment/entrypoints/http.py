@@ -7,15 +7,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from ttct.auth import Principal, centre_access
 from ttct.contracts import Envelope, LearnerEnrolled
 from ttct.contracts.envelope import Code
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
-from ttct.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
-from ttct.errors import NotFound
-from ttct.http import command_metadata
-from ttct.pagination import Page, page_params, paged
-from ttct.versions import if_match_tags
+from ttct.domain.errors import NotFound
+from ttct.domain.versions import if_match_tags
+from ttct.http.auth import Principal, centre_access
+from ttct.http.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
+from ttct.http.pagination import Page, page_params, paged
+from ttct.http.problems import command_metadata
 
 from enrolment.adapters import views
 from enrolment.domain.roster import EnrolLearner, SetQuota

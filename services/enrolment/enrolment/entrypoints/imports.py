@@ -8,12 +8,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
-from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import SendingOrganisation
-from ttct.conventions import READ, WRITE
-from ttct.errors import Invalid
-from ttct.http import command_metadata
+from ttct.domain.errors import Invalid
+from ttct.http.auth import Principal, centre_access
+from ttct.http.conventions import READ, WRITE
+from ttct.http.problems import command_metadata
 
 from enrolment.adapters import sheets
 from enrolment.domain.importing import MAX_ROWS, RowOutcome

@@ -8,10 +8,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
-from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
-from ttct.conventions import READ
-from ttct.errors import NotFound
+from ttct.domain.errors import NotFound
+from ttct.http.auth import Principal, centre_access
+from ttct.http.conventions import READ
 
 from enrolment.adapters import views
 from enrolment.domain.roster import ExternalScheme, external_key

@@ -6,15 +6,15 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel
-from ttct.auth import Principal, province_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.sending_organisation_registered import OrganisationKind
 from ttct.contracts.types import OrganisationContact
-from ttct.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
-from ttct.errors import NotFound
-from ttct.http import command_metadata
-from ttct.pagination import Page, page_params, paged
-from ttct.versions import if_match_tags
+from ttct.domain.errors import NotFound
+from ttct.domain.versions import if_match_tags
+from ttct.http.auth import Principal, province_access
+from ttct.http.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
+from ttct.http.pagination import Page, page_params, paged
+from ttct.http.problems import command_metadata
 
 from enrolment.adapters import organisations as views
 from enrolment.domain.organisations import OrganisationDetails, RegisterOrganisation

@@ -13,13 +13,13 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
-from ttct import tenancy
-from ttct.aggregates import Aggregates
 from ttct.contracts import DomainEvent, Envelope, EventMetadata
 from ttct.contracts.learner_erased import LearnerErased
-from ttct.errors import NotFound
-from ttct.idempotency import forget_learner
-from ttct.personal import KeyVault
+from ttct.domain.errors import NotFound
+from ttct.eventsourcing.aggregates import Aggregates
+from ttct.http.idempotency import forget_learner
+from ttct.privacy import tenancy
+from ttct.privacy.personal import KeyVault
 
 from enrolment.adapters import views
 

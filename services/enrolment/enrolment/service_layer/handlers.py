@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
-from ttct.aggregates import Aggregates
-from ttct.conditional import execute_versioned, version_of
 from ttct.contracts import (
     DomainEvent,
     Envelope,
@@ -20,8 +18,10 @@ from ttct.contracts import (
     read_event,
 )
 from ttct.contracts.envelope import Code
-from ttct.errors import Invalid, NotFound, Rejected
-from ttct.personal import KeyDestroyed, KeyVault, PersonalData, SealedPersonalData, random_nonce, seal_all
+from ttct.domain.errors import Invalid, NotFound, Rejected
+from ttct.eventsourcing.aggregates import Aggregates
+from ttct.http.conditional import execute_versioned, version_of
+from ttct.privacy.personal import KeyDestroyed, KeyVault, PersonalData, SealedPersonalData, random_nonce, seal_all
 
 from enrolment.adapters import views
 from enrolment.domain.roster import (

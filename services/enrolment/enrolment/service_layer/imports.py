@@ -9,12 +9,11 @@ from collections.abc import Callable, Mapping, Sequence
 from uuid import UUID
 
 import asyncpg
-from ttct.aggregates import Aggregates
 from ttct.contracts import EventMetadata
-from ttct.contracts.types import SendingOrganisation
-from ttct.contracts.types import SealedPersonalData
-from ttct.errors import Invalid
-from ttct.personal import KeyVault, random_nonce
+from ttct.contracts.types import SealedPersonalData, SendingOrganisation
+from ttct.domain.errors import Invalid
+from ttct.eventsourcing.aggregates import Aggregates
+from ttct.privacy.personal import KeyVault, random_nonce
 
 from enrolment.adapters import views
 from enrolment.domain.importing import (

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import asyncpg
-from ttct.aggregates import Aggregates
 from ttct.contracts import EventMetadata
+from ttct.eventsourcing.aggregates import Aggregates
 
 from enrolment.adapters import organisations as views
 from enrolment.domain.organisations import (

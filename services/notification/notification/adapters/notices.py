@@ -5,8 +5,7 @@ import json
 from uuid import UUID
 
 import asyncpg
-
-from ttct.telemetry import current_trace_headers
+from ttct.operations.telemetry import current_trace_headers
 
 from notification.adapters import emails
 from notification.domain.notices import ORGANISATION, Notice

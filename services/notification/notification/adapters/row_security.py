@@ -1,11 +1,11 @@
-"""Row-level security of notification's tables (ttct.tenancy; docs/security.md lists what is covered and why).
+"""Row-level security of notification's tables (ttct.privacy.tenancy; docs/security.md lists what is covered and why).
 
 A sending organisation sees its own rows; a centre, the rows of its centre where a table has one. Tables without
 either follow the row they belong to (a delivery its notice, an attempt its delivery, an attendance mark the
 organisation's learner), under that row's own policy. Not covered: `classes` and `organisations` (the province's
 class calendar and organisation register, copied from other services' events: no learner in them).
 """
-from ttct.tenancy import by_centre, by_organisation, protect, through
+from ttct.privacy.tenancy import by_centre, by_organisation, protect, through
 
 SCHEMA = [
     protect("organisation_learners", by_centre(), by_organisation()),

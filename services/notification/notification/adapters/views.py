@@ -11,15 +11,14 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-
 from ttct.contracts import ClassOpened, LearnerEnrolled, ScoreRecorded
 from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
 from ttct.contracts.types import PersonalData, SendingOrganisation
-from ttct.idempotency import forget_learner
-from ttct.personal import ERASED, birth_date, display_name
+from ttct.http.idempotency import forget_learner
+from ttct.privacy.personal import ERASED, birth_date, display_name
 
 from notification.domain.kinds import AffectedLearner
 

@@ -30,7 +30,7 @@ from ttct.contracts.learner_enrolled import LearnerEnrolled
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.types import PersonalData, SendingOrganisation
-from ttct.personal import birth_date, display_name
+from ttct.privacy.personal import birth_date, display_name
 
 from notification.domain.names import name_sort_key
 from notification.domain.notices import HEAD, ORGANISATION, Notice, iso, notice_id_for

@@ -47,7 +47,7 @@ def iso(moment: datetime) -> str:
 
 
 def result_notice(envelope: Envelope, event: ScoreRecorded, full_name: str) -> Notice:
-    """`full_name`: opened from the event's sealed name (`ttct.personal.ERASED` once the learner was erased)."""
+    """`full_name`: opened from the event's sealed name (`ttct.privacy.personal.ERASED` once the learner was erased)."""
     notice_id = notice_id_for(RESULT_RECORDED, envelope.event_id)
     organisation = event.sending_organisation
     payload = {

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ttct.errors import Invalid
+from ttct.domain.errors import Invalid
 
 
 class WebhookUrlInvalid(Invalid):

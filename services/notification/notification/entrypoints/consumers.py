@@ -1,17 +1,17 @@
 """The events this service applies, by the context that publishes them (Runtime's `projections`)."""
 from __future__ import annotations
 
-from ttct.consumer import Handler
 from ttct.contracts import ClassOpened, DomainEvent, LearnerEnrolled, ScoreRecorded
 from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.eligibility_lost import EligibilityLost
+from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
-from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
+from ttct.eventsourcing.consumer import Handler
 
 from notification.service_layer.projections import Projections
 

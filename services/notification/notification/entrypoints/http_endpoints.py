@@ -7,12 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-
-from ttct.auth import Principal, organisation_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import VietnameseText
-from ttct.errors import Invalid, NotFound
-from ttct.pagination import Page, page_params, paged
+from ttct.domain.errors import Invalid, NotFound
+from ttct.http.auth import Principal, organisation_access
+from ttct.http.pagination import Page, page_params, paged
 
 from notification.adapters import endpoints
 from notification.adapters.sender import resolve

@@ -7,10 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-
-from ttct.auth import Principal, organisation_access
 from ttct.contracts.envelope import Code
-from ttct.errors import Invalid
+from ttct.domain.errors import Invalid
+from ttct.http.auth import Principal, organisation_access
 
 from notification.adapters import notices
 

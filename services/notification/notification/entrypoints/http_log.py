@@ -8,10 +8,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
-
-from ttct.auth import Principal, organisation_access
 from ttct.contracts.envelope import Code
-from ttct.pagination import Page, page_params, paged
+from ttct.http.auth import Principal, organisation_access
+from ttct.http.pagination import Page, page_params, paged
 
 from notification.adapters import delivery_log, emails, notices, views
 from notification.domain.names import name_sort_key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ttct.runtime import Runtime
+from ttct.operations.runtime import Runtime
 
 from notification.adapters.mailer import Mailer
 from notification.adapters.sender import WebhookSender, make_client

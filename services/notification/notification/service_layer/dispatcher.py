@@ -17,8 +17,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import structlog
 from opentelemetry import trace
-
-from ttct.telemetry import context_from
+from ttct.operations.telemetry import context_from
 
 from notification.aio import stop_if_cancelled
 from notification.domain.backoff import Outcome

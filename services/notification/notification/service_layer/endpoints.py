@@ -5,8 +5,7 @@ from collections.abc import Callable
 from uuid import UUID
 
 import asyncpg
-
-from ttct.errors import Rejected
+from ttct.domain.errors import Rejected
 
 from notification.adapters import endpoints
 from notification.adapters.sender import Resolver

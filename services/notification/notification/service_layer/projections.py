@@ -9,18 +9,17 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
-
 from ttct.contracts import ClassOpened, Envelope, LearnerEnrolled, ScoreRecorded
 from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.eligibility_lost import EligibilityLost
+from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
-from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
-from ttct.personal import KeyRing, display_name
+from ttct.privacy.personal import KeyRing, display_name
 
 from notification.adapters import notices, views
 from notification.domain import kinds

@@ -9,7 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
-from ttct.errors import Rejected
+from ttct.domain.errors import Rejected
 
 from scheduling.domain.clashes import Booking, Resource, Slot, clash_refusal
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
-from ttct.errors import Rejected
+from ttct.domain.errors import Rejected
 
 from scheduling.domain.lecturers import RegisterLecturer, RegisterVenue
 

@@ -10,7 +10,7 @@ from datetime import date, time
 from enum import StrEnum
 from uuid import UUID
 
-from ttct.errors import Invalid, Rejected
+from ttct.domain.errors import Invalid, Rejected
 
 
 class Resource(StrEnum):

@@ -24,7 +24,7 @@ from ttct.contracts.envelope import Code
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
 from ttct.contracts.types import ProgrammeType, VietnameseText
-from ttct.errors import Invalid, NotFound, Rejected
+from ttct.domain.errors import Invalid, NotFound, Rejected
 
 from scheduling.domain.clashes import Slot
 from scheduling.domain.programmes import Programme

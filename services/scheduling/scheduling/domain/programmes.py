@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import ProgrammeType, VietnameseText
-from ttct.errors import Invalid, Rejected
+from ttct.domain.errors import Invalid, Rejected
 
 SchemeRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}@[1-9][0-9]{0,3}$")]
 """An assessment scheme as code@version, e.g. default@1."""

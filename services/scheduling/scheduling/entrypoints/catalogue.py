@@ -5,13 +5,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel
-from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import ProgrammeType
-from ttct.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
-from ttct.errors import NotFound, PreconditionFailed
-from ttct.pagination import Page, page_params, paged
-from ttct.versions import check_version, if_match_tags
+from ttct.domain.errors import NotFound, PreconditionFailed
+from ttct.domain.versions import check_version, if_match_tags
+from ttct.http.auth import Principal, centre_access
+from ttct.http.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
+from ttct.http.pagination import Page, page_params, paged
 
 from scheduling.adapters import catalogue, registry
 from scheduling.domain.lecturers import RegisterVenue

@@ -9,14 +9,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
-from ttct.auth import Principal, centre_access
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import ProgrammeType
-from ttct.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
-from ttct.errors import NotFound
-from ttct.http import command_metadata
-from ttct.pagination import Page, page_params, paged
-from ttct.versions import if_match_tags
+from ttct.domain.errors import NotFound
+from ttct.domain.versions import if_match_tags
+from ttct.http.auth import Principal, centre_access
+from ttct.http.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
+from ttct.http.pagination import Page, page_params, paged
+from ttct.http.problems import command_metadata
 
 from scheduling.adapters import class_views, session_views
 from scheduling.domain.classes import CancelClass, OpenClass, PlanClass, ScheduleSession

@@ -6,12 +6,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
-from ttct import tenancy
-from ttct.auth import Principal, province_access
 from ttct.contracts.envelope import Code
-from ttct.conventions import READ, WRITE
-from ttct.errors import NotFound
-from ttct.pagination import Page, page_params, paged
+from ttct.domain.errors import NotFound
+from ttct.http.auth import Principal, province_access
+from ttct.http.conventions import READ, WRITE
+from ttct.http.pagination import Page, page_params, paged
+from ttct.privacy import tenancy
 
 from scheduling.adapters import registry, session_views
 from scheduling.domain.lecturers import LecturerKind, RegisterLecturer

@@ -2,17 +2,17 @@
 
 Views and bookings are written by `class_views.project` in the transaction that appends the events, so a
 refused booking (a clash) appends nothing. A change to an existing class answers the class's version (its ETag)
-and, with `if_match`, is made only on the version the client read (ttct.conditional).
+and, with `if_match`, is made only on the version the client read (ttct.http.conditional).
 """
 from __future__ import annotations
 
 from uuid import UUID
 
 import asyncpg
-from ttct.aggregates import Aggregates, Decide
-from ttct.conditional import execute_versioned, version_of
 from ttct.contracts import EventMetadata
-from ttct.errors import Invalid, NotFound
+from ttct.domain.errors import Invalid, NotFound
+from ttct.eventsourcing.aggregates import Aggregates, Decide
+from ttct.http.conditional import execute_versioned, version_of
 
 from scheduling.adapters import catalogue, class_views, registry
 from scheduling.domain import classes as domain

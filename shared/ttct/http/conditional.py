@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from ttct.aggregates import Aggregates, Decide, Project
 from ttct.contracts import EventMetadata
-from ttct.errors import PreconditionFailed
-from ttct.versions import check_version
+from ttct.domain.errors import PreconditionFailed
+from ttct.domain.versions import check_version
+from ttct.eventsourcing.aggregates import Aggregates, Decide, Project
 
 S = TypeVar("S")
 

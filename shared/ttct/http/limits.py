@@ -22,7 +22,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ttct.http import problem_response
+from ttct.http.problems import problem_response
 
 EXEMPT_PATHS = ("/healthz/", "/metrics")
 

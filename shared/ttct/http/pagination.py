@@ -26,7 +26,7 @@ from uuid import UUID
 
 from fastapi import Query, Request, Response
 
-from ttct.errors import Invalid
+from ttct.domain.errors import Invalid
 
 DEFAULT_LIMIT = 5000  # = the largest class (capacity ≤ 5000): a client written before pagination sees whole lists
 MAX_LIMIT = 5000

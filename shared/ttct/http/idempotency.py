@@ -18,7 +18,7 @@ from datetime import timedelta
 import asyncpg
 from fastapi.responses import JSONResponse
 
-from ttct.http import problem_response
+from ttct.http.problems import problem_response
 
 KEEP = timedelta(hours=48)
 WAIT_FOR_FIRST = 30.0

@@ -17,9 +17,9 @@ import structlog
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ttct import tenancy
-from ttct.errors import DomainError, NotFound
-from ttct.settings import ServiceSettings
+from ttct.domain.errors import DomainError, NotFound
+from ttct.operations.settings import ServiceSettings
+from ttct.privacy import tenancy
 
 
 class Role(StrEnum):

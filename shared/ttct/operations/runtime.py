@@ -18,25 +18,26 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from ttct import metrics, tenancy
-from ttct.consumer import Handler, ProjectionRunner
 from ttct.contracts import DomainEvent
-from ttct.eventstore import EventStore
-from ttct.nats_permissions import inbox_prefix
-from ttct.outbox import OutboxRelay
-from ttct.personal import KeyRing
-from ttct.schema import migrate
-from ttct.settings import ServiceSettings
-from ttct.subscribers import PullConsumer
-from ttct.topology import (
+from ttct.eventsourcing.consumer import Handler, ProjectionRunner
+from ttct.eventsourcing.eventstore import EventStore
+from ttct.eventsourcing.nats_permissions import inbox_prefix
+from ttct.eventsourcing.outbox import OutboxRelay
+from ttct.eventsourcing.subscribers import PullConsumer
+from ttct.eventsourcing.topology import (
     PUBLISHES,
     READS,
     durable_name,
     ensure_consumers,
     ensure_stream,
 )
+from ttct.operations import metrics
+from ttct.operations.schema import migrate
+from ttct.operations.settings import ServiceSettings
+from ttct.privacy import tenancy
+from ttct.privacy.personal import KeyRing
 
-log = structlog.get_logger("ttct.runtime")
+log = structlog.get_logger("ttct.operations.runtime")
 
 Worker = Callable[["Runtime"], Awaitable[None]]
 
@@ -84,7 +85,7 @@ class Runtime:
     async def start(self) -> None:
         s = self.settings
         # The schema is migrated as the login role, the tables' owner; then every pooled connection runs as the
-        # application role, which neither owns the tables nor bypasses their row-level security (ttct.tenancy).
+        # application role, which neither owns the tables nor bypasses their row-level security (ttct.privacy.tenancy).
         owner = await asyncpg.connect(s.database_url)
         try:
             await migrate(owner, [*self.schema, *tenancy.role_and_grants(s.database_app_role)])
@@ -122,7 +123,7 @@ class Runtime:
                                   fetch_timeout=s.consumer_fetch_timeout)
             self.pullers.append(puller)
             self._tasks.append(asyncio.create_task(puller.run(), name=f"consume-{context}"))
-        self._tasks.append(asyncio.create_task(metrics.sample(self), name="metrics"))
+        self._tasks.append(asyncio.create_task(self._sample_metrics(), name="metrics"))
         for worker in self.workers:
             self._tasks.append(asyncio.create_task(worker(self), name=getattr(worker, "__name__", "worker")))
         log.info("service started", province=s.province_code)
@@ -131,6 +132,22 @@ class Runtime:
         """(stream, durable consumer) pairs this service reads."""
         durable = durable_name(self.settings.service_name, self.settings.province_code)
         return [(PUBLISHES[c], durable) for c in READS[self.settings.service_name]]
+
+    async def _sample_metrics(self, interval: float = 5.0) -> None:
+        """Refresh the gauges that need a query: the outbox, dead letters, the JetStream consumers' lag."""
+        while True:
+            with contextlib.suppress(Exception):
+                async with self.pool.acquire() as conn:
+                    row = await conn.fetchrow(
+                        "SELECT count(*) AS n, extract(epoch FROM now() - min(enqueued_at)) AS age FROM outbox")
+                    metrics.OUTBOX_PENDING.set(row["n"])
+                    metrics.OUTBOX_LAG.set(float(row["age"] or 0))
+                    for r in await conn.fetch("SELECT consumer, count(*) AS n FROM dead_letters GROUP BY consumer"):
+                        metrics.DEAD_LETTERS.labels(r["consumer"]).set(r["n"])
+                for stream, consumer in self.consumers():
+                    info = await self.jetstream.consumer_info(stream, consumer)
+                    metrics.CONSUMER_LAG.labels(stream, consumer).set(info.num_pending)
+            await asyncio.sleep(interval)
 
     async def stop(self) -> None:
         # Stop pulling first and let the batch in hand finish (commit and ack); what is not acked by then is

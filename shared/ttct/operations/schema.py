@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from ttct.audit import SCHEMA as AUDIT_SCHEMA
-from ttct.idempotency import SCHEMA as IDEMPOTENCY_SCHEMA
-from ttct.tenancy import SCHEMA as TENANCY_SCHEMA
+from ttct.http.idempotency import SCHEMA as IDEMPOTENCY_SCHEMA
+from ttct.privacy.audit import SCHEMA as AUDIT_SCHEMA
+from ttct.privacy.tenancy import SCHEMA as TENANCY_SCHEMA
 
 CORE_SCHEMA = [
     """
@@ -81,7 +81,7 @@ _MIGRATION_LOCK = 7_243_001
 
 
 async def migrate(db: asyncpg.Pool | asyncpg.Connection, service_schema: Sequence[str] = ()) -> None:
-    """Run as the login role, the tables' owner (ttct.runtime: before its pool switches to the application role)."""
+    """Run as the login role, the tables' owner (ttct.operations.runtime: before its pool switches to the application role)."""
     async with contextlib.AsyncExitStack() as stack:
         conn = await stack.enter_async_context(db.acquire()) if isinstance(db, asyncpg.Pool) else db
         await stack.enter_async_context(conn.transaction())

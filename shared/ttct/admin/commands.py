@@ -22,12 +22,12 @@ from typing import Any
 import asyncpg
 import nats
 
-from ttct import tenancy
 from ttct.contracts import Envelope, read_event
-from ttct.nats_permissions import inbox_prefix
-from ttct.runtime import Runtime
-from ttct.settings import ServiceSettings, load_settings
-from ttct.topology import PUBLISHES, consumer_config
+from ttct.eventsourcing.nats_permissions import inbox_prefix
+from ttct.eventsourcing.topology import PUBLISHES, consumer_config
+from ttct.operations.runtime import Runtime
+from ttct.operations.settings import ServiceSettings, load_settings
+from ttct.privacy import tenancy
 
 
 def runtime_of(service: str) -> Runtime:

@@ -1,12 +1,8 @@
 """Prometheus metrics of every service, defined once. Names carry the `ttct_` prefix."""
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
-from typing import TYPE_CHECKING
 
-import structlog
 from fastapi import FastAPI, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -15,11 +11,6 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-
-if TYPE_CHECKING:
-    from ttct.runtime import Runtime
-
-log = structlog.get_logger("ttct.metrics")
 
 HTTP_DURATION = Histogram("ttct_http_request_duration_seconds", "HTTP request duration",
                           ["method", "route", "status"])
@@ -66,20 +57,3 @@ def install(app: FastAPI) -> None:
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
-async def sample(runtime: Runtime, interval: float = 5.0) -> None:
-    """Refresh the gauges that need a query (outbox, dead letters, JetStream consumer lag)."""
-    while True:
-        with contextlib.suppress(Exception):
-            async with runtime.pool.acquire() as conn:
-                row = await conn.fetchrow(
-                    "SELECT count(*) AS n, extract(epoch FROM now() - min(enqueued_at)) AS age FROM outbox")
-                OUTBOX_PENDING.set(row["n"])
-                OUTBOX_LAG.set(float(row["age"] or 0))
-                for r in await conn.fetch("SELECT consumer, count(*) AS n FROM dead_letters GROUP BY consumer"):
-                    DEAD_LETTERS.labels(r["consumer"]).set(r["n"])
-            for stream, consumer in runtime.consumers():
-                info = await runtime.jetstream.consumer_info(stream, consumer)
-                CONSUMER_LAG.labels(stream, consumer).set(info.num_pending)
-        await asyncio.sleep(interval)

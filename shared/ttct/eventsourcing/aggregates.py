@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from ttct.contracts import DomainEvent, Envelope, EventMetadata, read_event
-from ttct.eventstore import ConcurrencyConflict, EventStore, make_envelopes
+from ttct.eventsourcing.eventstore import ConcurrencyConflict, EventStore, make_envelopes
 
 S = TypeVar("S")
 

@@ -1,5 +1,5 @@
 """The JetStream topology, declared once: which stream each context publishes to, which streams each service
-reads, and the durable consumers that carry them. `python -m ttct.topology apply` creates or updates it.
+reads, and the durable consumers that carry them. `python -m ttct.eventsourcing.topology apply` creates or updates it.
 """
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """HTTP conventions of this service's routes: the refusals a route can answer, documented in the OpenAPI document
-as RFC 9457 problems (`application/problem+json`, as `ttct.http` answers them), and ETag / If-Match.
+as RFC 9457 problems (`application/problem+json`, as `ttct.http.problems` answers them), and ETag / If-Match.
 
 Every route of a centre or of the province's registers can answer 401 (no or a bad token), 403 (the role may not),
 404 (unknown here, or another tenant's) and 422 (invalid input); commands add 400 (an unreadable body) and 409,
 conditional updates (If-Match) 412. An update without If-Match still goes ahead (no 428), so
-clients written before ETags keep working (the check itself is ttct.versions, inside the decision).
+clients written before ETags keep working (the check itself is ttct.domain.versions, inside the decision).
 """
 from __future__ import annotations
 

@@ -15,10 +15,10 @@ import structlog
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from ttct import tenancy
-from ttct.auth import Principal, centre_access
+from ttct.http.auth import Principal, centre_access
+from ttct.privacy import tenancy
 
-log = structlog.get_logger("ttct.audit")
+log = structlog.get_logger("ttct.privacy.audit")
 
 SCHEMA = [
     """

@@ -11,10 +11,10 @@ calls its runtime makes (nats-py 2.x subjects):
   `CONSUMER.INFO` (lag metrics), `CONSUMER.DELETE` (`python -m ttct.admin <service> rebuild`),
   `CONSUMER.MSG.NEXT` (`pull_subscribe_bind` + `fetch`), and `$JS.ACK.<stream>.<durable>.>` (ack, nak, term,
   in-progress all publish to the message's reply subject);
-- subscribe `_INBOX_<service>.>` only (its own inbox prefix, set by ttct.runtime): replies to its API requests,
+- subscribe `_INBOX_<service>.>` only (its own inbox prefix, set by ttct.operations.runtime): replies to its API requests,
   `publish_async` acks and the deliveries of `fetch` — never another service's.
 
-The `admin` user may do everything: it provisions the topology (`python -m ttct.topology apply`) and is what
+The `admin` user may do everything: it provisions the topology (`python -m ttct.eventsourcing.topology apply`) and is what
 the tests and operators use.
 
 An external subscriber (another provincial system following some centres' events, examples/external_subscriber.py)
@@ -28,21 +28,21 @@ denied explicitly, a create naming a service's durable (`<service>-<province>`),
 durable's filter. What subjects cannot express: a client may still set `durable_name` equal to the name (the
 consumer then outlives it), or a deliver subject outside its inbox; either way it gets only its centres' events.
 
-    python -m ttct.nats_permissions --province thanh-hoa --format json|nats-conf [--output FILE]
-    python -m ttct.nats_permissions --province thanh-hoa --subscriber NAME --centres hau-loc,nga-son [...]
+    python -m ttct.eventsourcing.nats_permissions --province thanh-hoa --format json|nats-conf [--output FILE]
+    python -m ttct.eventsourcing.nats_permissions --province thanh-hoa --subscriber NAME --centres hau-loc,nga-son [...]
 
 `nats-conf` renders an `authorization { users = [...] }` block whose passwords are references to environment
 variables (`$TTCT_NATS_PASSWORD_<USER>`) unless the caller passes the passwords (the local stack does).
 The Helm chart's copy, `deploy/helm/ttct/files/nats-permissions.json`, is written with the province placeholder
 `__PROVINCE__`, which the chart replaces with `.Values.province`:
 
-    python -m ttct.nats_permissions --province __PROVINCE__ --format json \
+    python -m ttct.eventsourcing.nats_permissions --province __PROVINCE__ --format json \
         --output deploy/helm/ttct/files/nats-permissions.json
 
 and its subscriber template, `files/nats-subscriber-permissions.json`, with `__SUBSCRIBER__` and `__CENTRE__` too,
 which the chart expands for each of `natsExternalSubscribers` (a subject with `__CENTRE__` once per centre):
 
-    python -m ttct.nats_permissions --province __PROVINCE__ --subscriber __SUBSCRIBER__ --centres __CENTRE__ \
+    python -m ttct.eventsourcing.nats_permissions --province __PROVINCE__ --subscriber __SUBSCRIBER__ --centres __CENTRE__ \
         --format json --output deploy/helm/ttct/files/nats-subscriber-permissions.json
 """
 from __future__ import annotations
@@ -55,7 +55,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ttct.topology import PUBLISHES, READS, durable_name
+from ttct.eventsourcing.topology import PUBLISHES, READS, durable_name
 
 ADMIN = "admin"
 SERVICES: tuple[str, ...] = tuple(READS)
@@ -194,7 +194,7 @@ def _check_code(code: str, what: str, placeholder: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ttct.nats_permissions", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ttct.eventsourcing.nats_permissions", description=__doc__.splitlines()[0])
     parser.add_argument("--province", default=os.getenv("PROVINCE_CODE"),
                         help=f"the province code (PROVINCE_CODE); {CHART_PROVINCE} for the Helm chart's file")
     parser.add_argument("--format", choices=["json", "nats-conf"], default="json")

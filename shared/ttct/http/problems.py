@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ttct.contracts import EventMetadata
-from ttct.errors import DomainError
-from ttct.eventstore import ConcurrencyConflict
-from ttct.telemetry import current_trace_headers
+from ttct.domain.errors import DomainError
+from ttct.eventsourcing.eventstore import ConcurrencyConflict
+from ttct.operations.telemetry import current_trace_headers
 
 PROBLEM = "application/problem+json"
 

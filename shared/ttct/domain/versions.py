@@ -2,7 +2,7 @@
 decided only on the version the client read (checked inside the decision, so a concurrent writer makes it fail)."""
 from __future__ import annotations
 
-from ttct.errors import PreconditionFailed
+from ttct.domain.errors import PreconditionFailed
 
 
 def if_match_tags(if_match: str | None) -> frozenset[str] | None:

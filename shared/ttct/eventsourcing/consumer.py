@@ -20,12 +20,12 @@ import structlog
 from nats.aio.msg import Msg
 from opentelemetry import trace
 
-from ttct import metrics
 from ttct.contracts import DomainEvent, Envelope, read_event
-from ttct.telemetry import context_from
+from ttct.operations import metrics
+from ttct.operations.telemetry import context_from
 
-log = structlog.get_logger("ttct.consumer")
-tracer = trace.get_tracer("ttct.consumer")
+log = structlog.get_logger("ttct.eventsourcing.consumer")
+tracer = trace.get_tracer("ttct.eventsourcing.consumer")
 
 Handler = Callable[[asyncpg.Connection, Envelope, DomainEvent], Awaitable[None]]
 Applied = tuple[Envelope, DomainEvent]
@@ -161,7 +161,7 @@ class ProjectionRunner:
         start = tracer.start_as_current_span if activate else tracer.start_span
         return start(f"process {env.event_type}", context=context_from(env.traceparent, env.tracestate),
                      kind=trace.SpanKind.CONSUMER,
-                     attributes={"messaging.system": "nats", "ttct.consumer": self.consumer,
+                     attributes={"messaging.system": "nats", "ttct.eventsourcing.consumer": self.consumer,
                                  "ttct.event_id": str(env.event_id)})
 
     async def _apply_run(self, conn: asyncpg.Connection, run: Sequence[Received]) -> None:

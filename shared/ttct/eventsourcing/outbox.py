@@ -18,10 +18,10 @@ import structlog
 from nats.js import JetStreamContext
 from opentelemetry import trace
 
-from ttct.telemetry import context_from
+from ttct.operations.telemetry import context_from
 
-log = structlog.get_logger("ttct.outbox")
-tracer = trace.get_tracer("ttct.outbox")
+log = structlog.get_logger("ttct.eventsourcing.outbox")
+tracer = trace.get_tracer("ttct.eventsourcing.outbox")
 
 _RELAY_LOCK = 7_243_002
 _FETCH = """

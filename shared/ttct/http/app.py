@@ -7,14 +7,16 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from ttct import audit, conventions, idempotency, metrics, tenancy
-from ttct.auth import TokenVerifier
-from ttct.http import install_problem_handlers
-from ttct.limits import BodySizeLimit, RateLimit
-from ttct.logging import configure_logging
-from ttct.runtime import Runtime, serve
-from ttct.settings import S, load_settings
-from ttct.telemetry import configure_tracing
+from ttct.http import conventions, idempotency
+from ttct.http.auth import TokenVerifier
+from ttct.http.limits import BodySizeLimit, RateLimit
+from ttct.http.problems import install_problem_handlers
+from ttct.operations import metrics
+from ttct.operations.logging import configure_logging
+from ttct.operations.runtime import Runtime, serve
+from ttct.operations.settings import S, load_settings
+from ttct.operations.telemetry import configure_tracing
+from ttct.privacy import audit, tenancy
 
 
 def build_app(
@@ -57,7 +59,7 @@ def build_app(
 
 def _document_conventions(app: FastAPI) -> None:
     """Say in the OpenAPI document what every route shares: refusals as RFC 9457 problems (the handlers in
-    ttct.http answer them so), and the Idempotency-Key every POST takes (the middleware handles it)."""
+    ttct.http.problems answer them so), and the Idempotency-Key every POST takes (the middleware handles it)."""
     build = app.openapi
 
     def openapi() -> dict:

@@ -1,4 +1,4 @@
-"""Row-level security: the second wall between centres (issue 7), behind the routes' own checks (ttct.auth).
+"""Row-level security: the second wall between centres (issue 7), behind the routes' own checks (ttct.http.auth).
 
 Every statement of a service runs as the application role (`DATABASE_APP_ROLE`), which neither owns the tables
 nor has BYPASSRLS, and every tenant table is `FORCE ROW LEVEL SECURITY` with a policy that admits only the rows of
@@ -9,7 +9,7 @@ a route that forgets its `WHERE centre = …` still cannot read or write another
 - `ALL`: workers (consumers, the outbox relay, dispatchers), operator tools and migrations, which work across
   centres by design. It is the default outside HTTP requests.
 - an HTTP request starts at `NONE` (`RequestScope`, the outermost middleware); once its bearer token is verified
-  (`ttct.auth.principal`) it holds the caller's centres or organisations, or `ALL` for the province
+  (`ttct.http.auth.principal`) it holds the caller's centres or organisations, or `ALL` for the province
   administrator (a deployment's databases hold one province only).
 - `lookup(key)`: a public route reading the one row its caller named (certificate verification).
 """

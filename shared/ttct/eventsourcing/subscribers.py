@@ -4,7 +4,7 @@ A plain nats-py pull loop rather than FastStream's pull subscriber: FastStream's
 fetched batch's messages concurrently (losing the order per stream), and its batch subscriber collects until
 the batch is full or a timeout passes (latency) and, here, let fetch timeouts escape into restarts of its task
 with growing delays (stalled delivery). nats-py's `fetch` returns as soon as any message is there, so a long
-fetch timeout costs no latency. FastStream still documents the consumers (ttct.asyncapi).
+fetch timeout costs no latency. FastStream still documents the consumers (ttct_dev.asyncapi).
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from nats.errors import ConnectionClosedError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 
-from ttct.consumer import RETRY_DELAYS, ProjectionRunner
+from ttct.eventsourcing.consumer import RETRY_DELAYS, ProjectionRunner
 
-log = structlog.get_logger("ttct.subscribers")
+log = structlog.get_logger("ttct.eventsourcing.subscribers")
 
 
 class PullConsumer:

@@ -1,8 +1,8 @@
-"""The event contract as an AsyncAPI document: `faststream docs gen ttct.asyncapi:app` writes docs/events/asyncapi.json.
+"""The event contract as an AsyncAPI document: `faststream docs gen ttct_dev.asyncapi:app` writes docs/events/asyncapi.json.
 
 Documentation only: nothing runs this app or its broker. The services publish through their transactional
-outbox with nats-py (`ttct.outbox`) and read through the batch subscribers of `ttct.subscribers`. This module
-declares the same thing for the document, derived from `ttct.topology` and `ttct.contracts.EVENTS` so the two
+outbox with nats-py (`ttct.eventsourcing.outbox`) and read through the batch subscribers of `ttct.eventsourcing.subscribers`. This module
+declares the same thing for the document, derived from `ttct.eventsourcing.topology` and `ttct.contracts.EVENTS` so the two
 cannot drift: a publisher per event (the subject, the stream, the envelope with that event's payload) and a
 subscriber per durable consumer of a service.
 """
@@ -12,14 +12,13 @@ import inspect
 import sys
 from typing import Literal, Union
 
+import ttct.contracts
 from faststream import FastStream
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.specification import AsyncAPI
 from pydantic import Field, create_model
-
-import ttct.contracts
 from ttct.contracts import EVENTS, DomainEvent, Envelope
-from ttct.topology import PUBLISHES, READS, durable_name, filter_subject
+from ttct.eventsourcing.topology import PUBLISHES, READS, durable_name, filter_subject
 
 PROVINCE, CENTRE = "{province}", "{centre}"
 """Subject tokens left as parameters: one deployment serves one province, one subject token per centre."""
@@ -79,12 +78,12 @@ def _declare_publisher(contract: type[DomainEvent]) -> None:
 
 
 def _declare_consumer(reader: str, context: str) -> None:
-    """The durable pull consumer `reader` keeps on `context`'s stream (`ttct.subscribers.PullConsumer`)."""
+    """The durable pull consumer `reader` keeps on `context`'s stream (`ttct.eventsourcing.subscribers.PullConsumer`)."""
     readable = tuple(MESSAGES[name] for name, c in EVENTS.items() if c.context == context)
     stream = PUBLISHES[context]
 
     async def consume(batch: list[Union[readable]]) -> None:  # type: ignore[valid-type]  # noqa: UP007
-        """Documentation only: the service's handler is in `ttct.subscribers`."""
+        """Documentation only: the service's handler is in `ttct.eventsourcing.subscribers`."""
 
     broker.subscriber(
         filter_subject(context, PROVINCE),

@@ -1,0 +1,3 @@
+from ttct.admin.commands import main
+
+main()

@@ -1,0 +1,1 @@
+"""The event-sourcing core: the append-only store with its outbox, the relay that publishes it, consumers that apply events in order exactly once, aggregates, and the JetStream topology and NATS users."""
