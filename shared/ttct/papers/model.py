@@ -41,6 +41,8 @@ class Sheet:
     """millimetres per printed row (room for a signature); None: as the text needs"""
     total: str | None = None
     """printed under the table (e.g. "Tổng số: 6 học viên")"""
+    total_row: bool = False
+    """the last row sums the others (printed bold)"""
 
     def for_output(self, output: Output) -> tuple[tuple[Column, ...], list[tuple[Any, ...]]]:
         keep = [i for i, c in enumerate(self.columns) if output in c.outputs]

@@ -104,17 +104,31 @@ def _heading(h: Heading, s: Styles, width: float) -> Table:
     return table
 
 
+def column_widths(columns: Sequence[Column], width: float, least: float = 12 * mm) -> list[float]:
+    """Each column's share of `width`, none narrower than `least` (so "STT" never breaks)."""
+    total = sum(c.width for c in columns)
+    widths = [width * c.width / total for c in columns]
+    narrow = [w < least for w in widths]
+    rest = sum(w for w, n in zip(widths, narrow, strict=True) if not n)
+    spare = width - least * sum(narrow)
+    return [least if n else w * spare / rest for w, n in zip(widths, narrow, strict=True)] if rest else widths
+
+
 def _table(sheet: Sheet, s: Styles, width: float) -> list[Flowable]:
     columns, rows = sheet.for_output("pdf")
-    total = sum(c.width for c in columns)
     header = [Paragraph(escape(c.header), s.header_cell) for c in columns]
     body = [[Paragraph(escape(cell_text(v, c)), s.cell[c.align]) for v, c in zip(row, columns, strict=True)]
             for row in rows]
     heights = [None] + [sheet.row_height * mm] * len(body) if sheet.row_height else None
-    table = Table([header, *body], colWidths=[width * c.width / total for c in columns], repeatRows=1,
-                  rowHeights=heights)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, GRID), ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
-                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    table = Table([header, *body], colWidths=column_widths(columns, width), repeatRows=1, rowHeights=heights)
+    style = [("GRID", (0, 0), (-1, -1), 0.5, GRID), ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+             ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+    if sheet.total_row and body:
+        body[-1] = [Paragraph(f"<b>{escape(cell_text(v, c))}</b>", s.cell[c.align])
+                    for v, c in zip(rows[-1], columns, strict=True)]
+        style.append(("BACKGROUND", (0, len(body)), (-1, len(body)), HEADER_FILL))
+    table = Table([header, *body], colWidths=column_widths(columns, width), repeatRows=1, rowHeights=heights)
+    table.setStyle(TableStyle(style))
     out: list[Flowable] = [CondPageBreak(30 * mm)]
     if sheet.caption:
         out.append(Paragraph(escape(sheet.caption), s.caption))
@@ -132,7 +146,7 @@ def _signature(sig: Signature, s: Styles) -> list[Flowable]:
     return out
 
 
-def _closing(paper: Paper, s: Styles, width: float) -> Flowable:
+def _closing(paper: Paper, s: Styles, width: float, last: list[Flowable]) -> Flowable:
     cells: list[list[Flowable]] = []
     if paper.recipients:
         cells.append([Paragraph("Nơi nhận:", s.recipients_head),
@@ -142,7 +156,7 @@ def _closing(paper: Paper, s: Styles, width: float) -> Flowable:
         cells.insert(0, [])
     table = Table([cells], colWidths=[width / len(cells)] * len(cells))
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return KeepTogether([Spacer(1, 4 * mm), table])
+    return KeepTogether([*last, Spacer(1, 4 * mm), table])
 
 
 def flowables(paper: Paper, family: fonts.Family, width: float) -> list[Flowable]:
@@ -158,7 +172,9 @@ def flowables(paper: Paper, family: fonts.Family, width: float) -> list[Flowable
         elif isinstance(block, Text):
             out.append(Paragraph(escape(block.text), getattr(s, block.style)))
     if paper.signatures or paper.recipients:
-        out.append(_closing(paper, s, width))
+        # a signature never stands alone on a page: a closing paragraph goes with it
+        last = [out.pop()] if paper.body and isinstance(paper.body[-1], Text) else []
+        out.append(_closing(paper, s, width, last))
     return out
 
 

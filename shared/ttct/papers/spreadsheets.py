@@ -11,6 +11,7 @@ import io
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from ttct.papers.model import Column, Sheet, Workbook
 
@@ -21,6 +22,8 @@ _INVALID_IN_NAMES = str.maketrans({c: "-" for c in "[]:*?/\\"})
 def _cell(value: Any, column: Column) -> Any:
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, UUID):
+        return str(value)
     if column.kind == "bool" and value is not None:
         return "Có" if value else "Không"
     return value
