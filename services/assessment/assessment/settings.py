@@ -1,8 +1,8 @@
 from pydantic import Field
-from ttct.papers.settings import PaperSettings
+from ttct.papers import settings as papers
 
 
-class AssessmentSettings(PaperSettings):
+class AssessmentSettings(papers.PaperSettings):
     """The common settings, those of the papers (CENTRES, PAPER_FONT_FILE) and where certificates are verified."""
 
     service_name: str = "assessment"

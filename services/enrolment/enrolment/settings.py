@@ -1,7 +1,7 @@
-from ttct.papers.settings import PaperSettings
+from ttct.papers import settings as papers
 
 
-class EnrolmentSettings(PaperSettings):
+class EnrolmentSettings(papers.PaperSettings):
     """The common settings and those of the papers (CENTRES, PAPER_FONT_FILE)."""
 
     service_name: str = "enrolment"

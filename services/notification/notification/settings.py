@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import NoDecode
-from ttct.papers.settings import PaperSettings
+from ttct.papers import settings as papers
 
 from notification.adapters.mailer import SmtpConfig
 from notification.domain.backoff import DEFAULT_SCHEDULE, RetryPolicy
@@ -24,7 +24,7 @@ def _seconds(text: str) -> float:
     return float(match[1]) * _UNITS[match[2] or ""]
 
 
-class NotificationSettings(PaperSettings):
+class NotificationSettings(papers.PaperSettings):
     service_name: str = "notification"
     webhook_allow_private_targets: bool = Field(
         default=False, description="allow webhook URLs on private, loopback and link-local addresses (tests, demo)")
