@@ -97,3 +97,33 @@ async def test_an_organisation_downloads_its_class_result_report_as_json_pdf_xls
     downloads = [r for r in logged if r["route"] == "GET /v1/organisations/{org}/result-reports/{class_id}"]
     assert len(downloads) >= 4 and all({str(x) for x in d["learner_ids"]} == {y["learner_id"] for y in
                                                                                report["results"]} for d in downloads)
+
+
+async def test_history_replayed_by_a_rebuild_emails_no_head_an_old_report(start_notification, js, smtp, province):
+    """Heads receive result reports since this change: a rebuild replaying older ClassResultsFinalised (beyond the
+    email back-fill window) must not email every head years of reports (the organisation's own report of then
+    keeps its id, so a rebuild does not send it again)."""
+    from datetime import UTC, datetime, timedelta
+    from uuid import uuid4
+
+    from ttct.contracts import EventMetadata, read_event
+    from ttct.eventsourcing.eventstore import make_envelopes
+
+    await start_notification(smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_tls="none")
+    course = Course(province)
+    head = [{"name": "Lê Văn Thắng", "role": "bí thư", "email": "bithu@hoaloc.example.vn", "is_head": True},
+            {"name": "Văn phòng", "role": "office", "email": "vanphong@hoaloc.example.vn"}]
+    await publish(js, [registered(province, "xa-hoa-loc", "Đảng ủy xã Hoa Lộc", head), course.opened(),
+                       course.join("Nguyễn Văn An", "xa-hoa-loc")])
+    *lines, done = course.finalise({0: ("8.5", "gioi", "hau-loc/2025/00001")})
+    old = datetime.now(UTC) - timedelta(days=400)
+    meta = EventMetadata(province=province, centre="hau-loc", correlation_id=uuid4())
+    [finalised_last_year] = make_envelopes(done.stream_id, done.stream_version - 1, [read_event(done)], meta, now=old,
+                                           new_id=uuid4)
+    await publish(js, [*lines, finalised_last_year])
+
+    async def office_told():
+        return [m for m in smtp.to("vanphong@hoaloc.example.vn") if m.subject.startswith("Thông báo kết quả")]
+    await eventually(office_told)
+    await asyncio.sleep(1.0)
+    assert [m for m in smtp.to("bithu@hoaloc.example.vn") if m.subject.startswith("Thông báo kết quả")] == []
