@@ -1,6 +1,7 @@
 """The four services as real processes on the session's servers, driven through their HTTP APIs."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -16,11 +17,19 @@ def issuer(tmp_path_factory) -> LocalIssuer:
     return LocalIssuer(tmp_path_factory.mktemp("issuer"))
 
 
+# who the centres are on paper (the papers' heading and signature); the papers' tests print for hau-loc-giay-to
+CENTRES = {code: {"name": "Trung tâm Chính trị huyện Hậu Lộc", "superior": "Huyện ủy Hậu Lộc", "place": "Hậu Lộc",
+                  "director": "Nguyễn Văn Hùng"} for code in ("hau-loc", "hau-loc-giay-to")}
+CENTRES["thanh-hoa"] = {"name": "Ban Tuyên giáo Tỉnh ủy Thanh Hóa", "superior": "Tỉnh ủy Thanh Hóa",
+                        "place": "Thanh Hóa", "director_title": "Trưởng ban"}
+
+
 @pytest.fixture(scope="session")
 def services(stack, issuer, tmp_path_factory):
     logs = tmp_path_factory.mktemp("service-logs")
     running = Services(stack, issuer, province="thanh-hoa", log_dir=logs, database_prefix=f"e2e_{uuid.uuid4().hex[:6]}_",
-                       env={"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "RATE_LIMIT_PER_SECOND": "0", "WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1"})
+                       env={"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "RATE_LIMIT_PER_SECOND": "0", "WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1",
+                            "CENTRES": json.dumps(CENTRES, ensure_ascii=False)})
     with running:
         yield running
 

@@ -182,10 +182,15 @@ async def test_a_programme_from_attendance_to_verified_certificates(centre, serv
     async with httpx.AsyncClient(timeout=30) as anyone:
         r = await anyone.get(f"{public}/{certificate['verification_code']}")
         assert r.status_code == 200
-        assert r.json() == {"genuine": True, "full_name": "Lê Thị Bình", "programme_type": "so_cap_llct",
-                            "programme": "Lớp Sơ cấp LLCT khóa 3"}
+        assert r.json() | {"issued_on": None} == {
+            "genuine": True, "full_name": "Lê Thị Bình", "programme_type": "so_cap_llct",
+            "programme": "Lớp Sơ cấp LLCT khóa 3", "status": "genuine", "issued_on": None,
+            "certificate_number": certificate["certificate_number"], "replaced_by": None,
+            "message_vi": "Giấy chứng nhận hợp lệ."}
         assert (await anyone.get(f"{public}/0000-0000-0000-0000")).json() == {
-            "genuine": False, "full_name": None, "programme_type": None, "programme": None}
+            "genuine": False, "full_name": None, "programme_type": None, "programme": None, "status": "unknown",
+            "certificate_number": None, "issued_on": None, "replaced_by": None,
+            "message_vi": "Không tìm thấy giấy chứng nhận có mã xác minh này."}
 
         # a re-sit for the one who failed: the essay again, 0.6 × 4.0 + 0.4 × 9.0 = 6.0 passes: certificate 2
         problem(await centre.call("POST", f"/classes/{class_id}/resits",
@@ -205,7 +210,8 @@ async def test_a_programme_from_attendance_to_verified_certificates(centre, serv
         r = await centre.call("POST", "/certificate-revocations", {"certificate_number": number,
                                                                    "reason": "Cấp nhầm người"})
         assert r.status_code == 200 and r.json()["revoked"], r.text
-        assert (await anyone.get(f"{public}/{certificate['verification_code']}")).json()["genuine"] is False
+        revoked = (await anyone.get(f"{public}/{certificate['verification_code']}")).json()
+        assert (revoked["genuine"], revoked["status"], revoked["full_name"]) == (False, "revoked", None)
         problem(await centre.call("POST", "/certificate-revocations", {"certificate_number": number, "reason": "x"}),
                 409, "certificate-revoked")
         problem(await centre.call("POST", "/certificate-revocations",
@@ -233,7 +239,9 @@ async def test_a_re_sit_that_improves_reissues_the_certificate_with_a_new_number
     assert old["revoked"] and "after a re-sit" in old["revoked_reason"] and not new["revoked"]
     public = f"{services.urls['assessment']}/v1/public/certificates"
     async with httpx.AsyncClient(timeout=30) as anyone:
-        assert (await anyone.get(f"{public}/{old['verification_code']}")).json()["genuine"] is False
+        replaced = (await anyone.get(f"{public}/{old['verification_code']}")).json()
+        assert (replaced["genuine"], replaced["status"], replaced["replaced_by"]) == (
+            False, "reissued", new["certificate_number"])
         assert (await anyone.get(f"{public}/{new['verification_code']}")).json()["genuine"] is True
 
 

@@ -12,6 +12,7 @@ from ttct_dev.programme_demo import (
     BY_EMAIL_LEARNERS,
     CAPACITY,
     FAIL_WITH,
+    PAPERS,
     REPORT_TITLE,
     play,
 )
@@ -60,5 +61,11 @@ def test_the_programme_demo_command_passes_on_its_own_stack(tmp_path):
     pdf = tmp_path / "thong-bao-ket-qua-xa-lien-loc.pdf"
     assert f"saved to {pdf}" in out and "email log:" in out and "SMTP 250" in out
     text = pdf_text(pdf.read_bytes())
-    assert REPORT_TITLE in text and "Đảng ủy xã Liên Lộc" in text and all(n in text for n in BY_EMAIL_LEARNERS)
+    assert REPORT_TITLE.upper() in text and "Đảng ủy xã Liên Lộc" in text and all(n in text for n in BY_EMAIL_LEARNERS)
     assert (tmp_path / "thong-bao-ket-qua-xa-lien-loc.eml").exists()
+    assert "the head of its party committee (bithu@lienloc.example.vn) receives it too" in out
+    # it ends by writing the class's papers to the same folder, each read back
+    for _, _, name, says in PAPERS:
+        assert (tmp_path / name).stat().st_size > 1000 and name in out
+    assert "ĐẢNG CỘNG SẢN VIỆT NAM" in pdf_text((tmp_path / "danh-sach-hoc-vien.pdf").read_bytes())
+    assert "GIẤY CHỨNG NHẬN" in pdf_text((tmp_path / "giay-chung-nhan.pdf").read_bytes())

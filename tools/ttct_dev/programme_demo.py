@@ -11,8 +11,10 @@ The class result report ("Thông báo kết quả học tập") then reaches eac
 Đảng ủy xã Hoa Lộc by a signed webhook (its receiver, run here, verifies every delivery with the Standard Webhooks
 reference library, and answers 503 to the report's first two attempts: the report arrives on the third with the
 same webhook-id, and the delivery log shows all three); Đảng ủy xã Liên Lộc, two of whose learners came in the
-same list, by email with the report as a PDF, through a real SMTP server run here (aiosmtpd); the PDF is saved
-to the output folder (`--output DIR`, default ./demo-output/) and its text read back.
+same list, by email with the report as a PDF, through a real SMTP server run here (aiosmtpd), and the head of its
+party committee too; the PDF is saved to the output folder (`--output DIR`, default ./demo-output/) and its text
+read back. The demo ends by writing the class's papers there: the class list, the timetable, the first session's
+attendance sheet, the score sheet, the certificates and the result reports (PDF), and the class list as XLSX.
 
 Every step checks what it got back and the demo exits non-zero at the first one that did not behave.
 """
@@ -40,6 +42,19 @@ from ttct_dev.tokens import LocalIssuer
 
 CENTRE = "hau-loc"
 CENTRE_NAME = "Trung tâm Chính trị huyện Hậu Lộc"
+# who the centre is on paper: the heading of its papers and who signs them (CENTRES)
+CENTRE_PROFILE = {"name": CENTRE_NAME, "superior": "Huyện ủy Hậu Lộc", "place": "Hậu Lộc",
+                  "director": "Nguyễn Văn Hùng"}
+PAPERS = (  # the class's papers written to the output folder: (service, path, file, what it must say)
+    ("enrolment", "/class-list", "danh-sach-hoc-vien.pdf", "DANH SÁCH HỌC VIÊN"),
+    ("scheduling", "/timetable", "lich-hoc.pdf", "LỊCH HỌC"),
+    ("assessment", "/sessions/{session}/attendance-sheet", "danh-sach-hoc-vien-du-hoc-buoi-1.pdf",
+     "DANH SÁCH HỌC VIÊN DỰ HỌC"),
+    ("assessment", "/score-sheet", "bang-diem.pdf", "BẢNG ĐIỂM"),
+    ("assessment", "/certificate-papers", "giay-chung-nhan.pdf", "GIẤY CHỨNG NHẬN"),
+    ("assessment", "/result-reports", "thong-bao-ket-qua-hoc-tap.pdf", "THÔNG BÁO KẾT QUẢ HỌC TẬP"),
+    ("enrolment", "/class-list", "danh-sach-hoc-vien.xlsx", "Họ và tên"),
+)
 ORGANISATION = {"code": "xa-hoa-loc", "name": "Đảng ủy xã Hoa Lộc"}  # sends the list; told by webhook
 BY_EMAIL = {"code": "xa-lien-loc", "name": "Đảng ủy xã Liên Lộc"}  # two of the list's learners; told by email
 BY_EMAIL_LEARNERS = ("Trần Văn An", "Nguyễn Văn Dũng")  # their rows name Liên Lộc in Mã đơn vị / Tên đơn vị
@@ -48,8 +63,8 @@ BY_EMAIL_LEARNERS = ("Trần Văn An", "Nguyễn Văn Dũng")  # their rows name
 WEBHOOK_CONTACTS = [{"name": "Lê Văn Thành", "role": "Bí thư Đảng ủy", "phone": "0237 3831 001", "is_head": True},
                     {"name": "Văn phòng Đảng ủy", "role": "office", "phone": "0237 3831 002"}]
 OFFICE_EMAIL = "vanphong@lienloc.example.vn"
-EMAIL_CONTACTS = [{"name": "Phạm Thị Hương", "role": "Bí thư Đảng ủy", "email": "bithu@lienloc.example.vn",
-                   "is_head": True},
+HEAD_EMAIL = "bithu@lienloc.example.vn"
+EMAIL_CONTACTS = [{"name": "Phạm Thị Hương", "role": "Bí thư Đảng ủy", "email": HEAD_EMAIL, "is_head": True},
                   {"name": "Văn phòng Đảng ủy xã Liên Lộc", "role": "office", "email": OFFICE_EMAIL}]
 REPORT = "class.result_report"
 REPORT_TITLE = "Thông báo kết quả học tập"
@@ -137,6 +152,7 @@ class Story:
     delivery_log: list[dict] = field(default_factory=list)  # the webhook organisation's whole log
     report_pdf: Path | None = None  # where the emailed PDF was saved
     report_pdf_text: str = ""
+    papers: list[Path] = field(default_factory=list)  # the class's papers written to the output folder
 
 
 class Centre:
@@ -352,7 +368,8 @@ async def assess(c: Centre, story: Story,
         verified = (await anyone.get(f"{c.public}/certificates/{one['verification_code']}")).json()
         forged = (await anyone.get(f"{c.public}/certificates/0000-0000-0000-0000")).json()
     check(verified["genuine"] and verified["full_name"] == one["full_name"], "the certificate is genuine")
-    check(forged == {"genuine": False, "full_name": None, "programme_type": None, "programme": None},
+    check(forged["status"] == "unknown" and not forged["genuine"] and forged["full_name"] is None
+          and forged["certificate_number"] is None,
           "an unknown code is not genuine and tells nothing")
     say(f"verification code {one['verification_code']}: genuine, {verified['full_name']}, «{verified['programme']}»")
     say("an invented code: not genuine, and nothing else is said")
@@ -500,7 +517,7 @@ async def by_email(c: Centre, story: Story, issuer: LocalIssuer, mailbox: Mailbo
     say(f"X-TTCT-Notice-Id: {mail.notice_id}")
     (name, pdf), = mail.pdfs()
     text = pdf_text(pdf)
-    for expected in (REPORT_TITLE, org["name"], *BY_EMAIL_LEARNERS):
+    for expected in (REPORT_TITLE.upper(), org["name"], *BY_EMAIL_LEARNERS):
         check(expected in text, f"the PDF's text has «{expected}»: {text[:300]}")
     check(text.index(BY_EMAIL_LEARNERS[0]) < text.index(BY_EMAIL_LEARNERS[1]),
           "the PDF lists An before Dũng (given names first)")
@@ -514,8 +531,13 @@ async def by_email(c: Centre, story: Story, issuer: LocalIssuer, mailbox: Mailbo
             f"({Path(name).stem}.eml)")
     else:
         say(f"attachment {name} ({len(pdf):,} bytes)")
-    say(f"the PDF's text reads back: «{REPORT_TITLE}», {org['name']}, {' and '.join(BY_EMAIL_LEARNERS)}, "
+    say(f"the PDF's text reads back: «{REPORT_TITLE.upper()}», {org['name']}, {' and '.join(BY_EMAIL_LEARNERS)}, "
         f"with their diacritics")
+    head = await mailbox.wait_for(lambda m: HEAD_EMAIL in m.recipients and m.subject.startswith(REPORT_TITLE)
+                                  and bool(m.pdfs()), timeout=60)
+    check(head is not None and head.notice_id != mail.notice_id,
+          f"the head of the party committee ({HEAD_EMAIL}) receives the report too, as a notice of their own")
+    say(f"the head of its party committee ({HEAD_EMAIL}) receives it too: {head.message['To']}, the same PDF")
     sent = await org_get(c, issuer, org["code"], "email-deliveries", notice_id=mail.notice_id)
     for a in sent:
         say(f"email log: {_when(a['attempted_at'])} to {a['address']}: SMTP {a['smtp_code']}, {a['latency_ms']} ms, "
@@ -556,6 +578,31 @@ async def figures(c: Centre, story: Story, province_admin: dict) -> None:
     story.figures = f
 
 
+async def papers(c: Centre, story: Story, session: str, output: Path) -> None:
+    step(f"The class's papers, written to {output}")
+    from ttct_dev.paper_checks import pdf_text, xlsx_rows
+
+    output.mkdir(parents=True, exist_ok=True)
+    for service, path, name, says in PAPERS:
+        base = {"enrolment": c.enrolment, "scheduling": c.scheduling, "assessment": c.assessment}[service]
+        fmt = name.rsplit(".", 1)[1]
+        r = await c.client.get(f"{base}/classes/{story.class_id}{path.format(session=session)}",
+                               params={"format": fmt})
+        check(r.status_code == 200, f"{name} is downloaded", r)
+        if fmt == "pdf":
+            text = pdf_text(r.content)
+            learners = [n for n in story.learners if n not in text] if path == "/class-list" else []
+            check(says in text and CENTRE_NAME.upper() in text and not learners,
+                  f"{name} reads back «{says}» under the centre's heading (missing: {learners})")
+        else:
+            rows = xlsx_rows(r.content)
+            check(says in rows[0] and {x["Họ và tên"] for x in rows} == set(story.learners),
+                  f"{name} lists every learner under «{says}»")
+        (output / name).write_bytes(r.content)
+        story.papers.append(output / name)
+        say(f"{name:<40} {len(r.content):>8,} bytes  «{says}»")
+
+
 async def play(urls: dict[str, str], issuer: LocalIssuer, *, centre: str = CENTRE,
                today: date | None = None, receiver: WebhookReceiver | None = None,
                mailbox: Mailbox | None = None, output: Path | None = None, org_suffix: str = "") -> Story:
@@ -583,6 +630,8 @@ async def play(urls: dict[str, str], issuer: LocalIssuer, *, centre: str = CENTR
         if mailbox is not None:
             await by_email(c, story, issuer, mailbox, output)
         await figures(c, story, issuer.headers("province-admin"))
+        if output is not None:
+            await papers(c, story, sessions[0], output)
     return story
 
 
@@ -597,19 +646,20 @@ async def _play_and_report(urls: dict[str, str], issuer: LocalIssuer, mailbox: M
         await receiver.stop()
     print("\nPASS: a whole programme, from the plan to the year's figures; the result report reached "
           f"{story.by_webhook['name']} by webhook (after {len(FAIL_WITH)} failed attempts) and "
-          f"{story.by_email['name']} by email, its PDF saved in {output}")
+          f"{story.by_email['name']} by email, its PDF saved in {output} with the class's papers")
     return True
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ttct_dev.programme_demo", description=__doc__.split("\n")[0])
     parser.add_argument("--output", type=Path, default=Path("demo-output"),
-                        help="the folder the emailed result report (PDF) is saved to (default ./demo-output/)")
+                        help="the folder the emailed result report (PDF) and the class's papers are saved to "
+                             "(default ./demo-output/)")
     output = parser.parse_args(argv).output.resolve()
     print(f"Emailed reports are saved to {output}")
     env = {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver runs on loopback
            "WEBHOOK_RETRY_SCHEDULE": RETRY_SCHEDULE,
-           "CENTRE_NAMES": json.dumps({CENTRE: CENTRE_NAME}, ensure_ascii=False)}
+           "CENTRES": json.dumps({CENTRE: CENTRE_PROFILE}, ensure_ascii=False)}
     # the stack, the SMTP server and the services start outside the event loop (the services run their own short
     # loops to provision; the mailbox runs in a thread of its own)
     with tempfile.TemporaryDirectory(prefix="ttct-programme-demo-") as tmp, Mailbox() as mailbox:

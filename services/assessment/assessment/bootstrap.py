@@ -17,7 +17,7 @@ from ttct.privacy.personal import KeyRing
 
 from assessment import figures
 from assessment.adapters import facts, row_security, schemes, views
-from assessment.entrypoints import attendance, certificates, http, results
+from assessment.entrypoints import attendance, certificates, http, papers, results
 from assessment.service_layer.handlers import Aggregated
 from assessment.settings import AssessmentSettings
 
@@ -47,7 +47,7 @@ def create_app(settings: AssessmentSettings) -> FastAPI:
         app.state.assessment = Aggregated.on(rt)
 
     return build_app(runtime, title="Assessment", on_start=on_start,
-                     routers=[http.router, attendance.router, results.router, certificates.router,
+                     routers=[http.router, attendance.router, results.router, certificates.router, papers.router,
                               certificates.public, figures.router],
                      description="Attendance and eligibility, assessment schemes, scores and conduct, final results "
                                  "and certificates, per class; public certificate verification.")

@@ -16,6 +16,7 @@ from enrolment.entrypoints import erasure as erasure_routes
 from enrolment.entrypoints import imports as import_routes
 from enrolment.entrypoints import learners as learner_routes
 from enrolment.entrypoints import organisations as organisation_routes
+from enrolment.entrypoints import papers as paper_routes
 from enrolment.entrypoints.http import router
 from enrolment.service_layer import erasure
 from enrolment.settings import EnrolmentSettings
@@ -35,7 +36,7 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
 
     return build_app(runtime, title="Enrolment", on_start=on_start,
                      routers=[router, import_routes.router, organisation_routes.router, learner_routes.router,
-                              erasure_routes.router],
+                              erasure_routes.router, paper_routes.router],
                      description="Enrol learners sent by their organisations into a centre's classes: seats, "
                                  "quotas and waiting lists, transfers, bulk imports; the province's directory of "
                                  "sending organisations.")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import NoDecode
-from ttct.operations.settings import ServiceSettings
+from ttct.papers import settings as papers
 
 from notification.adapters.mailer import SmtpConfig
 from notification.domain.backoff import DEFAULT_SCHEDULE, RetryPolicy
@@ -24,7 +24,7 @@ def _seconds(text: str) -> float:
     return float(match[1]) * _UNITS[match[2] or ""]
 
 
-class NotificationSettings(ServiceSettings):
+class NotificationSettings(papers.PaperSettings):
     service_name: str = "notification"
     webhook_allow_private_targets: bool = Field(
         default=False, description="allow webhook URLs on private, loopback and link-local addresses (tests, demo)")
@@ -53,10 +53,6 @@ class NotificationSettings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout: float = Field(default=30.0, gt=0, le=300)
-    report_font_file: str | None = Field(default=None, description="a TTF with Vietnamese glyphs for the PDF report")
-    centre_names: dict[str, str] = Field(
-        default_factory=dict, description='JSON: centre code -> name, e.g. {"hau-loc": "Trung tâm Chính trị '
-                                          'huyện Hậu Lộc"}, used in the result report')
 
     @field_validator("webhook_retry_schedule", mode="before")
     @classmethod
@@ -82,10 +78,11 @@ class NotificationSettings(ServiceSettings):
     def smtp_config(self) -> SmtpConfig:
         assert self.smtp_host
         return SmtpConfig(self.smtp_host, self.smtp_port, self.smtp_from, self.smtp_from_name, self.smtp_tls,
-                          self.smtp_username, self.smtp_password, self.smtp_timeout, self.report_font_file)
+                          self.smtp_username, self.smtp_password, self.smtp_timeout, self.paper_font_file,
+                          self.centres)
 
     def centre(self, code: str) -> Centre:
-        return Centre(code, self.centre_names.get(code) or f"Trung tâm Chính trị {code}")
+        return Centre(code, self.centre_profile(code).name)
 
     @property
     def retry_policy(self) -> RetryPolicy:

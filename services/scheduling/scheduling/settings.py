@@ -1,5 +1,7 @@
-from ttct.operations.settings import ServiceSettings
+from ttct.papers import settings as papers
 
 
-class SchedulingSettings(ServiceSettings):
+class SchedulingSettings(papers.PaperSettings):
+    """The common settings and those of the papers (CENTRES, PAPER_FONT_FILE)."""
+
     service_name: str = "scheduling"

@@ -33,8 +33,9 @@ from ttct.privacy import tenancy
 def runtime_of(service: str) -> Runtime:
     """The service's runtime as its composition root builds it, without starting anything."""
     settings_module = importlib.import_module(f"{service}.settings")
-    settings_class = next(v for k, v in vars(settings_module).items()
-                          if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings)
+    settings_class = next(v for k, v in vars(settings_module).items()  # the service's own, not one it derives from
+                          if isinstance(v, type) and issubclass(v, ServiceSettings)
+                          and v.__module__ == settings_module.__name__)
     app = importlib.import_module(f"{service}.bootstrap").create_app(load_settings(settings_class))
     return app.state.runtime
 

@@ -2,7 +2,8 @@
 the verified caller, the route and the learners it named (Law 91/2025/QH15: access to personal data is logged).
 
 A middleware rather than a call in each route, so a new route that exposes learners cannot forget it; the
-centre's staff read the log at `GET /v1/centres/{centre}/personal-data-access`.
+centre's staff read the log at `GET /v1/centres/{centre}/personal-data-access`. An answer the middleware cannot
+read (a PDF or a spreadsheet of learners) names them in `request.state.audit_learner_ids` (ttct.papers.http).
 """
 from __future__ import annotations
 
@@ -54,6 +55,10 @@ def _learner_ids(value: object, found: set[str]) -> None:
             _learner_ids(item, found)
 
 
+def _named(scope) -> set[str]:
+    return (scope.get("state") or {}).get("audit_learner_ids") or set()
+
+
 class PersonalDataAudit:
     """Pure ASGI middleware; records a 2xx answer naming learners before its last part is sent, so a client that
     has the answer finds it in the log (and an answer whose record fails is not completed)."""
@@ -74,18 +79,18 @@ class PersonalDataAudit:
                 if len(answer["body"]) < 20_000_000:
                     answer["body"] += message.get("body", b"")
                 if (not message.get("more_body") and 200 <= answer["status"] < 300
-                        and b'"learner_id"' in answer["body"]):
+                        and (b'"learner_id"' in answer["body"] or _named(scope))):
                     await self._record(scope, answer["body"])
             await send(message)
 
         await self.app(scope, receive, watching)
 
     async def _record(self, scope, body: bytes) -> None:
-        found: set[str] = set()
+        found: set[str] = set(_named(scope))
         try:
             _learner_ids(json.loads(body), found)
         except ValueError:
-            return
+            pass
         if not found:
             return
         principal: Principal | None = (scope.get("state") or {}).get("principal")

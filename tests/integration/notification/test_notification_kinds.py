@@ -165,7 +165,7 @@ async def test_a_learner_whose_enrolment_is_applied_after_the_cancellation_is_to
     assert named == ["Lê Thị Chờ", "Nguyễn Văn An"]  # each once: the one known at the cancellation, the late one
 
 
-async def test_one_result_report_per_organisation_sorted_the_vietnamese_way_with_a_pdf_that_reads_back(
+async def test_one_result_report_per_organisation_and_its_head_sorted_the_vietnamese_way_with_a_pdf_that_reads_back(
         start_notification, js, all_receiver, smtp, org_headers, province):
     service = await start_notification(**smtp_settings(smtp))
     await register(service, all_receiver, "xa-hoa-loc", org_headers)
@@ -182,7 +182,7 @@ async def test_one_result_report_per_organisation_sorted_the_vietnamese_way_with
     async def reports():
         hooks = [h for h in all_receiver.hits["xa-hoa-loc"] if h.payload["type"] == "class.result_report"]
         mails = [m for m in smtp.mails if m.subject.startswith("Thông báo kết quả học tập")]
-        return hooks and len(mails) >= 2 and (hooks, mails)
+        return hooks and len(mails) >= 3 and (hooks, mails)
     await eventually(reports)
     await asyncio.sleep(1.0)
     hooks = [h for h in all_receiver.hits["xa-hoa-loc"] if h.payload["type"] == "class.result_report"]
@@ -198,9 +198,18 @@ async def test_one_result_report_per_organisation_sorted_the_vietnamese_way_with
     assert (duc["final_score"], duc["grade_label"], duc["conduct_label"], duc["certificate_number"],
             duc["sessions_attended"]) == (8.5, "Giỏi", "Tốt", "HL-2026-0001", 9)
 
-    mine = [m for m in smtp.to("vanphong@hoaloc.example.vn") if m.subject.startswith("Thông báo kết quả")]
-    assert len(mine) == 1 and len([m for m in smtp.to("bithu@huyendoan.example.vn")
-                                   if m.subject.startswith("Thông báo kết quả")]) == 1
+    def reports_to(address: str) -> list:
+        return [m for m in smtp.to(address) if m.subject.startswith("Thông báo kết quả")]
+    mine = reports_to("vanphong@hoaloc.example.vn")
+    # the head of the party committee gets the report too, as a notice of its own (not only absence alerts);
+    # where the head is the only contact (Huyện đoàn) they get it once, not twice
+    [head] = reports_to("bithu@hoaloc.example.vn")
+    assert len(mine) == 1 and len(reports_to("bithu@huyendoan.example.vn")) == 1
+    assert head.subject == mine[0].subject and head.message["X-TTCT-Notice-Id"] != hooks[0].webhook_id
+    assert "Kính gửi: Lê Văn Thắng – Đảng ủy xã Hoa Lộc" in head.html and "Phạm Thị Ánh" in head.html
+    assert "KẾT QUẢ HỌC TẬP" in head.pdf_text() and "Nguyễn Văn Đức" in head.pdf_text()
+    notices = await get(service, org_headers, "xa-hoa-loc", "notices?notice_type=class.result_report")
+    assert sorted(n["recipient"] for n in notices) == ["head", "organisation"]
     mail = mine[0]
     assert mail.subject == f"Thông báo kết quả học tập – {course.title} – {CENTRE}"
     assert mail.message["X-TTCT-Notice-Id"] == hooks[0].webhook_id
@@ -208,7 +217,7 @@ async def test_one_result_report_per_organisation_sorted_the_vietnamese_way_with
     text = mail.pdf_text()
     assert text is not None
     flat = " ".join(text.split())
-    assert "Thông báo kết quả học tập" in flat and CENTRE in flat and course.title in flat
+    assert "THÔNG BÁO KẾT QUẢ HỌC TẬP" in flat and CENTRE in flat and course.title in flat
     assert "Đảng ủy xã Hoa Lộc" in flat
     positions = [flat.index(n) for n in expected]
     assert positions == sorted(positions)  # the table lists them in Vietnamese order

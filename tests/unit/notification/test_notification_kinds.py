@@ -106,10 +106,14 @@ def report():
     return kinds.report_notices(env(event), event, CENTRE, lines)
 
 
-def test_one_result_report_per_organisation_sorted_by_given_name_then_middle_and_family_names():
+def test_one_result_report_per_organisation_and_one_for_its_head_sorted_by_given_name_then_middle_and_family_names():
     notices = report()
-    assert [n.organisation_code for n in notices] == ["huyen-doan", "xa-hoa-loc"]
-    data = json.loads(notices[1].body)["data"]
+    assert [(n.organisation_code, n.recipient) for n in notices] == [
+        ("huyen-doan", "organisation"), ("huyen-doan", "head"), ("xa-hoa-loc", "organisation"), ("xa-hoa-loc", "head")]
+    assert len({n.notice_id for n in notices}) == 4
+    data = json.loads(notices[2].body)["data"]
+    assert json.loads(notices[3].body)["data"] | {"notice_id": None, "recipient": None} == data | {
+        "notice_id": None, "recipient": None}  # the head reads the same report
     assert data["title"] == "Thông báo kết quả học tập" and data["centre_name"] == CENTRE.name
     assert [x["full_name"] for x in data["learners"]] == ["Lê Văn An", "Phạm Thị Ánh", "Trần Thị Dung",
                                                            "Nguyễn Văn Đức"]
@@ -125,22 +129,23 @@ def test_the_report_email_is_in_vietnamese_with_a_table_and_the_pdf_reads_back_e
 
     from notification.adapters.report_pdf import render_report
     from pypdf import PdfReader
-    body = json.loads(report()[1].body)
+    body = json.loads(report()[2].body)
     email = render(body, "Văn phòng Đảng ủy")
     assert email.subject == f"Thông báo kết quả học tập – {TITLE} – {CENTRE.name}"
     assert "Kính gửi: Văn phòng Đảng ủy – Đảng ủy xã Hoa Lộc" in email.html
     assert "<td>8,5</td>" in email.html and "<td>Không đủ điều kiện</td>" in email.html
     text = " ".join(PdfReader(io.BytesIO(render_report(body))).pages[0].extract_text().split())
-    for expected in ("Thông báo kết quả học tập", CENTRE.name, TITLE, "Đảng ủy xã Hoa Lộc", "Nguyễn Văn Đức",
-                     "Phạm Thị Ánh", "Xuất sắc", "Không đủ điều kiện", "Rèn luyện", "HL-3"):
+    for expected in ("THÔNG BÁO KẾT QUẢ HỌC TẬP", "ĐẢNG CỘNG SẢN VIỆT NAM", CENTRE.name, TITLE,
+                     "Kính gửi: Đảng ủy xã Hoa Lộc", "Nguyễn Văn Đức", "Phạm Thị Ánh", "Xuất sắc", "Không đủ điều kiện",
+                     "Rèn luyện", "HL-3", "GIÁM ĐỐC"):
         assert expected in text
     assert text.index("Lê Văn An") < text.index("Phạm Thị Ánh") < text.index("Trần Thị Dung") < text.index(
         "Nguyễn Văn Đức")
 
 
 def test_the_pdf_font_is_the_pinned_package_not_a_system_font():
-    from notification.adapters.report_pdf import register_font
-    assert "fontpkg_noto_sans" in register_font()
+    from ttct.papers import fonts
+    assert all("fontpkg_spectral" in f for f in fonts.register().files) and len(fonts.register().files) == 4
 
 
 CONTACTS = [{"name": "Văn phòng", "email": "vp@x.vn"}, {"name": "Bí thư", "email": "bt@x.vn", "is_head": True},
@@ -153,6 +158,9 @@ def test_who_is_emailed_for_the_organisation_for_the_head_and_for_all_contacts()
     assert email_recipients(CONTACTS, "contacts") == [("vp@x.vn", "Văn phòng"), ("bt@x.vn", "Bí thư")]
     assert email_recipients(CONTACTS[1:], "organisation") == [("bt@x.vn", "Bí thư")]  # no one else: the head
     assert email_recipients([], "head") == []
+    # a kind the head is sent on its own (a result report, an absence): the head is not emailed it twice
+    assert email_recipients(CONTACTS[1:], "organisation", head_has_own=True) == []
+    assert email_recipients(CONTACTS, "organisation", head_has_own=True) == [("vp@x.vn", "Văn phòng")]
 
 
 def test_smtp_outcomes_2xx_delivered_5xx_failed_at_once_4xx_retried():

@@ -1,7 +1,7 @@
 """Vietnamese name order: given name first, Vietnamese letters in their own places, tones only for ties."""
 import pytest
 
-from notification.domain.names import name_sort_key
+from ttct.domain.names import name_sort_key
 
 pytestmark = pytest.mark.unit
 

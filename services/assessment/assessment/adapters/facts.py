@@ -79,6 +79,11 @@ SCHEMA = [
     "ALTER TABLE class_learners ADD COLUMN IF NOT EXISTS changed_at timestamptz",
     # issue 7: the sealed name as received, copied into assessment's events; `full_name` is it opened (or ERASED)
     "ALTER TABLE class_learners ADD COLUMN IF NOT EXISTS personal jsonb",
+    # what the papers print (the attendance sheet, certificates): the class's dates, each session's slot and who
+    # teaches it where; rows applied before these columns existed show them empty until a rebuild
+    *(f"ALTER TABLE class_facts ADD COLUMN IF NOT EXISTS {c}" for c in ("starts_on date", "ends_on date")),
+    *(f"ALTER TABLE class_sessions ADD COLUMN IF NOT EXISTS {c}" for c in (
+        "starts_at time", "ends_at time", "topic text", "venue text", "lecturer_name text", "field_trip_site text")),
 ]
 
 
@@ -90,16 +95,17 @@ async def on_class_opened(conn: asyncpg.Connection, envelope: Envelope, event: C
     await conn.execute(
         """
         INSERT INTO class_facts (class_id, centre, opened, title, programme_type, programme_code, planned_sessions,
-                                 max_absence_ratio, excused_absences_count, assessment_scheme)
-        VALUES ($1, $2, true, $3, $4, $5, $6, $7, $8, $9)
+                                 max_absence_ratio, excused_absences_count, assessment_scheme, starts_on, ends_on)
+        VALUES ($1, $2, true, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (class_id) DO UPDATE SET opened = true, title = excluded.title,
             programme_type = excluded.programme_type, programme_code = excluded.programme_code,
             planned_sessions = excluded.planned_sessions, max_absence_ratio = excluded.max_absence_ratio,
-            excused_absences_count = excluded.excused_absences_count, assessment_scheme = excluded.assessment_scheme
+            excused_absences_count = excluded.excused_absences_count, assessment_scheme = excluded.assessment_scheme,
+            starts_on = excluded.starts_on, ends_on = excluded.ends_on
         """,
         event.class_id, envelope.centre, event.title, str(event.programme_type),
         event.programme_code, event.planned_sessions, event.max_absence_ratio, event.excused_absences_count,
-        event.assessment_scheme,
+        event.assessment_scheme, event.starts_on, event.ends_on,
     )
 
 
@@ -125,9 +131,13 @@ async def _scheduled_total(conn: asyncpg.Connection, envelope: Envelope, class_i
 
 async def on_session_scheduled(conn: asyncpg.Connection, envelope: Envelope, event: SessionScheduled) -> None:
     await conn.execute(
-        "INSERT INTO class_sessions (session_id, class_id, centre, session_date) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (session_id) DO UPDATE SET session_date = excluded.session_date",
-        event.session_id, event.class_id, envelope.centre, event.session_date,
+        "INSERT INTO class_sessions (session_id, class_id, centre, session_date, starts_at, ends_at, topic, venue,"
+        " lecturer_name, field_trip_site) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " ON CONFLICT (session_id) DO UPDATE SET session_date = excluded.session_date, starts_at = excluded.starts_at,"
+        " ends_at = excluded.ends_at, topic = excluded.topic, venue = excluded.venue,"
+        " lecturer_name = excluded.lecturer_name, field_trip_site = excluded.field_trip_site",
+        event.session_id, event.class_id, envelope.centre, event.session_date, event.starts_at, event.ends_at,
+        event.topic, event.venue, event.lecturer_name, event.field_trip_site,
     )
     await _scheduled_total(conn, envelope, event.class_id, event.planned_sessions)
 

@@ -102,6 +102,18 @@ SCHEMA = [
     )
     """,
     "CREATE INDEX IF NOT EXISTS certificates_by_class ON certificates (class_id)",
+    # the certificate issued after a re-sit in place of this one (verification says "reissued"), filled for
+    # certificates replaced before the column existed too
+    "ALTER TABLE certificates ADD COLUMN IF NOT EXISTS replaced_by text",
+    """
+    UPDATE certificates old SET replaced_by = new.certificate_number FROM certificates new
+    WHERE old.revoked AND old.replaced_by IS NULL AND new.class_id = old.class_id
+      AND new.learner_id = old.learner_id AND new.certificate_number > old.certificate_number
+      AND NOT EXISTS (SELECT 1 FROM certificates between_them WHERE between_them.class_id = old.class_id
+                      AND between_them.learner_id = old.learner_id
+                      AND between_them.certificate_number > old.certificate_number
+                      AND between_them.certificate_number < new.certificate_number)
+    """,
 ]
 
 
@@ -158,10 +170,16 @@ async def _apply(conn: asyncpg.Connection, envelope: Envelope, event) -> None:  
                                event.class_id, envelope.centre, event.learners, event.passed, at)
         case CertificateIssued():
             await conn.execute(
-                "INSERT INTO certificates VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING",
+                "INSERT INTO certificates (certificate_number, verification_code, centre, class_id, learner_id,"
+                " full_name, programme_type, class_title, issued_on) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+                " ON CONFLICT DO NOTHING",
                 event.certificate_number, event.verification_code, envelope.centre, event.class_id,
                 event.learner_id, await _name(conn, event.class_id, event.learner_id), event.programme_type,
                 event.class_title, event.issued_on)
+            # a second certificate of a learner in a class is only ever issued after a re-sit, replacing theirs
+            await conn.execute("UPDATE certificates SET replaced_by = $1 WHERE class_id = $2 AND learner_id = $3"
+                               " AND certificate_number < $1 AND replaced_by IS NULL",
+                               event.certificate_number, event.class_id, event.learner_id)
         case CertificateRevoked():
             await conn.execute("UPDATE certificates SET revoked = true, revoked_reason = $2"
                                " WHERE certificate_number = $1", event.certificate_number, event.reason)
@@ -244,6 +262,6 @@ async def certificate(pool: asyncpg.Pool, centre: str, number: str) -> dict | No
 
 
 async def verify(pool: asyncpg.Pool, verification_code: str) -> dict | None:
-    row = await pool.fetchrow("SELECT full_name, programme_type, class_title, revoked FROM certificates"
-                              " WHERE verification_code = $1", verification_code)
+    row = await pool.fetchrow("SELECT certificate_number, full_name, programme_type, class_title, issued_on, revoked,"
+                              " replaced_by FROM certificates WHERE verification_code = $1", verification_code)
     return dict(row) if row else None

@@ -1,11 +1,13 @@
 """Certificates: a class's certificates, one certificate, revocation, and public verification.
 
-Verification is public (no token): anyone holding a certificate's verification code learns whether it is genuine
-and, if so, the holder's name and programme, nothing else.
+Verification is public (no token): anyone holding a certificate's verification code (its QR code leads here) learns
+whether it is genuine, revoked, or reissued (revoked in favour of a later one, after a re-sit); the holder's name
+and programme only while it is genuine, nothing else.
 """
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -35,6 +37,14 @@ class CertificateView(BaseModel):
     issued_on: date
     revoked: bool
     revoked_reason: str | None
+    replaced_by: str | None = Field(default=None, description="the certificate issued in its place after a re-sit")
+
+
+Standing = Literal["genuine", "revoked", "reissued", "unknown"]
+_SAYS = {"genuine": "Giấy chứng nhận hợp lệ.", "revoked": "Giấy chứng nhận đã bị thu hồi, không còn giá trị.",
+         "reissued": "Giấy chứng nhận đã được thay bằng giấy chứng nhận cấp lại sau khi thi lại; giấy này không "
+                     "còn giá trị.",
+         "unknown": "Không tìm thấy giấy chứng nhận có mã xác minh này."}
 
 
 class Verification(BaseModel):
@@ -42,6 +52,12 @@ class Verification(BaseModel):
     full_name: str | None = None
     programme_type: str | None = None
     programme: str | None = Field(default=None, description="the class the certificate was earned in")
+    status: Standing = Field(default="unknown", description="genuine; revoked; reissued (revoked, replaced by a "
+                                                            "later certificate after a re-sit); unknown")
+    certificate_number: str | None = Field(default=None, description="the certificate's number (not for unknown)")
+    issued_on: date | None = None
+    replaced_by: str | None = Field(default=None, description="the number of the certificate issued in its place")
+    message_vi: str = Field(default=_SAYS["unknown"], description="what the status means, in Vietnamese")
 
 
 @router.get("/classes/{class_id}/certificates", response_model=list[CertificateView], responses=paged(),
@@ -83,7 +99,12 @@ async def verify(verification_code: str, request: Request) -> Verification:
     code = verification_code.strip().upper()
     with tenancy.lookup(code):  # row-level security: this one certificate, no centre's others
         row = await views.verify(request.app.state.runtime.pool, code)
-    if row is None or row["revoked"]:
+    if row is None:
         return Verification(genuine=False)
+    known = {"certificate_number": row["certificate_number"], "issued_on": row["issued_on"]}
+    if row["revoked"]:
+        status = "reissued" if row["replaced_by"] else "revoked"
+        return Verification(genuine=False, status=status, replaced_by=row["replaced_by"], message_vi=_SAYS[status],
+                            **known)
     return Verification(genuine=True, full_name=row["full_name"], programme_type=row["programme_type"],
-                        programme=row["class_title"])
+                        programme=row["class_title"], status="genuine", message_vi=_SAYS["genuine"], **known)

@@ -1,12 +1,15 @@
 """The year's figures: one centre's (its staff, `figures:read`) and the whole province's (province admins only)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from ttct.contracts.envelope import Code
 from ttct.http.auth import Forbidden, Principal, Role, centre_access, principal, require
+from ttct.papers import labels, pdf
+from ttct.papers.http import FILES, Format, documented, format_choice, respond
 
 from assessment.adapters.facts import VIETNAM
 from assessment.figures import tables, tally
+from assessment.papers import figures as year_report
 
 router = APIRouter(tags=["figures"])
 
@@ -46,3 +49,34 @@ async def centre_figures(centre: Code, request: Request, year: int | None = YEAR
 async def province_figures(request: Request, year: int | None = YEAR,
                            _caller: Principal = province_admin("figures:read")) -> tally.Figures:
     return await _figures(request, year, None)
+
+
+async def _report(request: Request, fmt: Format, year: int | None, centre: str | None) -> Response:
+    """The year report: the centre's, issued by the centre; the province's, by the entry of CENTRES named after the
+    province (e.g. its Ban Tuyên giáo), a line per centre."""
+    f = await _figures(request, year, centre)
+    runtime = request.app.state.runtime
+    settings = runtime.settings
+    issuer = settings.centre_profile(centre or settings.province_code)
+    paper = year_report.year_report(issuer, labels.local_day(runtime.clock()), f,
+                                    lambda code: settings.centre_profile(code).name)
+    return await respond(request, fmt, name=f"{year_report.TITLE} năm {f.year} - {issuer.name}", learner_ids=(),
+                         pdf=lambda: pdf.render([paper], settings.paper_font_file),
+                         workbook=lambda: year_report.year_book(f, lambda code: settings.centre_profile(code).name))
+
+
+@router.get("/v1/centres/{centre}/figures/report", response_class=Response,
+            responses=documented(FILES, "the centre's year report"),
+            summary="The centre's year report (báo cáo kết quả đào tạo, bồi dưỡng) with its figures: PDF, or the "
+                    "tables as XLSX or CSV (?format= or Accept)")
+async def centre_report(centre: Code, request: Request, year: int | None = YEAR, fmt: Format = format_choice(*FILES),
+                        _caller: Principal = centre_access("figures:read")) -> Response:
+    return await _report(request, fmt, year, centre)
+
+
+@router.get("/v1/figures/report", response_class=Response,
+            responses={**documented(FILES, "the province's year report"), 403: {"description": "not a province admin"}},
+            summary="The province's year report, a line per centre (province admins only): PDF, XLSX or CSV")
+async def province_report(request: Request, year: int | None = YEAR, fmt: Format = format_choice(*FILES),
+                          _caller: Principal = province_admin("figures:read")) -> Response:
+    return await _report(request, fmt, year, None)

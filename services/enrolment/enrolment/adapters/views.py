@@ -105,6 +105,13 @@ async def class_facts(pool: asyncpg.Pool, centre: str, class_id: UUID) -> ClassF
     return ClassFacts(**row) if row else None
 
 
+async def class_details(pool: asyncpg.Pool, centre: str, class_id: UUID) -> dict | None:
+    """The class as its papers name it: title and dates."""
+    row = await pool.fetchrow("SELECT class_id, title, capacity, starts_on, ends_on, cancelled FROM classes"
+                              " WHERE centre = $1 AND class_id = $2", centre, class_id)
+    return dict(row) if row else None
+
+
 async def learner_id_for(pool: asyncpg.Pool, key: str, new_id: UUID) -> UUID:
     """The registry's id for this person, registering them on first sight (race-safe)."""
     return (await learner_ids_for(pool, [key], [new_id]))[key]

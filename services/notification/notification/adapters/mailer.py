@@ -10,8 +10,8 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import Header
 from email.mime.application import MIMEApplication
@@ -20,6 +20,7 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, format_datetime
 
 import aiosmtplib
+from ttct.papers.settings import CentreProfile
 
 from notification.adapters.deliveries import AttemptResult
 from notification.domain import kinds
@@ -37,6 +38,8 @@ class SmtpConfig:
     password: str | None = None
     timeout: float = 30.0
     font_file: str | None = None
+    centres: Mapping[str, CentreProfile] = field(default_factory=dict)
+    """who each centre is on paper, for the heading of the attached report"""
 
 
 def build_message(config: SmtpConfig, notice_id: str, body_json: str, address: str,
@@ -53,7 +56,7 @@ def build_message(config: SmtpConfig, notice_id: str, body_json: str, address: s
         from notification.adapters.report_pdf import render_report  # ReportLab loaded only when a report is sent
         message = MIMEMultipart("mixed")
         message.attach(alternative)
-        attachment = MIMEApplication(render_report(body, config.font_file), "pdf")
+        attachment = MIMEApplication(render_report(body, config.font_file, config.centres), "pdf")
         attachment.add_header("Content-Disposition", "attachment",
                               filename=f"thong-bao-ket-qua-{body['data']['sending_organisation']['code']}.pdf")
         message.attach(attachment)

@@ -8,18 +8,20 @@ import asyncpg
 from ttct.operations.telemetry import current_trace_headers
 
 from notification.adapters import emails
+from notification.domain.kinds import HEAD_TOO
 from notification.domain.notices import ORGANISATION, Notice
 
 WAKE_CHANNEL = "notification_deliveries"
 
 
-def email_recipients(contacts: list[dict], recipient: str) -> list[tuple[str, str | None]]:
+def email_recipients(contacts: list[dict], recipient: str, head_has_own: bool = False) -> list[tuple[str, str | None]]:
     """Who receives a notice by email: the head of the party committee for a `head` notice; for the
-    organisation's own, its other contacts with an address (the head only if there is no one else)."""
+    organisation's own, its other contacts with an address, and the head only if there is no one else and the
+    head is not sent a notice of its own (`head_has_own`: a kind of `kinds.HEAD_TOO`)."""
     with_email = [c for c in contacts if c.get("email")]
     heads = [c for c in with_email if c.get("is_head")]
     if recipient == ORGANISATION:
-        chosen = [c for c in with_email if not c.get("is_head")] or heads
+        chosen = [c for c in with_email if not c.get("is_head")] or ([] if head_has_own else heads)
     elif recipient == "contacts":
         chosen = with_email
     else:
@@ -82,7 +84,8 @@ async def add(conn: asyncpg.Connection, notice: Notice, *, email: bool = False) 
         contacts = await conn.fetchval("SELECT contacts FROM organisations WHERE code = $1", notice.organisation_code)
         status = "held" if digestible and row["email_mode"] == "digest" else "pending"
         queued = await emails.add(conn, notice.notice_id,
-                                  email_recipients(json.loads(contacts) if contacts else [], notice.recipient),
+                                  email_recipients(json.loads(contacts) if contacts else [], notice.recipient,
+                                                   notice.notice_type in HEAD_TOO),
                                   status=status)
         if queued:
             await conn.execute("SELECT pg_notify($1, '')", WAKE_CHANNEL)
@@ -94,13 +97,14 @@ async def email_unsent(conn: asyncpg.Connection, organisation: str, contacts: li
     """Queue emails for the organisation's recent notices that no one was emailed yet: those created before its
     contacts were known (its registration and the event that caused them travel on different streams)."""
     rows = await conn.fetch(
-        "SELECT notice_id, recipient FROM notices n WHERE organisation_code = $1"
+        "SELECT notice_id, notice_type, recipient FROM notices n WHERE organisation_code = $1"
         " AND recipient IN ('organisation', 'head') AND created_at > now() - make_interval(secs => $2)"
         " AND NOT EXISTS (SELECT 1 FROM email_deliveries m WHERE m.notice_id = n.notice_id) ORDER BY position",
         organisation, window_days * 86400)
     count = 0
     for row in rows:
-        count += await emails.add(conn, row["notice_id"], email_recipients(contacts, row["recipient"]))
+        count += await emails.add(conn, row["notice_id"], email_recipients(contacts, row["recipient"],
+                                                                           row["notice_type"] in HEAD_TOO))
     if count:
         await conn.execute("SELECT pg_notify($1, '')", WAKE_CHANNEL)
     return count

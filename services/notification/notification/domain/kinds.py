@@ -9,7 +9,10 @@ cancelled class and the result report, of facts the projections gathered from ea
 | `class.cancelled` | ClassCancelled | every organisation with learners (seated or waiting) in the class |
 | `attendance.absent` | AttendanceRecorded, status absent | the organisation and the head of its party committee |
 | `attendance.eligibility_lost` | EligibilityLost | the organisation and the head of its party committee |
-| `class.result_report` | ClassResultsFinalised | each organisation with learners in the class: one report |
+| `class.result_report` | ClassResultsFinalised | each organisation with learners in the class, one report; and the head of its party committee |
+
+A kind sent to the head too (`HEAD_TOO`) goes to the organisation's other contacts as its own notice and to the
+head as another, so nobody is emailed it twice.
 """
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -30,9 +32,10 @@ from ttct.contracts.learner_enrolled import LearnerEnrolled
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.types import PersonalData, SendingOrganisation
+from ttct.papers import labels
 from ttct.privacy.personal import birth_date, display_name
 
-from notification.domain.names import name_sort_key
+from ttct.domain.names import name_sort_key
 from notification.domain.notices import HEAD, ORGANISATION, Notice, iso, notice_id_for
 
 ENROLMENT_CONFIRMED = "enrolment.confirmed"
@@ -43,8 +46,7 @@ ABSENT = "attendance.absent"
 ELIGIBILITY_LOST = "attendance.eligibility_lost"
 RESULT_REPORT = "class.result_report"
 REPORT_TITLE = "Thông báo kết quả học tập"
-
-CONDUCT_LABELS = {"tot": "Tốt", "kha": "Khá", "trung_binh": "Trung bình", "yeu": "Yếu"}
+HEAD_TOO = frozenset({ABSENT, ELIGIBILITY_LOST, RESULT_REPORT})
 
 
 @dataclass(frozen=True)
@@ -160,14 +162,15 @@ def result_line(event: LearnerResultFinalised, full_name: str) -> dict[str, Any]
         "final_score": None if event.final_score is None else float(event.final_score),
         "grade_band": band.value if band else None, "grade_label": band.label if band else None,
         "passed": event.passed, "conduct": event.conduct,
-        "conduct_label": CONDUCT_LABELS.get(event.conduct or "", event.conduct),
+        "conduct_label": labels.conduct(event.conduct) or None,
         "certificate_number": event.certificate_number,
     }
 
 
 def report_notices(envelope: Envelope, event: ClassResultsFinalised, centre: Centre,
                    lines: Iterable[tuple[SendingOrganisation, dict[str, Any]]]) -> list[Notice]:
-    """One "Thông báo kết quả học tập" per sending organisation, its learners sorted the Vietnamese way."""
+    """One "Thông báo kết quả học tập" per sending organisation, its learners sorted the Vietnamese way, to the
+    organisation and to the head of its party committee."""
     by_org: dict[str, tuple[SendingOrganisation, list[dict[str, Any]]]] = {}
     for organisation, line in lines:
         by_org.setdefault(organisation.code, (organisation, []))[1].append(line)
@@ -175,16 +178,12 @@ def report_notices(envelope: Envelope, event: ClassResultsFinalised, centre: Cen
     for code in sorted(by_org):
         organisation, mine = by_org[code]
         mine = sorted(mine, key=lambda x: name_sort_key(x["full_name"]))
-        notices.append(_notice(RESULT_REPORT, envelope, organisation, {
+        notices += [_notice(RESULT_REPORT, envelope, organisation, {
             "title": REPORT_TITLE, "centre_name": centre.name, "class_id": str(event.class_id),
             "class_title": event.class_title, "programme_type": event.programme_type,
             "learners": mine, "summary": {"learners": len(mine), "passed": sum(1 for x in mine if x["passed"])},
-        }, class_id=event.class_id))
+        }, class_id=event.class_id, recipient=recipient) for recipient in (ORGANISATION, HEAD)]
     return notices
-
-
-def score_text(score: float | Decimal | None) -> str:
-    return "—" if score is None else f"{Decimal(str(score)):.1f}".replace(".", ",")
 
 
 CLASS_DIGEST = "class.digest"

@@ -7,6 +7,8 @@ from datetime import date
 from html import escape
 from typing import Any
 
+from ttct.papers import labels
+
 from notification.domain import kinds
 from notification.domain.notices import RESULT_RECORDED
 
@@ -79,7 +81,7 @@ def _lines(kind: str, d: dict[str, Any]) -> list[str]:
             return [(f"Địa chỉ nhận thông báo {d['url']} liên tục gửi lỗi nên đã bị tạm dừng ({d['reason']}). "
                      "Thông báo vẫn được lưu và có thể xem hoặc gửi lại sau khi đơn vị sửa địa chỉ.")]
         case _ if kind == RESULT_RECORDED:
-            return [f"Học viên {who}, lớp {cls}: điểm {kinds.score_text(d['score'])}, xếp loại {d['grade_label']}."]
+            return [f"Học viên {who}, lớp {cls}: điểm {labels.score(d['score'])}, xếp loại {d['grade_label']}."]
     return []
 
 
@@ -88,7 +90,7 @@ REPORT_COLUMNS = ("STT", "Họ và tên", "Chuyên cần", "Điểm", "Xếp lo�
 
 def report_rows(d: dict[str, Any]) -> list[tuple[str, ...]]:
     return [(str(i), x["full_name"], f"{x['sessions_attended']}/{x['sessions_counted']}",
-             kinds.score_text(x["final_score"]),
+             labels.score(x["final_score"]),
              x["grade_label"] or ("Không đủ điều kiện" if not x["eligible"] else "—"),
              "Đạt" if x["passed"] else "Không đạt", x["conduct_label"] or "—", x["certificate_number"] or "—")
             for i, x in enumerate(d["learners"], 1)]

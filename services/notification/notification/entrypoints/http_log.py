@@ -13,7 +13,7 @@ from ttct.http.auth import Principal, organisation_access
 from ttct.http.pagination import Page, page_params, paged
 
 from notification.adapters import delivery_log, emails, notices, views
-from notification.domain.names import name_sort_key
+from ttct.domain.names import name_sort_key
 from notification.domain.notices import overall_status
 
 router = APIRouter(prefix="/v1/organisations/{org}", tags=["notices and delivery log"])

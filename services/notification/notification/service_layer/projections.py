@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
@@ -23,7 +24,7 @@ from ttct.privacy.personal import KeyRing, display_name
 
 from notification.adapters import notices, views
 from notification.domain import kinds
-from notification.domain.notices import Notice, result_notice
+from notification.domain.notices import HEAD, Notice, result_notice
 
 log = structlog.get_logger("notification.projections")
 
@@ -39,6 +40,7 @@ class Projections:
     """how old a notice may be and still be emailed when its organisation's contacts arrive after it"""
     keyring: KeyRing = field(default_factory=KeyRing)
     """opens the learners' sealed names (issue 7): None, shown as erased, once a learner's key is destroyed"""
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def _send(self, conn: asyncpg.Connection, envelope: Envelope, items: list[Notice]) -> None:
         for notice in items:
@@ -120,7 +122,12 @@ class Projections:
         """One report per sending organisation; its learners' LearnerResultFinalised came before, on the same
         stream (assessment:class:<id>), so they are all stored by now."""
         lines = await views.final_results(conn, event.class_id)
-        await self._send(conn, envelope, kinds.report_notices(envelope, event, self.centre(envelope.centre), lines))
+        reports = kinds.report_notices(envelope, event, self.centre(envelope.centre), lines)
+        if self.clock() - envelope.occurred_at > timedelta(days=self.email_backfill_days):
+            # history replayed (a rebuild): the heads' reports are newer than the service's first report of these
+            # classes, so a rebuild after an upgrade would email every head years of reports; they get none
+            reports = [n for n in reports if n.recipient != HEAD]
+        await self._send(conn, envelope, reports)
 
     async def learner_erased(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerErased) -> None:
         """Issue 7: the learner's name and birth date leave every view and stored notice."""

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import ProgrammeType, VietnameseText
 from ttct.domain.errors import Invalid, Rejected
+from ttct.papers.labels import PROGRAMME_TYPES
 
 SchemeRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}@[1-9][0-9]{0,3}$")]
 """An assessment scheme as code@version, e.g. default@1."""
@@ -44,16 +45,10 @@ class Programme(DefineProgramme):
     code: Code
 
 
-_DEFAULTS: dict[ProgrammeType, tuple[str, int]] = {
-    ProgrammeType.so_cap_llct: ("Sơ cấp lý luận chính trị", 30),
-    ProgrammeType.ket_nap_dang: ("Bồi dưỡng lý luận chính trị cho đối tượng kết nạp Đảng", 10),
-    ProgrammeType.dang_vien_moi: ("Bồi dưỡng đảng viên mới", 10),
-    ProgrammeType.chuyen_de: ("Chuyên đề cho cán bộ chủ chốt xã, thị trấn, khối đoàn thể", 4),
-    ProgrammeType.nghiep_vu: ("Nghiệp vụ công tác Đảng, chính quyền, đoàn thể, công đoàn", 6),
-    ProgrammeType.quoc_phong_an_ninh: ("Quốc phòng – an ninh", 8),
-    ProgrammeType.ky_nang: ("Kỹ năng giao tiếp", 4),
-    ProgrammeType.trien_khai_nghi_quyet: ("Triển khai nghị quyết", 2),
-    ProgrammeType.can_bo_nguon: ("Bồi dưỡng cán bộ nguồn quy hoạch", 12),
+_SESSIONS: dict[ProgrammeType, int] = {
+    ProgrammeType.so_cap_llct: 30, ProgrammeType.ket_nap_dang: 10, ProgrammeType.dang_vien_moi: 10,
+    ProgrammeType.chuyen_de: 4, ProgrammeType.nghiep_vu: 6, ProgrammeType.quoc_phong_an_ninh: 8,
+    ProgrammeType.ky_nang: 4, ProgrammeType.trien_khai_nghi_quyet: 2, ProgrammeType.can_bo_nguon: 12,
 }
 
 
@@ -64,8 +59,8 @@ def default_code(programme_type: ProgrammeType) -> str:
 
 def default_catalogue() -> list[Programme]:
     """One programme per type, seeded for a centre the first time it uses its catalogue."""
-    return [Programme(code=default_code(t), programme_type=t, name=name, planned_sessions=sessions)
-            for t, (name, sessions) in _DEFAULTS.items()]
+    return [Programme(code=default_code(t), programme_type=t, name=PROGRAMME_TYPES[t], planned_sessions=sessions)
+            for t, sessions in _SESSIONS.items()]
 
 
 def programme_for_class(programme_type: ProgrammeType, programme: Programme | None, code: str | None) -> Programme:

@@ -78,7 +78,7 @@ def _not_found(class_id: UUID) -> NotFound:
     return NotFound(f"class {class_id} does not exist in this centre", f"Không tìm thấy lớp {class_id} ở trung tâm này")
 
 
-async def _class_view(request: Request, centre: str, class_id: UUID) -> ClassView:
+async def class_view(request: Request, centre: str, class_id: UUID) -> ClassView:
     view = await class_views.get_class(request.app.state.runtime.pool, centre, class_id)
     if view is None:
         raise _not_found(class_id)
@@ -101,7 +101,7 @@ async def open_class(centre: Code, command: NewClass, request: Request, response
         version = await handlers.open_class(request.app.state.classes, runtime.pool, centre, OpenClass(**fields),
                                             class_id, metadata)
     response.headers["ETag"] = etag(version)
-    return await _class_view(request, centre, class_id)
+    return await class_view(request, centre, class_id)
 
 
 async def _change(request: Request, response: Response, centre: str, class_id: UUID, action: str,
@@ -111,7 +111,7 @@ async def _change(request: Request, response: Response, centre: str, class_id: U
     version = await handlers.change_class(request.app.state.classes, runtime.pool, centre, class_id, action,
                                           metadata, cancel, if_match=if_match_tags(if_match))
     response.headers["ETag"] = etag(version)
-    return await _class_view(request, centre, class_id)
+    return await class_view(request, centre, class_id)
 
 
 @router.post("/classes/{class_id}/open", response_model=ClassView, responses=_changed("the class, open"),
@@ -169,7 +169,7 @@ async def get_class(centre: Code, class_id: UUID, request: Request, response: Re
     # the version first: a change landing in between makes the ETag older than the body (a needless 412 at
     # worst), never newer (which would let a client overwrite a change it has not seen)
     version = await handlers.version(request.app.state.classes, class_id)
-    view = await _class_view(request, centre, class_id)
+    view = await class_view(request, centre, class_id)
     response.headers["ETag"] = etag(version)
     return view
 
@@ -211,7 +211,7 @@ async def cancel_session(centre: Code, class_id: UUID, session_id: UUID, request
 async def list_sessions(centre: Code, class_id: UUID, request: Request, response: Response,
                         page: Page = Depends(page_params),
                         _caller: Principal = centre_access("sessions:read")) -> list[SessionView]:
-    await _class_view(request, centre, class_id)
+    await class_view(request, centre, class_id)
     rows = await session_views.list_for_class(request.app.state.runtime.pool, class_id,
                                               after=page.after(date, time, UUID), limit=page.fetch)
     return [SessionView.model_validate(r) for r in page.answer(request, response, rows, key=session_key)]

@@ -30,3 +30,9 @@ def name_sort_key(full_name: str) -> tuple:
     ordered = [words[-1], *words[1:-1], words[0]] if len(words) > 1 else words
     keys = [_word_key(w) for w in ordered]
     return tuple(k[0] for k in keys), tuple(k[1] for k in keys), full_name
+
+
+def text_sort_key(text: str) -> tuple:
+    """Vietnamese alphabetical order of a text read as written (an organisation's name, a title)."""
+    keys = [_word_key(w) for w in text.split()]
+    return tuple(k[0] for k in keys), tuple(k[1] for k in keys), text
