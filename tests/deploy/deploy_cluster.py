@@ -25,6 +25,8 @@ from cryptography.x509.oid import NameOID
 from deploy_chart import Pod, Prerequisites, Rendered
 
 CNPG_PORT = 5432
+# Settings whose URL is a name compared with a token's claim, never an address anyone connects to.
+IDENTIFIERS = frozenset({"AUTH_ISSUER"})
 
 
 def _pem_key(key) -> str:

@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from deploy_image import DOCKERFILE, entrypoint, instructions
 
 pytestmark = pytest.mark.deploy
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCKERFILE = ROOT / "docker" / "Dockerfile"
 SERVICES = ("scheduling", "enrolment", "assessment", "notification")
 
 
@@ -45,34 +45,26 @@ def test_hadolint_does_fail_a_bad_dockerfile(tmp_path):
     assert result.returncode != 0 and "DL3007" in result.stdout
 
 
-def _instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) of the Dockerfile, continuation lines joined, comments dropped."""
-    joined = re.sub(r"\\\n", " ", "\n".join(
-        line for line in DOCKERFILE.read_text().splitlines() if not line.lstrip().startswith("#")
-    ))
-    return [(m[1].upper(), m[2].strip()) for m in re.finditer(r"^\s*([A-Za-z]+)\s+(.*)$", joined, re.M)]
-
-
 def test_dockerfile_follows_the_image_conventions():
-    instructions = _instructions()
+    steps = instructions()
     args = {value.split("=", 1)[0]: value.split("=", 1)[1] if "=" in value else None
-            for name, value in instructions if name == "ARG"}
+            for name, value in steps if name == "ARG"}
     # Base pinned to a patch release of 3.11 on slim bookworm, both stages.
     assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", args["PYTHON_IMAGE"])
-    froms = [value for name, value in instructions if name == "FROM"]
+    froms = [value for name, value in steps if name == "FROM"]
     assert froms == ["${PYTHON_IMAGE} AS builder", "${PYTHON_IMAGE}"]
     # The builder runs the script the install test below runs, and the runtime copies only its venv.
-    assert ("RUN", 'sh docker/install.sh /opt/venv "${SERVICE}"') in instructions
-    assert ("COPY", "--from=builder /opt/venv /opt/venv") in instructions
-    final = instructions[[i for i, (name, _) in enumerate(instructions) if name == "FROM"][-1]:]
+    assert ("RUN", 'sh docker/install.sh /opt/venv "${SERVICE}"') in steps
+    assert ("COPY", "--from=builder /opt/venv /opt/venv") in steps
+    final = steps[[i for i, (name, _) in enumerate(steps) if name == "FROM"][-1]:]
     user = [value for name, value in final if name == "USER"]
     assert user and re.fullmatch(r"[1-9]\d*(:[1-9]\d*)?", user[-1]), "numeric non-root USER"
     env = " ".join(value for name, value in final if name == "ENV")
     for setting in ("PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1", "SERVICE_MODULE=${SERVICE}", "HTTP_HOST=0.0.0.0"):
         assert setting in env
     assert ("EXPOSE", "8080") in final
-    entrypoint = [value for name, value in final if name == "ENTRYPOINT"]
-    assert len(entrypoint) == 1 and json.loads(entrypoint[0])[0] == "python", "exec form, python as PID 1"
+    entrypoints = [value for name, value in final if name == "ENTRYPOINT"]
+    assert len(entrypoints) == 1 and json.loads(entrypoints[0])[0] == "python", "exec form, python as PID 1"
 
 
 def _dockerignored(path: str, patterns: list[str]) -> bool:
@@ -158,14 +150,10 @@ def test_the_builder_install_works_in_a_fresh_venv(tmp_path):
 
     # The image's entry point, given the wrong module, fails the way `python -m` does: the mechanism is live.
     entry = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", json.loads(_entrypoint())[2]], cwd=tmp_path,
+        [str(venv / "bin" / "python"), "-c", entrypoint()[2]], cwd=tmp_path,
         env={**env, "SERVICE_MODULE": "no_such_service"}, capture_output=True, text=True, timeout=60,
     )
     assert entry.returncode != 0 and "No module named no_such_service" in entry.stderr
-
-
-def _entrypoint() -> str:
-    return [value for name, value in _instructions() if name == "ENTRYPOINT"][-1]
 
 
 def test_install_script_refuses_an_unknown_service(tmp_path):

@@ -15,7 +15,7 @@ import re
 
 import pytest
 from deploy_chart import PROFILES, Prerequisites, Rendered, render_profile
-from deploy_cluster import CNPG_PORT, ClusterState
+from deploy_cluster import CNPG_PORT, IDENTIFIERS, ClusterState
 from deploy_network import Endpoint, Policies
 
 pytestmark = pytest.mark.deploy
@@ -23,7 +23,6 @@ pytestmark = pytest.mark.deploy
 RELEASE, NAMESPACE = "reach", "ttct-prod"
 DEFAULT_PORTS = {"postgresql": 5432, "postgres": 5432, "nats": 4222, "tls": 4222, "http": 80, "https": 443}
 URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://(?:[^@/\s,]*@)?([A-Za-z0-9.-]+)(?::(\d+))?")
-IDENTIFIERS = {"AUTH_ISSUER"}  # URLs compared with a token's claim, never connected to
 KUBE_DNS = Endpoint("kube-dns", "kube-system", {"k8s-app": "kube-dns"}, ports={"dns": 53})
 
 

@@ -1,13 +1,8 @@
 """Routing: every operation of every service's OpenAPI document (docs/api/<service>.openapi.json) reaches the
-service that owns it through the routes the chart renders, matched with the controller's own rules, for each
-example profile with the Gateway API's HTTPRoute and with the Ingress for ingress-nginx. A new service (the
-console) is covered once its OpenAPI document is in docs/api and its entry in the chart's services.
-
-- HTTPRoute (Gateway API): a PathPrefix matches whole path segments, an Exact the path, a RegularExpression the
-  whole path (RE2, as Envoy, Istio and the others match it). Which of several matching rules wins is left to the
-  implementation, so a request must match the rules of one service only.
-- Ingress (ingress-nginx with use-regex): each path becomes `location ~* "^<path>"`, tried longest first; the
-  first that matches takes the request, case-insensitively.
+service that owns it through the routes the chart renders, matched with the controller's own rules
+(deploy_routes.py), for each example profile with the Gateway API's HTTPRoute and with the Ingress for
+ingress-nginx. A new service (the console) is covered once its OpenAPI document is in docs/api and its entry in
+the chart's services.
 """
 from __future__ import annotations
 
@@ -17,6 +12,7 @@ from typing import Any
 
 import pytest
 from deploy_chart import PROFILES, ROOT, merged, profile_values, render
+from deploy_routes import backend_component, gateway_matches, ingress_nginx_match
 from ttct_dev.routes import RouteConflict, derive
 
 pytestmark = pytest.mark.deploy
@@ -65,34 +61,13 @@ def owners(path: str) -> set[str]:
             and all(a == b or a.startswith("{") for a, b in zip(ts, segments, strict=True))}
 
 
-def _backend_service(rendered, name: str) -> str:
-    """The component (service name) whose pods a rendered Service selects."""
-    return rendered.get("Service", name)["spec"]["selector"]["app.kubernetes.io/component"]
+def gateway_components(rendered, path: str) -> set[str]:
+    return {backend_component(rendered, name) for name in gateway_matches(rendered, path)}
 
 
-def gateway_matches(rendered, path: str) -> set[str]:
-    (route,) = rendered.of("HTTPRoute")
-    found = set()
-    for rule in route["spec"]["rules"]:
-        for match in rule["matches"]:
-            kind, value = match["path"]["type"], match["path"]["value"]
-            hit = (path == value if kind == "Exact"
-                   else path == value.rstrip("/") or path.startswith(value.rstrip("/") + "/") if kind == "PathPrefix"
-                   else re.fullmatch(value, path) is not None)
-            if hit:
-                found |= {_backend_service(rendered, b["name"]) for b in rule["backendRefs"]}
-    return found
-
-
-def ingress_nginx_match(rendered, path: str) -> tuple[str | None, set[str]]:
-    """The service the first matching location gives, and every service some location would give."""
-    (ingress,) = rendered.of("Ingress")
-    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/use-regex"] == "true"
-    paths = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
-    locations = sorted(paths, key=lambda p: len(p["path"]), reverse=True)  # ingress-nginx's order
-    hits = [_backend_service(rendered, p["backend"]["service"]["name"]) for p in locations
-            if re.match("^" + p["path"], path, re.IGNORECASE)]
-    return (hits[0] if hits else None), set(hits)
+def ingress_components(rendered, path: str) -> tuple[str | None, set[str]]:
+    first, every = ingress_nginx_match(rendered, path)
+    return (backend_component(rendered, first) if first else None), {backend_component(rendered, n) for n in every}
 
 
 def _profiles_with(router: dict[str, Any]) -> list[Any]:
@@ -113,11 +88,11 @@ def test_every_operation_reaches_its_owner_and_nothing_else(profile, router):
     for method, path, template in requests():
         (owner,) = owners(path)
         if "gateway" in router:
-            matched = gateway_matches(rendered, path)
+            matched = gateway_components(rendered, path)
             if matched != {owner}:
                 wrong.append(f"{method} {path} ({template}, {owner}): {sorted(matched) or 'no route'}")
         else:
-            first, every = ingress_nginx_match(rendered, path)
+            first, every = ingress_components(rendered, path)
             if first != owner or every != {owner}:
                 wrong.append(f"{method} {path} ({template}, {owner}): first {first}, any of {sorted(every)}")
     assert wrong == [], "\n".join(wrong[:40])
@@ -127,7 +102,7 @@ def test_every_operation_reaches_its_owner_and_nothing_else(profile, router):
 def test_only_the_public_api_is_routed(profile, router):
     rendered = _render(profile, router)
     for path in INTERNAL:
-        matched = gateway_matches(rendered, path) if "gateway" in router else ingress_nginx_match(rendered, path)[1]
+        matched = gateway_components(rendered, path) if "gateway" in router else ingress_components(rendered, path)[1]
         assert not matched, f"{path} is routed to {matched}: /healthz, /metrics and /docs stay inside the cluster"
 
 
@@ -151,7 +126,7 @@ def test_routes_point_at_the_http_port_of_rendered_services(profile, router):
     assert {name for name, _ in backends} == {f"{rendered.fullname}-{s}" for s in TEMPLATES if s in deployments}
     for name, port in set(backends):
         (service_port,) = [p for p in rendered.get("Service", name)["spec"]["ports"] if port in (p["port"], p["name"])]
-        container = deployments[_backend_service(rendered, name)].spec["containers"][0]
+        container = deployments[backend_component(rendered, name)].spec["containers"][0]
         assert service_port["targetPort"] in [p["name"] for p in container["ports"]]
 
 
