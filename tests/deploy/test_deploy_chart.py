@@ -547,6 +547,11 @@ def test_schema_refuses_the_latest_tag(values):
     {"topology": {"service": "reporting"}},
     {"env": {"DB_POOL_SIZE": 20}},  # Kubernetes env values are strings; so are ours, unambiguously
     {"ingress": {"enabled": True, "pathType": "Regex"}},
+    {"telemetry": {"otlp": {"endpoint": "http://collector:4317", "protocol": "grpc"}}},  # only OTLP/HTTP is installed
+    {"auth": {"issuer": ""}},
+    {"gateway": {"enabled": True}},  # attached to no Gateway
+    {"postgresql": {"cnpg": {"backup": {"enabled": True}}}},  # backed up to nowhere
+    {"services": {"notifcation": {}}},
 ])
 def test_schema_refuses_malformed_values(values):
     with pytest.raises(helm.HelmValuesError):

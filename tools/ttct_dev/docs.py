@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if args.command == "check" and not problems:
-        print("docs/events and docs/api are current")
+        print("docs/events, docs/api and the chart's routes are current")
     return 1 if problems else 0
 
 
