@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PACKAGES := -e ./shared -e ./services/scheduling -e ./services/enrolment -e ./services/assessment \
             -e ./services/notification -e .
 
-.PHONY: venv run test demo demo-programme unit token docs docs-check bench profile clean-data
+.PHONY: venv run test demo demo-programme unit token docs docs-check locks bench profile clean-data
 
 $(STAMP): constraints.txt requirements-dev.txt requirements-deploy.txt pyproject.toml shared/pyproject.toml \
           $(wildcard services/*/pyproject.toml)
@@ -34,6 +34,9 @@ docs: venv  ## regenerate docs/events (AsyncAPI, event schemas) and docs/api (Op
 
 docs-check: venv
 	$(BIN)/python -m ttct_dev.docs check
+
+locks: venv  ## regenerate the images' hash-locked requirements (docker/requirements/) after a change of pins
+	$(BIN)/python -m ttct_dev.locks write
 
 bench: venv  ## the benchmark of issue 6 on a private durable stack: docs/benchmarks.md and .json (hours at full size)
 	$(BIN)/python -m ttct_dev.bench $(BENCH_ARGS)

@@ -4,9 +4,9 @@ each password an environment reference set from a Secret; and the read-only exte
 natsExternalSubscribers, expanded from files/nats-subscriber-permissions.json per centre. Rendered with the Helm SDK, as test_deploy_chart.py;
 the rendered auth.conf is then checked by nats-server itself (`nats-server -t`).
 
-The NATS subchart is not vendored (no network), so its own objects are not rendered here: what is checked is our
-ConfigMap and the values that wire it into the NATS chart (mount, include, password variables), which the chart
-itself refuses to render without.
+What is checked is our ConfigMap and the values that wire it into the vendored NATS chart (mount, include,
+password variables), which the chart itself refuses to render without, and the NATS StatefulSet they give under
+any release name. test_deploy_render_and_run.py runs the rendered servers.
 """
 from __future__ import annotations
 
@@ -143,18 +143,26 @@ def test_nats_server_accepts_the_rendered_users_with_passwords_from_the_environm
     assert refused.returncode != 0 and "TTCT_NATS_PASSWORD_SCHEDULING" in refused.stdout + refused.stderr
 
 
-def test_the_nats_values_load_the_users_and_take_every_password_from_a_secret():
-    nats = yaml.safe_load((CHART / "values.yaml").read_text())["nats"]
-    env = nats["container"]["env"]
+@pytest.mark.parametrize("release, nats", [(RELEASE, "ttct-nats"), ("other", "other-nats"), ("nats-a", "nats-a")])
+def test_the_nats_servers_load_the_users_and_take_every_password_from_a_secret_under_any_release(release, nats):
+    """The values name the ConfigMap and the passwords' Secret through the NATS chart's own fullname, so any release
+    name renders a NATS that mounts this release's users and reads <nats>-passwords."""
+    rendered = _render({"nats": {"enabled": True}}, name=release)
+    (statefulset,) = [o for o in rendered if o["kind"] == "StatefulSet"]
+    assert statefulset["metadata"]["name"] == nats
+    pod = statefulset["spec"]["template"]["spec"]
+    (container,) = [c for c in pod["containers"] if c["name"] == "nats"]
+    env = {e["name"]: e for e in container["env"]}
     for user in USERS:
-        ref = env[password_env(user)]["valueFrom"]["secretKeyRef"]
-        assert ref == {"name": "ttct-nats-passwords", "key": user}
-    (volume,) = [p["value"] for p in nats["podTemplate"]["patch"]]
-    assert volume["configMap"]["name"] == f"{RELEASE}-nats-auth"  # the ConfigMap the chart renders
+        assert env[password_env(user)]["valueFrom"]["secretKeyRef"] == {"name": f"{nats}-passwords", "key": user}
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "ttct-nats-auth"]
+    assert volume["configMap"]["name"] == f"{nats}-auth"
+    assert [o for o in rendered if o["kind"] == "ConfigMap" and o["metadata"]["name"] == f"{nats}-auth"]
+    assert {"name": "ttct-nats-auth", "mountPath": "/etc/ttct-nats-auth", "readOnly": True} in container["volumeMounts"]
     # The examples keep that wiring (a values file setting these lists would replace them).
     for example in EXAMPLES:
         example_nats = _example(example)["nats"]
-        assert "patch" not in example_nats.get("container", {}) and "podTemplate" not in example_nats
+        assert "patch" not in example_nats.get("container", {}) and "patch" not in example_nats.get("podTemplate", {})
         assert "env" not in example_nats.get("container", {}) and "merge" not in example_nats.get("config", {})
 
 
@@ -173,23 +181,18 @@ def _nats_values(**changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize("values, release, message", [
     # A literal password, or none, is refused: passwords only from Secrets.
     ({"nats": {"enabled": True, "container": {"env": {"TTCT_NATS_PASSWORD_SCHEDULING": None}}}}, RELEASE,
-     "TTCT_NATS_PASSWORD_SCHEDULING must take user scheduling's password from a Secret"),
+     "TTCT_NATS_PASSWORD_SCHEDULING"),
     ({"nats": {"enabled": True, "container": {"env": {"TTCT_NATS_PASSWORD_ADMIN": "hunter2"}}}}, RELEASE,
      "TTCT_NATS_PASSWORD_ADMIN must take user admin's password from a Secret"),
-    # Another release name: the volume of values.yaml names ttct-nats-auth, the chart renders other-nats-auth.
-    ({"nats": {"enabled": True}}, "other", "ConfigMap other-nats-auth"),
+    # A volume naming another ConfigMap than the one the chart renders.
+    (_nats_values(podTemplate__patch=[{"op": "add", "path": "/spec/volumes/-", "value": {
+        "name": "ttct-nats-auth", "configMap": {"name": "ttct-nats-users"}}}]), RELEASE, "ConfigMap ttct-nats-auth"),
     (_nats_values(container__patch=[]), RELEASE, "must mount the volume ttct-nats-auth"),
     (_nats_values(config__merge={"ttct-users$include": None}), RELEASE, "must include /etc/ttct-nats-auth/auth.conf"),
 ])
 def test_nats_values_that_would_not_load_the_users_are_refused(values, release, message):
     with pytest.raises(helm.HelmError, match=re.escape(message)):
         _render(values, name=release)
-
-
-def test_another_release_works_once_its_configmap_is_named():
-    values = _nats_values(podTemplate__patch=[{"op": "add", "path": "/spec/volumes/-", "value": {
-        "name": "ttct-nats-auth", "configMap": {"name": "other-nats-auth"}}}])
-    assert set(_users(_auth_conf(values, name="other"))) == set(USERS)
 
 
 @pytest.mark.parametrize("values", [

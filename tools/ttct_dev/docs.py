@@ -8,6 +8,8 @@
   stay compatible with the snapshot of its version (`ttct_dev.compat`); a breaking change needs a new version.
 - docs/api/<service>.openapi.json: each service's OpenAPI document, from its `create_app` (no servers needed),
   and docs/api/gateway.openapi.json: all of them in one document, for a province's API gateway.
+- deploy/helm/ttct/files/api-routes.json: the Helm chart's routes (HTTPRoute, Ingress), each public path to the
+  service that owns it, derived from the same documents (`ttct_dev.routes`).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ttct_dev import routes
 from ttct_dev.compat import breaking_changes
 from ttct_dev.services import SERVICES
 
@@ -174,8 +177,9 @@ def _expected(services: typing.Iterable[str]) -> tuple[dict[Path, str], list[str
     if not failures:  # a gateway document without one of the services would be wrong, not merely stale
         try:
             files[API_DIR / "gateway.openapi.json"] = _json(gateway_document(documents))
-        except GatewayConflict as exc:
-            problems.append(f"gateway: {exc}")
+            files[Path(routes.ROUTES_FILE)] = _json(routes.derive(documents))
+        except (GatewayConflict, routes.RouteConflict) as exc:
+            problems.append(f"gateway and routes: {exc}")
     return files, problems
 
 
@@ -237,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if args.command == "check" and not problems:
-        print("docs/events and docs/api are current")
+        print("docs/events, docs/api and the chart's routes are current")
     return 1 if problems else 0
 
 

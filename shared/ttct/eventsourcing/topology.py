@@ -13,6 +13,7 @@ from nats.js.api import (
     AckPolicy,
     ConsumerConfig,
     DeliverPolicy,
+    DiscardPolicy,
     StorageType,
     StreamConfig,
 )
@@ -31,13 +32,18 @@ READS: dict[str, tuple[str, ...]] = {
 }
 
 
-def stream_config(context: str, replicas: int = 1) -> StreamConfig:
+def stream_config(context: str, replicas: int = 1, max_bytes: int | None = None) -> StreamConfig:
+    limit = int(os.getenv("NATS_STREAM_MAX_BYTES", "0")) if max_bytes is None else max_bytes
     return StreamConfig(
         name=PUBLISHES[context],
         subjects=[f"ttct.*.*.{context}.>"],
         storage=StorageType.FILE,
         duplicate_window=120.0,
         num_replicas=replicas,  # 3 on a production cluster (NATS_STREAM_REPLICAS), 1 on one local server
+        # A full stream refuses new events rather than dropping old ones a consumer may not have read: the outbox
+        # keeps them in PostgreSQL and retries. No age limit: a projection rebuild replays from the first event.
+        max_bytes=limit or -1,
+        discard=DiscardPolicy.NEW,
     )
 
 

@@ -40,12 +40,22 @@ def configure_tracing(service: str) -> None:
     if exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     elif exporter == "otlp":
+        _refuse_an_exporter_not_installed()
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
             OTLPSpanExporter,  # optional extra
         )
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
+
+
+def _refuse_an_exporter_not_installed() -> None:
+    """Only the OTLP/HTTP exporter is installed: a grpc protocol would export nothing, without a word."""
+    for variable in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        protocol = os.getenv(variable, "").strip()
+        if protocol and protocol != "http/protobuf":
+            raise SystemExit(f"{variable}={protocol}: only http/protobuf is installed (the OTLP/HTTP exporter); "
+                             "point OTEL_EXPORTER_OTLP_ENDPOINT at the collector's HTTP port, usually 4318")
 
 
 def current_trace_headers() -> dict[str, str]:

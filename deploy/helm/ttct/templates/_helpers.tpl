@@ -143,7 +143,8 @@ piece would otherwise show only as a NATS pod that does not start, or refuses th
 {{- $name := printf "%s-auth" (include "ttct.natsFullname" .) -}}
 {{- $volume := "" -}}
 {{- range (dig "podTemplate" "patch" list .Values.nats) -}}
-{{- if eq (dig "value" "configMap" "name" "" .) $name -}}{{- $volume = .value.name -}}{{- end -}}
+{{- $configMap := dig "value" "configMap" "name" "" . -}}
+{{- if or (eq (toJson $configMap) (toJson $name)) (eq (toJson $configMap) (include "ttct.natsAuthConfigMapTemplate" $)) -}}{{- $volume = .value.name -}}{{- end -}}
 {{- end -}}
 {{- if not $volume -}}
 {{- fail (printf "nats.podTemplate.patch must add a volume of the ConfigMap %s (the NATS users; see values.yaml)" $name) -}}
@@ -172,6 +173,14 @@ piece would otherwise show only as a NATS pod that does not start, or refuses th
 {{- end -}}
 {{- end -}}
 
+{{/*
+The ConfigMap name as values.yaml gives it to the NATS chart: a template the NATS chart renders with its own
+fullname, so the values need no release name. JSON of the {$tplYaml: ...} map.
+*/}}
+{{- define "ttct.natsAuthConfigMapTemplate" -}}
+{{- dict "$tplYaml" "{{ include \"nats.fullname\" $ }}-auth" | toJson -}}
+{{- end -}}
+
 {{/* The Secret holding a service's DATABASE_URL: dict "root" "name" -> JSON {name, key}. */}}
 {{- define "ttct.databaseSecret" -}}
 {{- $root := .root -}}
@@ -191,15 +200,17 @@ piece would otherwise show only as a NATS pod that does not start, or refuses th
 {{/*
 Environment from Secrets, for a service or the Job: NATS_URL from its own Secret (its NATS user's credentials),
 then the global and the service's secretEnv (the service's win). dict "root" "secretEnv" (the service's, may be
-empty) "nats" (JSON {name, key} of ttct.natsSecret).
+empty) "nats" (JSON {name, key} of ttct.natsSecret; empty for a service without NATS).
 */}}
 {{- define "ttct.secretEnv" -}}
 {{- $root := .root -}}
+{{- with .nats.name }}
 - name: NATS_URL
   valueFrom:
     secretKeyRef:
-      name: {{ .nats.name }}
-      key: {{ .nats.key }}
+      name: {{ . }}
+      key: {{ $.nats.key }}
+{{- end }}
 {{- $secretEnv := include "ttct.deepMerge" (dict "base" $root.Values.secretEnv "over" (.secretEnv | default dict)) | fromJson }}
 {{- if hasKey $secretEnv "NATS_URL" }}
 {{- fail "secretEnv: NATS_URL comes from each service's natsConnection Secret (serviceDefaults/services.<name>.natsConnection, topology.natsConnection)" }}
@@ -233,11 +244,22 @@ empty) "nats" (JSON {name, key} of ttct.natsSecret).
       fieldPath: spec.nodeName
 {{- end -}}
 
-{{/* Volumes for the global and a service's `mounts`, plus the writable /tmp. dict "root" "mounts". */}}
+{{/*
+Volumes for the global and a service's `mounts`, plus the writable /tmp and, for a service ("auth" true) without
+a JWKS URL, the identity provider's public key. dict "root" "mounts" "auth".
+*/}}
 {{- define "ttct.volumes" -}}
 - name: tmp
   emptyDir:
     sizeLimit: {{ .root.Values.tmpVolume.sizeLimit }}
+{{- if and .auth (not .root.Values.auth.jwksUrl) }}
+- name: auth-public-key
+  secret:
+    secretName: {{ .root.Values.auth.publicKeySecret.name | default (printf "%s-auth" (include "ttct.fullname" .root)) }}
+    items:
+      - key: {{ .root.Values.auth.publicKeySecret.key }}
+        path: {{ .root.Values.auth.publicKeySecret.key }}
+{{- end }}
 {{- range $mount := concat .root.Values.mounts (.mounts | default list) }}
 - name: {{ $mount.name }}
   {{- if $mount.secretName }}
@@ -259,6 +281,11 @@ empty) "nats" (JSON {name, key} of ttct.natsSecret).
 {{- define "ttct.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- if and .auth (not .root.Values.auth.jwksUrl) }}
+- name: auth-public-key
+  mountPath: {{ include "ttct.authKeyDir" . }}
+  readOnly: true
+{{- end }}
 {{- range $mount := concat .root.Values.mounts (.mounts | default list) }}
 - name: {{ $mount.name }}
   mountPath: {{ $mount.mountPath }}
@@ -290,12 +317,14 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* NetworkPolicy egress rules shared by the services and the Job: DNS and NATS. */}}
-{{- define "ttct.egressDnsAndNats" -}}
-{{- $root := . -}}
+{{/* NetworkPolicy egress rules shared by the services and the Job: DNS, and NATS for those that use it. */}}
+{{- define "ttct.egressDns" -}}
 # DNS: every name the pods resolve.
 - to: {{- toYaml .Values.networkPolicy.dns.to | nindent 4 }}
   ports: {{- toYaml .Values.networkPolicy.dns.ports | nindent 4 }}
+{{- end -}}
+
+{{- define "ttct.egressNats" -}}
 # NATS: client connections only.
 {{- if .Values.nats.enabled }}
 - to:
@@ -326,19 +355,27 @@ A service's plain environment (its ConfigMap): the chart's settings, then the gl
 {{- define "ttct.configEnv" -}}
 {{- $root := .root -}}
 {{- $otlp := $root.Values.telemetry.otlp -}}
-{{- $env := dict
+{{- $env := merge (include "ttct.streamEnv" $root | fromJson) (dict
   "PROVINCE_CODE" $root.Values.province
   "HTTP_HOST" "0.0.0.0"
   "HTTP_PORT" ($root.Values.http.port | toString)
+  "MAX_BODY_BYTES" ($root.Values.http.maxBodyBytes | int64 | toString)
   "PROVISION" ($root.Values.provision | toString)
   "DATABASE_APP_ROLE" $root.Values.postgresql.appRole
+  "AUTH_ISSUER" $root.Values.auth.issuer
+  "AUTH_AUDIENCE" $root.Values.auth.audience
   "OTEL_SERVICE_NAME" .name
   "OTEL_TRACES_EXPORTER" (ternary "otlp" "none" (not (empty $otlp.endpoint)))
   "OTEL_TRACES_SAMPLER" $root.Values.telemetry.sampler
   "OTEL_TRACES_SAMPLER_ARG" ($root.Values.telemetry.samplerArg | toString)
   "OTEL_METRICS_EXPORTER" "none"
   "OTEL_LOGS_EXPORTER" "none"
--}}
+) -}}
+{{- if $root.Values.auth.jwksUrl -}}
+{{- $_ := set $env "AUTH_JWKS_URL" $root.Values.auth.jwksUrl -}}
+{{- else -}}
+{{- $_ := set $env "AUTH_PUBLIC_KEY_FILE" (printf "%s/%s" (include "ttct.authKeyDir" .) $root.Values.auth.publicKeySecret.key) -}}
+{{- end -}}
 {{- /* Metrics are scraped from /metrics and logs go to stdout, so only traces are exported over OTLP. */ -}}
 {{- with $otlp.endpoint -}}
 {{- $_ := set $env "OTEL_EXPORTER_OTLP_ENDPOINT" . -}}
@@ -349,5 +386,64 @@ A service's plain environment (its ConfigMap): the chart's settings, then the gl
 {{- if hasKey $env "NATS_URL" -}}
 {{- fail "env: NATS_URL holds credentials, so it comes from each service's natsConnection Secret, not from env" -}}
 {{- end -}}
+{{- range $key := list "AUTH_JWKS_URL" "AUTH_PUBLIC_KEY_FILE" "AUTH_ISSUER" "AUTH_AUDIENCE" "MAX_BODY_BYTES" -}}
+{{- if or (hasKey $root.Values.env $key) (hasKey ($.svc.env | default dict) $key) -}}
+{{- fail (printf "env: %s comes from the chart's own values (auth, http); set it there, where the NetworkPolicy and the routes follow it" $key) -}}
+{{- end -}}
+{{- end -}}
 {{- toJson $env -}}
+{{- end -}}
+
+{{/* Where the identity provider's public key is mounted when auth.jwksUrl is empty. */}}
+{{- define "ttct.authKeyDir" -}}/etc/ttct/auth{{- end -}}
+
+{{/*
+The streams' settings, for the topology Job that creates them and the services (which would, with provision):
+replicas follow the bundled NATS's cluster unless streams.replicas says otherwise. JSON.
+*/}}
+{{- define "ttct.streamEnv" -}}
+{{- $replicas := 3 -}}
+{{- if not (kindIs "invalid" .Values.streams.replicas) -}}
+{{- $replicas = .Values.streams.replicas | int -}}
+{{- else if .Values.nats.enabled -}}
+{{- $replicas = ternary (dig "config" "cluster" "replicas" 3 .Values.nats | int) 1 (dig "config" "cluster" "enabled" false .Values.nats) -}}
+{{- end -}}
+{{- if and .Values.nats.enabled (gt $replicas (ternary (dig "config" "cluster" "replicas" 3 .Values.nats | int) 1 (dig "config" "cluster" "enabled" false .Values.nats))) -}}
+{{- fail (printf "streams.replicas: %d is more than the bundled NATS's servers" $replicas) -}}
+{{- end -}}
+{{- dict "NATS_STREAM_REPLICAS" ($replicas | toString) "NATS_STREAM_MAX_BYTES" (.Values.streams.maxBytes | int64 | toString) | toJson -}}
+{{- end -}}
+
+{{/* The port a URL names, or its scheme's default (http 80, https 443). */}}
+{{- define "ttct.urlPort" -}}
+{{- $url := urlParse . -}}
+{{- $hostPort := splitList ":" $url.host -}}
+{{- if gt (len $hostPort) 1 -}}{{ last $hostPort }}{{- else -}}{{ ternary 443 80 (eq $url.scheme "https") }}{{- end -}}
+{{- end -}}
+
+{{/*
+The Secret holding KEY_VAULT_URL: dict "root" "svc" -> JSON {name, key}. With CloudNativePG the operator's Secret
+of the key vault's cluster, else the service's keyVault Secret (default <fullname>-key-vault).
+*/}}
+{{- define "ttct.keyVaultSecret" -}}
+{{- if .root.Values.postgresql.cnpg.enabled -}}
+{{- dict "name" (printf "%s-app" (include "ttct.cnpgClusterName" (dict "root" .root "name" "key-vault"))) "key" "uri" | toJson -}}
+{{- else -}}
+{{- dict "name" (.svc.keyVault.secretName | default (printf "%s-key-vault" (include "ttct.fullname" .root))) "key" .svc.keyVault.secretKey | toJson -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether any enabled service uses the key vault ("true" or ""). */}}
+{{- define "ttct.keyVaultUsed" -}}
+{{- range $name, $svc := include "ttct.services" . | fromJson -}}{{- if $svc.keyVault.enabled -}}true{{- end -}}{{- end -}}
+{{- end -}}
+
+{{/*
+The public internet for egress: any address but the private, shared, loopback and link-local ranges, so a URL
+from outside cannot reach into the cluster or a cloud metadata endpoint.
+*/}}
+{{- define "ttct.publicInternet" -}}
+- ipBlock:
+    cidr: 0.0.0.0/0
+    except: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, 100.64.0.0/10, 127.0.0.0/8]
 {{- end -}}
