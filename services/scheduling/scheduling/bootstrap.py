@@ -11,6 +11,7 @@ from scheduling.domain.classes import ClassState, evolve
 from scheduling.entrypoints import catalogue as catalogue_routes
 from scheduling.entrypoints import lecturers as lecturer_routes
 from scheduling.entrypoints import papers as paper_routes
+from scheduling.entrypoints import teaching_hours as teaching_hours_routes
 from scheduling.entrypoints.http import router
 from scheduling.settings import SchedulingSettings
 
@@ -23,7 +24,8 @@ def create_app(settings: SchedulingSettings) -> FastAPI:
         app.state.classes = Aggregates(rt.store, ClassState, evolve, clock=rt.clock, new_id=rt.new_id)
 
     return build_app(runtime, title="Scheduling",
-                     routers=[router, catalogue_routes.router, lecturer_routes.router, paper_routes.router],
+                     routers=[router, catalogue_routes.router, lecturer_routes.router, paper_routes.router,
+                             teaching_hours_routes.router],
                      on_start=on_start,
                      description="A centre's programme catalogue, classes through their lifecycle, sessions with "
                                  "their lecturers and venues (clashes refused province-wide), the province's "

@@ -68,6 +68,14 @@ def score(value: float | Decimal | None) -> str:
     return "—" if value is None else f"{Decimal(str(value)):.1f}".replace(".", ",")
 
 
+def decimal(value: float | Decimal | None) -> str:
+    """37,5 or 4,67 (a decimal comma, at most two places); empty when there is none."""
+    if value is None:
+        return ""
+    text = f"{Decimal(str(value)):.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
 def ratio(value: float | None) -> str:
     """66,7%"""
     return "—" if value is None else f"{value * 100:.1f}%".replace(".", ",")

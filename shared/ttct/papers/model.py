@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-Kind = Literal["text", "int", "score", "date", "ratio", "bool"]
+Kind = Literal["text", "int", "score", "decimal", "date", "ratio", "bool"]
 Output = Literal["pdf", "xlsx", "csv"]
 EVERYWHERE: frozenset[Output] = frozenset({"pdf", "xlsx", "csv"})
 PRINTED: frozenset[Output] = frozenset({"pdf"})

@@ -80,6 +80,8 @@ def cell_text(value: Any, column: Column) -> str:
     match column.kind:
         case "score":
             return labels.score(value)
+        case "decimal":
+            return labels.decimal(value)
         case "date":
             return labels.day(value)
         case "ratio":

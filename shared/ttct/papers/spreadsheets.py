@@ -15,7 +15,7 @@ from uuid import UUID
 
 from ttct.papers.model import Column, Sheet, Workbook
 
-_FORMATS = {"date": "DD/MM/YYYY", "score": "0.0", "ratio": "0.0%"}
+_FORMATS = {"date": "DD/MM/YYYY", "score": "0.0", "decimal": "0.00", "ratio": "0.0%"}
 _INVALID_IN_NAMES = str.maketrans({c: "-" for c in "[]:*?/\\"})
 
 

@@ -63,6 +63,12 @@ async def get_lecturer(pool: asyncpg.Pool, lecturer_id: UUID) -> dict | None:
     return dict(row) if row else None
 
 
+async def names_and_kinds(pool: asyncpg.Pool, lecturer_ids: list[UUID]) -> dict[UUID, tuple[str, str]]:
+    rows = await pool.fetch("SELECT lecturer_id, full_name, kind FROM lecturers WHERE lecturer_id = ANY($1::uuid[])",
+                            lecturer_ids)
+    return {r["lecturer_id"]: (r["full_name"], r["kind"]) for r in rows}
+
+
 async def add_venue(pool: asyncpg.Pool, venue_id: UUID, centre: str, command: RegisterVenue) -> dict:
     try:
         row = await pool.fetchrow(f"INSERT INTO venues ({_VENUE}) VALUES ($1,$2,$3,$4) RETURNING {_VENUE}",

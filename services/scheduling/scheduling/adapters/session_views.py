@@ -11,6 +11,7 @@ from ttct.contracts.session_scheduled import SessionScheduled
 
 from scheduling.adapters import bookings
 from scheduling.domain.clashes import Booking, Resource, Slot, resource_key
+from scheduling.domain.teaching_hours import TaughtSession
 
 SCHEMA = [
     """
@@ -95,3 +96,11 @@ async def get(pool: asyncpg.Pool, class_id: UUID, session_id: UUID) -> dict | No
     row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM sessions WHERE class_id = $1 AND session_id = $2",
                               class_id, session_id)
     return dict(row) if row else None
+
+
+async def taught_at(pool: asyncpg.Pool, centre: str, first: date, last: date) -> list[TaughtSession]:
+    """The centre's sessions from `first` to `last` (inclusive) that were not cancelled: held, or still to come."""
+    rows = await pool.fetch("SELECT lecturer_id, lecturer_name, session_date, starts_at, ends_at FROM sessions"
+                            " WHERE centre = $1 AND status = 'scheduled' AND session_date BETWEEN $2 AND $3",
+                            centre, first, last)
+    return [TaughtSession(**r) for r in rows]
