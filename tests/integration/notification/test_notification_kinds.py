@@ -123,8 +123,9 @@ async def test_a_cancelled_class_tells_every_organisation_with_learners_in_it(
         got = {o: [h for h in all_receiver.hits[o] if h.payload["type"] == "class.cancelled"]
                for o in ("xa-hoa-loc", "huyen-doan")}
         return all(got.values()) and got
-    got = await eventually(cancelled)
-    await asyncio.sleep(0.5)
+    await eventually(cancelled)
+    await asyncio.sleep(0.5)  # a second notice would arrive now
+    got = await cancelled()
     assert {o: len(h) for o, h in got.items()} == {"xa-hoa-loc": 1, "huyen-doan": 1}
     data = got["xa-hoa-loc"][0].payload["data"]
     assert data["reason"] == "Không đủ số học viên tối thiểu"
@@ -136,7 +137,8 @@ async def test_a_cancelled_class_tells_every_organisation_with_learners_in_it(
 async def test_a_learner_whose_enrolment_is_applied_after_the_cancellation_is_told_too(
         start_notification, js, all_receiver, org_headers, province):
     """Enrolment's stream may lag scheduling's: the cancellation named the learners known then; one applied after
-    it gets a cancellation notice of its own, once (a redelivery adds nothing)."""
+    it gets a cancellation notice of its own, once (a redelivery adds nothing). Which stream is applied first is
+    not forced here; test_notification_cancellation.py forces each order, and concurrent application."""
     service = await start_notification()
     for org in ("xa-hoa-loc", "huyen-doan"):
         await register(service, all_receiver, org, org_headers)
@@ -153,16 +155,20 @@ async def test_a_learner_whose_enrolment_is_applied_after_the_cancellation_is_to
     def cancelled(org):
         return [h for h in all_receiver.hits[org] if h.payload["type"] == "class.cancelled"]
 
+    def named(org):
+        return sorted(x["full_name"] for h in cancelled(org) for x in h.payload["data"]["learners"])
+
     async def all_told():
-        return len(cancelled("huyen-doan")) >= 1 and len(cancelled("xa-hoa-loc")) >= 2
+        # Counted by learner, not by notice: nothing orders the late enrolments after the cancellation here, and
+        # enrolments applied first are named in the cancellation's own notice to their organisation.
+        return named("huyen-doan") and len(set(named("xa-hoa-loc"))) >= 2
 
     await eventually(all_told)
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(1.0)  # a second notice to anyone would arrive now
     [told] = cancelled("huyen-doan")
     assert told.payload["data"]["reason"] == "Không đủ số học viên tối thiểu"
     assert [(x["full_name"], x["status"]) for x in told.payload["data"]["learners"]] == [("Trần Văn Muộn", "enrolled")]
-    named = sorted(x["full_name"] for h in cancelled("xa-hoa-loc") for x in h.payload["data"]["learners"])
-    assert named == ["Lê Thị Chờ", "Nguyễn Văn An"]  # each once: the one known at the cancellation, the late one
+    assert named("xa-hoa-loc") == ["Lê Thị Chờ", "Nguyễn Văn An"]  # each once, whichever was applied first
 
 
 async def test_one_result_report_per_organisation_and_its_head_sorted_the_vietnamese_way_with_a_pdf_that_reads_back(

@@ -117,6 +117,20 @@ SCHEMA = [
     # A class's cancellation, kept so that a learner whose enrolment is applied after it (another stream, which
     # may lag) is told too
     "ALTER TABLE classes ADD COLUMN IF NOT EXISTS cancelled_reason text",
+    # Who was told what about which class, once: a learner named in a notice of the class's cancellation (by the
+    # cancellation itself, or by their own enrolment applied after it) is never named in another, whatever the
+    # order the two streams are applied in, a redelivery or a learner waitlisted then promoted. Not a projection:
+    # a rebuild keeps it, as it keeps the notices.
+    """
+    CREATE TABLE IF NOT EXISTS learners_told (
+        class_id    uuid NOT NULL,
+        learner_id  uuid NOT NULL,
+        notice_type text NOT NULL,
+        event_id    uuid NOT NULL,
+        told_at     timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (class_id, learner_id, notice_type)
+    )
+    """,
     # The polling feed's order: given after commit, one sequencer at a time, so a notice whose transaction
     # commits late still comes after every cursor already handed out (`position` is taken at insert, and a
     # reader could pass a lower one still uncommitted).

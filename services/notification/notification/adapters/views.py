@@ -103,6 +103,26 @@ async def save_withdrawn(conn: asyncpg.Connection, organisation: str, class_id: 
                        organisation, class_id, learner_id)
 
 
+async def lock_class(conn: asyncpg.Connection, class_id: UUID) -> None:
+    """Serialise, per class, applying its cancellation with applying its learners' enrolments and waiting places:
+    the two come on different streams, applied by concurrent transactions, and without this each could miss the
+    other's uncommitted rows (a learner never told the class was cancelled). Held to the end of the consumer's
+    transaction; two batches taking two classes' locks in opposite orders are a deadlock PostgreSQL breaks, and
+    the consumer retries the failed batch event by event."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('notification-class:' || $1::uuid::text, 0))",
+                       class_id)
+
+
+async def mark_told(conn: asyncpg.Connection, class_id: UUID, learner_ids: list[UUID], notice_type: str,
+                    event_id: UUID) -> set[UUID]:
+    """Record that these learners are told `notice_type` about the class; return those not told it before."""
+    rows = await conn.fetch(
+        "INSERT INTO learners_told (class_id, learner_id, notice_type, event_id)"
+        " SELECT $1, learner_id, $3, $4 FROM unnest($2::uuid[]) AS learner_id"
+        " ON CONFLICT DO NOTHING RETURNING learner_id", class_id, learner_ids, notice_type, event_id)
+    return {r["learner_id"] for r in rows}
+
+
 async def cancel_class(conn: asyncpg.Connection, class_id: UUID, reason: str) -> None:
     await conn.execute("UPDATE classes SET cancelled_reason = $2 WHERE class_id = $1", class_id, reason)
 

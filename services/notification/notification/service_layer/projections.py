@@ -65,6 +65,7 @@ class Projections:
                          emails=queued)
 
     async def learner_enrolled(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnrolled) -> None:
+        await views.lock_class(conn, event.class_id)
         who = await self.keyring.open(event.personal)
         await views.save_enrolment(conn, envelope.centre, event, envelope.occurred_at, who)
         await self._send(conn, envelope, [kinds.enrolment_notice(envelope, event, who)])
@@ -73,13 +74,17 @@ class Projections:
     async def _cancelled_already(self, conn: asyncpg.Connection, envelope: Envelope,
                                  event: LearnerEnrolled | LearnerWaitlisted, who) -> None:
         """Scheduling's and enrolment's streams are applied independently: a class's cancellation may have been
-        applied before this enrolment, and named only the learners known then."""
+        applied before this enrolment, and named only the learners known then. The class's lock (taken first)
+        orders the two, so one of them sees the other; the learner is told once (not again on a promotion from
+        the waiting list, nor when the cancellation is applied again)."""
         reason = await views.cancellation(conn, event.class_id)
-        if reason is not None:
+        if reason is not None and await views.mark_told(conn, event.class_id, [event.learner_id],
+                                                        kinds.CLASS_CANCELLED, envelope.event_id):
             await self._send(conn, envelope, [kinds.late_cancelled_notice(envelope, event, reason, who)])
 
     async def learner_waitlisted(self, conn: asyncpg.Connection, envelope: Envelope,
                                  event: LearnerWaitlisted) -> None:
+        await views.lock_class(conn, event.class_id)
         await views.save_organisation(conn, event.sending_organisation, envelope.occurred_at)
         who = await self.keyring.open(event.personal)
         await views.save_waitlisted(conn, envelope.centre, event, who)
@@ -90,9 +95,13 @@ class Projections:
         await views.save_withdrawn(conn, event.sending_organisation.code, event.class_id, event.learner_id)
 
     async def class_cancelled(self, conn: asyncpg.Connection, envelope: Envelope, event: ClassCancelled) -> None:
+        await views.lock_class(conn, event.class_id)  # see _cancelled_already
         await views.cancel_class(conn, event.class_id, event.reason)
         affected = await views.learners_in_class(conn, event.class_id)
-        await self._send(conn, envelope, kinds.cancelled_notices(envelope, event, affected))
+        untold = await views.mark_told(conn, event.class_id, [x.learner_id for x in affected], kinds.CLASS_CANCELLED,
+                                       envelope.event_id)
+        await self._send(conn, envelope,
+                         kinds.cancelled_notices(envelope, event, [x for x in affected if x.learner_id in untold]))
 
     async def attendance_recorded(self, conn: asyncpg.Connection, envelope: Envelope,
                                   event: AttendanceRecorded) -> None:
