@@ -109,3 +109,20 @@ async def test_hours_are_for_the_centre_s_staff_and_a_bad_period_is_refused(serv
     for params in ({}, {"year": 2025, "month": 13}, {"year": "năm-nay"}):
         r = await centre.hours(expect=422, **params)
         assert r.headers["content-type"].startswith("application/problem+json") and r.json()["detail_vi"]
+
+
+async def test_the_register_lists_lecturers_by_given_name_the_vietnamese_way_page_by_page(centres):
+    centre, _ = centres
+    names = ["Trần Văn Em", "Lê Thị Ánh", "Phạm Văn Dũng", "Nguyễn Thị An", "Hoàng Văn Đức", "Đỗ Thị Ăn"]
+    for name in names:
+        await centre.lecturer(name, "part_time")
+    url, seen = f"{centre.root}/v1/lecturers", []
+    r = await centre.client.get(url, params={"home_centre": centre.code, "limit": 4})
+    while True:
+        assert r.status_code == 200, r.text
+        seen += [x["full_name"] for x in r.json()]
+        if "x-next-cursor" not in r.headers:
+            break
+        r = await centre.client.get(url, params={"home_centre": centre.code, "limit": 4,
+                                                 "cursor": r.headers["x-next-cursor"]})
+    assert seen == ["Nguyễn Thị An", "Lê Thị Ánh", "Đỗ Thị Ăn", "Phạm Văn Dũng", "Hoàng Văn Đức", "Trần Văn Em"]

@@ -25,6 +25,7 @@ from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
 from ttct.contracts.types import SealedPersonalData, SendingOrganisation
+from ttct.domain.names import name_sort_key
 from ttct.eventsourcing.consumer import batched, rounds
 from ttct.http.idempotency import forget_learner
 from ttct.privacy.personal import ERASED, KeyRing, display_name
@@ -241,9 +242,10 @@ async def learner_in_class(db: asyncpg.Pool, centre: str, class_id: UUID, learne
 
 async def learners(db: asyncpg.Pool, centre: str, class_id: UUID) -> dict[UUID, LearnerInClass]:
     """The class's learners enrolled now, by id."""
-    rows = await db.fetch("SELECT * FROM class_learners WHERE centre = $1 AND class_id = $2 AND NOT withdrawn"
-                          " ORDER BY full_name, learner_id", centre, class_id)
-    return {r["learner_id"]: _learner(r) for r in rows}
+    rows = await db.fetch("SELECT * FROM class_learners WHERE centre = $1 AND class_id = $2 AND NOT withdrawn",
+                          centre, class_id)
+    ordered = sorted(rows, key=lambda r: (name_sort_key(r["full_name"]), str(r["learner_id"])))  # Vietnamese order
+    return {r["learner_id"]: _learner(r) for r in ordered}
 
 
 async def class_known(db: asyncpg.Pool, centre: str, class_id: UUID) -> bool:

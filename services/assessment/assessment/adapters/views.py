@@ -13,6 +13,7 @@ from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.conduct_rated import ConductRated
 from ttct.contracts.eligibility_lost import EligibilityLost
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
+from ttct.domain.names import name_sort_key
 from ttct.privacy.personal import ERASED
 
 SCHEMA = [
@@ -193,30 +194,41 @@ WHERE l.centre = $1 AND l.class_id = $2
 """
 
 
-# A name never goes into a cursor (it would sit in URLs and access logs): the cursor names the last learner and
-# component, and the learner's name is looked up here to resume in name order.
-_AFTER_LEARNER = "(SELECT a.full_name FROM class_learners a WHERE a.class_id = $2 AND a.learner_id = {id})"
+# Lists of learners come in the Vietnamese order of their names (given name first; ttct.domain.names), which
+# PostgreSQL's collations do not know: a class's rows (at most its capacity) are read whole and ordered here. A name
+# never goes into a cursor (it would sit in URLs and access logs): the cursor names the last learner (and
+# component), and that learner's name is looked up to resume in name order.
+
+
+def _in_name_order(rows, *then: str) -> list[dict]:
+    return sorted((dict(r) for r in rows),
+                  key=lambda r: (name_sort_key(r["full_name"]), str(r["learner_id"]), *(r[k] for k in then)))
+
+
+async def _name_of(pool: asyncpg.Pool, class_id: UUID, learner_id: UUID) -> str:
+    return await pool.fetchval("SELECT full_name FROM class_learners WHERE class_id = $1 AND learner_id = $2",
+                               class_id, learner_id) or ""
 
 
 async def scores(pool: asyncpg.Pool, centre: str, class_id: UUID, *, component: str | None = None,
                  organisation: str | None = None, after: tuple[UUID, str] | None = None,
                  limit: int | None = None) -> list[dict]:
     """The class's scores by learner name (then id) and component, filtered, after the key `after`."""
-    after_id, after_component = after or (None, None)
-    rows = await pool.fetch(
-        _SCORES + " AND ($3::text IS NULL OR s.component = $3) AND ($4::text IS NULL OR l.organisation_code = $4)"
-        f" AND ($5::uuid IS NULL OR (l.full_name, l.learner_id, s.component) > ({_AFTER_LEARNER.format(id='$5')},"
-        " $5, $6::text)) ORDER BY l.full_name, l.learner_id, s.component LIMIT $7",
-        centre, class_id, component, organisation, after_id, after_component, limit)
-    return [dict(r) for r in rows]
+    rows = _in_name_order(await pool.fetch(
+        _SCORES + " AND ($3::text IS NULL OR s.component = $3) AND ($4::text IS NULL OR l.organisation_code = $4)",
+        centre, class_id, component, organisation), "component")
+    if after is not None:
+        key = (name_sort_key(await _name_of(pool, class_id, after[0])), str(after[0]), after[1])
+        rows = [r for r in rows if (name_sort_key(r["full_name"]), str(r["learner_id"]), r["component"]) > key]
+    return rows[:limit]
 
 
 async def learners_after(pool: asyncpg.Pool, centre: str, class_id: UUID, after: UUID) -> set[UUID]:
     """The class's learners who come after learner `after` in name order (then id)."""
-    rows = await pool.fetch(
-        "SELECT learner_id FROM class_learners l WHERE l.centre = $1 AND l.class_id = $2"
-        f" AND (l.full_name, l.learner_id) > ({_AFTER_LEARNER.format(id='$3')}, $3)", centre, class_id, after)
-    return {r["learner_id"] for r in rows}
+    key = (name_sort_key(await _name_of(pool, class_id, after)), str(after))
+    rows = await pool.fetch("SELECT learner_id, full_name FROM class_learners WHERE centre = $1 AND class_id = $2",
+                            centre, class_id)
+    return {r["learner_id"] for r in rows if (name_sort_key(r["full_name"]), str(r["learner_id"])) > key}
 
 
 async def score(pool: asyncpg.Pool, centre: str, class_id: UUID, learner_id: UUID, component: str) -> dict | None:
@@ -235,9 +247,8 @@ async def attendance(pool: asyncpg.Pool, class_id: UUID, session_id: UUID, *, st
 
 
 async def final_results(pool: asyncpg.Pool, centre: str, class_id: UUID) -> list[dict]:
-    rows = await pool.fetch("SELECT * FROM final_results WHERE centre = $1 AND class_id = $2"
-                            " ORDER BY full_name, learner_id", centre, class_id)
-    return [dict(r) for r in rows]
+    return _in_name_order(await pool.fetch("SELECT * FROM final_results WHERE centre = $1 AND class_id = $2",
+                                           centre, class_id))
 
 
 async def finalised_class(pool: asyncpg.Pool, centre: str, class_id: UUID) -> dict | None:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import asyncpg
 from ttct.domain.errors import Rejected
+from ttct.domain.names import name_sort_key
 
 from scheduling.domain.lecturers import RegisterLecturer, RegisterVenue
 
@@ -49,13 +50,16 @@ async def add_lecturer(pool: asyncpg.Pool, lecturer_id: UUID, command: RegisterL
 
 async def list_lecturers(pool: asyncpg.Pool, kind: str | None = None, *, home_centre: str | None = None,
                          after: tuple[str, UUID] | None = None, limit: int | None = None) -> list[dict]:
-    after_name, after_id = after or (None, None)
+    """The province's lecturers in the Vietnamese order of their names (given name first), which no PostgreSQL
+    collation knows: the register (hundreds) is read whole and ordered here; `after` is the last one's
+    (full name, id)."""
     rows = await pool.fetch(f"SELECT {_LECTURER} FROM lecturers WHERE ($1::text IS NULL OR kind = $1)"
-                            " AND ($2::text IS NULL OR home_centre = $2)"
-                            " AND ($3::text IS NULL OR (full_name, lecturer_id) > ($3, $4::uuid))"
-                            " ORDER BY full_name, lecturer_id LIMIT $5", kind, home_centre, after_name, after_id,
-                            limit)
-    return [dict(r) for r in rows]
+                            " AND ($2::text IS NULL OR home_centre = $2)", kind, home_centre)
+    ordered = sorted((dict(r) for r in rows), key=lambda r: (name_sort_key(r["full_name"]), str(r["lecturer_id"])))
+    if after is not None:
+        key = (name_sort_key(after[0]), str(after[1]))
+        ordered = [r for r in ordered if (name_sort_key(r["full_name"]), str(r["lecturer_id"])) > key]
+    return ordered[:limit]
 
 
 async def get_lecturer(pool: asyncpg.Pool, lecturer_id: UUID) -> dict | None:

@@ -28,3 +28,4 @@ def test_decomposed_and_precomposed_input_sort_alike():
     import unicodedata
     name = "Nguyễn Thị Ánh"
     assert name_sort_key(unicodedata.normalize("NFD", name))[:2] == name_sort_key(name)[:2]
+
