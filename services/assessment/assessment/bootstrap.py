@@ -16,8 +16,10 @@ from ttct.operations.runtime import Runtime
 from ttct.privacy.personal import KeyRing
 
 from assessment import figures
-from assessment.adapters import facts, row_security, schemes, views
+from assessment.adapters import evaluations, facts, row_security, schemes, views
 from assessment.entrypoints import attendance, certificates, http, papers, results
+from assessment.entrypoints import evaluations as evaluation_routes
+from assessment.service_layer import evaluation
 from assessment.service_layer.handlers import Aggregated
 from assessment.settings import AssessmentSettings
 
@@ -35,7 +37,7 @@ def projections(ring: KeyRing | None = None) -> dict[str, dict[type[DomainEvent]
     }
 
 
-SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *figures.SCHEMA, *row_security.SCHEMA]
+SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *evaluations.SCHEMA, *figures.SCHEMA, *row_security.SCHEMA]
 
 
 def create_app(settings: AssessmentSettings) -> FastAPI:
@@ -45,9 +47,10 @@ def create_app(settings: AssessmentSettings) -> FastAPI:
     def on_start(app: FastAPI, rt: Runtime) -> None:
         rt.store = figures.Projecting(rt.store)  # appends also project the figures of assessment's own events
         app.state.assessment = Aggregated.on(rt)
+        app.state.evaluations = evaluation.aggregates(rt)
 
     return build_app(runtime, title="Assessment", on_start=on_start,
                      routers=[http.router, attendance.router, results.router, certificates.router, papers.router,
-                              certificates.public, figures.router],
+                              certificates.public, figures.router, evaluation_routes.router],
                      description="Attendance and eligibility, assessment schemes, scores and conduct, final results "
                                  "and certificates, per class; public certificate verification.")

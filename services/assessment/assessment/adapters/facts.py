@@ -85,6 +85,8 @@ SCHEMA = [
     *(f"ALTER TABLE class_facts ADD COLUMN IF NOT EXISTS {c}" for c in ("starts_on date", "ends_on date")),
     *(f"ALTER TABLE class_sessions ADD COLUMN IF NOT EXISTS {c}" for c in (
         "starts_at time", "ends_at time", "topic text", "venue text", "lecturer_name text", "field_trip_site text")),
+    # who taught the session, so that learners' evaluations rate only the class's own lecturers
+    "ALTER TABLE class_sessions ADD COLUMN IF NOT EXISTS lecturer_id uuid",
 ]
 
 
@@ -133,12 +135,13 @@ async def _scheduled_total(conn: asyncpg.Connection, envelope: Envelope, class_i
 async def on_session_scheduled(conn: asyncpg.Connection, envelope: Envelope, event: SessionScheduled) -> None:
     await conn.execute(
         "INSERT INTO class_sessions (session_id, class_id, centre, session_date, starts_at, ends_at, topic, venue,"
-        " lecturer_name, field_trip_site) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " lecturer_name, field_trip_site, lecturer_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         " ON CONFLICT (session_id) DO UPDATE SET session_date = excluded.session_date, starts_at = excluded.starts_at,"
         " ends_at = excluded.ends_at, topic = excluded.topic, venue = excluded.venue,"
-        " lecturer_name = excluded.lecturer_name, field_trip_site = excluded.field_trip_site",
+        " lecturer_name = excluded.lecturer_name, field_trip_site = excluded.field_trip_site,"
+        " lecturer_id = excluded.lecturer_id",
         event.session_id, event.class_id, envelope.centre, event.session_date, event.starts_at, event.ends_at,
-        event.topic, event.venue, event.lecturer_name, event.field_trip_site,
+        event.topic, event.venue, event.lecturer_name, event.field_trip_site, event.lecturer_id,
     )
     await _scheduled_total(conn, envelope, event.class_id, event.planned_sessions)
 
@@ -246,6 +249,19 @@ async def learners(db: asyncpg.Pool, centre: str, class_id: UUID) -> dict[UUID, 
                           centre, class_id)
     ordered = sorted(rows, key=lambda r: (name_sort_key(r["full_name"]), str(r["learner_id"])))  # Vietnamese order
     return {r["learner_id"]: _learner(r) for r in ordered}
+
+
+async def lecturers(db: asyncpg.Pool, centre: str, class_id: UUID) -> dict[UUID, str]:
+    """Who teaches the class's sessions not cancelled: lecturer id → name."""
+    rows = await db.fetch("SELECT DISTINCT lecturer_id, lecturer_name FROM class_sessions WHERE centre = $1"
+                          " AND class_id = $2 AND NOT cancelled AND lecturer_id IS NOT NULL", centre, class_id)
+    return {r["lecturer_id"]: r["lecturer_name"] for r in rows}
+
+
+async def learners_ever(db: asyncpg.Pool, centre: str, class_id: UUID) -> int:
+    """How many learners the class has had, those who withdrew included."""
+    return await db.fetchval("SELECT count(*) FROM class_learners WHERE centre = $1 AND class_id = $2",
+                             centre, class_id)
 
 
 async def class_known(db: asyncpg.Pool, centre: str, class_id: UUID) -> bool:

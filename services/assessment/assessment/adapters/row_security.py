@@ -7,7 +7,8 @@ verification, when the scope is the lookup of their verification code.
 from ttct.privacy.tenancy import by_centre, protect, through
 
 _BY_CENTRE = ("class_facts", "class_sessions", "class_learners", "schemes", "scores", "final_results",
-              "finalised_classes", "figure_classes")
+              "finalised_classes", "figure_classes", "course_evaluations", "course_evaluation_lecturers",
+              "class_reviews")
 
 SCHEMA = [
     *(protect(table, by_centre()) for table in _BY_CENTRE),

@@ -1,0 +1,145 @@
+"""Course evaluation over HTTP: the centre enters each learner's anonymous survey form and its lessons-learned
+review (rút kinh nghiệm) of a class, and reads what they add up to per class, lecturer and programme type."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+from ttct.contracts.envelope import Code
+from ttct.contracts.types import ProgrammeType
+from ttct.domain.names import name_sort_key
+from ttct.http.auth import Principal, centre_access
+from ttct.http.conventions import WRITE
+
+from assessment.adapters import evaluations
+from assessment.adapters.facts import VIETNAM
+from assessment.domain.evaluation import EvaluateCourse, ReviewClass
+from assessment.entrypoints.http import metadata
+from assessment.figures.routes import YEAR, province_admin
+from assessment.service_layer import evaluation
+
+router = APIRouter(tags=["course evaluation"])
+CLASS = "/v1/centres/{centre}/classes/{class_id}"
+
+
+class EvaluationEntered(BaseModel):
+    evaluation_id: UUID
+    class_id: UUID
+
+
+class LecturerAverage(BaseModel):
+    lecturer_id: UUID
+    full_name: str | None
+    answers: int
+    average: Decimal
+
+
+class Review(BaseModel):
+    strengths: str | None
+    shortcomings: str | None
+    lessons: str
+    reviewed_at: datetime
+
+
+class ClassEvaluation(BaseModel):
+    class_id: UUID
+    forms: int
+    content_answers: int
+    content: Decimal | None
+    organisation_answers: int
+    organisation: Decimal | None
+    lecturers: list[LecturerAverage]
+    comments: list[str]
+    review: Review | None
+
+
+@router.post(f"{CLASS}/evaluations", status_code=201, response_model=EvaluationEntered, responses=WRITE,
+             summary="Enter one learner's anonymous evaluation form of the class (phiếu khảo sát): ratings 1–5 of "
+                     "the content, the organisation and each lecturer who taught it, and a comment; one form per "
+                     "learner at most")
+async def enter_evaluation(centre: Code, class_id: UUID, command: EvaluateCourse, request: Request,
+                           _caller: Principal = centre_access("results:write")) -> EvaluationEntered:
+    evaluation_id = await evaluation.evaluate(request.app.state.runtime, request.app.state.evaluations, centre,
+                                              class_id, command, metadata(request, centre))
+    return EvaluationEntered(evaluation_id=evaluation_id, class_id=class_id)
+
+
+@router.put(f"{CLASS}/review", response_model=Review, responses=WRITE,
+            summary="Record the centre's lessons-learned review of the class (rút kinh nghiệm); a later one "
+                    "replaces it")
+async def review_class(centre: Code, class_id: UUID, command: ReviewClass, request: Request,
+                       _caller: Principal = centre_access("results:write")) -> Review:
+    await evaluation.review(request.app.state.runtime, request.app.state.evaluations, centre, class_id, command,
+                            metadata(request, centre))
+    return Review(**(await evaluations.class_summary(request.app.state.runtime.pool, centre, class_id))["review"])
+
+
+@router.get(f"{CLASS}/evaluation", response_model=ClassEvaluation,
+            summary="What the class's evaluation forms add up to: how many, each question's average, each "
+                    "lecturer's, the comments, and the centre's review")
+async def class_evaluation(centre: Code, class_id: UUID, request: Request,
+                           _caller: Principal = centre_access("results:read")) -> ClassEvaluation:
+    await evaluation.known_class(request.app.state.runtime, centre, class_id)  # 409 for a class not known here
+    found = await evaluations.class_summary(request.app.state.runtime.pool, centre, class_id)
+    found["lecturers"].sort(key=lambda r: name_sort_key(r["full_name"] or ""))
+    return ClassEvaluation(class_id=class_id, **found)
+
+
+class ClassLine(BaseModel):
+    class_id: UUID
+    centre: str
+    title: str
+    programme_type: ProgrammeType | None
+    forms: int
+    content: Decimal | None
+    organisation: Decimal | None
+    lecturers: Decimal | None
+    reviewed: bool
+
+
+class LecturerLine(LecturerAverage):
+    classes: int
+
+
+class ProgrammeLine(BaseModel):
+    programme_type: ProgrammeType | None
+    classes: int
+    forms: int
+    content: Decimal | None
+    organisation: Decimal | None
+
+
+class EvaluationFigures(BaseModel):
+    year: int
+    centre: str | None
+    classes: list[ClassLine]
+    lecturers: list[LecturerLine]
+    programmes: list[ProgrammeLine]
+
+
+async def _figures(request: Request, year: int | None, centre: str | None) -> EvaluationFigures:
+    pool = request.app.state.runtime.pool
+    year = year or request.app.state.runtime.clock().astimezone(VIETNAM).year
+    lecturers = sorted(await evaluations.by_lecturer(pool, year, centre),
+                       key=lambda r: (name_sort_key(r["full_name"] or ""), str(r["lecturer_id"])))
+    return EvaluationFigures(year=year, centre=centre, classes=await evaluations.by_class(pool, year, centre),
+                             lecturers=lecturers, programmes=await evaluations.by_programme(pool, year, centre))
+
+
+@router.get("/v1/centres/{centre}/evaluation-figures", response_model=EvaluationFigures,
+            summary="The centre's course evaluations for a year (classes starting in it): per class, per lecturer "
+                    "and per programme type, the forms and their average ratings")
+async def centre_evaluation_figures(centre: Code, request: Request, year: int | None = YEAR,
+                                    _caller: Principal = centre_access("figures:read")) -> EvaluationFigures:
+    return await _figures(request, year, centre)
+
+
+@router.get("/v1/evaluation-figures", response_model=EvaluationFigures,
+            responses={403: {"description": "not a province admin"}},
+            summary="The province's course evaluations for a year, every centre's (province admins only)")
+async def province_evaluation_figures(request: Request, year: int | None = YEAR,
+                                      _caller: Principal = province_admin("figures:read")) -> EvaluationFigures:
+    return await _figures(request, year, None)

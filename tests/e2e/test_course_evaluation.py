@@ -1,0 +1,84 @@
+"""Course evaluation through the running services: the centre enters its learners' anonymous survey forms of a
+class (one per learner at most, rating only lecturers who taught it) and its lessons-learned review, and reads
+them per class, per lecturer and per programme type, for the centre and for the province."""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.e2e.test_assessment_flow import Centre, problem, until_known
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def centre(services, issuer):
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield Centre(services, issuer, client)
+
+
+async def test_forms_add_up_per_class_lecturer_and_programme_and_stay_anonymous(centre, services, issuer):
+    class_id, sessions = await centre.schedule_class(2)
+    for name in ("Lê Thị Bình", "Trần Văn An"):
+        await centre.enrol(class_id, name)
+    s = f"{services.urls['scheduling']}/v1/centres/{centre.code}/classes/{class_id}/sessions"
+    lecturer = (await centre.client.get(s, headers=centre.scheduling)).json()[0]
+    r = await centre.client.post(f"{services.urls['scheduling']}/v1/lecturers", headers=centre.scheduling,
+                                 json={"full_name": "Hoàng Văn Khách", "kind": "collaborator"})
+    stranger = r.json()["lecturer_id"]
+    url = f"/classes/{class_id}/evaluations"
+
+    first = await centre.call("POST", url, {"content": 5, "organisation": 4, "comment": "Nội dung thiết thực.\nCần thêm"
+                                            " tài liệu.", "lecturers": [{"lecturer_id": lecturer["lecturer_id"],
+                                                                         "rating": 5}]})
+    assert first.status_code == 201, first.text
+    second = await centre.call("POST", url, {"content": 4, "lecturers": [{"lecturer_id": lecturer["lecturer_id"],
+                                                                          "rating": 4}]})
+    assert second.status_code == 201, second.text
+    problem(await centre.call("POST", url, {"content": 3}), 409, "evaluation-forms-exceed-learners")
+    problem(await centre.call("POST", url, {}), 422, "evaluation-empty")
+    problem(await centre.call("POST", url, {"lecturers": [{"lecturer_id": stranger, "rating": 5}]}), 422,
+            "lecturer-not-in-class")
+    problem(await centre.call("POST", url, {"content": 6}), 422, "invalid-input")
+
+    r = await centre.call("PUT", f"/classes/{class_id}/review", {
+        "strengths": "Học viên chuyên cần", "lessons": "Bố trí thêm buổi thảo luận nhóm"})
+    assert r.status_code == 200 and r.json()["lessons"] == "Bố trí thêm buổi thảo luận nhóm", r.text
+
+    summary = (await centre.call("GET", f"/classes/{class_id}/evaluation")).json()
+    assert (summary["forms"], float(summary["content"]), summary["organisation_answers"],
+            float(summary["organisation"])) == (2, 4.5, 1, 4.0)
+    assert [(x["full_name"], x["answers"], float(x["average"])) for x in summary["lecturers"]] == [
+        (lecturer["lecturer_name"], 2, 4.5)]
+    assert summary["comments"] == ["Nội dung thiết thực.\nCần thêm tài liệu."]
+    assert summary["review"]["strengths"] == "Học viên chuyên cần"
+
+    figures = (await centre.call("GET", "/evaluation-figures", None, retry=False)).json()
+    assert figures["year"] and [c["class_id"] for c in figures["classes"]] == []  # the class starts next year
+    figures = (await centre.client.get(f"{centre.base}/evaluation-figures", params={"year": 2027},
+                                       headers=centre.assessment)).json()
+    [line] = figures["classes"]
+    assert (line["class_id"], line["forms"], float(line["content"]), float(line["lecturers"]), line["reviewed"]) == (
+        class_id, 2, 4.5, 4.5, True)
+    assert [(x["lecturer_id"], x["classes"], float(x["average"])) for x in figures["lecturers"]] == [
+        (lecturer["lecturer_id"], 1, 4.5)]
+    assert [(p["programme_type"], p["classes"], p["forms"]) for p in figures["programmes"]] == [("so_cap_llct", 1, 2)]
+
+    province = await centre.client.get(f"{services.urls['assessment']}/v1/evaluation-figures", params={"year": 2027},
+                                       headers=issuer.headers("province-admin"))
+    assert province.status_code == 200 and class_id in {c["class_id"] for c in province.json()["classes"]}
+    refused = await centre.client.get(f"{services.urls['assessment']}/v1/evaluation-figures",
+                                      headers=centre.assessment)
+    assert refused.status_code == 403
+
+
+async def test_a_lecturer_may_not_enter_forms_and_another_centre_sees_nothing(centre, services, issuer):
+    class_id, _ = await centre.schedule_class(1)
+    await centre.enrol(class_id, "Lê Thị Bình")
+    url = f"{centre.base}/classes/{class_id}/evaluations"
+    as_lecturer = issuer.headers("lecturer", centre=centre.code)
+    r = await until_known(lambda: centre.client.post(url, json={"content": 5}, headers=as_lecturer))
+    assert r.status_code == 403, r.text
+    r = await centre.client.get(f"{services.urls['assessment']}/v1/centres/khac/classes/{class_id}/evaluation",
+                                headers=issuer.headers("centre-staff", centre="khac"))
+    assert r.status_code in (404, 409), r.text
