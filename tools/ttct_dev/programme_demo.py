@@ -5,7 +5,8 @@ The centre plans a Sơ cấp LLCT class from its catalogue and schedules its ses
 refused, naming the clash); a commune's party committee sends its list (the preflight finds a bad date, the
 fixed list imports, the class is full so one learner waits); a withdrawal promotes the waiting learner;
 attendance is taken and one learner loses eligibility; scores and conduct are recorded, finalisation issues the
-certificates, anyone verifies one; the year's figures show the programme.
+certificates, anyone verifies one; the learners' evaluation forms and the centre's lessons-learned review are
+entered; the year's figures show the programme; the lecturers' teaching hours of last year are reported.
 
 The class result report ("Thông báo kết quả học tập") then reaches each sending organisation the way it asked:
 Đảng ủy xã Hoa Lộc by a signed webhook (its receiver, run here, verifies every delivery with the Standard Webhooks
@@ -578,6 +579,79 @@ async def figures(c: Centre, story: Story, province_admin: dict) -> None:
     story.figures = f
 
 
+EVALUATION_FORMS = (  # content, organisation, the in-house lecturer, the party leader, a comment
+    (5, 5, 5, 4, "Nội dung thiết thực, gắn với lịch sử địa phương."), (4, 5, 4, 5, None), (5, 4, 5, 5, None),
+    (4, 4, 4, 4, "Đề nghị thêm thời gian thảo luận."), (5, 5, 5, 5, None))
+
+
+async def evaluate(c: Centre, story: Story) -> None:
+    step("The learners evaluate the class; the centre reviews it (rút kinh nghiệm)")
+    base = f"{c.assessment}/classes/{story.class_id}"
+    sessions = await c.get(f"{c.scheduling}/classes/{story.class_id}/sessions")
+    teacher, leader = (next(s["lecturer_id"] for s in sessions if s["lecturer_name"] == name)
+                       for name in ("Nguyễn Thị Hạnh", "Lê Đình Bí"))
+    for content, organisation, by_teacher, by_leader, comment in EVALUATION_FORMS:
+        await c.post(f"{base}/evaluations", {
+            "content": content, "organisation": organisation, "comment": comment,
+            "lecturers": [{"lecturer_id": teacher, "rating": by_teacher}, {"lecturer_id": leader, "rating": by_leader}]},
+            expect=201, what="a learner's evaluation form is entered")
+    say(f"{len(EVALUATION_FORMS)} forms entered (anonymous: no learner on them)")
+    r = await c.client.post(f"{base}/evaluations", json={"content": 5, "lecturers": [
+        {"lecturer_id": teacher, "rating": 5}, {"lecturer_id": teacher, "rating": 4}]})
+    check(r.status_code == 422 and r.json()["type"].endswith("lecturer-rated-twice"),
+          "a form rating one lecturer twice is refused", r)
+    say(f"refused (422 lecturer-rated-twice): {r.json()['detail_vi']}")
+    await c.client.put(f"{base}/review", json={
+        "strengths": "Học viên chuyên cần; buổi đi thực tế được đánh giá cao.",
+        "shortcomings": "Thời gian thảo luận còn ít.", "lessons": "Bố trí thêm một buổi thảo luận nhóm."})
+    found = await c.get(f"{base}/evaluation")
+    check(found["forms"] == len(EVALUATION_FORMS) and float(found["content"]) == 4.6 and found["review"] is not None,
+          f"the evaluation adds up: {found['forms']} forms, content {found['content']}")
+    say(f"content {found['content']}, organisation {found['organisation']} (of 5), from {found['forms']} forms")
+    for line in found["lecturers"]:
+        say(f"  {line['full_name']}: {line['average']} from {line['answers']} forms")
+    say(f"comments: {' | '.join(found['comments'])}")
+    say(f"lessons learned: {found['review']['lessons']}")
+
+
+async def teaching_hours(c: Centre, story: Story, today: date, output: Path | None) -> None:
+    last_year = today.year - 1
+    step(f"Lecturers' teaching hours for {last_year} (giờ giảng), from the sessions held")
+    held = await c.post(f"{c.scheduling}/classes", {
+        "programme_type": "ket_nap_dang", "title": f"Lớp bồi dưỡng đối tượng kết nạp Đảng đợt 3 năm {last_year}",
+        "capacity": 80, "starts_on": f"{last_year}-11-10", "ends_on": f"{last_year}-11-14",
+        "venue": "Hội trường Trung tâm"}, expect=201, what="last year's class is on record")
+    lecturers = {s["lecturer_name"]: s["lecturer_id"]  # this run's lecturers (a stack may hold earlier runs' too)
+                 for s in await c.get(f"{c.scheduling}/classes/{story.class_id}/sessions")}
+    collaborator = await c.post(c.lecturers, {"full_name": "Phạm Văn Cộng", "kind": "collaborator"}, expect=201,
+                                what="a collaborator is registered")
+    venue = await c.venue("Hội trường A", 120)
+    taught = [(10, "07:30", "11:00", lecturers["Nguyễn Thị Hạnh"]), (11, "07:30", "11:00", collaborator["lecturer_id"]),
+              (12, "13:30", "16:30", lecturers["Lê Đình Bí"]), (13, "07:30", "11:00", collaborator["lecturer_id"]),
+              (14, "07:30", "09:45", collaborator["lecturer_id"])]
+    ids = []
+    for day, start, end, lecturer in taught:
+        s = await c.post(f"{c.scheduling}/classes/{held['class_id']}/sessions", {
+            "session_date": f"{last_year}-11-{day}", "starts_at": start, "ends_at": end, "topic": "Điều lệ Đảng",
+            "lecturer_id": lecturer, "venue_id": venue["venue_id"]}, expect=201, what="a session of last year's class")
+        ids.append(s["session_id"])
+    await c.post(f"{c.scheduling}/classes/{held['class_id']}/sessions/{ids[-1]}/cancel", {"reason": "Mưa bão"},
+                 what="one session was cancelled")
+    report = await c.get(f"{c.scheduling}/lecturer-hours", year=last_year)
+    mine = {x["full_name"]: x for x in report["lecturers"]}
+    check(mine["Phạm Văn Cộng"]["sessions"] == 2 and float(mine["Phạm Văn Cộng"]["hours"]) == 7.0,
+          "the collaborator taught 2 sessions, 7 hours (the cancelled one not counted)")
+    for line in report["lecturers"]:
+        say(f"{line['full_name']:<18} {line['kind']:<13} {line['sessions']} sessions, {line['hours']} h, "
+            f"{line['periods']} periods (tiết)")
+    if output is not None:
+        r = await c.client.get(f"{c.scheduling}/lecturer-hours", params={"year": last_year, "format": "pdf"})
+        check(r.status_code == 200, "the hours report is downloaded as PDF", r)
+        (output / "bang-tong-hop-gio-giang.pdf").write_bytes(r.content)
+        story.papers.append(output / "bang-tong-hop-gio-giang.pdf")
+        say(f"written to {output / 'bang-tong-hop-gio-giang.pdf'}")
+
+
 async def papers(c: Centre, story: Story, session: str, output: Path) -> None:
     step(f"The class's papers, written to {output}")
     from ttct_dev.paper_checks import pdf_text, xlsx_rows
@@ -629,9 +703,11 @@ async def play(urls: dict[str, str], issuer: LocalIssuer, *, centre: str = CENTR
             await by_webhook(c, story, issuer, receiver)
         if mailbox is not None:
             await by_email(c, story, issuer, mailbox, output)
+        await evaluate(c, story)
         await figures(c, story, issuer.headers("province-admin"))
         if output is not None:
             await papers(c, story, sessions[0], output)
+        await teaching_hours(c, story, today, output)
     return story
 
 
