@@ -92,6 +92,7 @@ async def skip(runtime: Runtime, letter_id: int) -> str:
 
 
 REBUILD_BATCH = 500
+REBUILD_IDLE = 30.0
 
 
 def rebuild_consumer(durable: str) -> str:
@@ -104,20 +105,28 @@ def _reset(table_or_statement: str) -> str:
     return table_or_statement if " " in table_or_statement else f'TRUNCATE "{table_or_statement}"'
 
 
+class LeftoverConsumer(RuntimeError):
+    pass
+
+
 async def _reapply(conn: asyncpg.Connection, js, runner: ProjectionRunner, stream: str, subject: str,
                    prepare) -> dict[str, int]:
-    """Read `stream` (filtered to `subject`) from its start and apply it through `runner` on `conn`."""
+    """Read `stream` (filtered to `subject`) from its start and apply it through `runner` on `conn`, through a
+    consumer of the rebuild's own (`rebuild_consumer`: the service's NATS user may create, pull and delete it)."""
     name = rebuild_consumer(runner.consumer)
-    with contextlib.suppress(NotFoundError):  # left by a rebuild that crashed less than a minute ago
+    with contextlib.suppress(NotFoundError):  # left by a rebuild that crashed less than REBUILD_IDLE ago
         await js.delete_consumer(stream, name)
-    await js.add_consumer(stream, ConsumerConfig(
+    info = await js.add_consumer(stream, ConsumerConfig(
         name=name, ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, mem_storage=True,
-        inactive_threshold=60.0, filter_subject=subject))
+        inactive_threshold=REBUILD_IDLE, filter_subject=subject))
+    if info.delivered.consumer_seq:
+        raise LeftoverConsumer(f"a previous rebuild's consumer {name} on {stream} is still there; the server deletes "
+                               f"it after {REBUILD_IDLE:.0f} s idle: run the rebuild again then")
     counts: dict[str, int] = {}
     waiting: list[Received] = []
+    sub = await js.pull_subscribe_bind(consumer=name, stream=stream)
     try:
-        sub = await js.pull_subscribe_bind(consumer=name, stream=stream)
-        pending = (await sub.consumer_info()).num_pending
+        pending = info.num_pending
         while pending:
             msgs = await sub.fetch(REBUILD_BATCH, timeout=10.0)
             pending = msgs[-1].metadata.num_pending
@@ -138,8 +147,9 @@ async def _reapply(conn: asyncpg.Connection, js, runner: ProjectionRunner, strea
                     waiting.append(r)
                 else:
                     counts[outcome] = counts.get(outcome, 0) + 1
-        await sub.unsubscribe()
     finally:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
         with contextlib.suppress(Exception):
             await js.delete_consumer(stream, name)
     if waiting:  # their predecessors are not in the stream: the live consumer keeps waiting for them, as before

@@ -63,7 +63,8 @@ class Runtime:
         self.schema = schema
         self.projections = projections or {}
         self.workers = workers
-        # the tables its consumers build from other services' events: what `ttct.admin rebuild` empties
+        # the tables its consumers build from other services' events: what `ttct.admin rebuild` empties (a name)
+        # or how it resets one that also keeps the service's own decisions (an SQL statement)
         self.projection_tables = tuple(projection_tables)
         self.clock = clock
         self.new_id = new_id
