@@ -72,7 +72,8 @@ def _handlers_for(runtime: Runtime):
 
 
 async def _connect_vault(runtime: Runtime) -> None:
-    if runtime.vault is not None and runtime.vault.pool is None:  # handlers that open learners' personal data
+    vault = runtime.vault  # handlers that open learners' personal data
+    if vault is not None and (vault.pool is None or vault.pool.is_closing()):
         await runtime.vault.connect(runtime.settings.key_vault_url or runtime.settings.database_url)
 
 
