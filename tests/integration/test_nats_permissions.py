@@ -119,6 +119,25 @@ async def test_a_service_creates_and_consumes_its_own_durable(users, province):
         assert enrolment.errors == []
 
 
+async def test_a_service_reads_a_stream_again_for_its_rebuild(users, province):
+    from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+    from ttct.admin.commands import REBUILD_IDLE, rebuild_consumer
+    from ttct.eventsourcing.topology import filter_subject
+
+    subject = f"ttct.{province}.hau-loc.scheduling.ClassOpened"
+    async with As(users["scheduling"]) as scheduling:
+        await scheduling.js.publish(subject, b'{"probe": 2}')
+    name = rebuild_consumer(durable_name("enrolment", province))
+    async with As(users["enrolment"]) as enrolment:  # as `ttct.admin enrolment rebuild` does
+        await enrolment.js.add_consumer("SCHEDULING", ConsumerConfig(
+            name=name, ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, mem_storage=True,
+            inactive_threshold=REBUILD_IDLE, filter_subject=filter_subject("scheduling", province)))
+        pull = await enrolment.js.pull_subscribe_bind(consumer=name, stream="SCHEDULING")
+        (msg,) = await pull.fetch(1, timeout=5)
+        await enrolment.js.delete_consumer("SCHEDULING", name)
+        assert msg.data == b'{"probe": 2}' and enrolment.errors == []
+
+
 async def _eventually(check, timeout: float = 5.0) -> bool:
     deadline = asyncio.get_running_loop().time() + timeout
     while not await check():
@@ -140,7 +159,8 @@ def test_the_users_rights_follow_the_topology():
             continue
         assert events == ([f"ttct.thanh-hoa.*.{service}.>"] if service in PUBLISHES else [])
         assert rights["subscribe"]["allow"] == [f"_INBOX_{service}.>"]
-        assert not [s for s in publish if ".DELETE." in s and not s.endswith(f".{service}-thanh-hoa")]
+        assert not [s for s in publish if ".DELETE." in s and not s.endswith((f".{service}-thanh-hoa",
+                                                                              f".{service}-thanh-hoa-rebuild"))]
         consumers = {s.rsplit(".", 1)[1] for s in publish if s.startswith("$JS.API.CONSUMER.INFO.")}
         assert consumers <= {f"{service}-thanh-hoa"}
         assert {s.split(".")[5] for s in publish if s.startswith("$JS.API.CONSUMER.MSG.NEXT.")} == {

@@ -37,12 +37,24 @@ def projections(ring: KeyRing | None = None) -> dict[str, dict[type[DomainEvent]
     }
 
 
+PROJECTION_TABLES = (
+    "class_sessions", "class_learners",
+    # A class's facts come again from scheduling's events, but for the scheme its first score pinned: assessment's
+    # own decision (adapters/views.py), which a rebuild must not forget. Every facts handler is an upsert.
+    "DELETE FROM class_facts WHERE pinned_scheme IS NULL",
+    "UPDATE class_facts SET opened = false, cancelled = false, scheduled_total = NULL, scheduled_total_at = NULL",
+)
+"""What `python -m ttct.admin assessment rebuild` resets before it applies the streams again: the facts kept of
+other services' events. Not the figures: their handlers are idempotent upserts, and assessment's own results feed
+them too (`python -m assessment.figures rebuild` computes them again)."""
+
 SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *evaluations.SCHEMA, *figures.SCHEMA, *row_security.SCHEMA]
 
 
 def create_app(settings: AssessmentSettings) -> FastAPI:
     ring = KeyRing()
-    runtime = Runtime(settings, schema=SCHEMA, projections=figures.chained(projections(ring)), keyring=ring)
+    runtime = Runtime(settings, schema=SCHEMA, projections=figures.chained(projections(ring)), keyring=ring,
+                      projection_tables=PROJECTION_TABLES)
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
         rt.store = figures.Projecting(rt.store)  # appends also project the figures of assessment's own events

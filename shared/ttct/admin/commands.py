@@ -1,19 +1,29 @@
 """Operator commands, run with a service's own environment (DATABASE_URL, NATS_URL, PROVINCE_CODE, …):
 
     python -m ttct.admin <service> dead-letters            # list what its consumers gave up on
-    python -m ttct.admin <service> replay <id>             # apply one dead letter again, after a fix
-    python -m ttct.admin <service> rebuild                 # empty its projections, replay its streams
+    python -m ttct.admin <service> replay <id>             # apply a parked dead letter and what it held back
+    python -m ttct.admin <service> skip <id>               # give a parked dead letter up, apply what it held
+    python -m ttct.admin <service> rebuild                 # compute its projections again from its streams
     python -m ttct.admin <service> access-report --since 2026-11-20T00:00+07:00 [--until …] [--caller SUBJECT]
                                                            # whose personal data were read or changed, by whom
                                                            # (a suspected breach: docs/operations.md)
 
-Replaying applies the stored event with the handler the service uses today, in one transaction that also
-removes the dead letter, so a replay that fails again changes nothing.
+A dead letter parks its stream: the stream's later events are kept behind it as held dead letters
+(ttct.eventsourcing.consumer). Replaying applies the parked event with the handler the service uses today (batched
+or not), then the held ones in version order, in one transaction with the checkpoint and the removal of the dead
+letters: each exactly once, in order; a replay whose first event fails again changes nothing. Skipping gives the
+parked event up (it stays in its stream and event store) and applies the held ones the same way.
+
+A rebuild is one transaction: it empties the projections, dead letters and checkpoints, reads the streams again
+from their start and applies them, and commits. Readers of the projections wait for it (they never see them half
+built) and the live consumers carry on afterwards from the rebuilt checkpoints, the events they then receive again
+being duplicates.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import json
 from datetime import datetime
@@ -22,9 +32,12 @@ from typing import Any
 import asyncpg
 import nats
 
-from ttct.contracts import Envelope, read_event
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from ttct.eventsourcing.consumer import ProjectionRunner, Received, is_transient, read_message, replay_parked
 from ttct.eventsourcing.nats_permissions import inbox_prefix
-from ttct.eventsourcing.topology import PUBLISHES, consumer_config
+from ttct.eventsourcing.topology import PUBLISHES, durable_name, filter_subject
 from ttct.operations.runtime import Runtime
 from ttct.operations.settings import ServiceSettings, load_settings
 from ttct.privacy import tenancy
@@ -44,57 +57,159 @@ async def dead_letters(runtime: Runtime) -> list[dict[str, Any]]:
     conn = await asyncpg.connect(runtime.settings.database_url)
     try:
         await tenancy.every_row(conn)
-        rows = await conn.fetch("SELECT id, consumer, subject, event_id, deliveries, error, failed_at "
-                                "FROM dead_letters ORDER BY id")
+        rows = await conn.fetch("SELECT id, consumer, subject, event_id, stream_id, stream_version, deliveries, error,"
+                                " failed_at FROM dead_letters ORDER BY id")
         return [dict(r) for r in rows]
     finally:
         await conn.close()
 
 
-async def replay(runtime: Runtime, letter_id: int) -> str:
-    handlers = {t: h for per_context in runtime.projections.values() for t, h in per_context.items()}
-    if runtime.vault is not None and runtime.vault.pool is None:  # handlers that open learners' personal data
+def _handlers_for(runtime: Runtime):
+    def handlers_for(stream_id: str):
+        return runtime.projections.get(stream_id.split(":", 1)[0], {})
+
+    return handlers_for
+
+
+async def _connect_vault(runtime: Runtime) -> None:
+    vault = runtime.vault  # handlers that open learners' personal data
+    if vault is not None and (vault.pool is None or vault.pool.is_closing()):
         await runtime.vault.connect(runtime.settings.key_vault_url or runtime.settings.database_url)
+
+
+async def replay(runtime: Runtime, letter_id: int, *, skip: bool = False) -> str:
+    await _connect_vault(runtime)
     conn = await asyncpg.connect(runtime.settings.database_url)
     try:
         await tenancy.every_row(conn)
         async with conn.transaction():
-            row = await conn.fetchrow("SELECT body FROM dead_letters WHERE id = $1 FOR UPDATE", letter_id)
-            if row is None:
-                return f"no dead letter {letter_id}"
-            envelope = Envelope.model_validate_json(row["body"])
-            event = read_event(envelope)
-            handler = handlers.get(type(event))
-            if handler is not None:
-                await handler(conn, envelope, event)
-            await conn.execute("DELETE FROM dead_letters WHERE id = $1", letter_id)
-        return f"replayed {envelope.event_type} {envelope.event_id}"
+            return await replay_parked(conn, letter_id, _handlers_for(runtime), skip=skip)
     finally:
         await conn.close()
+
+
+async def skip(runtime: Runtime, letter_id: int) -> str:
+    return await replay(runtime, letter_id, skip=True)
+
+
+REBUILD_BATCH = 500
+REBUILD_IDLE = 30.0
+
+
+def rebuild_consumer(durable: str) -> str:
+    """The rebuild's own consumer, named so that the service's NATS user may create exactly it."""
+    return f"{durable}-rebuild"
+
+
+def _reset(table_or_statement: str) -> str:
+    # a projection table is emptied; a statement (assessment keeps its own decisions in a fact table) runs as is
+    return table_or_statement if " " in table_or_statement else f'TRUNCATE "{table_or_statement}"'
+
+
+class LeftoverConsumer(RuntimeError):
+    pass
+
+
+async def _reapply(conn: asyncpg.Connection, js, runner: ProjectionRunner, stream: str, subject: str,
+                   prepare) -> dict[str, int]:
+    """Read `stream` (filtered to `subject`) from its start and apply it through `runner` on `conn`, through a
+    consumer of the rebuild's own (`rebuild_consumer`: the service's NATS user may create, pull and delete it)."""
+    name = rebuild_consumer(runner.consumer)
+    with contextlib.suppress(NotFoundError):  # left by a rebuild that crashed less than REBUILD_IDLE ago
+        await js.delete_consumer(stream, name)
+    info = await js.add_consumer(stream, ConsumerConfig(
+        name=name, ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, mem_storage=True,
+        inactive_threshold=REBUILD_IDLE, filter_subject=subject))
+    if info.delivered.consumer_seq:
+        raise LeftoverConsumer(f"a previous rebuild's consumer {name} on {stream} is still there; the server deletes "
+                               f"it after {REBUILD_IDLE:.0f} s idle: run the rebuild again then")
+    counts: dict[str, int] = {}
+    waiting: list[Received] = []
+    sub = await js.pull_subscribe_bind(consumer=name, stream=stream)
+    try:
+        pending = info.num_pending
+        while pending:
+            msgs = await sub.fetch(REBUILD_BATCH, timeout=10.0)
+            pending = msgs[-1].metadata.num_pending
+            batch = []
+            for msg in msgs:
+                position, envelope, event, error = read_message(msg.data)
+                if position is None:
+                    await runner.apply_unplaced(conn, msg, error)
+                    counts["dead-lettered"] = counts.get("dead-lettered", 0) + 1
+                else:
+                    batch.append(Received(msg, position, envelope, event, error))
+            batch = waiting + batch  # what waited for a predecessor that has come since
+            if prepare is not None:
+                await prepare([r.event for r in batch if r.event is not None])
+            waiting = []
+            for r, outcome in zip(batch, await _apply_each(conn, runner, batch), strict=True):
+                if outcome == "wait":
+                    waiting.append(r)
+                else:
+                    counts[outcome] = counts.get(outcome, 0) + 1
+    finally:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+        with contextlib.suppress(Exception):
+            await js.delete_consumer(stream, name)
+    if waiting:  # their predecessors are not in the stream: the live consumer keeps waiting for them, as before
+        counts["waiting"] = len(waiting)
+    return counts
+
+
+async def _apply_each(conn: asyncpg.Connection, runner: ProjectionRunner, batch: list[Received]) -> list[str]:
+    """The batch at once in a savepoint; failing that, event by event, a failing one parked at once."""
+    try:
+        async with conn.transaction():
+            return await runner.apply_in(conn, batch, lock=False)
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+    outcomes = []
+    for r in batch:
+        try:
+            async with conn.transaction():
+                [outcome] = await runner.apply_in(conn, [r], lock=False)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            outcome = await runner.park_in(conn, r, exc, lock=False)
+        outcomes.append(outcome)
+    return outcomes
 
 
 async def rebuild(runtime: Runtime) -> str:
-    """Empty the projections and have JetStream deliver the streams again from the start."""
+    """Compute the projections again from the streams, in one transaction (see the module's docstring)."""
     s = runtime.settings
+    durable = durable_name(s.service_name, s.province_code)
+    await _connect_vault(runtime)
+    prepare = runtime.keyring.prefetch if runtime.keyring is not None else None
+    nc = await nats.connect(s.nats_url, inbox_prefix=inbox_prefix(s.service_name).encode())
     conn = await asyncpg.connect(s.database_url)
+    counts: dict[str, int] = {}
     try:
         await tenancy.every_row(conn)  # the owner is subject to FORCE ROW LEVEL SECURITY too
+        js = nc.jetstream()
         async with conn.transaction():
+            # First: a live consumer's batch either finishes before, or reads the checkpoints after, the rebuild
+            await conn.execute("LOCK TABLE consumer_checkpoints IN ACCESS EXCLUSIVE MODE")
             for table in runtime.projection_tables:
-                await conn.execute(f'TRUNCATE "{table}"')
-            await conn.execute("DELETE FROM consumer_checkpoints")
+                await conn.execute(_reset(table))
+            for table in ("consumer_checkpoints", "consumer_failures", "dead_letters"):
+                await conn.execute(f"DELETE FROM {table} WHERE consumer = $1", durable)
+            for context, handlers in runtime.projections.items():
+                runner = ProjectionRunner(None, durable, handlers)  # type: ignore[arg-type]  # on `conn` only
+                done = await _reapply(conn, js, runner, PUBLISHES[context],
+                                      filter_subject(context, s.province_code), prepare)
+                for outcome, n in done.items():
+                    counts[outcome] = counts.get(outcome, 0) + n
     finally:
         await conn.close()
-    nc = await nats.connect(s.nats_url, inbox_prefix=inbox_prefix(s.service_name).encode())
-    try:
-        js = nc.jetstream()
-        for context in runtime.projections:
-            config = consumer_config(s.service_name, context, s.province_code, ack_wait=s.consumer_ack_wait)
-            await js.delete_consumer(PUBLISHES[context], config.durable_name)
-            await js.add_consumer(PUBLISHES[context], config)
-    finally:
         await nc.close()
-    return f"emptied {', '.join(runtime.projection_tables) or 'no tables'}; streams replay from the start"
+    tables = ", ".join(t for t in runtime.projection_tables if " " not in t) or "no tables"
+    return (f"rebuilt {tables} from the streams: " + ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
+            if counts else f"rebuilt {tables}: the streams are empty")
 
 
 async def access_report(runtime: Runtime, since: datetime, until: datetime | None = None,
@@ -128,7 +243,7 @@ def _moment(text: str) -> datetime:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("service")
-    parser.add_argument("command", choices=["dead-letters", "replay", "rebuild", "access-report"])
+    parser.add_argument("command", choices=["dead-letters", "replay", "skip", "rebuild", "access-report"])
     parser.add_argument("id", nargs="?", type=int)
     parser.add_argument("--since", type=_moment, help="access-report: from (ISO 8601 with a time zone)")
     parser.add_argument("--until", type=_moment, help="access-report: until (default: now)")
@@ -143,10 +258,10 @@ def main() -> None:
     elif args.command == "dead-letters":
         for letter in asyncio.run(dead_letters(runtime)):
             print(json.dumps(letter, default=str, ensure_ascii=False))
-    elif args.command == "replay":
+    elif args.command in ("replay", "skip"):
         if args.id is None:
-            parser.error("replay needs the dead letter's id")
-        print(asyncio.run(replay(runtime, args.id)))
+            parser.error(f"{args.command} needs the dead letter's id")
+        print(asyncio.run(replay(runtime, args.id, skip=args.command == "skip")))
     else:
         print(asyncio.run(rebuild(runtime)))
 

@@ -8,9 +8,11 @@ calls its runtime makes (nats-py 2.x subjects):
 - readers, per stream read: `$JS.API.STREAM.INFO.<stream>` (read-only), and for its own durable
   `<service>-<province>` only: `CONSUMER.DURABLE.CREATE` / `CONSUMER.CREATE` (nats-py uses the legacy durable
   form when only `durable_name` is set, the named form with the filter subject appended otherwise),
-  `CONSUMER.INFO` (lag metrics), `CONSUMER.DELETE` (`python -m ttct.admin <service> rebuild`),
+  `CONSUMER.INFO` (lag metrics), `CONSUMER.DELETE` (an operator re-creating it),
   `CONSUMER.MSG.NEXT` (`pull_subscribe_bind` + `fetch`), and `$JS.ACK.<stream>.<durable>.>` (ack, nak, term,
-  in-progress all publish to the message's reply subject);
+  in-progress all publish to the message's reply subject); and for `<durable>-rebuild` (the rebuild's own
+  unacknowledged consumer, also deleted by the server once idle) the named create, `CONSUMER.MSG.NEXT` and
+  `CONSUMER.DELETE` only;
 - subscribe `_INBOX_<service>.>` only (its own inbox prefix, set by ttct.operations.runtime): replies to its API requests,
   `publish_async` acks and the deliveries of `fetch` — never another service's.
 
@@ -94,6 +96,10 @@ def service_permissions(service: str, province: str) -> Permissions:
             f"$JS.API.CONSUMER.DELETE.{stream}.{durable}",
             f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}",
             f"$JS.ACK.{stream}.{durable}.>",
+            # `ttct.admin <service> rebuild` reads the stream again through a consumer of its own, unacknowledged
+            f"$JS.API.CONSUMER.CREATE.{stream}.{durable}-rebuild.>",
+            f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}-rebuild",
+            f"$JS.API.CONSUMER.DELETE.{stream}.{durable}-rebuild",
         ]
     return {"publish": {"allow": _unique(publish)}, "subscribe": {"allow": [f"{inbox_prefix(service)}.>"]}}
 
@@ -134,7 +140,8 @@ def subscriber_permissions(name: str, province: str, centres: Iterable[str]) -> 
              for context, stream in PUBLISHES.items()]
     allow += [f"$JS.FC.{stream}.>" for stream in PUBLISHES.values()]  # an ordered push consumer's flow control
     # A create naming an existing consumer updates it: never a service's durable (it would narrow its filter).
-    deny = [f"$JS.API.CONSUMER.CREATE.*.{durable_name(service, province)}.>" for service in SERVICES]
+    deny = [f"$JS.API.CONSUMER.CREATE.*.{durable_name(service, province)}{suffix}.>" for service in SERVICES
+            for suffix in ("", "-rebuild")]
     expanded = [s.replace(CHART_CENTRE, c) for s in allow for c in (centres if CHART_CENTRE in s else [CHART_CENTRE])]
     return {"publish": {"allow": _unique(expanded), "deny": deny},
             "subscribe": {"allow": [f"{subscriber_inbox_prefix(name)}.>"]}}

@@ -23,7 +23,7 @@ from ttct.eventsourcing.consumer import Handler, ProjectionRunner
 from ttct.eventsourcing.eventstore import EventStore
 from ttct.eventsourcing.nats_permissions import inbox_prefix
 from ttct.eventsourcing.outbox import OutboxRelay
-from ttct.eventsourcing.subscribers import PullConsumer
+from ttct.eventsourcing.subscribers import Lease, PullConsumer
 from ttct.eventsourcing.topology import (
     PUBLISHES,
     READS,
@@ -63,7 +63,8 @@ class Runtime:
         self.schema = schema
         self.projections = projections or {}
         self.workers = workers
-        # the tables its consumers build from other services' events: what `ttct.admin rebuild` empties
+        # the tables its consumers build from other services' events: what `ttct.admin rebuild` empties (a name)
+        # or how it resets one that also keeps the service's own decisions (an SQL statement)
         self.projection_tables = tuple(projection_tables)
         self.clock = clock
         self.new_id = new_id
@@ -120,7 +121,8 @@ class Runtime:
                                       prepare=self.keyring.prefetch if self.keyring else None)
             self.runners[context] = runner
             puller = PullConsumer(js, PUBLISHES[context], durable, runner, batch_size=s.consumer_batch_size,
-                                  fetch_timeout=s.consumer_fetch_timeout)
+                                  fetch_timeout=s.consumer_fetch_timeout,
+                                  lease=Lease(s.database_url, f"{durable}/{PUBLISHES[context]}"))
             self.pullers.append(puller)
             self._tasks.append(asyncio.create_task(puller.run(), name=f"consume-{context}"))
         self._tasks.append(asyncio.create_task(self._sample_metrics(), name="metrics"))

@@ -75,6 +75,11 @@ CORE_SCHEMA = [
         failed_at     timestamptz NOT NULL DEFAULT now()
     )
     """,
+    # A stream parked behind a dead letter (ttct.eventsourcing.consumer): the last version kept, in order, as a
+    # held dead letter behind it; a stream parked at its first event has a row before any event was applied.
+    "ALTER TABLE consumer_checkpoints ADD COLUMN IF NOT EXISTS held_to integer",
+    "ALTER TABLE consumer_checkpoints ALTER COLUMN event_id DROP NOT NULL",
+    "CREATE INDEX IF NOT EXISTS dead_letters_by_stream ON dead_letters (consumer, stream_id, stream_version)",
 ]
 
 _MIGRATION_LOCK = 7_243_001

@@ -52,8 +52,8 @@ async def test_replaying_the_streams_gives_the_same_notices_and_sends_nothing_ag
     name = f"notif_{uuid.uuid4().hex[:12]}"
     await ensure_databases(admin_url, [name])
     try:
-        print(await rebuild(runtime))  # fresh durables, delivering from the start
         empty = await start_notification(database_url=database_url(admin_url, name))
+        print(await rebuild(empty.app.state.runtime))  # while it runs: its projections from the streams' start
         pool = empty.app.state.runtime.pool
         await eventually(lambda: _checkpoints(pool, checkpoints))
         await asyncio.sleep(1.0)

@@ -111,7 +111,7 @@ async def email_unsent(conn: asyncpg.Connection, organisation: str, contacts: li
 
 
 _LIST = """
-SELECT n.position, n.notice_id, n.notice_type, n.recipient, n.created_at, n.body,
+SELECT n.feed_position, n.position, n.notice_id, n.notice_type, n.recipient, n.created_at, n.body,
        coalesce(json_agg(json_build_object(
            'endpoint_id', d.endpoint_id, 'url', e.url, 'status', d.status, 'attempts', d.attempts,
            'next_attempt_at', CASE WHEN d.status = 'pending' THEN d.next_attempt_at END,
@@ -124,11 +124,11 @@ SELECT n.position, n.notice_id, n.notice_type, n.recipient, n.created_at, n.body
 FROM notices n
 LEFT JOIN deliveries d ON d.notice_id = n.notice_id
 LEFT JOIN webhook_endpoints e ON e.endpoint_id = d.endpoint_id
-WHERE n.organisation_code = $1 AND n.position > $2
+WHERE n.organisation_code = $1 AND n.feed_position > $2
   AND ($4::text IS NULL OR n.notice_type = $4) AND ($5::uuid IS NULL OR n.class_id = $5)
   AND ($6::uuid IS NULL OR n.learner_id = $6) AND ($7::text IS NULL OR n.recipient = $7)
-GROUP BY n.position, n.notice_id
-ORDER BY n.position
+GROUP BY n.feed_position, n.notice_id
+ORDER BY n.feed_position
 LIMIT $3
 """
 
@@ -136,7 +136,10 @@ LIMIT $3
 async def list_for(pool: asyncpg.Pool, organisation: str, after: int, limit: int, *, notice_type: str | None = None,
                    class_id: UUID | None = None, learner_id: UUID | None = None,
                    recipient: str | None = None) -> list[dict]:
-    """The organisation's notices after position `after`, in creation order, filtered."""
+    """The organisation's notices after the feed position `after`, in the order they were committed, filtered.
+    Not by `position`: that is taken at insert, so a notice whose transaction commits late would show up behind
+    a cursor already handed out and be skipped for good."""
+    await sequence_feed(pool)
     rows = await pool.fetch(_LIST, organisation, after, limit, notice_type, class_id, learner_id, recipient)
     return [
         {**dict(r), "payload": json.loads(r["body"]), "deliveries": json.loads(r["deliveries"]),
@@ -147,8 +150,7 @@ async def list_for(pool: asyncpg.Pool, organisation: str, after: int, limit: int
 _SEQUENCE = """
 UPDATE notices n SET feed_position = s.p
 FROM (SELECT notice_id, nextval('notices_feed_seq') AS p
-      FROM (SELECT notice_id FROM notices WHERE feed_position IS NULL AND recipient = 'organisation'
-            ORDER BY position) AS committed) AS s
+      FROM (SELECT notice_id FROM notices WHERE feed_position IS NULL ORDER BY position) AS committed) AS s
 WHERE n.notice_id = s.notice_id
 """
 
@@ -159,6 +161,15 @@ async def sequence_feed(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('notification-feed-sequencer'))")
         await conn.execute(_SEQUENCE)
+
+
+async def feed_position_of(pool: asyncpg.Pool, organisation: str, position: int) -> int:
+    """Where to resume the log after a notice named by its `position` (the deprecated `after`): before the first
+    notice, in the committed order, that came after it by position, so nothing is skipped (one may repeat)."""
+    await sequence_feed(pool)
+    return await pool.fetchval(
+        "SELECT coalesce((SELECT min(feed_position) - 1 FROM notices WHERE organisation_code = $1 AND position > $2),"
+        " (SELECT max(feed_position) FROM notices WHERE organisation_code = $1), 0)", organisation, position)
 
 
 async def feed(pool: asyncpg.Pool, organisation: str, after: int, limit: int) -> list[tuple[int, str]]:

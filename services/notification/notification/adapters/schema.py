@@ -140,6 +140,8 @@ SCHEMA = [
     """CREATE INDEX IF NOT EXISTS notices_unsequenced ON notices (position)
        WHERE feed_position IS NULL AND recipient = 'organisation'""",
     "CREATE INDEX IF NOT EXISTS notices_by_organisation ON notices (organisation_code, position)",
+    # The notices log (every recipient's notices, not only the feed's) is paged by the same committed order.
+    "CREATE INDEX IF NOT EXISTS notices_unsequenced_all ON notices (position) WHERE feed_position IS NULL",
     """
     CREATE TABLE IF NOT EXISTS deliveries (
         delivery_id     uuid PRIMARY KEY,

@@ -123,12 +123,15 @@ async def list_notices(org: Code, request: Request, response: Response,
                        page: Page = Depends(page_params),
                        after: int | None = _legacy_after("the `position` of the last notice seen"),
                        _caller: Principal = Reader) -> list[NoticeView]:
-    rows = await notices.list_for(request.app.state.runtime.pool, org, _after(page, after), page.fetch,
-                                  notice_type=notice_type, class_id=class_id, learner_id=learner_id,
-                                  recipient=recipient)
+    pool = request.app.state.runtime.pool
+    # the cursor carries the committed order (feed position); the deprecated `after`, a notice's `position`
+    key = page.after(int)
+    start = key[0] if key else await notices.feed_position_of(pool, org, after) if after else 0
+    rows = await notices.list_for(pool, org, start, page.fetch, notice_type=notice_type, class_id=class_id,
+                                  learner_id=learner_id, recipient=recipient)
     return [NoticeView.model_validate(
         {**r, "status": overall_status([d["status"] for d in [*r["deliveries"], *r["emails"]]])})
-        for r in page.answer(request, response, rows, key=lambda r: (r["position"],))]
+        for r in page.answer(request, response, rows, key=lambda r: (r["feed_position"],))]
 
 
 @router.get("/deliveries", response_model=list[AttemptView], responses=paged(),
