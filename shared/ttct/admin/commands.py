@@ -85,7 +85,7 @@ async def rebuild(runtime: Runtime) -> str:
             await conn.execute("DELETE FROM consumer_checkpoints")
     finally:
         await conn.close()
-    nc = await nats.connect(s.nats_url, inbox_prefix=inbox_prefix(s.service_name).encode())
+    nc = await nats.connect(servers=s.nats_servers, inbox_prefix=inbox_prefix(s.service_name).encode())
     try:
         js = nc.jetstream()
         for context in runtime.projections:
