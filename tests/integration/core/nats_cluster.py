@@ -1,4 +1,4 @@
-"""A three-server NATS cluster with JetStream, on this machine, for what one server cannot show (replicas,
+"""A NATS cluster (three servers, or one alone) with JetStream, on this machine, for what one server cannot show (replicas,
 a client given every server's URL)."""
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def _free_port() -> int:
 class NatsCluster:
     def __init__(self, root: Path, size: int = 3) -> None:
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
         self.ports = [(_free_port(), _free_port()) for _ in range(size)]
         self.processes: list[subprocess.Popen] = []
 
@@ -32,11 +33,12 @@ class NatsCluster:
         routes = ", ".join(f"nats-route://127.0.0.1:{route}" for _, route in self.ports)
         for i, (client, route) in enumerate(self.ports):
             conf = self.root / f"n{i}.conf"
+            cluster = f"cluster {{ name: test, listen: 127.0.0.1:{route}, routes: [{routes}] }}"
             conf.write_text(f"""
                 server_name: n{i}
                 listen: 127.0.0.1:{client}
                 jetstream {{ store_dir: "{self.root / f'n{i}'}" }}
-                cluster {{ name: test, listen: 127.0.0.1:{route}, routes: [{routes}] }}
+                {cluster if len(self.ports) > 1 else ""}
             """)
             log = open(self.root / f"n{i}.log", "wb")
             self.processes.append(subprocess.Popen([_nats_server(), "-c", str(conf)], stdout=log, stderr=log))
