@@ -10,7 +10,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from ttct.http import conventions, idempotency
 from ttct.http.auth import TokenVerifier
 from ttct.http.limits import BodySizeLimit, RateLimit
-from ttct.http.problems import install_problem_handlers
+from ttct.http.problems import DatabaseUnavailable, install_problem_handlers
 from ttct.operations import metrics
 from ttct.operations.logging import configure_logging
 from ttct.operations.runtime import Runtime, serve
@@ -46,6 +46,7 @@ def build_app(
         app.include_router(router)
     app.add_middleware(audit.PersonalDataAudit)
     app.add_middleware(idempotency.IdempotencyKeys)
+    app.add_middleware(DatabaseUnavailable)  # outside the keys: their own statements fail too when PostgreSQL is down
     # outside the idempotency keys: a refused request is neither read whole nor remembered as a key's answer
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimit, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
