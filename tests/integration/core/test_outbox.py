@@ -192,3 +192,34 @@ async def test_only_the_relay_holding_the_lock_publishes_after_a_failover(pool, 
     await EventStore(pool).append(envelopes(f"scheduling:class:{province}", 0, 5, province=province), 0)
     assert len(await published(nc, province, expected=5)) == 5
     assert follower.published == before, "a relay without the lock published"
+
+
+async def test_relays_behind_a_postgresql_that_goes_away_for_a_while_lead_again_when_it_is_back(
+        database, pool, nc, province):
+    import asyncpg
+    from switchable_proxy import SwitchableProxy
+
+    proxy = await SwitchableProxy(database).up()
+    behind = await asyncpg.create_pool(proxy.url, min_size=1, max_size=10)
+    watcher = pool  # the test's own, not through the proxy
+    js = nc.jetstream()
+    await ensure_stream(js, "scheduling")
+    relays = [OutboxRelay(behind, js, batch_size=7, poll_interval=0.02) for _ in range(2)]
+    tasks = [asyncio.create_task(r.run()) for r in relays]
+    try:
+        assert await _eventually(lambda: _one_leader(relays, watcher))
+        await proxy.down()  # every connection dropped, new ones refused: PostgreSQL restarting
+        await asyncio.sleep(2)
+        assert await _lock_holders(watcher) == []
+        await proxy.up()
+        assert await _eventually(lambda: _one_leader(relays, watcher)), "no relay leads once PostgreSQL is back"
+        assert not any(t.done() for t in tasks), "a relay stopped for good"
+        batch = envelopes(f"scheduling:class:{province}", 0, 3, province=province)
+        await EventStore(watcher).append(batch, 0)
+        assert [e["event_id"] for e in await published(nc, province, expected=3)] == [str(e.event_id) for e in batch]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks, timeout=5)
+        behind.terminate()
+        await proxy.down()
