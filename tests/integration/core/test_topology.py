@@ -54,3 +54,22 @@ async def test_a_new_stream_on_one_server_has_one_replica(nc, monkeypatch):
     monkeypatch.delenv("NATS_STREAM_REPLICAS", raising=False)
     await topology.ensure_stream(nc.jetstream(), "scheduling")
     assert (await nc.jetstream().stream_info("SCHEDULING")).config.num_replicas == 1
+
+
+async def test_a_service_given_the_clusters_urls_starts_and_leaves_the_replicas_alone(
+        cluster, database, province, tmp_path, monkeypatch):
+    import httpx
+    from scheduling.bootstrap import create_app
+    from scheduling.settings import SchedulingSettings
+    from ttct_dev.tokens import LocalIssuer
+
+    monkeypatch.setenv("NATS_STREAM_REPLICAS", "3")
+    await topology.apply(cluster.url, province)
+    monkeypatch.delenv("NATS_STREAM_REPLICAS")
+    issuer = LocalIssuer(tmp_path)
+    app = create_app(SchedulingSettings(database_url=database, nats_url=cluster.url, province_code=province,
+                                        auth_public_key_file=str(issuer.public_key_file)))
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        assert (await http.get("/healthz/ready")).json()["nats"] is True
+    assert await _replicas(cluster.url, "SCHEDULING") == 3
