@@ -60,3 +60,42 @@ async def test_commands_answer_503_while_postgresql_is_down_and_work_again_when_
         assert relay.published >= 2
         await proxy.down()  # stop with the database gone: the service still stops
         await proxy.up()
+
+
+async def test_a_consumer_whose_postgresql_was_down_applies_what_it_missed_when_it_is_back(
+        admin_url, nats_url, province, tmp_path):
+    import importlib
+
+    names = {s: f"t_{uuid.uuid4().hex[:8]}_{s}" for s in ("scheduling", "enrolment", "keys")}
+    await ensure_databases(admin_url, list(names.values()))
+    proxy = await SwitchableProxy(database_url(admin_url, names["enrolment"])).up()
+    issuer = LocalIssuer(tmp_path)
+    http = {}
+    async with AsyncExitStack() as stack:
+        for service, url in (("scheduling", database_url(admin_url, names["scheduling"])), ("enrolment", proxy.url)):
+            bootstrap = importlib.import_module(f"{service}.bootstrap")
+            settings_class = getattr(importlib.import_module(f"{service}.settings"), f"{service.title()}Settings")
+            app = bootstrap.create_app(settings_class(
+                database_url=url, nats_url=nats_url, province_code=province, consumer_ack_wait=5,
+                auth_public_key_file=str(issuer.public_key_file), key_vault_url=database_url(admin_url, names["keys"])))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            http[service] = await stack.enter_async_context(httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://test",
+                headers=issuer.headers("centre-staff", centre="hau-loc", province=province)))
+
+        await proxy.down()
+        opened = await http["scheduling"].post("/v1/centres/hau-loc/classes", json=CLASS)
+        assert opened.status_code == 201
+        enrolments = f"/v1/centres/hau-loc/classes/{opened.json()['class_id']}/enrolments"
+        learner = {"full_name": "Trần Thị Mai", "date_of_birth": "1985-03-04",
+                   "sending_organisation": {"code": "xa-hoa-loc", "name": "Đảng ủy xã Hoa Lộc"}}
+        await asyncio.sleep(2)  # the ClassOpened event reaches enrolment, which cannot apply it
+        assert (await http["enrolment"].post(enrolments, json=learner)).status_code == 503
+
+        await proxy.up()
+        for _ in range(300):  # redelivered by JetStream and applied: enrolment knows the class
+            r = await http["enrolment"].post(enrolments, json=learner)
+            if r.status_code == 201:
+                break
+            await asyncio.sleep(0.1)
+        assert r.status_code == 201, r.text
