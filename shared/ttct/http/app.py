@@ -68,7 +68,7 @@ def _document_conventions(app: FastAPI) -> None:
             schema = build()
             for operations in schema.get("paths", {}).values():
                 for method, operation in operations.items():
-                    shared = [401, 403, 404, 409, 413, 422, 429] + ([400] if method != "get" else [])
+                    shared = [401, 403, 404, 409, 413, 422, 429, 503] + ([400] if method != "get" else [])
                     public = "public" in operation.get("tags", [])
                     for status, documented in conventions.problems(*shared).items():
                         if public and status in (401, 403):
@@ -84,7 +84,10 @@ def _document_conventions(app: FastAPI) -> None:
                         "name": "Idempotency-Key", "in": "header", "required": False,
                         "schema": {"type": "string", "maxLength": 200},
                         "description": "Retry-safe: the same key and body answer the first response again "
-                                       "(48 h); another body with the same key is refused (422).",
+                                       "(48 h); another body with the same key is refused (422). If the work "
+                                       "was done but its answer lost (a failure after it was committed), a "
+                                       "retry is answered 409 idempotency-answer-lost and nothing is done "
+                                       "again.",
                     })
             app.openapi_schema = schema
         return app.openapi_schema
