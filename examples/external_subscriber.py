@@ -154,7 +154,8 @@ async def follow(url: str, province: str, centre: str, stop: asyncio.Event, *, o
     async def report(exc: Exception) -> None:  # e.g. the server's "Permissions Violation for Publish to ..."
         print(f"nats: {exc}", file=sys.stderr)
 
-    nc = await nats.connect(url, name=f"ttct-external-subscriber-{centre}", max_reconnect_attempts=-1,
+    # a cluster's URLs, comma-separated, are its servers to fail over between
+    nc = await nats.connect(servers=[u.strip() for u in url.split(",")], name=f"ttct-external-subscriber-{centre}", max_reconnect_attempts=-1,
                             inbox_prefix=prefix.encode(), error_cb=report)
     tag = re.sub(r"[^A-Za-z0-9_-]", "-", unquote(urlsplit(url).username or "ext"))  # a consumer name's characters
     followers = [Follower(nc, stream, subject(province, centre, context), on_event, new_only=new_only, tag=tag)

@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 import nats
 import pytest
+from ttct.operations.settings import nats_servers
 from ttct_dev.stack import LocalStack, StackInfo, database_url, ensure_databases
 
 
@@ -65,7 +66,7 @@ async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 async def nc(nats_url: str) -> AsyncIterator[nats.NATS]:
-    conn = await nats.connect(nats_url)
+    conn = await nats.connect(servers=nats_servers(nats_url))
     try:
         yield conn
     finally:

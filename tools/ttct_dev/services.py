@@ -78,9 +78,10 @@ class Services:
         """What `python -m ttct.eventsourcing.topology apply` does, as the admin user, with the ack wait of `env`."""
         import nats  # the services' dependencies, installed beside ttct-dev
         from ttct.eventsourcing.topology import PUBLISHES, READS, ensure_consumers, ensure_stream
+        from ttct.operations.settings import nats_servers
 
         ack_wait = float({**os.environ, **self.env}.get("CONSUMER_ACK_WAIT", 30.0))
-        nc = await nats.connect(self.stack.nats_url)
+        nc = await nats.connect(servers=nats_servers(self.stack.nats_url))
         try:
             js = nc.jetstream()
             for context in PUBLISHES:

@@ -7,6 +7,9 @@
     python -m ttct.admin <service> access-report --since 2026-11-20T00:00+07:00 [--until …] [--caller SUBJECT]
                                                            # whose personal data were read or changed, by whom
                                                            # (a suspected breach: docs/operations.md)
+    python -m ttct.admin <service> republish [--from-position N] [--to-position M] [--stream STREAM_ID …]
+                                                           # publish stored events again (a lost JetStream stream)
+    python -m ttct.admin verify [<service> …] [--json]     # every event and notice where it should be, once
 
 A dead letter parks its stream: the stream's later events are kept behind it as held dead letters
 (ttct.eventsourcing.consumer). Replaying applies the parked event with the handler the service uses today (batched
@@ -26,6 +29,8 @@ import asyncio
 import contextlib
 import importlib
 import json
+import sys
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -185,7 +190,7 @@ async def rebuild(runtime: Runtime) -> str:
     durable = durable_name(s.service_name, s.province_code)
     await _connect_vault(runtime)
     prepare = runtime.keyring.prefetch if runtime.keyring is not None else None
-    nc = await nats.connect(s.nats_url, inbox_prefix=inbox_prefix(s.service_name).encode())
+    nc = await nats.connect(servers=s.nats_servers, inbox_prefix=inbox_prefix(s.service_name).encode())
     conn = await asyncpg.connect(s.database_url)
     counts: dict[str, int] = {}
     try:
@@ -233,6 +238,45 @@ async def access_report(runtime: Runtime, since: datetime, until: datetime | Non
         await conn.close()
 
 
+async def republish(runtime: Runtime, *, first: int | None = None, last: int | None = None,
+                    streams: Sequence[str] = ()) -> str:
+    """Put stored events back in the outbox (positions `first`..`last`, or these event streams, or all), so the
+    service's relay publishes them again: what refills a JetStream stream whose volume was lost. JetStream drops
+    those it still holds as duplicates (Nats-Msg-Id is the event id) and every consumer skips what its
+    checkpoints say it applied, so publishing too much is harmless."""
+    conn = await asyncpg.connect(runtime.settings.database_url)
+    try:
+        await tenancy.every_row(conn)
+        status = await conn.execute(
+            "INSERT INTO outbox (position) SELECT position FROM events"
+            " WHERE ($1::bigint IS NULL OR position >= $1) AND ($2::bigint IS NULL OR position <= $2)"
+            " AND (cardinality($3::text[]) = 0 OR stream_id = ANY($3::text[]))"
+            " ORDER BY position ON CONFLICT (position) DO NOTHING", first, last, list(streams))
+    finally:
+        await conn.close()
+    return (f"queued {int(status.split()[-1])} events for publishing again; the running service's relay "
+            "publishes them (watch ttct_outbox_pending)")
+
+
+def _recovery_command(argv: Sequence[str]) -> bool:
+    """`republish` and `verify`, with arguments of their own; False when `argv` is another command."""
+    if argv[:1] == ["verify"] or argv[1:2] == ["verify"]:
+        from ttct.admin import audit
+
+        raise SystemExit(audit.main([a for a in argv if a != "verify"]))
+    if argv[1:2] != ["republish"]:
+        return False
+    parser = argparse.ArgumentParser(prog=f"python -m ttct.admin {argv[0]} republish",
+                                     description=republish.__doc__)
+    parser.add_argument("--from-position", type=int, help="the first global position (events.position)")
+    parser.add_argument("--to-position", type=int, help="the last global position")
+    parser.add_argument("--stream", action="append", default=[], help="an event stream's id; repeat for more")
+    args = parser.parse_args(argv[2:])
+    print(asyncio.run(republish(runtime_of(argv[0]), first=args.from_position, last=args.to_position,
+                                streams=args.stream)))
+    return True
+
+
 def _moment(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
@@ -241,6 +285,8 @@ def _moment(text: str) -> datetime:
 
 
 def main() -> None:
+    if _recovery_command(sys.argv[1:]):
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("service")
     parser.add_argument("command", choices=["dead-letters", "replay", "skip", "rebuild", "access-report"])

@@ -6,14 +6,21 @@ concurrent writer took the same version, it raises `ConcurrencyConflict`.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
 from ttct.contracts import DomainEvent, Envelope, EventMetadata
+
+
+# A write that must commit together with whatever events the current task appends, in their transaction: the
+# Idempotency-Key middleware sets it, so that a request's key is recorded as done if and only if its events are.
+WITH_THE_EVENTS: ContextVar[Callable[[asyncpg.Connection], Awaitable[None]] | None] = ContextVar(
+    "ttct_with_the_events", default=None)
 
 
 class ConcurrencyConflict(Exception):
@@ -89,12 +96,21 @@ class EventStore:
             [e.occurred_at for e in envelopes],
             [e.model_dump_json() for e in envelopes],
         )
+        also = WITH_THE_EVENTS.get()
         try:
             if conn is None:
                 async with self._pool.acquire() as own:
-                    inserted = await own.fetchval(_APPEND, *args)
+                    if also is None:
+                        inserted = await own.fetchval(_APPEND, *args)
+                    else:
+                        async with own.transaction():
+                            inserted = await own.fetchval(_APPEND, *args)
+                            if inserted == len(envelopes):
+                                await also(own)
             else:
                 inserted = await conn.fetchval(_APPEND, *args)
+                if also is not None and inserted == len(envelopes):
+                    await also(conn)
         except asyncpg.UniqueViolationError as exc:
             raise ConcurrencyConflict(stream_id, expected_version) from exc
         if inserted != len(envelopes):

@@ -5,7 +5,11 @@ later-numbered one. Here a row leaves `outbox` only once JetStream has acknowled
 simply found on the next poll. Per-stream order holds because a stream's next event can only be appended after
 the previous one committed, so it has a higher position and is published after it.
 
-Only one relay per database publishes at a time (a session advisory lock), so replicas cannot interleave.
+Only one relay per database publishes at a time, so replicas cannot interleave: the leader holds a session
+advisory lock on a connection of its own and reads and removes the outbox through that same connection. When that
+connection drops (a PostgreSQL restart or failover, a terminated backend) the lock is gone, and so is the leader's
+next statement: it stops publishing and contends again like any standby. A standby that loses its connection
+while waiting just opens another: `run` never ends but by cancellation.
 """
 from __future__ import annotations
 
@@ -52,30 +56,51 @@ class OutboxRelay:
         self._ack_timeout = ack_timeout
         self._wake = asyncio.Event()
         self.published = 0
+        self.leading = False  # holds the lock right now (the operator's and the tests' view)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
-        """Publish until cancelled; waits for leadership first."""
-        async with self._pool.acquire() as leader:
-            while not await leader.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
-                await asyncio.sleep(self._poll_interval * 5)
-            try:
-                await self._publish_forever()
-            finally:
-                with contextlib.suppress(Exception):
-                    await leader.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
-
-    async def _publish_forever(self) -> None:
+        """Publish while leader, until cancelled; a lost connection sends it back to waiting for leadership."""
         failures = 0
         while True:
             try:
-                sent = await self.publish_pending()
+                await self._lead_when_elected()
                 failures = 0
             except (asyncio.CancelledError, KeyboardInterrupt):
                 raise
-            except Exception as exc:  # a NATS or PostgreSQL outage: retry with backoff, never skip
+            except Exception as exc:  # PostgreSQL restarting, failing over, or this backend terminated
+                failures += 1
+                log.warning("outbox relay lost its database connection; contending again", error=repr(exc),
+                            attempt=failures)
+                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+
+    async def _lead_when_elected(self) -> None:
+        async with self._pool.acquire() as leader:
+            try:
+                while not await leader.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                    await asyncio.sleep(self._poll_interval * 5)
+                self.leading = True
+                log.info("outbox relay leads")
+                await self._publish_forever(leader)
+            finally:
+                was_leading, self.leading = self.leading, False
+                if was_leading:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(leader.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK), 2)
+
+    async def _publish_forever(self, leader: asyncpg.Connection) -> None:
+        failures = 0
+        while True:
+            try:
+                sent = await self.publish_pending(leader)
+                failures = 0
+            except (asyncio.CancelledError, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # a NATS outage or a failed statement: retry with backoff, never skip
+                if not await _still_holds_lock(leader):
+                    raise RuntimeError("outbox relay lost its lock") from exc  # the lock went with the connection
                 failures += 1
                 log.warning("outbox publish failed", error=repr(exc), attempt=failures)
                 await asyncio.sleep(min(0.1 * 2**failures, 5.0))
@@ -85,9 +110,10 @@ class OutboxRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
 
-    async def publish_pending(self) -> int:
-        """Publish one batch of pending events; return how many were acknowledged and removed."""
-        async with self._pool.acquire() as conn:
+    async def publish_pending(self, leader: asyncpg.Connection | None = None) -> int:
+        """Publish one batch of pending events; return how many were acknowledged and removed. `leader` is the
+        connection holding the lock: reading and removing through it fails once the lock is lost."""
+        async with _connection(self._pool, leader) as conn:
             rows = await conn.fetch(_FETCH, self._batch_size)
         if not rows:
             return 0
@@ -119,7 +145,7 @@ class OutboxRelay:
                 break
             acked.append(row["position"])
         if acked:
-            async with self._pool.acquire() as conn:
+            async with _connection(self._pool, leader) as conn:
                 await conn.execute("DELETE FROM outbox WHERE position = ANY($1::bigint[])", acked)
         self.published += len(acked)
         if len(acked) < len(rows):
@@ -130,3 +156,21 @@ class OutboxRelay:
         async with self._pool.acquire() as conn:
             age = await conn.fetchval("SELECT extract(epoch FROM now() - min(enqueued_at)) FROM outbox")
         return float(age or 0.0)
+
+
+async def _still_holds_lock(leader: asyncpg.Connection) -> bool:
+    try:  # a connection the server dropped is detached from the pool: even asking whether it is closed raises
+        return bool(await asyncio.wait_for(leader.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = $1)", _RELAY_LOCK), 5))
+    except Exception:
+        return False
+
+
+@contextlib.asynccontextmanager
+async def _connection(pool: asyncpg.Pool, held: asyncpg.Connection | None):
+    if held is not None:
+        yield held
+    else:
+        async with pool.acquire() as conn:
+            yield conn

@@ -19,6 +19,8 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 
+from ttct.operations.settings import nats_servers
+
 PUBLISHES: dict[str, str] = {
     "scheduling": "SCHEDULING",
     "enrolment": "ENROLMENT",
@@ -70,13 +72,23 @@ def consumer_config(reader: str, context: str, province: str, *, ack_wait: float
     )
 
 
+def configured_replicas() -> int | None:
+    """NATS_STREAM_REPLICAS, or None when it is not set (a local server: 1 for a new stream)."""
+    given = os.getenv("NATS_STREAM_REPLICAS", "").strip()
+    return int(given) if given else None
+
+
 async def ensure_stream(js: JetStreamContext, context: str, replicas: int | None = None) -> None:
-    config = stream_config(context, replicas or int(os.getenv("NATS_STREAM_REPLICAS", "1")))
+    """Create the stream or bring its settings up to date. An existing stream keeps its replicas unless they are
+    asked for (the argument, or NATS_STREAM_REPLICAS): a service started without the variable must never scale a
+    production R3 stream down to one copy."""
+    wanted = replicas or configured_replicas()
     try:
-        await js.stream_info(config.name)
-        await js.update_stream(config)
+        info = await js.stream_info(PUBLISHES[context])
     except NotFoundError:
-        await js.add_stream(config)
+        await js.add_stream(stream_config(context, wanted or 1))
+        return
+    await js.update_stream(stream_config(context, wanted or info.config.num_replicas or 1))
 
 
 async def ensure_consumers(js: JetStreamContext, reader: str, province: str, *, ack_wait: float = 30.0) -> None:
@@ -88,7 +100,7 @@ async def ensure_consumers(js: JetStreamContext, reader: str, province: str, *, 
 
 
 async def apply(nats_url: str, province: str) -> None:
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(servers=nats_servers(nats_url))
     try:
         js = nc.jetstream()
         for context in PUBLISHES:

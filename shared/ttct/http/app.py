@@ -10,7 +10,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from ttct.http import conventions, idempotency
 from ttct.http.auth import TokenVerifier
 from ttct.http.limits import BodySizeLimit, RateLimit
-from ttct.http.problems import install_problem_handlers
+from ttct.http.problems import DatabaseUnavailable, install_problem_handlers
 from ttct.operations import metrics
 from ttct.operations.logging import configure_logging
 from ttct.operations.runtime import Runtime, serve
@@ -46,6 +46,7 @@ def build_app(
         app.include_router(router)
     app.add_middleware(audit.PersonalDataAudit)
     app.add_middleware(idempotency.IdempotencyKeys)
+    app.add_middleware(DatabaseUnavailable)  # outside the keys: their own statements fail too when PostgreSQL is down
     # outside the idempotency keys: a refused request is neither read whole nor remembered as a key's answer
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimit, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
@@ -67,7 +68,7 @@ def _document_conventions(app: FastAPI) -> None:
             schema = build()
             for operations in schema.get("paths", {}).values():
                 for method, operation in operations.items():
-                    shared = [401, 403, 404, 409, 413, 422, 429] + ([400] if method != "get" else [])
+                    shared = [401, 403, 404, 409, 413, 422, 429, 503] + ([400] if method != "get" else [])
                     public = "public" in operation.get("tags", [])
                     for status, documented in conventions.problems(*shared).items():
                         if public and status in (401, 403):
@@ -83,7 +84,10 @@ def _document_conventions(app: FastAPI) -> None:
                         "name": "Idempotency-Key", "in": "header", "required": False,
                         "schema": {"type": "string", "maxLength": 200},
                         "description": "Retry-safe: the same key and body answer the first response again "
-                                       "(48 h); another body with the same key is refused (422).",
+                                       "(48 h); another body with the same key is refused (422). If the work "
+                                       "was done but its answer lost (a failure after it was committed), a "
+                                       "retry is answered 409 idempotency-answer-lost and nothing is done "
+                                       "again.",
                     })
             app.openapi_schema = schema
         return app.openapi_schema

@@ -34,6 +34,7 @@ _MEANING = {
     413: "the body is larger than this service accepts",
     422: "invalid input (the problem's `errors` name the fields)",
     429: "too many requests from this client: wait for Retry-After seconds",
+    503: "the service's database cannot be reached just now; nothing was done: retry after Retry-After seconds",
 }
 
 

@@ -39,6 +39,57 @@ _TITLES = {400: "Bad request", 401: "Unauthorised", 403: "Forbidden", 404: "Not 
            412: "Precondition failed", 413: "Payload too large", 422: "Invalid input", 429: "Too many requests"}
 
 
+RETRY_AFTER_SECONDS = 5
+
+# What PostgreSQL being down, restarting or failing over looks like to asyncpg: refused or dropped connections,
+# "the database system is starting up / shutting down", a terminated backend, no connection slot left.
+_UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+                asyncpg.TooManyConnectionsError)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, _UNAVAILABLE):
+        return True
+    # a pooled connection the server dropped while it was in use
+    return isinstance(exc, asyncpg.InterfaceError) and "connection" in str(exc) and "closed" in str(exc)
+
+
+def unavailable_response() -> JSONResponse:
+    response = problem_response(
+        503, "database-unavailable", "Service unavailable",
+        "the service's database cannot be reached just now; nothing was done: retry the request shortly",
+        "Hiện không kết nối được cơ sở dữ liệu của dịch vụ; yêu cầu chưa được thực hiện: vui lòng thử lại sau ít phút")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailable:
+    """Pure ASGI middleware, outside those that use the database themselves (the Idempotency-Key's): a request
+    that fails because PostgreSQL cannot be reached is answered 503 with Retry-After, as a problem, not a bare 500.
+    The pool opens new connections by itself once PostgreSQL is back."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started or not database_unavailable(exc):
+                raise
+            await unavailable_response()(scope, receive, send)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:

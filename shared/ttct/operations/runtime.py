@@ -101,7 +101,7 @@ class Runtime:
                                               init=tenancy.as_role(s.database_app_role), setup=tenancy.apply_scope)
         if self.vault is not None:
             await self.vault.connect(s.key_vault_url or s.database_url)
-        self._nc = await nats.connect(s.nats_url, name=s.service_name, max_reconnect_attempts=-1,
+        self._nc = await nats.connect(servers=s.nats_servers, name=s.service_name, max_reconnect_attempts=-1,
                                       inbox_prefix=inbox_prefix(s.service_name).encode())
         js = self.jetstream = self._nc.jetstream()
         if s.provision:

@@ -27,7 +27,8 @@ class ServiceSettings(BaseSettings):
         default="ttct_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
         description="the role every statement runs as (SET ROLE): neither the tables' owner nor BYPASSRLS, so "
                     "row-level security applies; DATABASE_URL logs in as the owner, a member of it")
-    nats_url: str = "nats://127.0.0.1:4222"
+    nats_url: str = Field(default="nats://127.0.0.1:4222",
+                          description="one NATS URL, or a cluster's, comma-separated (nats://a:4222,nats://b:4222)")
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
     provision: bool = Field(default=True, description="create schema, streams and consumers at start")
@@ -71,6 +72,16 @@ class ServiceSettings(BaseSettings):
         if not all(part.strip().startswith(("nats://", "tls://")) for part in value.split(",")):
             raise ValueError("must be one or more nats:// or tls:// URLs, comma-separated")
         return value
+
+    @property
+    def nats_servers(self) -> list[str]:
+        """NATS_URL as the list nats.connect takes: every server of the cluster, to fail over between."""
+        return nats_servers(self.nats_url)
+
+
+def nats_servers(nats_url: str) -> list[str]:
+    """A NATS_URL naming one server or several, comma-separated, as the list of servers nats.connect takes."""
+    return [part.strip() for part in nats_url.split(",") if part.strip()]
 
 
 S = TypeVar("S", bound=ServiceSettings)

@@ -8,9 +8,14 @@ A span per SQL statement is the largest cost tracing adds (a profile under enrol
 enrolment's CPU, an eighth of notification's, docs/profiles.md), so statements are instrumented only when spans
 go somewhere (an exporter is configured) and not listed as disabled. The trace context itself (HTTP, events,
 notices) is kept either way.
+
+Statements make spans only inside a trace (a request, an event's processing, a delivery): one outside any is a
+background loop's polling (the outbox relay, the consumers' checkpoints, the dispatchers, the metrics sampler), and
+would otherwise be exported as a one-span trace, many a second on an idle system.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 from opentelemetry import context, propagate, trace
@@ -31,10 +36,13 @@ def configure_tracing(service: str) -> None:
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
     configured = isinstance(trace.get_tracer_provider(), TracerProvider)  # tests install their own provider
+    if not configured:
+        _install_provider(service)
     if statement_spans_wanted(configured) and not AsyncPGInstrumentor().is_instrumented_by_opentelemetry:
-        AsyncPGInstrumentor().instrument()
-    if configured:
-        return
+        AsyncPGInstrumentor().instrument(tracer_provider=InsideATrace())
+
+
+def _install_provider(service: str) -> None:
     provider = TracerProvider(resource=Resource.create({"service.name": os.getenv("OTEL_SERVICE_NAME", service)}))
     exporter = os.getenv("OTEL_TRACES_EXPORTER", "none").lower()
     if exporter == "console":
@@ -47,6 +55,35 @@ def configure_tracing(service: str) -> None:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
+
+
+class InsideATrace(trace.TracerProvider):
+    """The global provider's tracers, making spans only under a span already there (see the module's notes)."""
+
+    def get_tracer(self, *args, **kwargs) -> trace.Tracer:
+        return _InsideATrace(trace.get_tracer_provider().get_tracer(*args, **kwargs))
+
+
+def _in_a_trace(context_: context.Context | None) -> bool:
+    return trace.get_current_span(context_).get_span_context().is_valid
+
+
+class _InsideATrace(trace.Tracer):
+    def __init__(self, tracer: trace.Tracer) -> None:
+        self._tracer = tracer
+
+    def start_span(self, name, context=None, *args, **kwargs) -> trace.Span:  # noqa: ANN001 - the API's own
+        if not _in_a_trace(context):
+            return trace.INVALID_SPAN
+        return self._tracer.start_span(name, context, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def start_as_current_span(self, name, context=None, *args, **kwargs):  # noqa: ANN001, ANN201
+        if not _in_a_trace(context):
+            yield trace.INVALID_SPAN
+            return
+        with self._tracer.start_as_current_span(name, context, *args, **kwargs) as span:
+            yield span
 
 
 def _refuse_an_exporter_not_installed() -> None:

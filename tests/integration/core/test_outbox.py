@@ -119,3 +119,107 @@ async def test_concurrent_slow_and_rolled_back_writers_lose_nothing_and_keep_eac
     for stream in streams:
         versions = [e["stream_version"] for e in events if e["stream_id"] == stream]
         assert versions == sorted(versions) == list(range(1, len(versions) + 1))
+
+
+async def _lock_holders(pool) -> list[int]:
+    """The backends holding the relay's advisory lock."""
+    return [r["pid"] for r in await pool.fetch(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = 7243002"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")]
+
+
+async def _eventually(condition, timeout: float = 20.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if await condition():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+async def two_relays(pool, nc):
+    js = nc.jetstream()
+    await ensure_stream(js, "scheduling")
+    relays = [OutboxRelay(pool, js, batch_size=7, poll_interval=0.02) for _ in range(2)]
+    tasks = [asyncio.create_task(r.run()) for r in relays]
+    yield relays, tasks
+    for task in tasks:
+        task.cancel()
+    await asyncio.wait(tasks, timeout=5)
+
+
+async def _one_leader(relays, pool) -> bool:
+    return sum(r.leading for r in relays) == 1 and len(await _lock_holders(pool)) == 1
+
+
+@pytest.mark.parametrize("terminated", ["the leader's lock connection", "every connection (a restart)"])
+async def test_after_losing_its_database_connection_one_relay_leads_again_and_events_still_go_out(
+        pool, nc, two_relays, province, terminated):
+    relays, tasks = two_relays
+    store = EventStore(pool)
+    assert await _eventually(lambda: _one_leader(relays, pool))
+    [old_leader] = [r for r in relays if r.leading]
+    [lock_pid] = await _lock_holders(pool)
+
+    if terminated.startswith("the leader"):
+        await pool.execute("SELECT pg_terminate_backend($1)", lock_pid)
+    else:
+        await pool.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                           " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    # the old leader notices, gives way, and one relay (either) takes the lock on a live connection
+    assert await _eventually(lambda: _one_leader(relays, pool)), "no relay leads after the connection loss"
+    assert lock_pid not in await _lock_holders(pool)
+    assert not any(t.done() for t in tasks), "a relay stopped for good"
+
+    batch = envelopes(f"scheduling:class:{province}", 0, 3, province=province)
+    await store.append(batch, 0)
+    events = await published(nc, province, expected=3)
+    assert [e["event_id"] for e in events] == [str(e.event_id) for e in batch]
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+    assert sum(r.leading for r in relays) == 1 and old_leader in relays
+
+
+async def test_only_the_relay_holding_the_lock_publishes_after_a_failover(pool, nc, two_relays, province):
+    relays, _ = two_relays
+    assert await _eventually(lambda: _one_leader(relays, pool))
+    [lock_pid] = await _lock_holders(pool)
+    await pool.execute("SELECT pg_terminate_backend($1)", lock_pid)
+    await asyncio.sleep(1)  # the old leader's next statement fails within a poll interval
+    assert await _eventually(lambda: _one_leader(relays, pool))
+    [follower] = [r for r in relays if not r.leading]
+    before = follower.published
+    await EventStore(pool).append(envelopes(f"scheduling:class:{province}", 0, 5, province=province), 0)
+    assert len(await published(nc, province, expected=5)) == 5
+    assert follower.published == before, "a relay without the lock published"
+
+
+async def test_relays_behind_a_postgresql_that_goes_away_for_a_while_lead_again_when_it_is_back(
+        database, pool, nc, province):
+    import asyncpg
+    from switchable_proxy import SwitchableProxy
+
+    proxy = await SwitchableProxy(database).up()
+    behind = await asyncpg.create_pool(proxy.url, min_size=1, max_size=10)
+    watcher = pool  # the test's own, not through the proxy
+    js = nc.jetstream()
+    await ensure_stream(js, "scheduling")
+    relays = [OutboxRelay(behind, js, batch_size=7, poll_interval=0.02) for _ in range(2)]
+    tasks = [asyncio.create_task(r.run()) for r in relays]
+    try:
+        assert await _eventually(lambda: _one_leader(relays, watcher))
+        await proxy.down()  # every connection dropped, new ones refused: PostgreSQL restarting
+        await asyncio.sleep(2)
+        assert await _lock_holders(watcher) == []
+        await proxy.up()
+        assert await _eventually(lambda: _one_leader(relays, watcher)), "no relay leads once PostgreSQL is back"
+        assert not any(t.done() for t in tasks), "a relay stopped for good"
+        batch = envelopes(f"scheduling:class:{province}", 0, 3, province=province)
+        await EventStore(watcher).append(batch, 0)
+        assert [e["event_id"] for e in await published(nc, province, expected=3)] == [str(e.event_id) for e in batch]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks, timeout=5)
+        behind.terminate()
+        await proxy.down()

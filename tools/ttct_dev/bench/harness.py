@@ -23,6 +23,7 @@ import asyncpg
 import httpx
 import nats
 import psutil
+from ttct.operations.settings import nats_servers
 
 from ttct_dev.services import SERVICES, Services
 from ttct_dev.stack import LocalStack, StackInfo, database_url, ensure_databases
@@ -174,7 +175,7 @@ async def running(work_dir: Path, *, service_env: dict[str, str] | None = None):
                                            limits=httpx.Limits(max_connections=128, max_keepalive_connections=128))
             headers = bench.headers()
             bench.wires = {s: Wire(url, headers, connections=128) for s, url in services.urls.items()}
-            bench.nc = await nats.connect(info.nats_url, name="ttct-bench")
+            bench.nc = await nats.connect(servers=nats_servers(info.nats_url), name="ttct-bench")
             try:
                 yield bench
             finally:

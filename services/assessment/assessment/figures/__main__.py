@@ -18,7 +18,7 @@ from assessment.settings import AssessmentSettings
 async def _rebuild(settings: AssessmentSettings) -> dict[str, int]:
     # as the login role, the tables' owner, which must ask for every centre's rows (row-level security)
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2, init=tenancy.every_row)
-    nc = await nats.connect(settings.nats_url)
+    nc = await nats.connect(servers=settings.nats_servers)
     try:
         await migrate(pool, SCHEMA)
         return await rebuild(pool, nc.jetstream(), settings.province_code)
