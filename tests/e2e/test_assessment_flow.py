@@ -269,3 +269,14 @@ async def test_a_lecturer_records_attendance_but_does_not_finalise(centre, issue
     centre.assessment = issuer.headers("lecturer", centre=centre.code)
     assert (await centre.attendance(class_id, sessions[0], {learner: "present"})).status_code == 200
     assert (await centre.call("POST", f"/classes/{class_id}/finalisation")).status_code == 403
+
+
+async def test_another_centres_class_has_no_certificates_list_here(centre, services, issuer):
+    class_id, _ = await centre.schedule_class(1, programme="certs-elsewhere")
+    mine = await centre.call("GET", f"/classes/{class_id}/certificates")  # waits until assessment knows the class
+    assert (mine.status_code, mine.json()) == (200, []), mine.text
+    other = Centre(services, issuer, centre.client)
+    r = await other.call("GET", f"/classes/{class_id}/certificates", retry=False)
+    problem(r, 404, "class-unknown")
+    r = await other.call("GET", f"/classes/{class_id}/results", retry=False)
+    assert r.status_code == 404  # as its siblings answer
