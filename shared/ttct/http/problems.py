@@ -58,6 +58,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(asyncpg.DataError)
     async def _out_of_range(_: Request, exc: asyncpg.DataError) -> JSONResponse:
+        if isinstance(exc, (asyncpg.UntranslatableCharacterError, asyncpg.CharacterNotInRepertoireError)):
+            # a text the contracts' types let through (they refuse control characters): say it in our words
+            return problem_response(422, "invalid-input", "Invalid input",
+                                    "a text contains a character that cannot be stored (a control character?)",
+                                    "Dữ liệu có ký tự không lưu được (ký tự điều khiển?)")
         # e.g. a number beyond what PostgreSQL stores: the input is wrong, not the service
         return problem_response(422, "invalid-input", "Invalid input", f"a value is out of range: {exc}",
                                 "Một giá trị nằm ngoài phạm vi cho phép")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts import Envelope, LearnerEnrolled
 from ttct.contracts.envelope import Code
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
+from ttct.contracts.types import PlainText
 from ttct.domain.errors import NotFound
 from ttct.domain.versions import if_match_tags
 from ttct.http.auth import Principal, centre_access
@@ -61,7 +62,7 @@ class Promotion(BaseModel):
 class Withdraw(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500, description="why the learner leaves (đơn xin rút, ...)")
+    reason: PlainText(500) = Field(description="why the learner leaves (đơn xin rút, ...)")
 
 
 class WithdrawalView(BaseModel):
