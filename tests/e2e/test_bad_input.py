@@ -60,3 +60,23 @@ async def test_control_characters_are_refused_in_our_words_before_the_database(s
     kept = await client.post(enrolments, json={"full_name": "Nguyễn\tVăn  An", "date_of_birth": "1990-01-01",
                                                "sending_organisation": ORGANISATION})
     assert kept.status_code == 201 and kept.json()["full_name"] == "Nguyễn Văn An", kept.text
+
+
+async def test_an_impossible_date_of_birth_is_refused_naming_the_field_and_nothing_is_stored(services, centre):
+    code, client = centre
+    class_id = await open_class(services, code, client)
+    enrolments = f"{services.urls['enrolment']}/v1/centres/{code}/classes/{class_id}/enrolments"
+    for born in ("2099-01-01", "1800-01-01"):
+        body = invalid(await client.post(enrolments, json={
+            "full_name": "Lê Văn Nhầm", "date_of_birth": born, "sending_organisation": ORGANISATION}), "date_of_birth")
+        assert [e["field"] for e in body["errors"]] == ["body.date_of_birth"]
+        assert "Ngày sinh" in body["detail_vi"]
+    assert (await client.get(enrolments)).json() == []
+    batch = await client.post(f"{enrolments}/batch", json={"sending_organisation": ORGANISATION, "rows": [
+        {"full_name": "Lê Văn Nhầm", "date_of_birth": "01/01/2099"},
+        {"full_name": "Lê Văn Đúng", "date_of_birth": "01/01/1990"}]})
+    assert batch.status_code == 200, batch.text
+    first, second = batch.json()["results"]
+    assert first["status"] == "error" and [p["field"] for p in first["problems"]] == ["date_of_birth"]
+    assert second["status"] == "enrolled"
+    assert [r["full_name"] for r in (await client.get(enrolments)).json()] == ["Lê Văn Đúng"]

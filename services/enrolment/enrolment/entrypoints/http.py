@@ -17,6 +17,7 @@ from ttct.http.auth import Principal, centre_access
 from ttct.http.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
 from ttct.http.pagination import Page, page_params, paged
 from ttct.http.problems import command_metadata
+from ttct.papers import labels
 
 from enrolment.adapters import views
 from enrolment.domain.roster import EnrolLearner, SetQuota
@@ -130,7 +131,8 @@ async def enrol(centre: Code, class_id: UUID, command: EnrolLearner, request: Re
                 _caller: Principal = centre_access("enrolments:write")) -> EnrolmentView:
     runtime = request.app.state.runtime
     event, envelope = await handlers.enrol_learner(runtime.pool, request.app.state.rosters, centre, class_id, command,
-                                                   _metadata(request, centre), runtime.new_id, vault=runtime.vault)
+                                                   _metadata(request, centre), runtime.new_id, vault=runtime.vault,
+                                                   today=labels.local_day(runtime.clock()))
     if isinstance(event, LearnerWaitlisted):
         response.status_code = 202
     return _view(event, envelope, command)

@@ -14,6 +14,7 @@ from ttct.domain.errors import Invalid
 from ttct.http.auth import Principal, centre_access
 from ttct.http.conventions import READ, WRITE
 from ttct.http.problems import command_metadata
+from ttct.papers import labels
 
 from enrolment.adapters import sheets
 from enrolment.domain.importing import MAX_ROWS, RowOutcome
@@ -79,6 +80,7 @@ async def _run(request: Request, centre: str, class_id: UUID, raws, default, pre
     runtime = request.app.state.runtime
     outcomes = await import_rows(runtime.pool, request.app.state.rosters, centre, class_id, raws, default,
                                  preflight=preflight, first_row=first_row, new_id=runtime.new_id, vault=runtime.vault,
+                                 today=labels.local_day(runtime.clock()),
                                  metadata=command_metadata(request, runtime.settings.province_code, centre))
     return _report(outcomes, preflight)
 
