@@ -80,3 +80,22 @@ async def test_an_impossible_date_of_birth_is_refused_naming_the_field_and_nothi
     assert first["status"] == "error" and [p["field"] for p in first["problems"]] == ["date_of_birth"]
     assert second["status"] == "enrolled"
     assert [r["full_name"] for r in (await client.get(enrolments)).json()] == ["Lê Văn Đúng"]
+
+
+async def test_an_upload_with_too_long_an_organisation_name_is_a_422_like_the_json_batch(services, centre):
+    code, client = centre
+    class_id = await open_class(services, code, client)
+    imports = f"{services.urls['enrolment']}/v1/centres/{code}/classes/{class_id}/enrolments"
+    name = "Đảng ủy xã " + "Hoa Lộc " * 30  # over 200 characters
+    upload = await client.post(f"{imports}/import", data={"organisation_code": "xa-hoa-loc", "organisation_name": name},
+                               files={"file": ("ds.csv", "Họ và tên,Ngày sinh\nLê Thị Bình,12/04/1988\n".encode(),
+                                               "text/csv")})
+    invalid(upload, "organisation_name")
+    batch = await client.post(f"{imports}/batch", json={"sending_organisation": {"code": "xa-hoa-loc", "name": name},
+                                                        "rows": [{"full_name": "Lê Thị Bình",
+                                                                  "date_of_birth": "12/04/1988"}]})
+    invalid(batch, "name")
+    broken = await client.post(f"{imports}/import", content=b"--x\r\nnot a part", headers={
+        "Content-Type": "multipart/form-data; boundary=x"})
+    assert broken.status_code == 422 and broken.json()["detail_vi"], broken.text
+    assert (await client.get(imports)).json() == []

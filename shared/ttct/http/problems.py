@@ -78,6 +78,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # only the framework says 400: a body it cannot parse (broken multipart, a form it cannot read), which
+            # is bad input like any other
+            return problem_response(422, "invalid-input", "Invalid input",
+                                    f"the request body could not be read: {exc.detail}",
+                                    f"Không đọc được dữ liệu gửi lên: {exc.detail}")
         return problem_response(exc.status_code, "http-error", _TITLES.get(exc.status_code, "Error"),
                                 str(exc.detail))
 

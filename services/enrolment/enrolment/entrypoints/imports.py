@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts.envelope import Code
-from ttct.contracts.types import SendingOrganisation
+from ttct.contracts.types import SendingOrganisation, VietnameseText
 from ttct.domain.errors import Invalid
 from ttct.http.auth import Principal, centre_access
 from ttct.http.conventions import READ, WRITE
@@ -85,13 +85,20 @@ async def _run(request: Request, centre: str, class_id: UUID, raws, default, pre
     return _report(outcomes, preflight)
 
 
+CSV, XLSX = "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @router.post("/import", response_model=ImportReport,
-             summary="Import an organisation's list from a CSV or XLSX file (header row, then one learner a row)")
+             summary="Import an organisation's list from a CSV or XLSX file (header row, then one learner a row)",
+             # the file part's types, so that clients (and the API's property tests) send a list, not any bytes
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {
+                 "encoding": {"file": {"contentType": f"{CSV}, {XLSX}"}}}}}})
 async def import_file(centre: Code, class_id: UUID, request: Request,
                       file: UploadFile = File(description="a .csv (UTF-8) or .xlsx file"),
                       organisation_code: Code | None = Form(default=None,
                                                             description="the organisation, for rows naming none"),
-                      organisation_name: str | None = Form(default=None),
+                      organisation_name: VietnameseText | None = Form(
+                          default=None, description="the organisation's name, with organisation_code"),
                       preflight: bool = False,
                       _caller: Principal = centre_access("enrolments:write")) -> ImportReport:
     default = None
