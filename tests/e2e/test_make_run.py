@@ -1,5 +1,5 @@
 """`make run` (python -m ttct_dev.run) as a new user meets it: the services on the ports it promises, again after
-a restart, a taken port named loudly.
+a restart, a taken port named loudly; Ctrl-C stopping everything quietly.
 
 Each run here uses the session's NATS and PostgreSQL (NATS_URL / DATABASE_URL, which `make run` honours) and
 ports of its own from --first-port, so it never meets a developer's `make run` on 8001-8004."""
@@ -101,6 +101,17 @@ def make_run(stack, tmp_path):
     yield start
     for run in runs:
         run.stop()
+
+
+def test_ctrl_c_stops_every_service_without_a_traceback_in_its_log(make_run):
+    run = make_run(four_free_ports())
+    for service in SERVICES:
+        assert httpx.get(f"{run.url(service)}/healthz/ready", timeout=10).status_code == 200
+    assert run.ctrl_c() == 0
+    assert "Stopped; data kept in" in run.said and "Traceback" not in run.said
+    for service in SERVICES:
+        log = run.log(service)
+        assert "service stopped" in log and "Traceback" not in log and "KeyboardInterrupt" not in log, log
 
 
 def test_a_restart_keeps_the_promised_ports_and_a_taken_one_is_named_loudly(make_run):

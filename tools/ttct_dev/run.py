@@ -1,7 +1,7 @@
 """`make run`: the whole system on this machine, on embedded servers unless NATS_URL / DATABASE_URL are given.
 
 Data lives under .data/ (or --data-dir), so running it again resumes where it stopped. The services listen on
-8001-8004 (or from --first-port on); a port another program holds is named loudly. Ctrl-C stops it all.
+8001-8004 (or from --first-port on); a port another program holds is named loudly. Ctrl-C stops it all, quietly.
 """
 from __future__ import annotations
 
