@@ -1,5 +1,5 @@
 """`make run` (python -m ttct_dev.run) as a new user meets it: the services on the ports it promises, again after
-a restart, a taken port named loudly; Ctrl-C stopping everything quietly.
+a restart, a taken port named loudly; a local webhook receiver accepted; Ctrl-C stopping everything quietly.
 
 Each run here uses the session's NATS and PostgreSQL (NATS_URL / DATABASE_URL, which `make run` honours) and
 ports of its own from --first-port, so it never meets a developer's `make run` on 8001-8004."""
@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from ttct_dev.services import SERVICES
+from ttct_dev.tokens import LocalIssuer
 
 pytestmark = pytest.mark.e2e
 READY = "Stop with Ctrl-C."
@@ -138,3 +139,12 @@ def test_a_restart_keeps_the_promised_ports_and_a_taken_one_is_named_loudly(make
         assert third.url("scheduling") == promised["scheduling"]
         third.ctrl_c()
 
+
+def test_a_local_webhook_receiver_can_be_registered_under_make_run(make_run):
+    run = make_run(four_free_ports())
+    organisation = LocalIssuer(run.data_dir).headers("organisation", org="xa-hoa-loc", province=run.province)
+    r = httpx.post(f"{run.url('notification')}/v1/organisations/xa-hoa-loc/webhook-endpoints", headers=organisation,
+                   json={"url": "http://127.0.0.1:9999/hooks/xa-hoa-loc", "description": "Máy nhận thử"}, timeout=10)
+    assert r.status_code == 201, r.text
+    assert "WEBHOOK_ALLOW_PRIVATE_TARGETS=true" in run.said
+    run.ctrl_c()

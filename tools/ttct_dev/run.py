@@ -2,6 +2,8 @@
 
 Data lives under .data/ (or --data-dir), so running it again resumes where it stopped. The services listen on
 8001-8004 (or from --first-port on); a port another program holds is named loudly. Ctrl-C stops it all, quietly.
+Webhooks may go to private and loopback addresses here (WEBHOOK_ALLOW_PRIVATE_TARGETS=true unless set otherwise):
+on one machine, an organisation's receiver is a local one. Never so in a deployment.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ def main() -> None:
                         help="the services' ports: this one and the next three (default 8001-8004)")
     args = parser.parse_args()
     ports = {service: args.first_port + i for i, service in enumerate(SERVICES)}
+    dev_only = {"WEBHOOK_ALLOW_PRIVATE_TARGETS": os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")}
     logs = args.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
 
@@ -35,7 +38,7 @@ def main() -> None:
     with LocalStack(args.data_dir) as stack:
         info = stack.start()
         with Services(info, LocalIssuer(args.data_dir), province=args.province, log_dir=logs, fixed_ports=True,
-                      ports=ports) as services:
+                      ports=ports, env=dev_only) as services:
             print(f"\nThe training-centre system is running (province {args.province}).")
             nats_address = info.nats_url.rsplit("@", 1)[-1]  # the admin password stays in .data/nats-users.json
             print(f"  NATS        nats://{nats_address}  (users and passwords: {args.data_dir}/nats-users.json)")
@@ -48,6 +51,9 @@ def main() -> None:
                 print(f"  {name:<13} {url}/v1   API docs: {url}/docs")
             for name, wanted in services.moved.items():
                 print(f"\n{moved_warning(name, wanted, services.urls[name])}", file=sys.stderr, flush=True)
+            if dev_only["WEBHOOK_ALLOW_PRIVATE_TARGETS"] == "true":
+                print("\nWebhook endpoints may be on this machine (WEBHOOK_ALLOW_PRIVATE_TARGETS=true: for "
+                      "development only).")
             print(f"\nLogs: {logs}/<service>.log   Stop with Ctrl-C.")
             print("Every call needs a bearer token: make token ROLE=centre-staff CENTRE=hau-loc\n", flush=True)
             while not stop.wait(0.5):
