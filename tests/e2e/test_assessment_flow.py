@@ -61,10 +61,13 @@ class Centre:
         self.assessment = headers_for(issuer, self.code, MINE)
         self.base = f"{self.urls['assessment']}/v1/centres/{self.code}"
 
-    async def schedule_class(self, sessions: int, scheme: str = "default@1", programme: str = "so-cap-e2e") -> tuple:
+    async def schedule_class(self, sessions: int, scheme: str = "default@1", programme: str = "so-cap-e2e",
+                             planned: int | None = None) -> tuple:
+        """A class of a programme planning `planned` sessions (default: `sessions`), with `sessions` scheduled."""
         s = f"{self.urls['scheduling']}/v1/centres/{self.code}"
         r = await self.client.put(f"{s}/programmes/{programme}", headers=self.scheduling, json={
-            "programme_type": "so_cap_llct", "name": "Sơ cấp lý luận chính trị (thử)", "planned_sessions": sessions,
+            "programme_type": "so_cap_llct", "name": "Sơ cấp lý luận chính trị (thử)",
+            "planned_sessions": sessions if planned is None else planned,
             "max_absence_ratio": "0.2", "excused_absences_count": False, "assessment_scheme": scheme})
         assert r.status_code == 200, r.text
         r = await self.client.post(f"{s}/classes", headers=self.scheduling, json={
@@ -269,3 +272,27 @@ async def test_a_lecturer_records_attendance_but_does_not_finalise(centre, issue
     centre.assessment = issuer.headers("lecturer", centre=centre.code)
     assert (await centre.attendance(class_id, sessions[0], {learner: "present"})).status_code == 200
     assert (await centre.call("POST", f"/classes/{class_id}/finalisation")).status_code == 403
+
+
+async def test_another_centres_class_has_no_certificates_list_here(centre, services, issuer):
+    class_id, _ = await centre.schedule_class(1, programme="certs-elsewhere")
+    mine = await centre.call("GET", f"/classes/{class_id}/certificates")  # waits until assessment knows the class
+    assert (mine.status_code, mine.json()) == (200, []), mine.text
+    other = Centre(services, issuer, centre.client)
+    r = await other.call("GET", f"/classes/{class_id}/certificates", retry=False)
+    problem(r, 404, "class-unknown")
+    r = await other.call("GET", f"/classes/{class_id}/results", retry=False)
+    assert r.status_code == 404  # as its siblings answer
+
+
+async def test_a_course_scheduled_a_week_at_a_time_counts_an_absence_over_its_whole_plan(centre, services):
+    class_id, sessions = await centre.schedule_class(3, programme="tung-tuan", planned=30)  # the first week
+    an = await centre.enrol(class_id, "Trần Văn An")
+    r = await centre.attendance(class_id, sessions[0], {an: "absent"})
+    assert r.status_code == 200, r.text
+    [standing] = (await centre.call("GET", f"/classes/{class_id}/attendance")).json()
+    assert (standing["sessions_counted"], standing["absences"], standing["eligible"],
+            standing["eligibility_lost_notified"]) == (30, 1, True, False)  # 1 of 30, not 1 of 3
+    the_class = await centre.client.get(f"{centre.urls['scheduling']}/v1/centres/{centre.code}/classes/{class_id}",
+                                        headers=centre.scheduling)
+    assert the_class.json()["planned_sessions"] == 30, the_class.text

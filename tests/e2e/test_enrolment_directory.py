@@ -96,3 +96,18 @@ async def test_organisations_and_lecturers_may_not_change_the_directory(director
         assert r.status_code == 403, r.text
     r = await directory.post("", json=body, headers={"Authorization": ""})
     assert r.status_code == 401
+
+
+async def test_the_api_document_says_an_organisation_needs_its_head_among_its_contacts(directory, services):
+    document = httpx.get(f"{services.urls['enrolment']}/openapi.json", timeout=30).json()
+    contacts = document["components"]["schemas"]["RegisterOrganisation"]["properties"]["contacts"]
+    assert '"is_head": true' in contacts["description"] and "head-contact-missing" in contacts["description"]
+    code = f"org-{uuid.uuid4().hex[:8]}"
+    area = await directory.post("", json={"code": code, "name": "Khu vực Trung tâm thử", "kind": "centre-area",
+                                          "centre": "hau-loc"})
+    assert area.status_code == 201, area.text  # a centre area has no party committee of its own to name
+    headless = await directory.post("", json={"code": f"{code}-xa", "name": "Đảng ủy xã thử", "kind": "commune",
+                                              "parent_code": code, "centre": "hau-loc",
+                                              "contacts": [{**HEAD, "is_head": False}]})
+    assert headless.status_code == 422 and headless.json()["type"] == "urn:ttct:problem:head-contact-missing"
+    assert "is_head" in headless.json()["detail"]

@@ -168,3 +168,18 @@ def test_a_cancelled_session_no_longer_counts():
                           "cancelled_sessions": frozenset({facts.sessions[0].session_id})})
     s = att.standing(fewer, a, state)
     assert (s.sessions_counted, s.absences) == (9, 0)
+
+
+@pytest.mark.parametrize("plan_said", [30, 3], ids=["v2: the plan", "v1: only the sessions scheduled"])
+def test_a_class_scheduled_a_week_at_a_time_counts_absences_over_its_whole_plan(plan_said):
+    facts = klass(3, planned_sessions=30, scheduled_plan=plan_said)  # 3 of a 30-session programme scheduled
+    a = learner(facts)
+    events, state = record(facts, [a], att.Attendance(), 0, {a: "absent"})
+    assert not lost(events)  # 1 of 30, not 1 of 3
+    s = att.standing(facts, a, state)
+    assert (s.sessions_counted, s.absences, s.eligible) == (30, 1, True)
+
+
+def test_more_sessions_scheduled_than_planned_all_count():
+    facts = klass(12, planned_sessions=10, scheduled_plan=12)
+    assert facts.planned_total == 12

@@ -1,11 +1,14 @@
+import json
 import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
 from pydantic import ValidationError
 from ttct.contracts import UPCASTERS, ClassOpened, Envelope, EventMetadata, ScoreRecorded, UnknownEvent, read_event
+from ttct.contracts.session_scheduled import SessionScheduled
 from ttct.contracts.types import GradeBand, SendingOrganisation
 from ttct.eventsourcing.eventstore import make_envelopes
 from ttct.privacy.personal import legacy_sealed
@@ -79,3 +82,10 @@ def test_unknown_event_types_are_refused():
                    stream_id="x:y", stream_version=1, payload={}, **META.model_dump())
     with pytest.raises(UnknownEvent):
         read_event(env)
+
+
+def test_a_v1_session_event_is_read_with_its_count_as_both_the_sessions_scheduled_and_the_least_plan():
+    stored = json.loads((Path(__file__).parents[1] / "contract/samples/SessionScheduled.v1.json").read_text("utf-8"))
+    event = read_event(Envelope.model_validate(stored))
+    assert isinstance(event, SessionScheduled)
+    assert (event.scheduled_sessions, event.planned_sessions) == (1, 1)  # readers add ClassOpened's plan

@@ -16,6 +16,7 @@ from ttct.privacy.personal import legacy_sealed
 
 pytestmark = pytest.mark.unit
 ORG = SendingOrganisation(code="xa-hoa-loc", name="Đảng ủy xã Hoa Lộc")
+TODAY = date(2027, 3, 1)  # the day of the import
 
 
 def row(name="Lê Thị Bình", dob="12/04/1988", **kw):
@@ -51,7 +52,7 @@ def test_preflight_row_validation_reports_each_problem_with_its_field_and_row():
         row(name="lê thị bình"),                            # 7: the same person as row 2
         {"Họ và tên": None, "Ngày sinh": None},             # a blank line: skipped
         row(name="Đỗ Văn Dũng", **{"Mã đơn vị": "xa-da-loc", "Đơn vị": "Đảng ủy xã Đa Lộc"}),  # 9: own org
-    ], ORG)
+    ], ORG, on=TODAY)
     by_row = {c.row: c for c in rows}
     assert sorted(by_row) == [2, 3, 4, 5, 6, 7, 9]
     assert by_row[2].command is not None and by_row[2].command.sending_organisation == ORG
@@ -65,12 +66,12 @@ def test_preflight_row_validation_reports_each_problem_with_its_field_and_row():
 
 
 def test_a_row_without_an_organisation_when_the_list_names_none_is_a_problem():
-    [checked] = imp.check_rows([row()], None)
+    [checked] = imp.check_rows([row()], None, on=TODAY)
     assert {p.field for p in checked.problems} == {"organisation_code", "organisation_name"}
 
 
 def test_numbers_typed_into_spreadsheet_cells_are_read_as_ids():
-    [checked] = imp.check_rows([row(**{"CCCD": 38090000001.0})], ORG)
+    [checked] = imp.check_rows([row(**{"CCCD": 38090000001.0})], ORG, on=TODAY)
     assert checked.command is not None and checked.command.national_id == "38090000001"
 
 
@@ -85,7 +86,7 @@ def test_an_import_seats_until_full_or_over_quota_then_waits_and_reports_every_r
     roster = r.evolve(r.Roster(), r.decide_set_quota("xa-hoa-loc", r.SetQuota(quota=2), facts, r.Roster())[0])
     other = {"Mã đơn vị": "xa-da-loc", "Tên đơn vị": "Đảng ủy xã Đa Lộc"}
     rows = imp.check_rows([row("A"), row("B"), row("C"), row("D", **other), row("E", **other), row("", dob="x")],
-                          ORG)
+                          ORG, on=TODAY)
     (events, outcomes), _ = decide(rows, facts, roster)
     assert [o.status for o in outcomes] == ["enrolled", "enrolled", "waitlisted", "enrolled", "waitlisted", "error"]
     assert [o.reason for o in outcomes] == [None, None, "over-quota", None, "class-full", None]
@@ -97,7 +98,7 @@ def test_an_import_seats_until_full_or_over_quota_then_waits_and_reports_every_r
 
 def test_importing_the_same_list_again_enrols_nobody_twice():
     facts = r.ClassFacts(class_id=uuid4(), title="Lớp 1", capacity=2)
-    rows = imp.check_rows([row("A"), row("B"), row("C")], ORG)
+    rows = imp.check_rows([row("A"), row("B"), row("C")], ORG, on=TODAY)
     (events, first), ids = decide(rows, facts, r.Roster())
     roster = r.Roster()
     for event in events:
@@ -124,5 +125,18 @@ def test_xlsx_files_are_read_with_their_date_cells():
     buffer = io.BytesIO()
     book.save(buffer)
     raws = sheets.read_upload("ds.xlsx", None, buffer.getvalue())
-    [checked] = imp.check_rows(raws, ORG)
+    [checked] = imp.check_rows(raws, ORG, on=TODAY)
     assert checked.command.date_of_birth == date(1988, 4, 12) and checked.command.national_id == "38090000001"
+
+
+@pytest.mark.parametrize(("born", "refused"), [
+    (date(2099, 1, 1), True), (date(1800, 1, 1), True), (date(2027, 3, 2), True),  # future, a typo, tomorrow
+    (date(2011, 3, 2), True), (date(2011, 3, 1), False),  # 16 the day after the import / that very day
+    (date(1927, 3, 1), False), (date(1926, 2, 28), True)])  # 100 / 101
+def test_a_date_of_birth_must_give_an_age_a_learner_can_have_on_the_day_of_enrolment(born, refused):
+    [checked] = imp.check_rows([row(dob=born.isoformat())], ORG, on=TODAY)
+    if refused:
+        assert [(p.field, p.code) for p in checked.problems] == [("date_of_birth", "implausible-date")]
+        assert checked.problems[0].detail_vi.startswith("Ngày sinh")
+    else:
+        assert checked.command is not None and checked.command.date_of_birth == born

@@ -91,11 +91,28 @@ def test_opening_at_once_also_carries_the_programme_defaults():
     assert opened.planned_sessions == 30 and opened.assessment_scheme == "so-cap@2"
 
 
-def test_a_class_with_sessions_already_scheduled_opens_with_their_count_as_planned_sessions():
+def test_a_class_with_sessions_already_scheduled_opens_with_its_programmes_plan_or_more():
     state = planned()
     state = run(state, schedule(state))
     [opened] = c.decide_open_planned(CLASS_ID, state, PROGRAMME)
-    assert opened.planned_sessions == 1
+    assert opened.planned_sessions == 30  # one session scheduled of the programme's 30
+    [opened] = c.decide_open_planned(CLASS_ID, state, PROGRAMME.model_copy(update={"planned_sessions": 0}))
+    assert opened.planned_sessions == 1  # a programme without a plan: the sessions scheduled
+
+
+def test_a_class_scheduled_a_week_at_a_time_keeps_its_programmes_plan_until_more_are_scheduled():
+    state = at("in_progress")
+    events = []
+    slots = [(day, time(7, 30), time(11, 0)) for day in range(1, 21)] + [
+        (day, time(13, 30), time(17, 0)) for day in range(1, 12)]  # 31: a morning a day, then afternoons
+    for day, starts, ends in slots:
+        [event] = schedule(state, session_date=date(2026, 12, day), starts_at=starts, ends_at=ends)
+        events.append(event)
+        state = c.evolve(state, event)
+    assert [(e.scheduled_sessions, e.planned_sessions) for e in events[:3]] == [(1, 30), (2, 30), (3, 30)]
+    assert (events[-1].scheduled_sessions, events[-1].planned_sessions) == (31, 31)  # one more than planned
+    [cancelled] = c.decide_cancel_session(CLASS_ID, events[0].session_id, state)
+    assert (cancelled.scheduled_sessions, cancelled.planned_sessions) == (30, 30)
 
 
 @pytest.mark.parametrize("status", ["planned", "open", "in_progress"])
@@ -163,11 +180,12 @@ def test_a_planned_class_cannot_end_before_it_starts():
 def test_sessions_are_scheduled_while_the_class_is_not_closed_and_count_up(status):
     state = at(status)
     [first] = schedule(state)
-    assert isinstance(first, SessionScheduled) and first.planned_sessions == 1
+    assert isinstance(first, SessionScheduled) and first.scheduled_sessions == 1
+    assert first.planned_sessions == (1 if status == "planned" else 30)  # the plan is known once the class opens
     assert (first.lecturer_name, first.venue, first.field_trip_site) == ("Lê Văn Giảng", "Hội trường A", None)
     state = c.evolve(state, first)
     [second] = schedule(state, session_date=date(2026, 12, 3))
-    assert second.planned_sessions == 2
+    assert second.scheduled_sessions == 2
 
 
 def test_a_field_trip_is_a_session_with_a_site_and_no_venue():
@@ -207,9 +225,9 @@ def test_cancelling_a_session_counts_it_down_frees_its_slot_and_is_refused_twice
     [scheduled] = schedule(state)
     state = c.evolve(state, scheduled)
     [cancelled] = c.decide_cancel_session(CLASS_ID, scheduled.session_id, state)
-    assert isinstance(cancelled, SessionCancelled) and cancelled.planned_sessions == 0
+    assert isinstance(cancelled, SessionCancelled) and cancelled.scheduled_sessions == 0
     state = c.evolve(state, cancelled)
-    assert schedule(state)[0].planned_sessions == 1
+    assert schedule(state)[0].scheduled_sessions == 1
     with pytest.raises(Rejected):
         c.decide_cancel_session(CLASS_ID, scheduled.session_id, state)
     with pytest.raises(NotFound):

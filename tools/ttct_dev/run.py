@@ -1,16 +1,20 @@
 """`make run`: the whole system on this machine, on embedded servers unless NATS_URL / DATABASE_URL are given.
 
-Data lives under .data/ (or --data-dir), so running it again resumes where it stopped. Ctrl-C stops it all.
+Data lives under .data/ (or --data-dir), so running it again resumes where it stopped. The services listen on
+8001-8004 (or from --first-port on); a port another program holds is named loudly. Ctrl-C stops it all, quietly.
+Webhooks may go to private and loopback addresses here (WEBHOOK_ALLOW_PRIVATE_TARGETS=true unless set otherwise):
+on one machine, an organisation's receiver is a local one. Never so in a deployment.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
-from ttct_dev.services import Services
+from ttct_dev.services import DEFAULT_PORTS, SERVICES, Services, moved_warning
 from ttct_dev.stack import SUBSCRIBERS, LocalStack
 from ttct_dev.tokens import LocalIssuer
 
@@ -19,7 +23,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path(".data"))
     parser.add_argument("--province", default=os.getenv("PROVINCE_CODE", "thanh-hoa"))
+    parser.add_argument("--first-port", type=int, default=DEFAULT_PORTS[SERVICES[0]],
+                        help="the services' ports: this one and the next three (default 8001-8004)")
     args = parser.parse_args()
+    ports = {service: args.first_port + i for i, service in enumerate(SERVICES)}
+    dev_only = {"WEBHOOK_ALLOW_PRIVATE_TARGETS": os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")}
     logs = args.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
 
@@ -29,7 +37,8 @@ def main() -> None:
         signal.signal(sig, lambda *_: stop.set())
     with LocalStack(args.data_dir) as stack:
         info = stack.start()
-        with Services(info, LocalIssuer(args.data_dir), province=args.province, log_dir=logs, fixed_ports=True) as services:
+        with Services(info, LocalIssuer(args.data_dir), province=args.province, log_dir=logs, fixed_ports=True,
+                      ports=ports, env=dev_only) as services:
             print(f"\nThe training-centre system is running (province {args.province}).")
             nats_address = info.nats_url.rsplit("@", 1)[-1]  # the admin password stays in .data/nats-users.json
             print(f"  NATS        nats://{nats_address}  (users and passwords: {args.data_dir}/nats-users.json)")
@@ -40,6 +49,11 @@ def main() -> None:
             print()
             for name, url in services.urls.items():
                 print(f"  {name:<13} {url}/v1   API docs: {url}/docs")
+            for name, wanted in services.moved.items():
+                print(f"\n{moved_warning(name, wanted, services.urls[name])}", file=sys.stderr, flush=True)
+            if dev_only["WEBHOOK_ALLOW_PRIVATE_TARGETS"] == "true":
+                print("\nWebhook endpoints may be on this machine (WEBHOOK_ALLOW_PRIVATE_TARGETS=true: for "
+                      "development only).")
             print(f"\nLogs: {logs}/<service>.log   Stop with Ctrl-C.")
             print("Every call needs a bearer token: make token ROLE=centre-staff CENTRE=hau-loc\n", flush=True)
             while not stop.wait(0.5):

@@ -27,14 +27,24 @@ DEFAULT_PORTS = {"scheduling": 8001, "enrolment": 8002, "assessment": 8003, "not
 
 
 def free_port(preferred: int | None = None) -> int:
+    """`preferred` unless a program listens on it, else any free port."""
     for candidate in ([preferred] if preferred else []) + [0]:
         with socket.socket() as s:
+            # as the servers (uvicorn) bind: a port still in TIME_WAIT after a restart is no conflict for them,
+            # so it is none for this probe either, or a restarted `make run` would move to a random port
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", candidate))
             except OSError:
                 continue
             return s.getsockname()[1]
     raise RuntimeError("no free port")
+
+
+def moved_warning(service: str, wanted: int, url: str) -> str:
+    return (f"!!! {service} cannot have its port {wanted}: another program listens on it, so {service} runs on "
+            f"{url} instead. Stop that program (`ss -ltnp 'sport = :{wanted}'` names it) and restart to get "
+            f"{wanted} back.")
 
 
 @dataclass
@@ -47,9 +57,13 @@ class Services:
     log_dir: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     fixed_ports: bool = False
+    """Serve on `ports` (`make run`), each service elsewhere only if its port is taken, saying so loudly."""
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     database_prefix: str = "ttct_"
     services: tuple[str, ...] = SERVICES  # which of them start() starts
     urls: dict[str, str] = field(default_factory=dict)
+    moved: dict[str, int] = field(default_factory=dict)
+    """The services of fixed_ports that could not have their port: service -> the port they should have had."""
     _procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def database(self, service: str) -> str:
@@ -92,8 +106,11 @@ class Services:
             await nc.close()
 
     def start_one(self, service: str) -> None:
-        port = int(self.urls[service].rsplit(":", 1)[1]) if service in self.urls else free_port(
-            DEFAULT_PORTS[service] if self.fixed_ports else None)
+        wanted = self.ports[service] if self.fixed_ports else None
+        port = int(self.urls[service].rsplit(":", 1)[1]) if service in self.urls else free_port(wanted)
+        if wanted and port != wanted:
+            self.moved[service] = wanted
+            print(moved_warning(service, wanted, f"http://127.0.0.1:{port}"), file=sys.stderr, flush=True)
         env = {
             **os.environ,
             "DATABASE_URL": self.database(service),

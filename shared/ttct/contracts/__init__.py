@@ -14,6 +14,7 @@ from ttct.contracts.class_opened import ClassOpened
 from ttct.contracts.envelope import DomainEvent, Envelope, EventMetadata
 from ttct.contracts.learner_enrolled import LearnerEnrolled
 from ttct.contracts.score_recorded import ScoreRecorded
+from ttct.contracts.session_scheduled import upcast_session_count_v1
 from ttct.contracts.types import upcast_personal_v1
 
 
@@ -41,6 +42,8 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
     **{(name, 1): upcast_personal_v1 for name in (
         "AttendanceRecorded", "CertificateIssued", "EligibilityLost", "LearnerEnrolled", "LearnerResultFinalised",
         "LearnerWaitlisted", "LearnerWithdrawn", "ScoreRecorded")},
+    # v2 tells the class's plan apart from the sessions scheduled so far: see session_scheduled.py
+    **{(name, 1): upcast_session_count_v1 for name in ("SessionScheduled", "SessionCancelled")},
 }
 """(event_type, from_version) -> function turning that version's payload into the next version's."""
 

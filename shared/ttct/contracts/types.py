@@ -6,24 +6,42 @@ import json
 import unicodedata
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from ttct.contracts.envelope import Code
 
 
+def no_control_characters(text: str) -> str:
+    """Refuse control characters (NUL, escape ...) and lone surrogates: nobody types them, PostgreSQL cannot store
+    some of them, and the others garble papers and messages. Refused here, where every service validates its
+    input, so the user reads why in our words rather than the database's."""
+    found = next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Cs")), None)
+    if found is not None:
+        raise PydanticCustomError(
+            "control_character", "must not contain control characters (found U+{code}); "
+            "không được chứa ký tự điều khiển (U+{code})", {"code": f"{ord(found):04X}"})
+    return text
+
+
 def _nfc(text: str) -> str:
     # Vietnamese text arrives both precomposed and decomposed (e.g. from Excel on macOS); store one form so
-    # equality, uniqueness and sorting hold.
-    cleaned = " ".join(unicodedata.normalize("NFC", text).split())
+    # equality, uniqueness and sorting hold. Whitespace controls (tab, new line) become spaces; others are refused.
+    cleaned = no_control_characters(" ".join(unicodedata.normalize("NFC", text).split()))
     if not cleaned:
         raise ValueError("must not be blank")
     return cleaned
 
 
 VietnameseText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_nfc)]
+
+
+def PlainText(max_length: int, min_length: int = 1) -> Any:  # noqa: N802 - a type, used like one
+    """Free text of at most `max_length` characters (a reason, a note, a role), without control characters."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(no_control_characters)]
 
 
 class ProgrammeType(StrEnum):
@@ -77,8 +95,9 @@ class OrganisationContact(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: VietnameseText
-    role: str = Field(min_length=1, max_length=100, description='e.g. "head of party committee", "secretary", "office"')
-    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    role: PlainText(100) = Field(description='e.g. "head of party committee", "secretary", "office"')
+    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+                     AfterValidator(no_control_characters)] | None = None
     phone: str | None = Field(default=None, max_length=30, pattern=r"^\+?[0-9 .()-]{6,30}$")
     is_head: bool = False
 

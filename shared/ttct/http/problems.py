@@ -109,6 +109,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(asyncpg.DataError)
     async def _out_of_range(_: Request, exc: asyncpg.DataError) -> JSONResponse:
+        if isinstance(exc, (asyncpg.UntranslatableCharacterError, asyncpg.CharacterNotInRepertoireError)):
+            # a text the contracts' types let through (they refuse control characters): say it in our words
+            return problem_response(422, "invalid-input", "Invalid input",
+                                    "a text contains a character that cannot be stored (a control character?)",
+                                    "Dữ liệu có ký tự không lưu được (ký tự điều khiển?)")
         # e.g. a number beyond what PostgreSQL stores: the input is wrong, not the service
         return problem_response(422, "invalid-input", "Invalid input", f"a value is out of range: {exc}",
                                 "Một giá trị nằm ngoài phạm vi cho phép")
@@ -124,6 +129,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # only the framework says 400: a body it cannot parse (broken multipart, a form it cannot read), which
+            # is bad input like any other
+            return problem_response(422, "invalid-input", "Invalid input",
+                                    f"the request body could not be read: {exc.detail}",
+                                    f"Không đọc được dữ liệu gửi lên: {exc.detail}")
         return problem_response(exc.status_code, "http-error", _TITLES.get(exc.status_code, "Error"),
                                 str(exc.detail))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -204,4 +205,9 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run the service until SIGINT/SIGTERM; uvicorn then finishes in-flight requests and runs the shutdown."""
     config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None,
                             access_log=False, lifespan="on", timeout_graceful_shutdown=20)
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        # Ctrl-C (to the whole process group under `make run`): uvicorn has already shut down cleanly and then
+        # re-raised the signal, for the exit status; a traceback in the log would only look like a crash.
+        raise SystemExit(128 + signal.SIGINT) from None

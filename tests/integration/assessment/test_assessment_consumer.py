@@ -84,7 +84,8 @@ def enrolled(class_id, name):
 def scheduled(class_id, day: date, n: int):
     return SessionScheduled(class_id=class_id, session_id=uuid.uuid4(), session_date=day, starts_at=time(7, 30),
                             ends_at=time(11), topic="Chủ nghĩa Mác - Lênin", venue="Hội trường",
-                            lecturer_id=uuid.uuid4(), lecturer_name="Lê Văn Giảng", planned_sessions=n)
+                            lecturer_id=uuid.uuid4(), lecturer_name="Lê Văn Giảng", scheduled_sessions=n,
+                            planned_sessions=n)
 
 
 def opened(class_id, **kw):
@@ -153,8 +154,10 @@ async def test_a_cancelled_session_stops_counting_and_a_cancelled_class_refuses_
     a, class_id = assessment, uuid.uuid4()
     learner = enrolled(class_id, "Phạm Văn Cường")
     sessions = [scheduled(class_id, START + timedelta(days=i), i + 1) for i in range(5)]
-    cancelled = SessionCancelled(class_id=class_id, session_id=sessions[4].session_id, planned_sessions=4)
-    stream = envelopes(a, f"scheduling:class:{class_id}", [opened(class_id, planned_sessions=5), *sessions, cancelled],
+    # a programme without a plan of its own: the class's plan is the sessions scheduled, one fewer once cancelled
+    cancelled = SessionCancelled(class_id=class_id, session_id=sessions[4].session_id, scheduled_sessions=4,
+                                 planned_sessions=4)
+    stream = envelopes(a, f"scheduling:class:{class_id}", [opened(class_id), *sessions, cancelled],
                        datetime(2026, 11, 20, 2, tzinfo=UTC))
     await publish(a.js, stream)
     await publish(a.js, envelopes(a, f"enrolment:roster:{class_id}", [learner], datetime(2026, 11, 25, tzinfo=UTC)))
@@ -203,7 +206,7 @@ async def test_the_fact_handlers_do_not_depend_on_the_order_events_arrive_in(poo
             (facts.on_session_scheduled, envelopes(a, f"scheduling:session:{session.session_id}", [session],
                                                    datetime(2026, 11, 21, tzinfo=UTC))[0], session),
             (facts.on_session_cancelled, envelopes(a, f"scheduling:session:{session.session_id}", [SessionCancelled(
-                class_id=class_id, session_id=session.session_id, planned_sessions=0)],
+                class_id=class_id, session_id=session.session_id, scheduled_sessions=0, planned_sessions=0)],
                 datetime(2026, 11, 22, tzinfo=UTC), 1)[0], None),
             (facts.on_class_cancelled, envelopes(a, f"scheduling:class:{class_id}", [ClassCancelled(
                 class_id=class_id, class_title="Lớp", reason="Hủy")], datetime(2026, 11, 23, tzinfo=UTC), 1)[0], None),

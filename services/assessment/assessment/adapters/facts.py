@@ -4,7 +4,7 @@ order relative to each other and none needs a NAK-and-retry:
 - ClassOpened fills a class's facts and marks it opened; it never clears `cancelled` (ClassCancelled may come first).
 - ClassCancelled marks the class cancelled, creating its row if ClassOpened has not arrived yet.
 - SessionScheduled upserts the session (a reschedule moves its date) but never clears `cancelled`; the class's
-  scheduled total is taken from the latest session event by `occurred_at`, whatever order they arrive in.
+  scheduled total and plan are taken from the latest session event by `occurred_at`, whatever order they arrive in.
 - SessionCancelled marks the session cancelled, creating its row (without a date) if it arrives first.
 - LearnerEnrolled / LearnerWithdrawn upsert the learner's seat; the later by `occurred_at` wins, so a withdrawal
   that overtakes its enrolment is not undone by it, and a re-enrolment after a withdrawal counts.
@@ -87,6 +87,8 @@ SCHEMA = [
         "starts_at time", "ends_at time", "topic text", "venue text", "lecturer_name text", "field_trip_site text")),
     # who taught the session, so that learners' evaluations rate only the class's own lecturers
     "ALTER TABLE class_sessions ADD COLUMN IF NOT EXISTS lecturer_id uuid",
+    # the plan the latest session event carries (SessionScheduled v2), beside the sessions scheduled so far
+    "ALTER TABLE class_facts ADD COLUMN IF NOT EXISTS scheduled_plan integer",
 ]
 
 
@@ -120,15 +122,17 @@ async def on_class_cancelled(conn: asyncpg.Connection, envelope: Envelope, event
     )
 
 
-async def _scheduled_total(conn: asyncpg.Connection, envelope: Envelope, class_id: UUID, total: int) -> None:
+async def _scheduled_total(conn: asyncpg.Connection, envelope: Envelope, event: SessionScheduled | SessionCancelled
+                           ) -> None:
     await conn.execute(
         """
-        INSERT INTO class_facts (class_id, centre, scheduled_total, scheduled_total_at) VALUES ($1, $2, $3, $4)
+        INSERT INTO class_facts (class_id, centre, scheduled_total, scheduled_plan, scheduled_total_at)
+        VALUES ($1, $2, $3, $4, $5)
         ON CONFLICT (class_id) DO UPDATE SET scheduled_total = excluded.scheduled_total,
-            scheduled_total_at = excluded.scheduled_total_at
+            scheduled_plan = excluded.scheduled_plan, scheduled_total_at = excluded.scheduled_total_at
         WHERE class_facts.scheduled_total_at IS NULL OR class_facts.scheduled_total_at <= excluded.scheduled_total_at
         """,
-        class_id, envelope.centre, total, envelope.occurred_at,
+        event.class_id, envelope.centre, event.scheduled_sessions, event.planned_sessions, envelope.occurred_at,
     )
 
 
@@ -143,7 +147,7 @@ async def on_session_scheduled(conn: asyncpg.Connection, envelope: Envelope, eve
         event.session_id, event.class_id, envelope.centre, event.session_date, event.starts_at, event.ends_at,
         event.topic, event.venue, event.lecturer_name, event.field_trip_site, event.lecturer_id,
     )
-    await _scheduled_total(conn, envelope, event.class_id, event.planned_sessions)
+    await _scheduled_total(conn, envelope, event)
 
 
 async def on_session_cancelled(conn: asyncpg.Connection, envelope: Envelope, event: SessionCancelled) -> None:
@@ -152,7 +156,7 @@ async def on_session_cancelled(conn: asyncpg.Connection, envelope: Envelope, eve
         " ON CONFLICT (session_id) DO UPDATE SET cancelled = true",
         event.session_id, event.class_id, envelope.centre,
     )
-    await _scheduled_total(conn, envelope, event.class_id, event.planned_sessions)
+    await _scheduled_total(conn, envelope, event)
 
 
 # A run of seats in one statement, from arrays (one element per event of a round).
@@ -223,7 +227,8 @@ async def class_facts(db: asyncpg.Pool | asyncpg.Connection, centre: str, class_
         sessions=tuple(SessionFact(s["session_id"], s["session_date"]) for s in sessions
                        if not s["cancelled"] and s["session_date"] is not None),
         cancelled_sessions=frozenset(s["session_id"] for s in sessions if s["cancelled"]),
-        scheduled_total=row["scheduled_total"], pinned_scheme=row["pinned_scheme"])
+        scheduled_total=row["scheduled_total"], scheduled_plan=row["scheduled_plan"],
+        pinned_scheme=row["pinned_scheme"])
 
 
 def _learner(row: asyncpg.Record) -> LearnerInClass:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts import DomainEvent
 from ttct.contracts.certificate_issued import CertificateIssued
 from ttct.contracts.certificate_revoked import CertificateRevoked
+from ttct.contracts.types import PlainText
 from ttct.domain.errors import NotFound, Rejected
 
 from assessment.domain.facts import ClassFacts, LearnerInClass
@@ -19,8 +20,8 @@ from assessment.domain.facts import ClassFacts, LearnerInClass
 class RevokeCertificate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    certificate_number: str = Field(min_length=1, max_length=80)
-    reason: str = Field(min_length=1, max_length=500)
+    certificate_number: PlainText(80)
+    reason: PlainText(500)
 
 
 @dataclass(frozen=True)

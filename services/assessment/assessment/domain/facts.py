@@ -52,16 +52,19 @@ class ClassFacts:
     sessions: tuple[SessionFact, ...] = ()
     cancelled_sessions: frozenset[UUID] = frozenset()
     scheduled_total: int | None = None
-    """planned_sessions of the latest SessionScheduled/SessionCancelled: the class's scheduled sessions."""
+    """scheduled_sessions of the latest SessionScheduled/SessionCancelled: the class's scheduled sessions."""
+    scheduled_plan: int | None = None
+    """planned_sessions of the same event: the class's plan as scheduling counts it (from a v1 event: only the
+    sessions scheduled)."""
     pinned_scheme: str | None = field(default=None)
     """The scheme version the class's first score was recorded under: later scores keep it."""
 
     @property
     def planned_total(self) -> int:
-        """The class's sessions: scheduling's latest count once it schedules sessions, else the opening plan;
-        never fewer than the sessions actually known."""
-        planned = self.scheduled_total if self.scheduled_total is not None else self.planned_sessions
-        return max(planned, len(self.sessions))
+        """The class's sessions: its plan, or more if more are scheduled (or known here). Never only the sessions
+        scheduled so far: a course scheduled a week at a time would count a learner's first absence over the
+        first week's sessions and take their eligibility for good."""
+        return max(self.planned_sessions, self.scheduled_plan or 0, self.scheduled_total or 0, len(self.sessions))
 
     @property
     def planned_known(self) -> bool:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts import DomainEvent, ScoreRecorded
 from ttct.contracts.conduct_rated import ConductRated, ConductRating
 from ttct.contracts.score_recorded import Score
+from ttct.contracts.types import PlainText
 from ttct.domain.errors import Invalid, Rejected
 
 from assessment.domain.facts import LearnerInClass
@@ -32,7 +33,7 @@ class RateConduct(BaseModel):
 
     learner_id: UUID
     rating: ConductRating
-    note: str | None = Field(default=None, max_length=500)
+    note: PlainText(500, min_length=0) | None = None
 
 
 @dataclass(frozen=True)

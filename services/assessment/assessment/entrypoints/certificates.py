@@ -13,11 +13,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from ttct.contracts.envelope import Code
+from ttct.domain.errors import NotFound
 from ttct.http.auth import Principal, centre_access
 from ttct.http.pagination import Page, page_params, paged
 from ttct.privacy import tenancy
 
-from assessment.adapters import views
+from assessment.adapters import paper_views, views
 from assessment.domain.certificates import RevokeCertificate, unknown
 from assessment.entrypoints.http import metadata
 from assessment.service_layer import handlers
@@ -60,7 +61,8 @@ class Verification(BaseModel):
     message_vi: str = Field(default=_SAYS["unknown"], description="what the status means, in Vietnamese")
 
 
-@router.get("/classes/{class_id}/certificates", response_model=list[CertificateView], responses=paged(),
+@router.get("/classes/{class_id}/certificates", response_model=list[CertificateView],
+            responses={**paged(), 404: {"description": "no such class at this centre"}},
             summary="The certificates issued in a class by number, revoked ones included unless filtered; "
                     "paginated (X-Next-Cursor, Link rel=next)")
 async def class_certificates(centre: Code, class_id: UUID, request: Request, response: Response,
@@ -68,7 +70,13 @@ async def class_certificates(centre: Code, class_id: UUID, request: Request, res
                                                                             "certificates"),
                              page: Page = Depends(page_params),
                              _caller: Principal = centre_access("certificates:read")) -> list[CertificateView]:
-    rows = await views.class_certificates(request.app.state.runtime.pool, centre, class_id, revoked=revoked,
+    pool = request.app.state.runtime.pool
+    # A class of another centre (or none) is absent, as on every other route of a class: not a class without
+    # certificates.
+    if await paper_views.class_header(pool, centre, class_id) is None:
+        raise NotFound(f"class {class_id} is not known at this centre",
+                       f"Không tìm thấy lớp {class_id} ở trung tâm này", code="class-unknown")
+    rows = await views.class_certificates(pool, centre, class_id, revoked=revoked,
                                           after=page.after(str), limit=page.fetch)
     return [CertificateView(**r)
             for r in page.answer(request, response, rows, key=lambda r: (r["certificate_number"],))]

@@ -26,6 +26,7 @@ from enrolment.domain.roster import (
     EnrolLearner,
     Member,
     Roster,
+    birth_date_problem,
     decide_admit,
     evolve,
     identity_key,
@@ -104,7 +105,7 @@ def _missing(name: str) -> RowProblem:
     return RowProblem(name, "missing-field", f"{en} is missing", f"Thiếu {vi}")
 
 
-def _check_one(row: int, raw: Mapping[str, object], default: SendingOrganisation | None) -> CheckedRow:
+def _check_one(row: int, raw: Mapping[str, object], default: SendingOrganisation | None, on: date) -> CheckedRow:
     values: dict[str, object] = {}
     for header, cell in raw.items():
         name = canonical_header(header)
@@ -123,6 +124,8 @@ def _check_one(row: int, raw: Mapping[str, object], default: SendingOrganisation
         problems.append(RowProblem("date_of_birth", "malformed-date",
                                    f"date of birth {birth!s} is not a date (use DD/MM/YYYY or YYYY-MM-DD)",
                                    f"Ngày sinh {birth!s} không đúng định dạng (dd/mm/yyyy hoặc yyyy-mm-dd)"))
+    elif (implausible := birth_date_problem(born, on)) is not None:
+        problems.append(RowProblem("date_of_birth", "implausible-date", *implausible))
     code = values.get("organisation_code") or (default.code if default else None)
     name = values.get("organisation_name") or (default.name if default and code == default.code else None)
     for key, value in (("organisation_code", code), ("organisation_name", name)):
@@ -145,15 +148,16 @@ def _check_one(row: int, raw: Mapping[str, object], default: SendingOrganisation
     return CheckedRow(row, command)
 
 
-def check_rows(raws: Sequence[Mapping[str, object]], default: SendingOrganisation | None, *,
+def check_rows(raws: Sequence[Mapping[str, object]], default: SendingOrganisation | None, *, on: date,
                first_row: int = 2) -> list[CheckedRow]:
-    """Validate every row; a row naming the same person (same identity key) as an earlier one is a duplicate."""
+    """Validate every row for an enrolment on day `on`; a row naming the same person (same identity key) as an
+    earlier one is a duplicate."""
     seen: dict[str, int] = {}
     checked = []
     for i, raw in enumerate(raws):
         if all(_text(v) is None for v in raw.values()):
             continue  # blank lines in a spreadsheet are not rows
-        row = _check_one(first_row + i, raw, default)
+        row = _check_one(first_row + i, raw, default, on)
         if row.command is not None:
             k = identity_key(row.command)
             if k in seen:

@@ -35,7 +35,11 @@ class OrganisationDetails(BaseModel):
     kind: OrganisationKind
     parent_code: Code | None = None
     centre: Code = Field(description="the centre whose area the organisation is in")
-    contacts: list[OrganisationContact] = Field(default_factory=list, max_length=50)
+    contacts: list[OrganisationContact] = Field(
+        default_factory=list, max_length=50,
+        description="the people to reach; every organisation but a centre area names exactly one of them with "
+                    '"is_head": true, the head of its party committee (người đứng đầu cấp ủy), who receives its '
+                    "learners' absence alerts and result reports (422 head-contact-missing without one)")
 
 
 class RegisterOrganisation(OrganisationDetails):

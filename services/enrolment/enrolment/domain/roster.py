@@ -24,17 +24,48 @@ from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
 from ttct.contracts.types import PersonalData, SealedPersonalData, SendingOrganisation, VietnameseText
-from ttct.domain.errors import NotFound, Rejected
+from ttct.domain.errors import Invalid, NotFound, Rejected
 
 
 class EnrolLearner(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     full_name: VietnameseText
-    date_of_birth: date
+    date_of_birth: date = Field(description="the learner is 16 to 100 years old on the day of enrolment")
     sending_organisation: SendingOrganisation
     national_id: str | None = Field(default=None, pattern=r"^[0-9]{9,12}$")
     party_card_number: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,20}$")
+
+
+YOUNGEST, OLDEST = 16, 100
+"""The ages (on the day of enrolment) a learner may have: those sent to the centre's programmes are party
+members, cadres or people preparing to join the Party (16 at the youngest); a date giving an age outside them is
+a typing error (2099, 1800), not a person."""
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def birth_date_problem(born: date, enrolled_on: date) -> tuple[str, str] | None:
+    """Why `born` cannot be the date of birth of a learner enrolled on `enrolled_on` (English, Vietnamese), or None."""
+    if born > enrolled_on:
+        return (f"date_of_birth {born:%d/%m/%Y} is in the future",
+                f"Ngày sinh {born:%d/%m/%Y} nằm trong tương lai")
+    age = age_on(born, enrolled_on)
+    if not YOUNGEST <= age <= OLDEST:
+        return (f"date_of_birth {born:%d/%m/%Y} gives an age of {age} on {enrolled_on:%d/%m/%Y}: a learner is "
+                f"{YOUNGEST} to {OLDEST} years old",
+                f"Ngày sinh {born:%d/%m/%Y} cho tuổi {age} vào ngày {enrolled_on:%d/%m/%Y}: học viên phải từ "
+                f"{YOUNGEST} đến {OLDEST} tuổi")
+    return None
+
+
+def check_birth_date(command: EnrolLearner, enrolled_on: date) -> None:
+    problem = birth_date_problem(command.date_of_birth, enrolled_on)
+    if problem is not None:
+        raise Invalid(*problem, code="invalid-input",
+                      errors=[{"field": "body.date_of_birth", "message": problem[0]}])
 
 
 class SetQuota(BaseModel):

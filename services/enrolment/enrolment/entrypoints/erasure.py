@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts.envelope import Code
+from ttct.contracts.types import PlainText
 from ttct.http.auth import Forbidden, Principal, Role, centre_access
 from ttct.http.conventions import WRITE
 from ttct.http.problems import command_metadata
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/v1/centres/{centre}/learners", tags=["learners"], re
 class ErasePersonalData(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500,
+    reason: PlainText(500) = Field(
                         description="why (e.g. the learner's request of <date>, ref. <number>): kept in the access "
                                     "log; name no one in it")
 

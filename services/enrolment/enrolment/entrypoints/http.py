@@ -10,12 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts import Envelope, LearnerEnrolled
 from ttct.contracts.envelope import Code
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
+from ttct.contracts.types import PlainText
 from ttct.domain.errors import NotFound
 from ttct.domain.versions import if_match_tags
 from ttct.http.auth import Principal, centre_access
 from ttct.http.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
 from ttct.http.pagination import Page, page_params, paged
 from ttct.http.problems import command_metadata
+from ttct.papers import labels
 
 from enrolment.adapters import views
 from enrolment.domain.roster import EnrolLearner, SetQuota
@@ -61,7 +63,7 @@ class Promotion(BaseModel):
 class Withdraw(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500, description="why the learner leaves (đơn xin rút, ...)")
+    reason: PlainText(500) = Field(description="why the learner leaves (đơn xin rút, ...)")
 
 
 class WithdrawalView(BaseModel):
@@ -129,7 +131,8 @@ async def enrol(centre: Code, class_id: UUID, command: EnrolLearner, request: Re
                 _caller: Principal = centre_access("enrolments:write")) -> EnrolmentView:
     runtime = request.app.state.runtime
     event, envelope = await handlers.enrol_learner(runtime.pool, request.app.state.rosters, centre, class_id, command,
-                                                   _metadata(request, centre), runtime.new_id, vault=runtime.vault)
+                                                   _metadata(request, centre), runtime.new_id, vault=runtime.vault,
+                                                   today=labels.local_day(runtime.clock()))
     if isinstance(event, LearnerWaitlisted):
         response.status_code = 202
     return _view(event, envelope, command)

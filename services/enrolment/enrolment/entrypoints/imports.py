@@ -9,11 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts.envelope import Code
-from ttct.contracts.types import SendingOrganisation
+from ttct.contracts.types import SendingOrganisation, VietnameseText
 from ttct.domain.errors import Invalid
 from ttct.http.auth import Principal, centre_access
 from ttct.http.conventions import READ, WRITE
 from ttct.http.problems import command_metadata
+from ttct.papers import labels
 
 from enrolment.adapters import sheets
 from enrolment.domain.importing import MAX_ROWS, RowOutcome
@@ -79,17 +80,25 @@ async def _run(request: Request, centre: str, class_id: UUID, raws, default, pre
     runtime = request.app.state.runtime
     outcomes = await import_rows(runtime.pool, request.app.state.rosters, centre, class_id, raws, default,
                                  preflight=preflight, first_row=first_row, new_id=runtime.new_id, vault=runtime.vault,
+                                 today=labels.local_day(runtime.clock()),
                                  metadata=command_metadata(request, runtime.settings.province_code, centre))
     return _report(outcomes, preflight)
 
 
+CSV, XLSX = "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @router.post("/import", response_model=ImportReport,
-             summary="Import an organisation's list from a CSV or XLSX file (header row, then one learner a row)")
+             summary="Import an organisation's list from a CSV or XLSX file (header row, then one learner a row)",
+             # the file part's types, so that clients (and the API's property tests) send a list, not any bytes
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {
+                 "encoding": {"file": {"contentType": f"{CSV}, {XLSX}"}}}}}})
 async def import_file(centre: Code, class_id: UUID, request: Request,
                       file: UploadFile = File(description="a .csv (UTF-8) or .xlsx file"),
                       organisation_code: Code | None = Form(default=None,
                                                             description="the organisation, for rows naming none"),
-                      organisation_name: str | None = Form(default=None),
+                      organisation_name: VietnameseText | None = Form(
+                          default=None, description="the organisation's name, with organisation_code"),
                       preflight: bool = False,
                       _caller: Principal = centre_access("enrolments:write")) -> ImportReport:
     default = None

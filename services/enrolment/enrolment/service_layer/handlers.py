@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 import asyncpg
@@ -29,6 +30,7 @@ from enrolment.domain.roster import (
     EnrolLearner,
     Roster,
     SetQuota,
+    check_birth_date,
     decide_admit,
     decide_enrol,
     decide_set_quota,
@@ -75,10 +77,12 @@ async def enrol_learner(
     new_id: Callable[[], UUID],
     *,
     vault: KeyVault,
+    today: date,
     nonce: Callable[[], bytes] = random_nonce,
 ) -> tuple[DomainEvent, Envelope]:
     """A seat (LearnerEnrolled) or a place on the waiting list (LearnerWaitlisted), the learner's name and birth
-    date sealed with their key."""
+    date sealed with their key. `today` is the day of enrolment (Vietnam time)."""
+    check_birth_date(command, today)  # before the learner is registered or given a key
     facts = await class_facts(pool, centre, class_id)
     learner_id = await views.learner_id_for(pool, identity_key(command), new_id())
     await views.remember_aliases(pool, [(key, learner_id) for key in external_keys(command)])

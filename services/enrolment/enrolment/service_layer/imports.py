@@ -6,6 +6,7 @@ A preflight resolves learners without registering anyone and appends nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from uuid import UUID
 
 import asyncpg
@@ -30,14 +31,14 @@ from enrolment.service_layer.handlers import class_facts, sealed
 async def import_rows(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: str, class_id: UUID,
                       raws: Sequence[Mapping[str, object]], default: SendingOrganisation | None, *,
                       preflight: bool, metadata: EventMetadata, new_id: Callable[[], UUID],
-                      vault: KeyVault, nonce: Callable[[], bytes] = random_nonce,
+                      vault: KeyVault, today: date, nonce: Callable[[], bytes] = random_nonce,
                       first_row: int = 2) -> list[RowOutcome]:
     if len(raws) > MAX_ROWS:
         raise Invalid(f"a list may have at most {MAX_ROWS} rows (this one has {len(raws)}): split it",
                       f"Mỗi danh sách tối đa {MAX_ROWS} dòng (danh sách này có {len(raws)} dòng)",
                       code="too-many-rows")
     facts = await class_facts(pool, centre, class_id)
-    rows = check_rows(raws, default, first_row=first_row)
+    rows = check_rows(raws, default, on=today, first_row=first_row)
     learner_ids = await _learners(pool, rows, preflight=preflight, new_id=new_id)
     people = {learner_ids[row.row]: personal_data(row.command) for row in rows if row.command is not None}
     if preflight:  # nothing is appended: no key is made, nothing sealed

@@ -104,6 +104,9 @@ class ClassState:
     details: ClassPlanned | None = None
     cancel_reason: str | None = None
     sessions: Mapping[UUID, SessionEntry] = field(default_factory=lambda: MappingProxyType({}))
+    programme_sessions: int = 0
+    """The sessions planned when the class opened (ClassOpened: its programme's, or more if more were already
+    scheduled; 0 = not known)."""
 
     @property
     def opened(self) -> bool:
@@ -112,6 +115,11 @@ class ClassState:
     @property
     def scheduled_sessions(self) -> int:
         return sum(not s.cancelled for s in self.sessions.values())
+
+    def planned_with(self, scheduled: int) -> int:
+        """The class's plan once `scheduled` sessions are scheduled: never fewer than its programme plans, so a
+        course scheduled a week at a time is not counted (for attendance) over the weeks scheduled so far."""
+        return max(self.programme_sessions, scheduled)
 
 
 def stream_id(class_id: UUID) -> str:
@@ -133,7 +141,7 @@ def _rules(programme: Programme | None, scheduled: int) -> dict:
     if programme is None:
         return {}
     return dict(programme_code=programme.code,
-                planned_sessions=scheduled or programme.planned_sessions,
+                planned_sessions=max(programme.planned_sessions, scheduled),
                 max_absence_ratio=programme.max_absence_ratio,
                 excused_absences_count=programme.excused_absences_count,
                 assessment_scheme=programme.assessment_scheme)
@@ -211,6 +219,10 @@ def _check_schedulable(state: ClassState, action_en: str, action_vi: str) -> Non
         raise _refusal(state, action_en, action_vi, "class-closed")
 
 
+def _counts(state: ClassState, scheduled: int) -> dict[str, int]:
+    return {"scheduled_sessions": scheduled, "planned_sessions": state.planned_with(scheduled)}
+
+
 def decide_schedule(command: ScheduleSession, class_id: UUID, session_id: UUID, state: ClassState, *,
                     lecturer_name: str, venue_name: str | None) -> list[DomainEvent]:
     """Schedule a session: inside the class's dates, not overlapping another session of the same class."""
@@ -231,7 +243,7 @@ def decide_schedule(command: ScheduleSession, class_id: UUID, session_id: UUID, 
         class_id=class_id, session_id=session_id, session_date=slot.on, starts_at=slot.starts_at,
         ends_at=slot.ends_at, topic=command.topic, venue=venue_name or command.field_trip_site,
         lecturer_id=command.lecturer_id, lecturer_name=lecturer_name, field_trip_site=command.field_trip_site,
-        planned_sessions=state.scheduled_sessions + 1)]
+        **_counts(state, state.scheduled_sessions + 1))]
 
 
 def decide_cancel_session(class_id: UUID, session_id: UUID, state: ClassState) -> list[DomainEvent]:
@@ -246,7 +258,7 @@ def decide_cancel_session(class_id: UUID, session_id: UUID, state: ClassState) -
                        f"Buổi học {session.topic!r} {session.slot.describe()} đã bị hủy trước đó",
                        code="session-cancelled")
     return [SessionCancelled(class_id=class_id, session_id=session_id,
-                             planned_sessions=state.scheduled_sessions - 1)]
+                             **_counts(state, state.scheduled_sessions - 1))]
 
 
 def _with_session(state: ClassState, session_id: UUID, entry: SessionEntry) -> ClassState:
@@ -259,7 +271,8 @@ def evolve(state: ClassState, event: DomainEvent) -> ClassState:
             return replace(state, status=Status.planned, title=event.title, details=event)
         case ClassOpened():
             details = state.details or ClassPlanned(**event.model_dump(include=set(ClassPlanned.model_fields)))
-            return replace(state, status=Status.open, title=event.title, details=details)
+            return replace(state, status=Status.open, title=event.title, details=details,
+                           programme_sessions=event.planned_sessions)
         case ClassStarted():
             return replace(state, status=Status.in_progress)
         case ClassCompleted():
