@@ -19,6 +19,7 @@ from assessment import figures
 from assessment.adapters import evaluations, facts, row_security, schemes, views
 from assessment.entrypoints import attendance, certificates, http, papers, results
 from assessment.entrypoints import evaluations as evaluation_routes
+from assessment.entrypoints import learner_record
 from assessment.service_layer import evaluation
 from assessment.service_layer.handlers import Aggregated
 from assessment.settings import AssessmentSettings
@@ -63,6 +64,7 @@ def create_app(settings: AssessmentSettings) -> FastAPI:
 
     return build_app(runtime, title="Assessment", on_start=on_start,
                      routers=[http.router, attendance.router, results.router, certificates.router, papers.router,
-                              certificates.public, figures.router, evaluation_routes.router],
+                              certificates.public, figures.router, evaluation_routes.router,
+                              learner_record.router],
                      description="Attendance and eligibility, assessment schemes, scores and conduct, final results "
                                  "and certificates, per class; public certificate verification.")

@@ -3,7 +3,8 @@ the verified caller, the route and the learners it named (Law 91/2025/QH15: acce
 
 A middleware rather than a call in each route, so a new route that exposes learners cannot forget it; the
 centre's staff read the log at `GET /v1/centres/{centre}/personal-data-access`. An answer the middleware cannot
-read (a PDF or a spreadsheet of learners) names them in `request.state.audit_learner_ids` (ttct.papers.http).
+read (a PDF or a spreadsheet of learners) names them in `request.state.audit_learner_ids` (ttct.papers.http); a
+route with no centre in its path names the centre whose log the reading belongs in as `request.state.audit_centre`.
 """
 from __future__ import annotations
 
@@ -101,7 +102,8 @@ class PersonalDataAudit:
         if writer is None:
             writer = state.audit_writer = AuditWriter(state.runtime.pool)
         await writer.record((
-            params.get("centre"), params.get("org"), principal.subject if principal else "anonymous",
+            params.get("centre") or (scope.get("state") or {}).get("audit_centre"), params.get("org"),
+            principal.subject if principal else "anonymous",
             str(principal.role) if principal else "public", "read" if scope["method"] == "GET" else "change",
             f"{scope['method']} {route}", ",".join(sorted(found)),
             (scope.get("state") or {}).get("audit_reason")))
