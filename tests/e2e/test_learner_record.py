@@ -1,9 +1,11 @@
 """A learner's record across the province through assessment's API: the same person (one national ID) sent to
 classes at two centres has one record with both, the finished one with its grade and certificate; the staff of
 either centre and the province's admins read it (JSON, PDF, XLSX), the staff of a centre the learner never sat a
-class at get 404, a lecturer 403; each reading is in the access log."""
+class at get 404, a lecturer 403; each reading is in the access log. The organisation that sent her reads the
+same record of its own people from notification; another organisation gets 404."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -71,3 +73,22 @@ async def test_one_record_across_two_centres_for_their_staff_and_the_province(se
                                headers=as_first)
         assert log.status_code == 200, log.text
         assert any(learner in e["learner_ids"] and e["route"].endswith("/record") for e in log.json()), log.json()
+
+        # the organisation that sent her reads her record too (notification holds its people's results)
+        mine = f"{services.urls['notification']}/v1/organisations/xa-hoa-loc/learners/{learner}/record"
+        as_org = issuer.headers("organisation", org="xa-hoa-loc")
+        for _ in range(200):
+            r = await client.get(mine, headers=as_org)
+            if r.status_code == 200 and len(r.json()["classes"]) == 2 and any(
+                    x["finalised"] for x in r.json()["classes"]):
+                break
+            await asyncio.sleep(0.05)
+        assert r.status_code == 200, r.text
+        seen = {x["centre"]: x for x in r.json()["classes"]}
+        assert (seen[first.code]["grade_band"], seen[first.code]["certificate_number"]) == ("gioi", certificate)
+        assert not seen[second.code]["finalised"]
+        other = await client.get(mine.replace("xa-hoa-loc", "xa-khac"), headers=issuer.headers("organisation",
+                                                                                                  org="xa-khac"))
+        assert other.status_code == 404 and other.json()["type"].endswith("learner-unknown")
+        rows = xlsx_rows((await client.get(mine, params={"format": "xlsx"}, headers=as_org)).content)
+        assert sorted(r["Xếp loại"] for r in rows) == ["Chưa có kết quả", "Giỏi"]

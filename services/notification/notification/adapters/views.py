@@ -245,3 +245,18 @@ async def erase(conn: asyncpg.Connection, learner_id: UUID) -> int:
             await conn.execute("UPDATE notices SET body = $2 WHERE notice_id = $1", row["notice_id"], body)
     await forget_learner(conn, learner_id)
     return len(notices)
+
+
+async def learner_record(pool: asyncpg.Pool, code: str, learner_id: UUID) -> list[dict]:
+    """Every class the organisation sent the learner to, at any centre, with the final result once there is one."""
+    rows = await pool.fetch(
+        """
+        SELECT l.class_id, l.class_title, l.centre, l.full_name, coalesce(l.status, 'enrolled') AS status,
+               c.programme_type, c.starts_on, c.ends_on, r.result
+        FROM organisation_learners l LEFT JOIN classes c USING (class_id)
+        LEFT JOIN final_results r ON r.class_id = l.class_id AND r.learner_id = l.learner_id
+                                 AND r.organisation_code = l.organisation_code
+        WHERE l.organisation_code = $1 AND l.learner_id = $2
+        ORDER BY c.starts_on NULLS LAST, l.class_id
+        """, code, learner_id)
+    return [{**dict(r), "result": json.loads(r["result"]) if r["result"] else None} for r in rows]
