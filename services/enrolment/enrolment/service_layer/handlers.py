@@ -197,7 +197,8 @@ async def transfer_learner(pool: asyncpg.Pool, rosters: Aggregates[Roster], cent
     or waits in the target, the departure if they no longer hold anything in the source. A refusal by the
     target (unknown or cancelled class) leaves the source untouched; a failure between the two steps leaves the
     learner in both classes until the same request is repeated, which completes it (it never leaves them in
-    neither). A full target puts the learner on its waiting list.
+    neither). A full target puts the learner on its waiting list, or refuses them (409 class-full, the source
+    untouched) when its policy is to refuse when full.
     """
     if target_id == class_id:
         raise Invalid("the target class is the learner's class", "Lớp chuyển đến trùng với lớp hiện tại",
