@@ -232,3 +232,16 @@ def test_cancelling_a_session_counts_it_down_frees_its_slot_and_is_refused_twice
         c.decide_cancel_session(CLASS_ID, scheduled.session_id, state)
     with pytest.raises(NotFound):
         c.decide_cancel_session(CLASS_ID, uuid4(), state)
+
+
+def test_the_capacity_policy_chosen_in_the_plan_travels_into_class_opened_and_defaults_to_the_waiting_list():
+    refusing = c.PlanClass(**FIELDS, when_full="refuse")
+    state = run(c.ClassState(), c.decide_plan(refusing, CLASS_ID, c.ClassState(), PROGRAMME))
+    [opened] = c.decide_open_planned(CLASS_ID, state, PROGRAMME)
+    assert opened.when_full == "refuse"
+    [opened] = c.decide_open(c.OpenClass(**FIELDS, when_full="refuse"), CLASS_ID, c.ClassState(), PROGRAMME)
+    assert opened.when_full == "refuse"
+    [opened] = c.decide_open(c.OpenClass(**FIELDS), CLASS_ID, c.ClassState(), PROGRAMME)
+    assert opened.when_full == "waiting-list"
+    with pytest.raises(ValidationError):
+        c.OpenClass(**FIELDS, when_full="overfill")

@@ -20,19 +20,27 @@ from assessment.adapters import evaluations, facts, row_security, schemes, views
 from assessment.entrypoints import attendance, certificates, http, papers, results
 from assessment.entrypoints import evaluations as evaluation_routes
 from assessment.entrypoints import learner_record
-from assessment.service_layer import evaluation
+from assessment.service_layer import eligibility, evaluation
 from assessment.service_layer.handlers import Aggregated
 from assessment.settings import AssessmentSettings
 
 
-def projections(ring: KeyRing | None = None) -> dict[str, dict[type[DomainEvent], Handler]]:
+def projections(ring: KeyRing | None = None,
+                recheck: eligibility.Recheck | None = None) -> dict[str, dict[type[DomainEvent], Handler]]:
     """The other services' events assessment keeps, by the context that publishes them (see adapters/facts.py
-    for why each handler may see them in any order). `ring` opens the learners' sealed names."""
+    for why each handler may see them in any order). `ring` opens the learners' sealed names; `recheck` checks
+    eligibility again once a cancelled session is out of the facts."""
     ring = ring or KeyRing()
     seats = batched(partial(facts.on_seats, ring))  # one handler for both: their runs join
+    react = recheck or eligibility.Recheck()
+
+    async def session_cancelled(conn, envelope, event: SessionCancelled) -> None:
+        await facts.on_session_cancelled(conn, envelope, event)
+        await react(conn, envelope, event)
+
     return {
         "scheduling": {ClassOpened: facts.on_class_opened, ClassCancelled: facts.on_class_cancelled,
-                       SessionScheduled: facts.on_session_scheduled, SessionCancelled: facts.on_session_cancelled},
+                       SessionScheduled: facts.on_session_scheduled, SessionCancelled: session_cancelled},
         "enrolment": {LearnerEnrolled: seats, LearnerWithdrawn: seats,
                       LearnerErased: partial(facts.on_learner_erased, ring)},
     }
@@ -49,13 +57,15 @@ PROJECTION_TABLES = (
 other services' events. Not the figures: their handlers are idempotent upserts, and assessment's own results feed
 them too (`python -m assessment.figures rebuild` computes them again)."""
 
-SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *evaluations.SCHEMA, *figures.SCHEMA, *row_security.SCHEMA]
+SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *evaluations.SCHEMA, *figures.SCHEMA, *eligibility.SCHEMA,
+          *row_security.SCHEMA]
 
 
 def create_app(settings: AssessmentSettings) -> FastAPI:
-    ring = KeyRing()
-    runtime = Runtime(settings, schema=SCHEMA, projections=figures.chained(projections(ring)), keyring=ring,
-                      projection_tables=PROJECTION_TABLES)
+    ring, recheck = KeyRing(), eligibility.Recheck()
+    runtime = Runtime(settings, schema=SCHEMA, projections=figures.chained(projections(ring, recheck)),
+                      keyring=ring, projection_tables=PROJECTION_TABLES)
+    recheck.runtime = runtime
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
         rt.store = figures.Projecting(rt.store)  # appends also project the figures of assessment's own events

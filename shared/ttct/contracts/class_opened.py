@@ -4,18 +4,25 @@ The optional fields (added compatibly) carry the class's programme and the rules
 sessions are planned (0 = not known yet), the attendance threshold (a learner missing MORE than
 `max_absence_ratio` of the sessions counted from their enrolment may not sit the final test), whether excused
 absences count as absences, and the assessment scheme (code@version).
+
+`when_full` is the class's capacity policy, as the centre chose it when it planned or opened the class: a learner
+arriving when every seat is taken goes on the waiting list ("waiting-list", the default, and what an event stored
+before the field existed means) or is refused ("refuse"). A stored event without it reads as "waiting-list".
 """
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from ttct.contracts.envelope import DomainEvent
 from ttct.contracts.types import ProgrammeType, VietnameseText
+
+WhenFull = Literal["waiting-list", "refuse"]
+"""What happens to a learner arriving when every seat of a class is taken."""
 
 
 class ClassOpened(DomainEvent):
@@ -35,3 +42,4 @@ class ClassOpened(DomainEvent):
     max_absence_ratio: Decimal = Field(default=Decimal("0.2"), ge=0, le=1)
     excused_absences_count: bool = False
     assessment_scheme: str | None = None
+    when_full: WhenFull = "waiting-list"

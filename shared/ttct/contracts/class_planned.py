@@ -1,6 +1,8 @@
 """ClassPlanned v1: a centre put a class in its plan; not yet open for enrolment (published by scheduling).
 
-Readers may show it in the year's plan; enrolment only accepts learners once ClassOpened follows.
+Readers may show it in the year's plan; enrolment only accepts learners once ClassOpened follows. `when_full`
+(optional, default "waiting-list") is the capacity policy chosen in the plan; opening the class carries it into
+ClassOpened.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from ttct.contracts.class_opened import WhenFull
 from ttct.contracts.envelope import DomainEvent
 from ttct.contracts.types import ProgrammeType, VietnameseText
 
@@ -27,3 +30,4 @@ class ClassPlanned(DomainEvent):
     starts_on: date
     ends_on: date
     venue: VietnameseText
+    when_full: WhenFull = "waiting-list"

@@ -12,7 +12,8 @@ _BY_CENTRE = ("class_facts", "class_sessions", "class_learners", "schemes", "sco
 
 SCHEMA = [
     *(protect(table, by_centre()) for table in _BY_CENTRE),
-    *(protect(table, through("class_id", "class_facts")) for table in ("conduct", "attendance", "eligibility_lost")),
+    *(protect(table, through("class_id", "class_facts")) for table in ("conduct", "attendance", "eligibility_lost",
+                                                                        "eligibility_rechecks")),
     *(protect(table, through("class_id", "figure_classes")) for table in ("figure_places", "figure_results")),
     protect("certificates", by_centre(), lookup="verification_code = ttct_lookup()"),
 ]

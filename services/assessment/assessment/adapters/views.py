@@ -12,6 +12,7 @@ from ttct.contracts.certificate_revoked import CertificateRevoked
 from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.conduct_rated import ConductRated
 from ttct.contracts.eligibility_lost import EligibilityLost
+from ttct.contracts.eligibility_restored import EligibilityRestored
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.domain.names import name_sort_key
 from ttct.privacy.personal import ERASED
@@ -153,6 +154,9 @@ async def _apply(conn: asyncpg.Connection, envelope: Envelope, event) -> None:  
         case EligibilityLost():
             await conn.execute("INSERT INTO eligibility_lost VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING",
                                event.class_id, event.learner_id, event.sessions_counted, event.absences, at)
+        case EligibilityRestored():
+            await conn.execute("DELETE FROM eligibility_lost WHERE class_id = $1 AND learner_id = $2",
+                               event.class_id, event.learner_id)
         case LearnerResultFinalised():
             await conn.execute(
                 "INSERT INTO final_results VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"

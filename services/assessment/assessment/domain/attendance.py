@@ -3,7 +3,9 @@
 A learner's sessions are the class's planned sessions on or after their enrolment date (sessions not yet scheduled
 count for everyone); their absences are the sessions marked absent among them, and excused ones too where the
 programme counts them. A learner whose absences already exceed max_absence_ratio × their sessions can no longer
-reach the threshold, whatever they attend from now on: that moment is EligibilityLost, once.
+reach the threshold, whatever they attend from now on: that moment is EligibilityLost. A learner told so who is
+back within the threshold (an absence corrected, a session cancelled) is told EligibilityRestored; each is
+published only when the standing crosses the threshold the other way (`eligibility_changes`).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts import DomainEvent
 from ttct.contracts.attendance_recorded import AttendanceRecorded, AttendanceStatus
 from ttct.contracts.eligibility_lost import EligibilityLost
+from ttct.contracts.eligibility_restored import EligibilityRestored
 from ttct.domain.errors import Invalid, Rejected
 
 from assessment.domain.facts import ClassFacts, LearnerInClass, not_in_class
@@ -40,6 +43,7 @@ class Attendance:
     marks: Mapping[UUID, Mapping[UUID, str]] = field(default_factory=dict)
     """learner -> session -> status"""
     lost: frozenset[UUID] = frozenset()
+    """learners told EligibilityLost and not restored since"""
 
 
 @dataclass(frozen=True)
@@ -95,27 +99,39 @@ def decide_record(session_id: UUID, command: RecordAttendance, facts: ClassFacts
     after = state
     for event in events:
         after = evolve(after, event)
-    return events + lost_eligibility(facts, learners, after)
+    return events + eligibility_changes(facts, learners, after)
 
 
-def lost_eligibility(facts: ClassFacts, learners: Mapping[UUID, LearnerInClass],
-                     state: Attendance) -> list[DomainEvent]:
-    """EligibilityLost for each learner who can no longer reach the threshold and has not been told yet; nothing
-    while the class's number of sessions is not known, as then no one can tell."""
+def eligibility_changes(facts: ClassFacts, learners: Mapping[UUID, LearnerInClass],
+                        state: Attendance) -> list[DomainEvent]:
+    """EligibilityLost for each learner who can no longer reach the threshold and has not been told yet, and
+    EligibilityRestored for each learner told so who is back within it; nothing while the class's number of
+    sessions is not known, as then no one can tell. Run after attendance is recorded and after a session of the
+    class is cancelled (fewer sessions counted may bring a learner back, or, their absences weighing more, not)."""
     if not facts.planned_known:
         return []
     events: list[DomainEvent] = []
     for learner in learners.values():
-        if learner.learner_id in state.lost:
-            continue
         s = standing(facts, learner, state)
-        if not s.eligible:
-            events.append(EligibilityLost(
-                class_id=facts.class_id, class_title=facts.title or learner.class_title,
-                learner_id=learner.learner_id, personal=learner.personal,
-                sending_organisation=learner.sending_organisation, sessions_counted=s.sessions_counted,
-                absences=s.absences, max_absence_ratio=facts.max_absence_ratio))
+        told = learner.learner_id in state.lost
+        if s.eligible != told:
+            continue
+        change = EligibilityRestored if told else EligibilityLost
+        events.append(change(
+            class_id=facts.class_id, class_title=facts.title or learner.class_title,
+            learner_id=learner.learner_id, personal=learner.personal,
+            sending_organisation=learner.sending_organisation, sessions_counted=s.sessions_counted,
+            absences=s.absences, max_absence_ratio=facts.max_absence_ratio))
     return events
+
+
+def decide_recheck(facts: ClassFacts, learners: Mapping[UUID, LearnerInClass], state: Attendance, *,
+                   finalised: bool = False) -> list[DomainEvent]:
+    """Eligibility again after the class's sessions changed (a session cancelled); nothing once the class's
+    results are final (its learners' eligibility is then what the results say) or the class is cancelled."""
+    if finalised or facts.cancelled:
+        return []
+    return eligibility_changes(facts, learners, state)
 
 
 def evolve(state: Attendance, event: DomainEvent) -> Attendance:
@@ -127,4 +143,6 @@ def evolve(state: Attendance, event: DomainEvent) -> Attendance:
             return replace(state, marks=marks)
         case EligibilityLost(learner_id=learner):
             return replace(state, lost=state.lost | {learner})
+        case EligibilityRestored(learner_id=learner):
+            return replace(state, lost=state.lost - {learner})
     return state

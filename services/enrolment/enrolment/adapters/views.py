@@ -27,6 +27,7 @@ SCHEMA = [
     )
     """,
     "ALTER TABLE classes ADD COLUMN IF NOT EXISTS cancelled boolean NOT NULL DEFAULT false",
+    "ALTER TABLE classes ADD COLUMN IF NOT EXISTS when_full text NOT NULL DEFAULT 'waiting-list'",
     """
     CREATE TABLE IF NOT EXISTS learners (
         learner_id   uuid PRIMARY KEY,
@@ -86,9 +87,9 @@ SCHEMA = [
 
 async def on_class_opened(conn: asyncpg.Connection, envelope: Envelope, event: ClassOpened) -> None:
     await conn.execute(
-        "INSERT INTO classes (class_id, centre, title, capacity, starts_on, ends_on) VALUES ($1,$2,$3,$4,$5,$6)"
-        " ON CONFLICT (class_id) DO NOTHING",
-        event.class_id, envelope.centre, event.title, event.capacity, event.starts_on, event.ends_on,
+        "INSERT INTO classes (class_id, centre, title, capacity, starts_on, ends_on, when_full)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (class_id) DO NOTHING",
+        event.class_id, envelope.centre, event.title, event.capacity, event.starts_on, event.ends_on, event.when_full,
     )
 
 
@@ -100,7 +101,7 @@ async def on_class_cancelled(conn: asyncpg.Connection, _envelope: Envelope, even
 
 async def class_facts(pool: asyncpg.Pool, centre: str, class_id: UUID) -> ClassFacts | None:
     row = await pool.fetchrow(
-        "SELECT class_id, title, capacity, cancelled FROM classes WHERE centre = $1 AND class_id = $2",
+        "SELECT class_id, title, capacity, cancelled, when_full FROM classes WHERE centre = $1 AND class_id = $2",
         centre, class_id)
     return ClassFacts(**row) if row else None
 

@@ -4,7 +4,11 @@ exceed a quota, nor skip a waiting learner. Pure decide and evolve; the class's 
 
 The invariant every decision keeps: while a seat is free, no waiting learner is eligible for it (eligible = their
 organisation stays within its quota once seated). Every decision that could make a waiting learner eligible (a
-withdrawal, a quota raised or removed) promotes the first eligible ones in the same append. So a newcomer who
+withdrawal, a quota raised or removed, the capacity raised) promotes the first eligible ones in the same append.
+
+The capacity is the class's (ClassOpened) until the centre changes it here (ClassCapacityChanged): the roster is
+where the seats taken are known, so a capacity below them is refused in the same decision that would record it.
+A class whose policy is "refuse" turns away a learner who finds it full instead of putting them on the list. So a newcomer who
 finds a free seat within their quota takes it without jumping ahead of anyone who could have had it.
 """
 from __future__ import annotations
@@ -19,6 +23,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts import DomainEvent, LearnerEnrolled
+from ttct.contracts.class_capacity_changed import ClassCapacityChanged
+from ttct.contracts.class_opened import WhenFull
 from ttct.contracts.envelope import Code
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
@@ -68,6 +74,13 @@ def check_birth_date(command: EnrolLearner, enrolled_on: date) -> None:
                       errors=[{"field": "body.date_of_birth", "message": problem[0]}])
 
 
+class ChangeCapacity(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    capacity: int = Field(ge=1, le=5000, description="the class's seats from now on: not fewer than those taken; "
+                                                     "more promotes learners from the waiting list")
+
+
 class SetQuota(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -77,12 +90,14 @@ class SetQuota(BaseModel):
 
 @dataclass(frozen=True)
 class ClassFacts:
-    """What enrolment knows of a class, from scheduling's ClassOpened (and ClassCancelled)."""
+    """What enrolment knows of a class, from scheduling's ClassOpened (and ClassCancelled). `capacity` is the one
+    it opened with: the roster's own `capacity`, once changed, takes its place (`capacity_of`)."""
 
     class_id: UUID
     title: str
     capacity: int
     cancelled: bool = False
+    when_full: WhenFull = "waiting-list"
 
 
 @dataclass(frozen=True, slots=True)  # slots: the aggregate cache holds one per learner of thousands of classes
@@ -112,6 +127,7 @@ class Roster:
     per_organisation: MappingProxyType = field(default_factory=lambda: _frozen({}))  # code -> seats held
     freed: tuple[int, ...] = ()  # seat numbers given back, ascending
     highest_seat: int = 0
+    capacity: int | None = None  # the centre's latest ClassCapacityChanged; None: as the class opened
 
     @property
     def seats_taken(self) -> int:
@@ -147,9 +163,14 @@ class Roster:
 WaitReason = Literal["class-full", "over-quota"]
 
 
+def capacity_of(facts: ClassFacts, roster: Roster) -> int:
+    """The class's seats now: as changed on the roster, else as it opened."""
+    return facts.capacity if roster.capacity is None else roster.capacity
+
+
 def wait_reason(facts: ClassFacts, roster: Roster, organisation: str) -> WaitReason | None:
     """Why a learner of `organisation` arriving now would wait, or None if they would take a seat."""
-    if roster.seats_taken >= facts.capacity:
+    if roster.seats_taken >= capacity_of(facts, roster):
         return "class-full"
     if not roster.within_quota(organisation):
         return "over-quota"
@@ -206,8 +227,16 @@ def _refuse_cancelled(facts: ClassFacts) -> None:
                        f"Lớp {facts.title} đã bị hủy, không nhận thêm học viên", code="class-cancelled")
 
 
+def _refuse_full(facts: ClassFacts, roster: Roster) -> Rejected:
+    capacity = capacity_of(facts, roster)
+    return Rejected(f"the class {facts.title} is full: all of its {capacity} seats are taken, and it takes no "
+                    "waiting list", f"Lớp {facts.title} đã đủ {capacity} chỗ và không nhận danh sách chờ",
+                    code="class-full", capacity=capacity)
+
+
 def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
-    """A seat if there is one within the organisation's quota, else the end of the waiting list."""
+    """A seat if there is one within the organisation's quota, else the end of the waiting list; a class that
+    refuses when full refuses a learner who finds no seat (one over their organisation's quota still waits)."""
     _refuse_cancelled(facts)
     if member.learner_id in roster.seated:
         raise Rejected(f"learner {member.learner_id} is already enrolled in this class",
@@ -219,8 +248,11 @@ def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[Doma
                        code="already-waiting", position=position)
     common = dict(class_id=facts.class_id, class_title=facts.title, learner_id=member.learner_id,
                   personal=member.personal, sending_organisation=member.sending_organisation)
-    if wait_reason(facts, roster, member.organisation) is None:
+    reason = wait_reason(facts, roster, member.organisation)
+    if reason is None:
         return [LearnerEnrolled(**common, seat_number=roster.next_seat())]
+    if reason == "class-full" and facts.when_full == "refuse":
+        raise _refuse_full(facts, roster)
     return [LearnerWaitlisted(**common, position=len(roster.waiting) + 1)]
 
 
@@ -234,7 +266,7 @@ def promotions(facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
     if facts.cancelled:
         return []
     events: list[DomainEvent] = []
-    while roster.seats_taken < facts.capacity:
+    while roster.seats_taken < capacity_of(facts, roster):
         first = next((m for m in roster.waiting if roster.within_quota(m.organisation)), None)
         if first is None:
             break
@@ -267,6 +299,25 @@ def decide_set_quota(organisation: Code, command: SetQuota, facts: ClassFacts, r
         return []
     event = OrganisationQuotaSet(class_id=facts.class_id, class_title=facts.title, organisation_code=organisation,
                                  quota=command.quota)
+    return [event, *promotions(facts, evolve(roster, event))]
+
+
+def decide_change_capacity(command: ChangeCapacity, facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
+    """Change the class's seats. Fewer than the seats taken is refused (nobody is unseated by it: a learner
+    leaves only by withdrawing); more fills the new seats from the waiting list at once, in its order."""
+    _refuse_cancelled(facts)
+    current = capacity_of(facts, roster)
+    if command.capacity == current:
+        return []
+    if command.capacity < roster.seats_taken:
+        raise Rejected(
+            f"the class {facts.title} has {roster.seats_taken} seats taken, so its capacity cannot go down to "
+            f"{command.capacity} (it is {current})",
+            f"Lớp {facts.title} đã có {roster.seats_taken} học viên nên không thể giảm số chỗ xuống "
+            f"{command.capacity} (hiện là {current})",
+            code="capacity-below-seats-taken", capacity=current, seats_taken=roster.seats_taken)
+    event = ClassCapacityChanged(class_id=facts.class_id, class_title=facts.title, capacity=command.capacity,
+                                 previous_capacity=current)
     return [event, *promotions(facts, evolve(roster, event))]
 
 
@@ -327,4 +378,6 @@ def evolve(roster: Roster, event: DomainEvent) -> Roster:
             else:
                 quotas[code] = quota
             return replace(roster, quotas=_frozen(quotas))
+        case ClassCapacityChanged(capacity=capacity):
+            return replace(roster, capacity=capacity)
     return roster

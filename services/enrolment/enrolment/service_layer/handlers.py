@@ -26,12 +26,15 @@ from ttct.privacy.personal import KeyDestroyed, KeyVault, PersonalData, SealedPe
 
 from enrolment.adapters import views
 from enrolment.domain.roster import (
+    ChangeCapacity,
     ClassFacts,
     EnrolLearner,
     Roster,
     SetQuota,
+    capacity_of,
     check_birth_date,
     decide_admit,
+    decide_change_capacity,
     decide_enrol,
     decide_set_quota,
     decide_withdraw,
@@ -123,6 +126,40 @@ async def set_quota(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: str
 
 
 @dataclass(frozen=True)
+class Capacity:
+    capacity: int
+    seats_taken: int
+    waiting: int
+    when_full: str
+
+
+async def capacity(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: str,
+                   class_id: UUID) -> tuple[Capacity, int]:
+    """The class's seats now, from the roster itself, with the roster's version (its ETag)."""
+    facts = await class_facts(pool, centre, class_id)
+    roster, version = await rosters.load(stream_id(class_id))
+    return Capacity(capacity_of(facts, roster), roster.seats_taken, len(roster.waiting), facts.when_full), version
+
+
+async def change_capacity(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: str, class_id: UUID,
+                          command: ChangeCapacity, metadata: EventMetadata,
+                          if_match: frozenset[str] | None = None) -> tuple[list[DomainEvent], int]:
+    """The events (ClassCapacityChanged and the promotions it allows) and the roster's version afterwards; with
+    `if_match`, only on the roster's version the client read."""
+    facts = await class_facts(pool, centre, class_id)
+    appended: list[DomainEvent] = []
+
+    def decide(roster: Roster) -> list[DomainEvent]:
+        appended[:] = decide_change_capacity(command, facts, roster)
+        return appended
+
+    version = await execute_versioned(rosters, stream_id(class_id), decide, metadata, if_match=if_match,
+                                      what=f"the roster of class {class_id}", project=views.project,
+                                      empty_exists=True)
+    return appended, version
+
+
+@dataclass(frozen=True)
 class Quota:
     organisation_code: str
     quota: int | None
@@ -160,7 +197,8 @@ async def transfer_learner(pool: asyncpg.Pool, rosters: Aggregates[Roster], cent
     or waits in the target, the departure if they no longer hold anything in the source. A refusal by the
     target (unknown or cancelled class) leaves the source untouched; a failure between the two steps leaves the
     learner in both classes until the same request is repeated, which completes it (it never leaves them in
-    neither). A full target puts the learner on its waiting list.
+    neither). A full target puts the learner on its waiting list, or refuses them (409 class-full, the source
+    untouched) when its policy is to refuse when full.
     """
     if target_id == class_id:
         raise Invalid("the target class is the learner's class", "Lớp chuyển đến trùng với lớp hiện tại",

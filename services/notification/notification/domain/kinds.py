@@ -9,6 +9,7 @@ cancelled class and the result report, of facts the projections gathered from ea
 | `class.cancelled` | ClassCancelled | every organisation with learners (seated or waiting) in the class |
 | `attendance.absent` | AttendanceRecorded, status absent | the organisation and the head of its party committee |
 | `attendance.eligibility_lost` | EligibilityLost | the organisation and the head of its party committee |
+| `attendance.eligibility_restored` | EligibilityRestored | the organisation and the head of its party committee |
 | `class.result_report` | ClassResultsFinalised | each organisation with learners in the class, one report; and the head of its party committee |
 
 A kind sent to the head too (`HEAD_TOO`) goes to the organisation's other contacts as its own notice and to the
@@ -28,6 +29,7 @@ from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.eligibility_lost import EligibilityLost
+from ttct.contracts.eligibility_restored import EligibilityRestored
 from ttct.contracts.learner_enrolled import LearnerEnrolled
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
@@ -44,9 +46,10 @@ ENROLMENT_WAITLISTED = "enrolment.waitlisted"
 CLASS_CANCELLED = "class.cancelled"
 ABSENT = "attendance.absent"
 ELIGIBILITY_LOST = "attendance.eligibility_lost"
+ELIGIBILITY_RESTORED = "attendance.eligibility_restored"
 RESULT_REPORT = "class.result_report"
 REPORT_TITLE = "Thông báo kết quả học tập"
-HEAD_TOO = frozenset({ABSENT, ELIGIBILITY_LOST, RESULT_REPORT})
+HEAD_TOO = frozenset({ABSENT, ELIGIBILITY_LOST, ELIGIBILITY_RESTORED, RESULT_REPORT})
 
 
 @dataclass(frozen=True)
@@ -145,8 +148,11 @@ def absence_notices(envelope: Envelope, event: AttendanceRecorded, class_title: 
     }, class_id=event.class_id, learner_id=event.learner_id)
 
 
-def eligibility_notices(envelope: Envelope, event: EligibilityLost, full_name: str) -> list[Notice]:
-    return _both(ELIGIBILITY_LOST, envelope, event.sending_organisation, {
+def eligibility_notices(envelope: Envelope, event: EligibilityLost | EligibilityRestored,
+                        full_name: str) -> list[Notice]:
+    """The loss of eligibility, or its return, to the organisation and to the head of its party committee."""
+    kind = ELIGIBILITY_RESTORED if isinstance(event, EligibilityRestored) else ELIGIBILITY_LOST
+    return _both(kind, envelope, event.sending_organisation, {
         "class_id": str(event.class_id), "class_title": event.class_title, "learner_id": str(event.learner_id),
         "full_name": full_name, "sessions_counted": event.sessions_counted, "absences": event.absences,
         "max_absence_ratio": float(event.max_absence_ratio),

@@ -39,6 +39,8 @@ def _subject(kind: str, d: dict[str, Any]) -> str:
             return f"Học viên vắng mặt: {who} – {cls} – ngày {_d(d['session_date'])}"
         case kinds.ELIGIBILITY_LOST:
             return f"Học viên không đủ điều kiện dự kiểm tra: {who} – {cls}"
+        case kinds.ELIGIBILITY_RESTORED:
+            return f"Học viên đủ điều kiện dự kiểm tra trở lại: {who} – {cls}"
         case kinds.RESULT_REPORT:
             return f"{kinds.REPORT_TITLE} – {cls} – {d['centre_name']}"
         case "endpoint.disabled":
@@ -70,6 +72,10 @@ def _lines(kind: str, d: dict[str, Any]) -> list[str]:
             return [(f"Học viên {who} đã vắng {d['absences']}/{d['sessions_counted']} buổi học của lớp {cls}, "
                      f"vượt quá {round(d['max_absence_ratio'] * 100)}% số buổi, nên không đủ điều kiện dự kiểm tra "
                      "cuối khóa.")]
+        case kinds.ELIGIBILITY_RESTORED:
+            return [(f"Học viên {who} hiện vắng {d['absences']}/{d['sessions_counted']} buổi học của lớp {cls}, "
+                     f"không quá {round(d['max_absence_ratio'] * 100)}% số buổi (sau khi điều chỉnh điểm danh hoặc "
+                     "hủy buổi học), nên đủ điều kiện dự kiểm tra cuối khóa trở lại.")]
         case kinds.RESULT_REPORT:
             s = d["summary"]
             return [(f"{d['centre_name']} trân trọng thông báo kết quả học tập, rèn luyện của học viên đơn vị cử "

@@ -6,6 +6,7 @@ from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.eligibility_lost import EligibilityLost
+from ttct.contracts.eligibility_restored import EligibilityRestored
 from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
@@ -23,7 +24,8 @@ def projections(p: Projections) -> dict[str, dict[type[DomainEvent], Handler]]:
                       LearnerWaitlisted: p.learner_waitlisted, LearnerWithdrawn: p.learner_withdrawn,
                       LearnerErased: p.learner_erased},
         "assessment": {ScoreRecorded: p.score_recorded, AttendanceRecorded: p.attendance_recorded,
-                       EligibilityLost: p.eligibility_lost, LearnerResultFinalised: p.result_finalised,
+                       EligibilityLost: p.eligibility_lost, EligibilityRestored: p.eligibility_lost,
+                       LearnerResultFinalised: p.result_finalised,
                        ClassResultsFinalised: p.results_finalised},
     }
 

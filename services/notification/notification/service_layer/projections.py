@@ -15,6 +15,7 @@ from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_results_finalised import ClassResultsFinalised
 from ttct.contracts.eligibility_lost import EligibilityLost
+from ttct.contracts.eligibility_restored import EligibilityRestored
 from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
@@ -111,7 +112,9 @@ class Projections:
             name = display_name(await self.keyring.open(event.personal))
             await self._send(conn, envelope, kinds.absence_notices(envelope, event, title, name))
 
-    async def eligibility_lost(self, conn: asyncpg.Connection, envelope: Envelope, event: EligibilityLost) -> None:
+    async def eligibility_lost(self, conn: asyncpg.Connection, envelope: Envelope,
+                               event: EligibilityLost | EligibilityRestored) -> None:
+        """The loss of eligibility, or (EligibilityRestored) its return."""
         name = display_name(await self.keyring.open(event.personal))
         await self._send(conn, envelope, kinds.eligibility_notices(envelope, event, name))
 

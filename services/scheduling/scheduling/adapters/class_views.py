@@ -35,7 +35,7 @@ SCHEMA = [
     *(f"ALTER TABLE classes ADD COLUMN IF NOT EXISTS {column}" for column in (
         "programme_code text", "planned_sessions integer NOT NULL DEFAULT 0", "max_absence_ratio numeric",
         "excused_absences_count boolean", "assessment_scheme text", "cancel_reason text",
-        "updated_at timestamptz")),
+        "updated_at timestamptz", "when_full text NOT NULL DEFAULT 'waiting-list'")),
     "CREATE INDEX IF NOT EXISTS classes_by_centre ON classes (centre, starts_on, class_id)",
     *bookings.SCHEMA,
     *session_views.SCHEMA,
@@ -43,7 +43,7 @@ SCHEMA = [
 
 _COLUMNS = ("class_id, centre, programme_type, programme_code, title, capacity, starts_on, ends_on, venue, status,"
             " planned_sessions, max_absence_ratio, excused_absences_count, assessment_scheme, cancel_reason,"
-            " opened_at, updated_at")
+            " opened_at, updated_at, when_full")
 
 
 async def _status(conn: asyncpg.Connection, class_id: UUID, status: str, envelope: Envelope,
@@ -59,24 +59,24 @@ async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
             case ClassPlanned():
                 await conn.execute(
                     "INSERT INTO classes (class_id, centre, programme_type, programme_code, title, capacity, starts_on,"
-                    " ends_on, venue, status, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'planned',$10)"
-                    " ON CONFLICT (class_id) DO NOTHING",
+                    " ends_on, venue, status, updated_at, when_full)"
+                    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'planned',$10,$11) ON CONFLICT (class_id) DO NOTHING",
                     event.class_id, envelope.centre, event.programme_type.value, event.programme_code, event.title,
-                    event.capacity, event.starts_on, event.ends_on, event.venue, at)
+                    event.capacity, event.starts_on, event.ends_on, event.venue, at, event.when_full)
             case ClassOpened():
                 await conn.execute(
                     "INSERT INTO classes (class_id, centre, programme_type, programme_code, title, capacity, starts_on,"
                     " ends_on, venue, status, planned_sessions, max_absence_ratio, excused_absences_count,"
-                    " assessment_scheme, opened_at, updated_at)"
-                    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'open',$10,$11,$12,$13,$14,$14)"
+                    " assessment_scheme, opened_at, updated_at, when_full)"
+                    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'open',$10,$11,$12,$13,$14,$14,$15)"
                     " ON CONFLICT (class_id) DO UPDATE SET status = 'open', programme_code = EXCLUDED.programme_code,"
                     " planned_sessions = EXCLUDED.planned_sessions, max_absence_ratio = EXCLUDED.max_absence_ratio,"
                     " excused_absences_count = EXCLUDED.excused_absences_count,"
                     " assessment_scheme = EXCLUDED.assessment_scheme, opened_at = EXCLUDED.opened_at,"
-                    " updated_at = EXCLUDED.updated_at",
+                    " updated_at = EXCLUDED.updated_at, when_full = EXCLUDED.when_full",
                     event.class_id, envelope.centre, event.programme_type.value, event.programme_code, event.title,
                     event.capacity, event.starts_on, event.ends_on, event.venue, event.planned_sessions,
-                    event.max_absence_ratio, event.excused_absences_count, event.assessment_scheme, at)
+                    event.max_absence_ratio, event.excused_absences_count, event.assessment_scheme, at, event.when_full)
             case ClassStarted():
                 await _status(conn, event.class_id, "in_progress", envelope)
             case ClassCompleted():

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ttct.contracts import ClassOpened, DomainEvent
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_completed import ClassCompleted
+from ttct.contracts.class_opened import WhenFull
 from ttct.contracts.class_planned import ClassPlanned
 from ttct.contracts.class_started import ClassStarted
 from ttct.contracts.envelope import Code
@@ -43,6 +44,8 @@ class OpenClass(BaseModel):
     venue: VietnameseText
     programme_code: Code | None = Field(default=None, description="a programme of the centre's catalogue; "
                                         "default: the catalogue's programme of this type")
+    when_full: WhenFull = Field(default="waiting-list", description="a learner arriving when every seat is taken "
+                                "goes on the waiting list (default) or is refused (refuse)")
 
 
 class PlanClass(OpenClass):

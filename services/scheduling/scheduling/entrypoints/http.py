@@ -9,6 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
+from ttct.contracts.class_opened import WhenFull
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import ProgrammeType
 from ttct.domain.errors import NotFound
@@ -57,6 +58,8 @@ class ClassView(BaseModel):
     assessment_scheme: str | None
     cancel_reason: str | None
     opened_at: datetime | None
+    when_full: WhenFull = Field(description="the capacity policy: waiting-list or refuse; enrolment owns the seats "
+                                "and any later change of capacity (PUT .../capacity there)")
 
 
 class SessionView(BaseModel):

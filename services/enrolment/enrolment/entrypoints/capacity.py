@@ -1,0 +1,67 @@
+"""A class's seats: how many it has now, and the centre changing them (which may promote waiting learners).
+
+The capacity lives on the class's roster, where the seats taken are, so its ETag is the roster's version, as
+the quotas' is: any enrolment, withdrawal or quota change in the class makes an earlier ETag stale.
+"""
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel, Field
+from ttct.contracts.envelope import Code
+from ttct.domain.versions import if_match_tags
+from ttct.http.auth import Principal, centre_access
+from ttct.http.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, etag
+
+from enrolment.domain.roster import ChangeCapacity
+from enrolment.entrypoints.http import Promotion, _metadata, _promotions
+from enrolment.service_layer import handlers
+
+router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}", tags=["capacity"], responses=READ)
+_ETAG = {"ETag": {"description": "the class roster's version: send it as If-Match to change the capacity safely",
+                  "schema": {"type": "string"}}}
+
+
+class CapacityView(BaseModel):
+    capacity: int = Field(description="the class's seats now (as it opened, or as the centre last changed them)")
+    seats_taken: int
+    waiting: int = Field(description="learners on the waiting list")
+    when_full: Literal["waiting-list", "refuse"] = Field(description="what happens to a learner who finds every "
+                                                         "seat taken (set when the class was planned or opened)")
+
+
+class CapacityChange(BaseModel):
+    capacity: int
+    promoted: list[Promotion] = Field(description="learners promoted from the waiting list into the new seats")
+
+
+@router.get("/capacity", response_model=CapacityView,
+            responses={200: {"description": "the class's seats", "headers": _ETAG}},
+            summary="The class's capacity, seats taken and waiting learners (with ETag)")
+async def get_capacity(centre: Code, class_id: UUID, request: Request, response: Response,
+                       _caller: Principal = centre_access("enrolments:read")) -> CapacityView:
+    found, version = await handlers.capacity(request.app.state.runtime.pool, request.app.state.rosters, centre,
+                                             class_id)
+    response.headers["ETag"] = etag(version)
+    return CapacityView(capacity=found.capacity, seats_taken=found.seats_taken, waiting=found.waiting,
+                        when_full=found.when_full)
+
+
+@router.put("/capacity", response_model=CapacityChange,
+            responses={**CONDITIONAL, 200: {"description": "the capacity as set", "headers": _ETAG},
+                       409: {**CONDITIONAL[409], "description": "fewer seats than those taken "
+                             "(capacity-below-seats-taken), or the class unknown or cancelled"}},
+            summary="Change the class's capacity: never below the seats taken; raising it promotes learners "
+                    "from the waiting list in order; If-Match (the roster's ETag) makes it conditional")
+async def change_capacity(centre: Code, class_id: UUID, command: ChangeCapacity, request: Request,
+                          response: Response,
+                          if_match: str | None = Header(None, max_length=200, description=IF_MATCH_DESCRIPTION),
+                          _caller: Principal = centre_access("enrolments:write")) -> CapacityChange:
+    runtime = request.app.state.runtime
+    events, version = await handlers.change_capacity(runtime.pool, request.app.state.rosters, centre, class_id,
+                                                     command, _metadata(request, centre),
+                                                     if_match=if_match_tags(if_match))
+    response.headers["ETag"] = etag(version)
+    return CapacityChange(capacity=command.capacity, promoted=await _promotions(request, events))
