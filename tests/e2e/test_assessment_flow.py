@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from ttct.http.auth import ROLE_PERMISSIONS, Role
+from ttct_dev.directory import register_organisations
 
 pytestmark = pytest.mark.e2e
 MINE = {f"{r}:{m}" for r in ("attendance", "scores", "results", "certificates") for m in ("read", "write")}
@@ -108,7 +109,10 @@ class Centre:
 @pytest.fixture
 async def centre(services, issuer):
     async with httpx.AsyncClient(timeout=30) as client:
-        yield Centre(services, issuer, client)
+        found = Centre(services, issuer, client)
+        await register_organisations(client, services.urls["enrolment"], {"xa-hoa-loc": "Đảng ủy xã Hoa Lộc"},
+                                     centre=found.code, headers=found.enrolment)
+        yield found
 
 
 async def test_a_programme_from_attendance_to_verified_certificates(centre, services):

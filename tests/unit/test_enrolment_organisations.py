@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from enrolment.domain import organisations as o
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
-from ttct.contracts.types import OrganisationContact
+from ttct.contracts.types import OrganisationContact, SendingOrganisation
 from ttct.domain.errors import Invalid, NotFound, Rejected
 
 pytestmark = pytest.mark.unit
@@ -86,3 +86,15 @@ def test_contacts_are_checked_and_names_nfc_normalised():
     with pytest.raises(ValueError):
         OrganisationContact(name="A", role="office", email="not-an-email")
     assert OrganisationContact(name="Le\u0302 Va\u0306n", role="office").name == "Lê Văn"
+
+
+def test_an_enrolment_names_its_organisation_as_the_directory_does_and_an_unregistered_code_is_refused():
+    directory = {"xa-hoa-loc": "Đảng ủy xã Hoa Lộc"}
+    assert o.sending_organisation("xa-hoa-loc", directory) == SendingOrganisation(code="xa-hoa-loc",
+                                                                                    name="Đảng ủy xã Hoa Lộc")
+    with pytest.raises(Invalid) as refused:
+        o.sending_organisation("xa-hoa-loc-cu", directory)
+    assert refused.value.code == "organisation-not-registered" and refused.value.status == 422
+    assert "xa-hoa-loc-cu" in refused.value.detail and "xa-hoa-loc-cu" in refused.value.detail_vi
+    assert refused.value.extra["errors"] == [{"field": "body.sending_organisation.code",
+                                              "message": refused.value.detail}]

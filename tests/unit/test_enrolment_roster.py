@@ -236,7 +236,7 @@ def test_random_histories_never_overfill_exceed_a_quota_or_leave_an_eligible_lea
 
 def test_identity_is_kept_national_id_then_party_card_then_name_birth_date_and_organisation():
     def cmd(name="Nguyễn Văn An", **kw):
-        return r.EnrolLearner(full_name=name, date_of_birth=date(1990, 1, 2), sending_organisation=ORGS["xa-a"], **kw)
+        return r.EnrolLearner(full_name=name, date_of_birth=date(1990, 1, 2), sending_organisation={"code": "xa-a"}, **kw)
 
     assert r.identity_key(cmd(national_id="038090000001")) == r.identity_key(cmd("Nguyen Van An",
                                                                                 national_id="038090000001"))
@@ -245,4 +245,5 @@ def test_identity_is_kept_national_id_then_party_card_then_name_birth_date_and_o
     assert cmd(decomposed).full_name == "Nguyễn Văn An"  # stored NFC
     assert r.identity_key(cmd(decomposed)) == r.identity_key(cmd())
     lid = uuid4()
-    assert isinstance(r.decide_enrol(cmd(), lid, legacy_sealed(lid, "An"), facts(), r.Roster())[0], LearnerEnrolled)
+    assert isinstance(r.decide_enrol(cmd(), lid, legacy_sealed(lid, "An"), facts(), r.Roster(),
+                                   organisation=ORGS["xa-a"])[0], LearnerEnrolled)

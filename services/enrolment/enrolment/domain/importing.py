@@ -2,16 +2,17 @@
 
 `check_rows` turns raw rows (from CSV, XLSX or JSON, headers as typed by people) into enrolment commands or
 row-level problems: missing fields, malformed dates, invalid ids, duplicates of an earlier row of the same file.
-`decide_import` then takes every valid row against the roster at once, in file order, so that the whole list is
-one append on the class's stream; a row whose learner already holds a seat or a waiting place reports so and
-changes nothing, which makes importing the same file twice harmless.
+`registered_in` resolves each row's organisation code against the province's directory (an unregistered code is
+an error of that row). `decide_import` then takes every valid row against the roster at once, in file order, so
+that the whole list is one append on the class's stream; a row whose learner already holds a seat or a waiting
+place reports so and changes nothing, which makes importing the same file twice harmless.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
@@ -21,6 +22,7 @@ from ttct.contracts import DomainEvent, LearnerEnrolled
 from ttct.contracts.types import SealedPersonalData, SendingOrganisation
 from ttct.domain.errors import Rejected
 
+from enrolment.domain.organisations import OrganisationRef, not_registered
 from enrolment.domain.roster import (
     ClassFacts,
     EnrolLearner,
@@ -56,7 +58,7 @@ def canonical_header(header: object) -> str | None:
 @dataclass(frozen=True)
 class RowProblem:
     field: str
-    code: str  # missing-field | malformed-date | invalid-field | duplicate-row
+    code: str  # missing-field | malformed-date | invalid-field | duplicate-row | organisation-not-registered
     detail: str
     detail_vi: str
 
@@ -66,6 +68,7 @@ class CheckedRow:
     row: int  # as people count it: the file's line (header = 1) or the batch's index from 1
     command: EnrolLearner | None
     problems: tuple[RowProblem, ...] = ()
+    organisation: SendingOrganisation | None = None  # the command's, as the directory names it (`registered_in`)
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
@@ -105,7 +108,7 @@ def _missing(name: str) -> RowProblem:
     return RowProblem(name, "missing-field", f"{en} is missing", f"Thiếu {vi}")
 
 
-def _check_one(row: int, raw: Mapping[str, object], default: SendingOrganisation | None, on: date) -> CheckedRow:
+def _check_one(row: int, raw: Mapping[str, object], default: OrganisationRef | None, on: date) -> CheckedRow:
     values: dict[str, object] = {}
     for header, cell in raw.items():
         name = canonical_header(header)
@@ -127,15 +130,13 @@ def _check_one(row: int, raw: Mapping[str, object], default: SendingOrganisation
     elif (implausible := birth_date_problem(born, on)) is not None:
         problems.append(RowProblem("date_of_birth", "implausible-date", *implausible))
     code = values.get("organisation_code") or (default.code if default else None)
-    name = values.get("organisation_name") or (default.name if default and code == default.code else None)
-    for key, value in (("organisation_code", code), ("organisation_name", name)):
-        if value is None:
-            problems.append(_missing(key))
+    if code is None:
+        problems.append(_missing("organisation_code"))
     if problems:
         return CheckedRow(row, None, tuple(problems))
     try:
         command = EnrolLearner(full_name=full_name, date_of_birth=born,
-                               sending_organisation={"code": code, "name": name},
+                               sending_organisation={"code": code},
                                national_id=values.get("national_id"), party_card_number=values.get("party_card_number"))
     except ValidationError as exc:
         for error in exc.errors():
@@ -148,7 +149,7 @@ def _check_one(row: int, raw: Mapping[str, object], default: SendingOrganisation
     return CheckedRow(row, command)
 
 
-def check_rows(raws: Sequence[Mapping[str, object]], default: SendingOrganisation | None, *, on: date,
+def check_rows(raws: Sequence[Mapping[str, object]], default: OrganisationRef | None, *, on: date,
                first_row: int = 2) -> list[CheckedRow]:
     """Validate every row for an enrolment on day `on`; a row naming the same person (same identity key) as an
     earlier one is a duplicate."""
@@ -168,6 +169,22 @@ def check_rows(raws: Sequence[Mapping[str, object]], default: SendingOrganisatio
                 seen[k] = row.row
         checked.append(row)
     return checked
+
+
+def registered_in(rows: Sequence[CheckedRow], directory: Mapping[str, str]) -> list[CheckedRow]:
+    """The rows with their organisations as the directory (code -> registered name) names them; a row naming an
+    unregistered code is an error of that row (a name the row gives is not used: the directory's is)."""
+    resolved = []
+    for row in rows:
+        if row.command is not None:
+            code = row.command.sending_organisation.code
+            if code in directory:
+                row = replace(row, organisation=SendingOrganisation(code=code, name=directory[code]))
+            else:
+                row = CheckedRow(row.row, None, (RowProblem("organisation_code", "organisation-not-registered",
+                                                            *not_registered(code)),))
+        resolved.append(row)
+    return resolved
 
 
 Status = Literal["enrolled", "waitlisted", "already-enrolled", "already-waiting", "error"]
@@ -200,7 +217,8 @@ def decide_import(rows: Sequence[CheckedRow], learner_ids: Mapping[int, UUID],
             outcomes.append(RowOutcome(row.row, "error", problems=row.problems))
             continue
         c = row.command
-        member = Member(learner_ids[row.row], sealed[row.row], c.sending_organisation)
+        assert row.organisation is not None, "rows are resolved against the directory first (registered_in)"
+        member = Member(learner_ids[row.row], sealed[row.row], row.organisation)
         try:
             reason = wait_reason(facts, roster, member.organisation)
             [event] = decide_admit(member, facts, roster)

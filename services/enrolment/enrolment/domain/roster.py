@@ -26,13 +26,15 @@ from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
 from ttct.contracts.types import PersonalData, SealedPersonalData, SendingOrganisation, VietnameseText
 from ttct.domain.errors import Invalid, NotFound, Rejected
 
+from enrolment.domain.organisations import OrganisationRef
+
 
 class EnrolLearner(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     full_name: VietnameseText
     date_of_birth: date = Field(description="the learner is 16 to 100 years old on the day of enrolment")
-    sending_organisation: SendingOrganisation
+    sending_organisation: OrganisationRef
     national_id: str | None = Field(default=None, pattern=r"^[0-9]{9,12}$")
     party_card_number: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,20}$")
 
@@ -196,8 +198,9 @@ def personal_data(command: EnrolLearner) -> PersonalData:
     return PersonalData(full_name=command.full_name, date_of_birth=command.date_of_birth)
 
 
-def member_of(command: EnrolLearner, learner_id: UUID, sealed: SealedPersonalData) -> Member:
-    return Member(learner_id, sealed, command.sending_organisation)
+def member_of(command: EnrolLearner, learner_id: UUID, sealed: SealedPersonalData,
+              organisation: SendingOrganisation) -> Member:
+    return Member(learner_id, sealed, organisation)
 
 
 def _refuse_cancelled(facts: ClassFacts) -> None:
@@ -225,8 +228,10 @@ def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[Doma
 
 
 def decide_enrol(command: EnrolLearner, learner_id: UUID, sealed: SealedPersonalData, facts: ClassFacts,
-                 roster: Roster) -> list[DomainEvent]:
-    return decide_admit(member_of(command, learner_id, sealed), facts, roster)
+                 roster: Roster, *, organisation: SendingOrganisation) -> list[DomainEvent]:
+    """`organisation`: the one the command names by code, as the directory names it
+    (`organisations.sending_organisation`)."""
+    return decide_admit(member_of(command, learner_id, sealed, organisation), facts, roster)
 
 
 def promotions(facts: ClassFacts, roster: Roster) -> list[DomainEvent]:

@@ -126,7 +126,10 @@ def _metadata(request: Request, centre: str):
              responses={202: {"model": EnrolmentView, "description": "the class is full or the organisation's quota "
                                                                     "is used: the learner waits (status waitlisted)"},
                         **WRITE, 409: {**WRITE[409], "description": "class unknown or cancelled, or the learner "
-                                                                    "already enrolled or waiting"}})
+                                                                    "already enrolled or waiting"},
+                        422: {**READ[422],
+                              "description": "invalid input, or the sending organisation's code is not registered "
+                                             "in the province's directory (organisation-not-registered)"}})
 async def enrol(centre: Code, class_id: UUID, command: EnrolLearner, request: Request, response: Response,
                 _caller: Principal = centre_access("enrolments:write")) -> EnrolmentView:
     runtime = request.app.state.runtime

@@ -9,8 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts.envelope import Code
-from ttct.contracts.types import SendingOrganisation, VietnameseText
-from ttct.domain.errors import Invalid
+from ttct.contracts.types import VietnameseText
 from ttct.http.auth import Principal, centre_access
 from ttct.http.conventions import READ, WRITE
 from ttct.http.problems import command_metadata
@@ -18,6 +17,7 @@ from ttct.papers import labels
 
 from enrolment.adapters import sheets
 from enrolment.domain.importing import MAX_ROWS, RowOutcome
+from enrolment.domain.organisations import OrganisationRef
 from enrolment.service_layer.imports import import_rows
 
 router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}/enrolments", tags=["imports"],
@@ -53,11 +53,13 @@ class ImportReport(BaseModel):
 class Batch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sending_organisation: SendingOrganisation | None = Field(
-        default=None, description="the organisation whose list this is, for rows that do not name one")
+    sending_organisation: OrganisationRef | None = Field(
+        default=None, description="the organisation whose list this is, for rows that do not name one (by its "
+                                  "code in the province's directory)")
     rows: list[dict[str, Any]] = Field(max_length=MAX_ROWS, description="one object per learner: full_name, "
-                                       "date_of_birth, national_id, party_card_number, organisation_code, "
-                                       "organisation_name (the same columns as a file)")
+                                       "date_of_birth, national_id, party_card_number, organisation_code (the same "
+                                       "columns as a file); a code not registered in the province's directory is "
+                                       "an error of its row (organisation-not-registered)")
 
 
 _PREFLIGHT = {"enrolled": "would-enrol", "waitlisted": "would-wait"}
@@ -89,24 +91,21 @@ CSV, XLSX = "text/csv", "application/vnd.openxmlformats-officedocument.spreadshe
 
 
 @router.post("/import", response_model=ImportReport,
-             summary="Import an organisation's list from a CSV or XLSX file (header row, then one learner a row)",
+             summary="Import an organisation's list from a CSV or XLSX file (header row, then one learner a row); "
+                     "each row's organisation code must be registered in the province's directory",
              # the file part's types, so that clients (and the API's property tests) send a list, not any bytes
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {
                  "encoding": {"file": {"contentType": f"{CSV}, {XLSX}"}}}}}})
 async def import_file(centre: Code, class_id: UUID, request: Request,
                       file: UploadFile = File(description="a .csv (UTF-8) or .xlsx file"),
-                      organisation_code: Code | None = Form(default=None,
-                                                            description="the organisation, for rows naming none"),
+                      organisation_code: Code | None = Form(
+                          default=None, description="the organisation, by its code in the province's directory, "
+                                                    "for rows naming none"),
                       organisation_name: VietnameseText | None = Form(
-                          default=None, description="the organisation's name, with organisation_code"),
+                          default=None, description="not used: organisations are named as the directory names them"),
                       preflight: bool = False,
                       _caller: Principal = centre_access("enrolments:write")) -> ImportReport:
-    default = None
-    if organisation_code:
-        if not organisation_name:
-            raise Invalid("give organisation_name with organisation_code", "Cần tên đơn vị kèm mã đơn vị",
-                          code="missing-field")
-        default = SendingOrganisation(code=organisation_code, name=organisation_name)
+    default = OrganisationRef(code=organisation_code, name=organisation_name) if organisation_code else None
     raws = sheets.read_upload(file.filename, file.content_type, await file.read())
     return await _run(request, centre, class_id, raws, default, preflight, first_row=2)
 

@@ -11,11 +11,12 @@ from uuid import UUID
 
 import asyncpg
 from ttct.contracts import EventMetadata
-from ttct.contracts.types import SealedPersonalData, SendingOrganisation
+from ttct.contracts.types import SealedPersonalData
 from ttct.domain.errors import Invalid
 from ttct.eventsourcing.aggregates import Aggregates
 from ttct.privacy.personal import KeyVault, random_nonce
 
+from enrolment.adapters import organisations as directory
 from enrolment.adapters import views
 from enrolment.domain.importing import (
     MAX_ROWS,
@@ -23,13 +24,15 @@ from enrolment.domain.importing import (
     RowOutcome,
     check_rows,
     decide_import,
+    registered_in,
 )
+from enrolment.domain.organisations import OrganisationRef
 from enrolment.domain.roster import Roster, external_keys, identity_key, personal_data, stream_id
 from enrolment.service_layer.handlers import class_facts, sealed
 
 
 async def import_rows(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: str, class_id: UUID,
-                      raws: Sequence[Mapping[str, object]], default: SendingOrganisation | None, *,
+                      raws: Sequence[Mapping[str, object]], default: OrganisationRef | None, *,
                       preflight: bool, metadata: EventMetadata, new_id: Callable[[], UUID],
                       vault: KeyVault, today: date, nonce: Callable[[], bytes] = random_nonce,
                       first_row: int = 2) -> list[RowOutcome]:
@@ -39,6 +42,8 @@ async def import_rows(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: s
                       code="too-many-rows")
     facts = await class_facts(pool, centre, class_id)
     rows = check_rows(raws, default, on=today, first_row=first_row)
+    codes = [row.command.sending_organisation.code for row in rows if row.command is not None]
+    rows = registered_in(rows, await directory.names(pool, codes))
     learner_ids = await _learners(pool, rows, preflight=preflight, new_id=new_id)
     people = {learner_ids[row.row]: personal_data(row.command) for row in rows if row.command is not None}
     if preflight:  # nothing is appended: no key is made, nothing sealed
