@@ -157,3 +157,46 @@ def test_a_date_of_birth_must_give_an_age_a_learner_can_have_on_the_day_of_enrol
         assert checked.problems[0].detail_vi.startswith("Ngày sinh")
     else:
         assert checked.command is not None and checked.command.date_of_birth == born
+
+
+DECISION = {"number": "125-QĐ/ĐU", "signed_on": date(2027, 2, 20), "signer": "Ban Thường vụ Đảng ủy xã Hoa Lộc"}
+
+
+def test_a_list_cites_its_dispatch_decision_or_each_row_its_own_and_a_class_that_requires_one_refuses_rows_without():
+    from ttct.contracts.types import DispatchDecision
+    listed = DispatchDecision(**DECISION)
+    own = {"Số quyết định": "7-QĐ/ĐU", "Ngày quyết định": "01/03/2027", "Người ký": "Đảng ủy xã Đa Lộc",
+           "Mã đơn vị": "xa-da-loc"}
+    rows = imp.registered_in(imp.check_rows([
+        row("A"), row("B", **own), row("C", **{"Số quyết định": "8-QĐ/ĐU", "Mã đơn vị": "xa-da-loc"}),
+        row("D", **{**own, "Ngày quyết định": "30/02/2027"})], ORG, on=TODAY, decision=listed), DIRECTORY)
+    assert rows[0].command.dispatch_decision == listed
+    assert rows[1].command.dispatch_decision == DispatchDecision(number="7-QĐ/ĐU", signed_on=date(2027, 3, 1),
+                                                                 signer="Đảng ủy xã Đa Lộc")
+    assert {(p.field, p.code) for p in rows[2].problems} == {("decision_date", "missing-field"),
+                                                             ("decision_signer", "missing-field")}
+    assert [(p.field, p.code) for p in rows[3].problems] == [("decision_date", "malformed-date")]
+
+    requiring = r.ClassFacts(class_id=uuid4(), title="Lớp cán bộ nguồn", capacity=5, requires_dispatch_decision=True)
+    bare = imp.registered_in(imp.check_rows([row("E"), row("F")], ORG, on=TODAY, first_row=10), DIRECTORY)
+    (events, outcomes), _ = decide([*rows[:2], *bare], requiring, r.Roster())
+    assert [o.status for o in outcomes] == ["enrolled", "enrolled", "error", "error"]
+    assert [p.code for p in outcomes[2].problems] == ["dispatch-decision-required"]
+    assert "quyết định cử đi học" in outcomes[2].problems[0].detail_vi
+    assert [e.dispatch_decision for e in events] == [listed, rows[1].command.dispatch_decision]
+
+
+def test_rows_citing_a_recorded_decision_number_with_another_date_or_signer_are_errors_of_their_rows():
+    from ttct.contracts.types import DispatchDecision
+    recorded = {("xa-hoa-loc", "125-QĐ/ĐU"): {**DECISION, "signed_on": "2027-02-20"}}
+    other_day = {"Số quyết định": "125-QĐ/ĐU", "Ngày quyết định": "21/02/2027",
+                 "Người ký": "Ban Thường vụ Đảng ủy xã Hoa Lộc"}
+    first_of_list = {"Số quyết định": "9-QĐ/ĐU", "Ngày quyết định": "01/02/2027", "Người ký": "Đảng ủy xã Hoa Lộc"}
+    rows = imp.consistent_decisions(imp.registered_in(imp.check_rows([
+        row("A"), row("B", **other_day), row("C", **first_of_list),
+        row("D", **{**first_of_list, "Người ký": "Chi bộ thôn 1"})],
+        ORG, on=TODAY, decision=DispatchDecision(**DECISION)), DIRECTORY), recorded)
+    assert [r_.command is not None for r_ in rows] == [True, False, True, False]
+    assert [p.code for p in rows[1].problems] == ["dispatch-decision-differs"]
+    assert "20/02/2027" in rows[1].problems[0].detail and "125-QĐ/ĐU" in rows[1].problems[0].detail_vi
+    assert [p.code for p in rows[3].problems] == ["dispatch-decision-differs"]  # differs from row 4 of this list

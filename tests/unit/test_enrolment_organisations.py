@@ -98,3 +98,18 @@ def test_an_enrolment_names_its_organisation_as_the_directory_does_and_an_unregi
     assert "xa-hoa-loc-cu" in refused.value.detail and "xa-hoa-loc-cu" in refused.value.detail_vi
     assert refused.value.extra["errors"] == [{"field": "body.sending_organisation.code",
                                               "message": refused.value.detail}]
+
+
+def test_a_decision_number_of_an_organisation_names_one_decision_and_a_citation_differing_from_it_is_refused():
+    from datetime import date
+
+    from enrolment.domain import decisions
+    from ttct.contracts.types import DispatchDecision
+    first = DispatchDecision(number="125-QĐ/ĐU", signed_on=date(2027, 2, 20), signer="Ban Thường vụ Đảng ủy")
+    recorded = {("xa-hoa-loc", "125-QĐ/ĐU"): first.model_dump(mode="json")}
+    decisions.check("xa-hoa-loc", first, recorded)  # the same decision again
+    decisions.check("xa-da-loc", first.model_copy(update={"signer": "Đảng ủy xã Đa Lộc"}), recorded)  # another's
+    with pytest.raises(Rejected) as refused:
+        decisions.check("xa-hoa-loc", first.model_copy(update={"signed_on": date(2027, 2, 21)}), recorded)
+    assert refused.value.code == "dispatch-decision-differs" and refused.value.status == 409
+    assert "20/02/2027" in refused.value.detail and "21/02/2027" in refused.value.detail_vi

@@ -1,9 +1,12 @@
-"""ClassOpened v1: a centre opened a class for enrolment (published by scheduling).
+"""ClassOpened v2: a centre opened a class for enrolment (published by scheduling).
 
 The optional fields (added compatibly) carry the class's programme and the rules it inherits from it: how many
 sessions are planned (0 = not known yet), the attendance threshold (a learner missing MORE than
 `max_absence_ratio` of the sessions counted from their enrolment may not sit the final test), whether excused
 absences count as absences, and the assessment scheme (code@version).
+
+v2 adds `requires_dispatch_decision`: the programme wants every enrolment in the class to cite the sending
+organisation's dispatch decision (quyết định cử đi học). A v1 event is read as not requiring one.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from ttct.contracts.types import ProgrammeType, VietnameseText
 
 class ClassOpened(DomainEvent):
     event_type: ClassVar[str] = "ClassOpened"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     context: ClassVar[str] = "scheduling"
 
     class_id: UUID
@@ -35,3 +38,9 @@ class ClassOpened(DomainEvent):
     max_absence_ratio: Decimal = Field(default=Decimal("0.2"), ge=0, le=1)
     excused_absences_count: bool = False
     assessment_scheme: str | None = None
+    requires_dispatch_decision: bool = False
+
+
+def upcast_class_opened_v1(payload: dict) -> dict:
+    """v1 -> v2: classes opened before the setting existed require no dispatch decision."""
+    return {**payload, "requires_dispatch_decision": False}

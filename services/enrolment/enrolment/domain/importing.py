@@ -19,9 +19,10 @@ from uuid import UUID
 
 from pydantic import ValidationError
 from ttct.contracts import DomainEvent, LearnerEnrolled
-from ttct.contracts.types import SealedPersonalData, SendingOrganisation
+from ttct.contracts.types import DispatchDecision, SealedPersonalData, SendingOrganisation
 from ttct.domain.errors import Rejected
 
+from enrolment.domain import decisions
 from enrolment.domain.organisations import OrganisationRef, not_registered
 from enrolment.domain.roster import (
     ClassFacts,
@@ -30,6 +31,7 @@ from enrolment.domain.roster import (
     Roster,
     birth_date_problem,
     decide_admit,
+    dispatch_decision_problem,
     evolve,
     identity_key,
     wait_reason,
@@ -44,6 +46,9 @@ _ALIASES = {
     "party_card_number": ("party_card_number", "party_card", "so_the_dang", "so_the_dang_vien", "the_dang_vien"),
     "organisation_code": ("organisation_code", "organization_code", "ma_don_vi", "ma_dv"),
     "organisation_name": ("organisation_name", "organization_name", "don_vi", "ten_don_vi", "don_vi_cu"),
+    "decision_number": ("decision_number", "so_quyet_dinh", "so_qd", "quyet_dinh_so", "quyet_dinh_cu_di_hoc"),
+    "decision_date": ("decision_date", "ngay_quyet_dinh", "ngay_qd", "ngay_ky", "ngay_ky_quyet_dinh"),
+    "decision_signer": ("decision_signer", "nguoi_ky", "co_quan_ban_hanh", "noi_ban_hanh", "don_vi_ban_hanh"),
 }
 _CANONICAL = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
 
@@ -58,7 +63,8 @@ def canonical_header(header: object) -> str | None:
 @dataclass(frozen=True)
 class RowProblem:
     field: str
-    code: str  # missing-field | malformed-date | invalid-field | duplicate-row | organisation-not-registered
+    code: str  # missing-field | malformed-date | invalid-field | duplicate-row | organisation-not-registered |
+    # dispatch-decision-required | dispatch-decision-differs
     detail: str
     detail_vi: str
 
@@ -100,7 +106,11 @@ def _text(value: object) -> str | None:
 _LABELS = {"full_name": ("full name", "họ và tên"), "date_of_birth": ("date of birth", "ngày sinh"),
            "national_id": ("national ID", "số CCCD"), "party_card_number": ("party card number", "số thẻ đảng viên"),
            "organisation_code": ("organisation code", "mã đơn vị"),
-           "organisation_name": ("organisation name", "tên đơn vị")}
+           "organisation_name": ("organisation name", "tên đơn vị"),
+           "decision_number": ("dispatch decision number", "số quyết định cử đi học"),
+           "decision_date": ("dispatch decision date", "ngày ký quyết định cử đi học"),
+           "decision_signer": ("dispatch decision signer", "người ký quyết định cử đi học")}
+_DECISION = {"decision_number": "number", "decision_date": "signed_on", "decision_signer": "signer"}
 
 
 def _missing(name: str) -> RowProblem:
@@ -108,7 +118,27 @@ def _missing(name: str) -> RowProblem:
     return RowProblem(name, "missing-field", f"{en} is missing", f"Thiếu {vi}")
 
 
-def _check_one(row: int, raw: Mapping[str, object], default: OrganisationRef | None, on: date) -> CheckedRow:
+def _decision(values: Mapping[str, object], default: DispatchDecision | None,
+              problems: list[RowProblem]) -> DispatchDecision | dict | None:
+    """The row's dispatch decision: its own columns if it fills any (all three then), else the list's."""
+    given = {column: values.get(column) for column in _DECISION}
+    if all(v is None for v in given.values()):
+        return default
+    for column, value in given.items():
+        if value is None:
+            problems.append(_missing(column))
+    signed = given["decision_date"]
+    if signed is not None and (signed := parse_date(signed)) is None:
+        problems.append(RowProblem("decision_date", "malformed-date",
+                                   f"dispatch decision date {given['decision_date']!s} is not a date (use DD/MM/YYYY "
+                                   "or YYYY-MM-DD)",
+                                   f"Ngày ký quyết định {given['decision_date']!s} không đúng định dạng (dd/mm/yyyy "
+                                   "hoặc yyyy-mm-dd)"))
+    return {"number": given["decision_number"], "signed_on": signed, "signer": given["decision_signer"]}
+
+
+def _check_one(row: int, raw: Mapping[str, object], default: OrganisationRef | None, on: date,
+               decision: DispatchDecision | None = None) -> CheckedRow:
     values: dict[str, object] = {}
     for header, cell in raw.items():
         name = canonical_header(header)
@@ -132,16 +162,20 @@ def _check_one(row: int, raw: Mapping[str, object], default: OrganisationRef | N
     code = values.get("organisation_code") or (default.code if default else None)
     if code is None:
         problems.append(_missing("organisation_code"))
+    cited = _decision(values, decision, problems)
     if problems:
         return CheckedRow(row, None, tuple(problems))
     try:
         command = EnrolLearner(full_name=full_name, date_of_birth=born,
                                sending_organisation={"code": code},
-                               national_id=values.get("national_id"), party_card_number=values.get("party_card_number"))
+                               national_id=values.get("national_id"), party_card_number=values.get("party_card_number"),
+                               dispatch_decision=cited)
     except ValidationError as exc:
         for error in exc.errors():
             where = str(error["loc"][0]) if error["loc"] else "row"
-            where = {"sending_organisation": "organisation_" + str(error["loc"][-1])}.get(where, where)
+            where = {"sending_organisation": "organisation_" + str(error["loc"][-1]),
+                     "dispatch_decision": {v: k for k, v in _DECISION.items()}.get(str(error["loc"][-1]),
+                                                                                  "decision_number")}.get(where, where)
             label = _LABELS.get(where, (where, where))
             problems.append(RowProblem(where, "invalid-field", f"{label[0]}: {error['msg']}",
                                        f"{label[1]} không hợp lệ"))
@@ -150,15 +184,15 @@ def _check_one(row: int, raw: Mapping[str, object], default: OrganisationRef | N
 
 
 def check_rows(raws: Sequence[Mapping[str, object]], default: OrganisationRef | None, *, on: date,
-               first_row: int = 2) -> list[CheckedRow]:
+               first_row: int = 2, decision: DispatchDecision | None = None) -> list[CheckedRow]:
     """Validate every row for an enrolment on day `on`; a row naming the same person (same identity key) as an
-    earlier one is a duplicate."""
+    earlier one is a duplicate. `decision`: the list's dispatch decision, for rows that cite none of their own."""
     seen: dict[str, int] = {}
     checked = []
     for i, raw in enumerate(raws):
         if all(_text(v) is None for v in raw.values()):
             continue  # blank lines in a spreadsheet are not rows
-        row = _check_one(first_row + i, raw, default, on)
+        row = _check_one(first_row + i, raw, default, on, decision)
         if row.command is not None:
             k = identity_key(row.command)
             if k in seen:
@@ -185,6 +219,26 @@ def registered_in(rows: Sequence[CheckedRow], directory: Mapping[str, str]) -> l
                                                             *not_registered(code)),))
         resolved.append(row)
     return resolved
+
+
+def consistent_decisions(rows: Sequence[CheckedRow],
+                         recorded: Mapping[tuple[str, str], Mapping[str, object]]) -> list[CheckedRow]:
+    """The rows, a row citing a dispatch decision number that is recorded (or cited by an earlier row of the list)
+    with another day or signer being an error of that row (`decisions.conflict`)."""
+    known: dict[tuple[str, str], object] = dict(recorded)
+    checked = []
+    for row in rows:
+        cited = row.command.dispatch_decision if row.command is not None else None
+        if cited is not None:
+            code = row.command.sending_organisation.code
+            problem = decisions.conflict(code, cited, known.get(decisions.key(code, cited)))
+            if problem is not None:
+                row = CheckedRow(row.row, None, (RowProblem("decision_number", "dispatch-decision-differs",
+                                                            *problem),))
+            else:
+                known.setdefault(decisions.key(code, cited), cited)
+        checked.append(row)
+    return checked
 
 
 Status = Literal["enrolled", "waitlisted", "already-enrolled", "already-waiting", "error"]
@@ -218,7 +272,12 @@ def decide_import(rows: Sequence[CheckedRow], learner_ids: Mapping[int, UUID],
             continue
         c = row.command
         assert row.organisation is not None, "rows are resolved against the directory first (registered_in)"
-        member = Member(learner_ids[row.row], sealed[row.row], row.organisation)
+        member = Member(learner_ids[row.row], sealed[row.row], row.organisation, c.dispatch_decision)
+        if not roster.holds(member.learner_id) and (
+                problem := dispatch_decision_problem(facts, member.dispatch_decision)) is not None:
+            outcomes.append(RowOutcome(row.row, "error", c.full_name, problems=(
+                RowProblem("decision_number", "dispatch-decision-required", *problem),)))
+            continue
         try:
             reason = wait_reason(facts, roster, member.organisation)
             [event] = decide_admit(member, facts, roster)

@@ -23,7 +23,13 @@ from ttct.contracts.envelope import Code
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
-from ttct.contracts.types import PersonalData, SealedPersonalData, SendingOrganisation, VietnameseText
+from ttct.contracts.types import (
+    DispatchDecision,
+    PersonalData,
+    SealedPersonalData,
+    SendingOrganisation,
+    VietnameseText,
+)
 from ttct.domain.errors import Invalid, NotFound, Rejected
 
 from enrolment.domain.organisations import OrganisationRef
@@ -37,6 +43,10 @@ class EnrolLearner(BaseModel):
     sending_organisation: OrganisationRef
     national_id: str | None = Field(default=None, pattern=r"^[0-9]{9,12}$")
     party_card_number: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,20}$")
+    dispatch_decision: DispatchDecision | None = Field(
+        default=None, description="the organisation's decision sending the learner (quyết định cử đi học); "
+                                  "required in classes whose programme requires one (422 "
+                                  "dispatch-decision-required)")
 
 
 YOUNGEST, OLDEST = 16, 100
@@ -85,6 +95,7 @@ class ClassFacts:
     title: str
     capacity: int
     cancelled: bool = False
+    requires_dispatch_decision: bool = False  # the programme's setting, as ClassOpened carried it
 
 
 @dataclass(frozen=True, slots=True)  # slots: the aggregate cache holds one per learner of thousands of classes
@@ -96,6 +107,7 @@ class Member:
     learner_id: UUID
     personal: SealedPersonalData
     sending_organisation: SendingOrganisation
+    dispatch_decision: DispatchDecision | None = None
 
     @property
     def organisation(self) -> str:
@@ -200,13 +212,23 @@ def personal_data(command: EnrolLearner) -> PersonalData:
 
 def member_of(command: EnrolLearner, learner_id: UUID, sealed: SealedPersonalData,
               organisation: SendingOrganisation) -> Member:
-    return Member(learner_id, sealed, organisation)
+    return Member(learner_id, sealed, organisation, command.dispatch_decision)
 
 
 def _refuse_cancelled(facts: ClassFacts) -> None:
     if facts.cancelled:
         raise Rejected(f"the class {facts.title} has been cancelled and takes no more learners",
                        f"Lớp {facts.title} đã bị hủy, không nhận thêm học viên", code="class-cancelled")
+
+
+def dispatch_decision_problem(facts: ClassFacts, decision: DispatchDecision | None) -> tuple[str, str] | None:
+    """Why a learner sent by `decision` (None: citing none) cannot be admitted to the class (English, Vietnamese)."""
+    if facts.requires_dispatch_decision and decision is None:
+        return (f"the programme of class {facts.title} requires the sending organisation's dispatch decision: give "
+                "dispatch_decision (number, signed_on, signer)",
+                f"Chương trình của lớp {facts.title} yêu cầu quyết định cử đi học của đơn vị: cần số, ngày ký và "
+                "người ký quyết định")
+    return None
 
 
 def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
@@ -220,8 +242,12 @@ def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[Doma
         raise Rejected(f"learner {member.learner_id} is already on this class's waiting list (position {position})",
                        f"Học viên {member.learner_id} đã có tên trong danh sách chờ của lớp (thứ tự {position})",
                        code="already-waiting", position=position)
+    if (problem := dispatch_decision_problem(facts, member.dispatch_decision)) is not None:
+        raise Invalid(*problem, code="dispatch-decision-required",
+                      errors=[{"field": "body.dispatch_decision", "message": problem[0]}])
     common = dict(class_id=facts.class_id, class_title=facts.title, learner_id=member.learner_id,
-                  personal=member.personal, sending_organisation=member.sending_organisation)
+                  personal=member.personal, sending_organisation=member.sending_organisation,
+                  dispatch_decision=member.dispatch_decision)
     if wait_reason(facts, roster, member.organisation) is None:
         return [LearnerEnrolled(**common, seat_number=roster.next_seat())]
     return [LearnerWaitlisted(**common, position=len(roster.waiting) + 1)]
@@ -245,7 +271,7 @@ def promotions(facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
             break
         event = LearnerEnrolled(class_id=facts.class_id, class_title=facts.title, learner_id=first.learner_id,
                                 personal=first.personal, sending_organisation=first.sending_organisation, seat_number=roster.next_seat(),
-                                from_waiting_list=True)
+                                from_waiting_list=True, dispatch_decision=first.dispatch_decision)
         events.append(event)
         roster = evolve(roster, event)
     return events
@@ -303,7 +329,8 @@ def _shared(organisation: SendingOrganisation) -> SendingOrganisation:
 def evolve(roster: Roster, event: DomainEvent) -> Roster:
     match event:
         case LearnerEnrolled():
-            member = Member(event.learner_id, event.personal, _shared(event.sending_organisation))
+            member = Member(event.learner_id, event.personal, _shared(event.sending_organisation),
+                            event.dispatch_decision)
             seat = event.seat_number
             return replace(
                 roster,
@@ -314,7 +341,8 @@ def evolve(roster: Roster, event: DomainEvent) -> Roster:
                 highest_seat=max(roster.highest_seat, seat),
             )
         case LearnerWaitlisted():
-            member = Member(event.learner_id, event.personal, _shared(event.sending_organisation))
+            member = Member(event.learner_id, event.personal, _shared(event.sending_organisation),
+                            event.dispatch_decision)
             return replace(roster, waiting=(*roster.waiting, member))
         case LearnerWithdrawn(learner_id=learner_id):
             if learner_id in roster.seated:
