@@ -75,11 +75,12 @@ def test_write_adds_a_snapshot_for_a_new_version_but_never_rewrites_a_published_
     schemas.mkdir(parents=True)
     published = ClassOpened.model_json_schema()
     published["description"] = "as first published"
-    (schemas / "ClassOpened.v1.json").write_text(json.dumps(published), encoding="utf-8")
+    current = f"ClassOpened.v{ClassOpened.schema_version}"
+    (schemas / f"{current}.json").write_text(json.dumps(published), encoding="utf-8")
 
     assert docs.write(tmp_path, services=(), out=sys.stderr) == []
 
-    assert json.loads((schemas / "ClassOpened.v1.json").read_text(encoding="utf-8")) == published
+    assert json.loads((schemas / f"{current}.json").read_text(encoding="utf-8")) == published
     assert {p.name for p in schemas.iterdir()} == {f"{n}.v{c.schema_version}.json" for n, c in EVENTS.items()}
     assert docs.check(tmp_path, services=()) == []
 
@@ -89,10 +90,11 @@ def test_write_and_check_refuse_a_breaking_change_to_a_published_version(tmp_pat
     schemas.mkdir(parents=True)
     published = ClassOpened.model_json_schema()
     published["properties"]["room"] = {"type": "string"}
-    (schemas / "ClassOpened.v1.json").write_text(json.dumps(published), encoding="utf-8")
+    current = f"ClassOpened.v{ClassOpened.schema_version}"
+    (schemas / f"{current}.json").write_text(json.dumps(published), encoding="utf-8")
 
     for problems in (docs.write(tmp_path, services=(), out=sys.stderr), docs.check(tmp_path, services=())):
-        assert len(problems) == 1 and "ClassOpened.v1" in problems[0] and "`room`" in problems[0], problems
+        assert len(problems) == 1 and current in problems[0] and "`room`" in problems[0], problems
 
 
 def _service(paths: dict, schemas: dict, title: str = "S") -> dict:

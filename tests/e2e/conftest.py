@@ -7,6 +7,7 @@ import uuid
 import httpx
 import pytest
 
+from ttct_dev.directory import register_organisations
 from ttct_dev.receiver import WebhookReceiver
 from ttct_dev.services import Services
 from ttct_dev.tokens import LocalIssuer
@@ -46,3 +47,12 @@ async def receiver():
     hooks = await WebhookReceiver().start()
     yield hooks
     await hooks.stop()
+
+
+@pytest.fixture
+def organisations(services, http):
+    """Registers sending organisations (code -> name) in the province's directory, as the Hậu Lộc centre's staff;
+    enrolment refuses learners of an organisation it does not know. Codes registered before stay as they are."""
+    async def register(names: dict[str, str], **options) -> None:
+        await register_organisations(http, services.urls["enrolment"], names, **options)
+    return register

@@ -120,7 +120,8 @@ def _learner(i: int, org: str, **ids) -> dict:
             "sending_organisation": {"code": org, "name": f"Đảng ủy {org}"}, **ids}
 
 
-async def test_rosters_and_waiting_lists_are_paged_and_filtered_by_organisation(centre):
+async def test_rosters_and_waiting_lists_are_paged_and_filtered_by_organisation(centre, organisations):
+    await organisations({"xa-a": "Đảng ủy xa-a", "xa-b": "Đảng ủy xa-b"}, centre=centre.code)
     class_id = await _open(centre, capacity=3)
     url = f"{centre.enrolment}/classes/{class_id}"
     for i in range(6):
@@ -139,7 +140,8 @@ async def test_rosters_and_waiting_lists_are_paged_and_filtered_by_organisation(
     assert ([q["organisation_code"] for q in quotas], pages) == (["xa-a", "xa-b"], 2)
 
 
-async def test_a_learner_is_found_by_national_id_or_party_card_mapped_once(centre, services, issuer):
+async def test_a_learner_is_found_by_national_id_or_party_card_mapped_once(centre, services, issuer, organisations):
+    await organisations({"xa-a": "Đảng ủy xa-a", "xa-b": "Đảng ủy xa-b"}, centre=centre.code)
     nid, card = "0" + uuid.uuid4().int.__str__()[:11], "Tv" + uuid.uuid4().hex[:8]
     first, second = await _open(centre), await _open(centre, starts_on="2027-05-01", ends_on="2027-05-05")
     r = await _until_known(lambda: centre.post(f"{centre.enrolment}/classes/{first}/enrolments",

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from ttct.http.auth import ROLE_PERMISSIONS, Role
+from ttct_dev.directory import register_organisations
 
 pytestmark = pytest.mark.e2e
 MINE = {f"{r}:{m}" for r in ("attendance", "scores", "results", "certificates") for m in ("read", "write")}
@@ -60,6 +61,7 @@ class Centre:
         self.enrolment = issuer.headers("centre-staff", centre=self.code)
         self.assessment = headers_for(issuer, self.code, MINE)
         self.base = f"{self.urls['assessment']}/v1/centres/{self.code}"
+        self.registered = False
 
     async def schedule_class(self, sessions: int, scheme: str = "default@1", programme: str = "so-cap-e2e",
                              planned: int | None = None) -> tuple:
@@ -90,6 +92,10 @@ class Centre:
 
     async def enrol(self, class_id: str, name: str) -> str:
         url = f"{self.urls['enrolment']}/v1/centres/{self.code}/classes/{class_id}/enrolments"
+        if not self.registered:  # the organisation sending them, in the province's directory
+            await register_organisations(self.client, self.urls["enrolment"], {"xa-hoa-loc": "Đảng ủy xã Hoa Lộc"},
+                                         centre=self.code, headers=self.enrolment)
+            self.registered = True
         r = await until_known(lambda: self.client.post(url, headers=self.enrolment, json={
             "full_name": name, "date_of_birth": "1988-04-12",
             "sending_organisation": {"code": "xa-hoa-loc", "name": "Đảng ủy xã Hoa Lộc"}}))

@@ -43,8 +43,9 @@ async def open_class(services, centre: str, client: httpx.AsyncClient, starts_on
     raise AssertionError("enrolment never heard of the class")
 
 
-async def test_control_characters_are_refused_in_our_words_before_the_database(services, centre):
+async def test_control_characters_are_refused_in_our_words_before_the_database(services, centre, organisations):
     code, client = centre
+    await organisations({ORGANISATION["code"]: ORGANISATION["name"]})
     title = await client.post(f"{services.urls['scheduling']}/v1/centres/{code}/classes", json={
         "programme_type": "chuyen_de", "title": "Chuyên đề\u0000 nghị quyết", "capacity": 10,
         "starts_on": "2027-03-01", "ends_on": "2027-03-02", "venue": "Hội trường"})
@@ -62,8 +63,10 @@ async def test_control_characters_are_refused_in_our_words_before_the_database(s
     assert kept.status_code == 201 and kept.json()["full_name"] == "Nguyễn Văn An", kept.text
 
 
-async def test_an_impossible_date_of_birth_is_refused_naming_the_field_and_nothing_is_stored(services, centre):
+async def test_an_impossible_date_of_birth_is_refused_naming_the_field_and_nothing_is_stored(services, centre,
+                                                                                             organisations):
     code, client = centre
+    await organisations({ORGANISATION["code"]: ORGANISATION["name"]})
     class_id = await open_class(services, code, client)
     enrolments = f"{services.urls['enrolment']}/v1/centres/{code}/classes/{class_id}/enrolments"
     for born in ("2099-01-01", "1800-01-01"):

@@ -21,10 +21,11 @@ def person(i: int, org: dict) -> dict:
     return {"full_name": f"Trần Văn Học Viên {i}", "date_of_birth": "1990-05-06", "sending_organisation": org}
 
 
-async def test_a_class_planned_to_refuse_when_full_refuses_the_learner_who_finds_no_seat(services, http):
+async def test_a_class_planned_to_refuse_when_full_refuses_the_learner_who_finds_no_seat(services, http, organisations):
     scheduling = f"{services.urls['scheduling']}/v1/centres/hau-loc"
     enrolment = f"{services.urls['enrolment']}/v1/centres/hau-loc"
     org = {"code": "xa-hoa-loc", "name": "Đảng ủy xã Hoa Lộc"}
+    await organisations({org["code"]: org["name"]})
     r = await http.post(f"{scheduling}/classes", json={**CLASS, "status": "planned", "when_full": "refuse"})
     assert r.status_code == 201, r.text
     class_id = r.json()["class_id"]
@@ -59,9 +60,10 @@ async def _received(receiver, org: str, count: int):
 
 
 async def test_the_centre_changes_a_class_s_seats_never_below_those_taken_and_more_seats_promote_in_order(
-        services, http, issuer, receiver):
+        services, http, issuer, receiver, organisations):
     code = f"xa-{uuid.uuid4().hex[:6]}"
     org = {"code": code, "name": "Đảng ủy xã Liên Lộc"}
+    await organisations({code: org["name"]})
     org_http = httpx.AsyncClient(timeout=30, headers=issuer.headers("organisation", org=code))
     r = await org_http.post(f"{services.urls['notification']}/v1/organisations/{code}/webhook-endpoints",
                             json={"url": receiver.url(code)})

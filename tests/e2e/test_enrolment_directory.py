@@ -7,6 +7,7 @@ import uuid
 import httpx
 import pytest
 from ttct.http.auth import ROLE_PERMISSIONS, Role
+from ttct_dev.demo import _until_known
 
 pytestmark = pytest.mark.e2e
 STAFF_HAS_THEM = {"organisations:read", "organisations:write"} <= ROLE_PERMISSIONS[Role.centre_staff]
@@ -111,3 +112,66 @@ async def test_the_api_document_says_an_organisation_needs_its_head_among_its_co
                                               "contacts": [{**HEAD, "is_head": False}]})
     assert headless.status_code == 422 and headless.json()["type"] == "urn:ttct:problem:head-contact-missing"
     assert "is_head" in headless.json()["detail"]
+
+
+async def _class_enrolment_knows(services, http) -> str:
+    """The enrolments URL of a new class of Hậu Lộc, once enrolment has heard of the class."""
+    r = await http.post(f"{services.urls['scheduling']}/v1/centres/hau-loc/classes", json={
+        "programme_type": "nghiep_vu", "title": "Lớp nghiệp vụ công tác Đảng", "capacity": 10,
+        "starts_on": "2027-04-01", "ends_on": "2027-04-03", "venue": "Hội trường"})
+    assert r.status_code == 201, r.text
+    url = f"{services.urls['enrolment']}/v1/centres/hau-loc/classes/{r.json()['class_id']}/enrolments"
+    assert (await _until_known(lambda: http.get(url))).status_code == 200
+    return url
+
+
+async def test_enrolment_takes_only_organisations_of_the_directory_and_names_them_as_it_does(
+        directory, services, http):
+    tag = uuid.uuid4().hex[:6]
+    known, unknown = f"xa-dong-loc-{tag}", f"xa-khong-co-{tag}"
+    r = await directory.post("", json={"code": known, "name": "Đảng ủy xã Đồng Lộc", "kind": "commune",
+                                       "centre": "hau-loc", "contacts": [HEAD]})
+    assert r.status_code == 201, r.text
+    url = await _class_enrolment_knows(services, http)
+    learner = {"full_name": "Lê Thị Mận", "date_of_birth": "1991-06-01"}
+
+    r = await http.post(url, json={**learner, "sending_organisation": {"code": unknown, "name": "Đảng ủy xã Lạ"}})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+    problem = r.json()
+    assert problem["type"] == "urn:ttct:problem:organisation-not-registered"
+    assert unknown in problem["detail"] and unknown in problem["detail_vi"] and "danh mục" in problem["detail_vi"]
+    assert problem["errors"][0]["field"] == "body.sending_organisation.code"
+    assert (await http.get(url)).json() == []  # nobody enrolled
+
+    # the directory names the organisation: a name in the request is not used, with or without it
+    r = await http.post(url, json={**learner, "sending_organisation": {"code": known, "name": "ĐU Đồng Lộc"}})
+    assert r.status_code == 201, r.text
+    assert (r.json()["organisation_code"], r.json()["organisation_name"]) == (known, "Đảng ủy xã Đồng Lộc")
+    r = await http.post(url, json={"full_name": "Trần Văn Đào", "date_of_birth": "1990-02-02",
+                                   "sending_organisation": {"code": known}})
+    assert r.status_code == 201, r.text
+    assert {e["organisation_name"] for e in (await http.get(url)).json()} == {"Đảng ủy xã Đồng Lộc"}
+
+    # a list reports the unregistered code on its row and imports the others
+    rows = [{"full_name": "Phạm Văn Cam", "date_of_birth": "1989-01-01"},
+            {"full_name": "Hồ Thị Quýt", "date_of_birth": "1988-01-01", "organisation_code": unknown}]
+    r = await http.post(f"{url}/batch", json={"sending_organisation": {"code": known}, "rows": rows})
+    assert r.status_code == 200, r.text
+    first, second = r.json()["results"]
+    assert first["status"] == "enrolled" and second["status"] == "error"
+    assert [(p["field"], p["code"]) for p in second["problems"]] == [("organisation_code",
+                                                                       "organisation-not-registered")]
+    assert unknown in second["problems"][0]["detail"] and unknown in second["problems"][0]["detail_vi"]
+    upload = f"Họ và tên,Ngày sinh,Mã đơn vị\nĐinh Văn Bưởi,03/03/1987,{unknown}\nVõ Thị Na,04/04/1986,\n"
+    r = await http.post(f"{url}/import", data={"organisation_code": known},
+                        files={"file": ("ds.csv", upload.encode(), "text/csv")})
+    assert r.status_code == 200, r.text
+    assert [(row["row"], row["status"]) for row in r.json()["results"]] == [(2, "error"), (3, "enrolled")]
+    assert r.json()["results"][0]["problems"][0]["code"] == "organisation-not-registered"
+    r = await http.post(f"{url}/import", data={"organisation_code": unknown},
+                        files={"file": ("ds.csv", "Họ và tên,Ngày sinh\nLý Văn Mít,05/05/1985\n".encode(),
+                                        "text/csv")})
+    assert [row["problems"][0]["code"] for row in r.json()["results"]] == ["organisation-not-registered"]
+    names = [(e["full_name"], e["organisation_code"]) for e in (await http.get(url)).json()]
+    assert sorted(names) == sorted([("Lê Thị Mận", known), ("Trần Văn Đào", known), ("Phạm Văn Cam", known),
+                                    ("Võ Thị Na", known)])

@@ -60,7 +60,8 @@ def learner(i: int, org: str = "xa-a", **extra) -> dict:
 
 
 @pytest.fixture
-def centre(services, http) -> Centre:
+async def centre(services, http, organisations) -> Centre:
+    await organisations(ORGS)
     return Centre(services, http)
 
 

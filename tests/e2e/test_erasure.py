@@ -23,6 +23,7 @@ import pytest
 from enrolment.domain.roster import external_key
 from ttct.privacy.personal import ERASED
 from ttct_dev.demo import _until_known
+from ttct_dev.directory import register_organisations
 from ttct_dev.stack import LocalStack, database_url
 
 pytestmark = pytest.mark.e2e
@@ -74,6 +75,7 @@ async def test_an_erased_learner_is_shown_as_erased_everywhere_and_found_nowhere
         r = await org_http.post(f"{notification}/webhook-endpoints", json={"url": receiver.url(org)})
         assert r.status_code == 201, r.text
         receiver.secrets[org] = r.json()["secret"]
+        await register_organisations(http, urls["enrolment"], {org: sending["name"]}, centre=centre)
 
         # a class, the learner and a classmate, scores, finalisation: notices go out, certificates are issued
         r = await http.post(f"{urls['scheduling']}/v1/centres/{centre}/classes", json={

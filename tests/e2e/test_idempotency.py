@@ -16,7 +16,8 @@ def learner(name: str) -> dict:
             "sending_organisation": {"code": "xa-hoa-loc", "name": "Đảng ủy xã Hoa Lộc"}}
 
 
-async def test_a_system_retrying_every_post_three_times_creates_each_thing_once(services, http):
+async def test_a_system_retrying_every_post_three_times_creates_each_thing_once(services, http, organisations):
+    await organisations({"xa-hoa-loc": "Đảng ủy xã Hoa Lộc"})
     classes = f"{services.urls['scheduling']}/v1/centres/hau-loc/classes"
     key = str(uuid.uuid4())
     opened = [await http.post(classes, json=CLASS, headers={"Idempotency-Key": key}) for _ in range(3)]

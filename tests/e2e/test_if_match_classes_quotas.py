@@ -69,7 +69,9 @@ async def test_a_class_changes_under_if_match_and_a_stale_one_changes_nothing(ce
     assert r.status_code == 404, r.text
 
 
-async def test_a_quota_changes_under_if_match_on_the_roster_version_and_a_stale_one_changes_nothing(centre):
+async def test_a_quota_changes_under_if_match_on_the_roster_version_and_a_stale_one_changes_nothing(centre,
+                                                                                                   organisations):
+    await organisations({"xa-a": "Đảng ủy xã A"})
     r = await centre.post(f"{centre.scheduling}/classes", json=CLASS)
     class_id = r.json()["class_id"]
     url = f"{centre.enrolment}/classes/{class_id}/quotas/xa-a"

@@ -10,6 +10,7 @@ import uuid
 
 import httpx
 import pytest
+from ttct_dev.directory import register_organisations
 from ttct_dev.paper_checks import render_pages, vietnamese_text, xlsx_rows
 
 from tests.e2e.test_assessment_flow import Centre, until_known
@@ -18,6 +19,8 @@ pytestmark = pytest.mark.e2e
 
 
 async def _enrol(centre: Centre, class_id: str, national_id: str) -> str:
+    await register_organisations(centre.client, centre.urls["enrolment"], {"xa-hoa-loc": "Đảng ủy xã Hoa Lộc"},
+                                 headers=centre.enrolment)
     url = f"{centre.urls['enrolment']}/v1/centres/{centre.code}/classes/{class_id}/enrolments"
     r = await until_known(lambda: centre.client.post(url, headers=centre.enrolment, json={
         "full_name": "Nguyễn Thị Hồng Nhung", "date_of_birth": "1990-05-17", "national_id": national_id,

@@ -8,7 +8,8 @@ from ttct_dev.demo import _until_known
 pytestmark = pytest.mark.e2e
 
 
-async def test_a_learners_name_birth_date_and_ids_appear_in_no_service_log(services, http):
+async def test_a_learners_name_birth_date_and_ids_appear_in_no_service_log(services, http, organisations):
+    await organisations({"xa-hoa-loc": "Đảng ủy xã Hoa Lộc"})
     marker = uuid.uuid4().hex[:6]
     name = f"Phan Thị Riêngtư {marker}"
     national_id = f"0380{uuid.uuid4().int % 10**8:08d}"

@@ -25,9 +25,10 @@ async def _received(receiver, org, count):
 
 
 async def test_enrolment_waiting_list_promotion_and_cancellation_reach_the_organisation_by_webhook_and_feed(
-        services, http, issuer, receiver):
+        services, http, issuer, receiver, organisations):
     org = f"xa-{uuid.uuid4().hex[:6]}"
     sending = {"code": org, "name": "Đảng ủy xã Hoa Lộc"}
+    await organisations({org: sending["name"]})
     org_http = httpx.AsyncClient(timeout=30, headers=issuer.headers("organisation", org=org))
     notification = f"{services.urls['notification']}/v1/organisations/{org}"
     r = await org_http.post(f"{notification}/webhook-endpoints", json={"url": receiver.url(org)})

@@ -27,7 +27,9 @@ async def test_every_service_exposes_its_lag_and_dead_letter_metrics(services, h
     assert ready.status_code == 200 and ready.json() == {"ready": True, "nats": True, "postgresql": True}
 
 
-async def test_a_service_stopped_with_sigterm_mid_stream_loses_nothing_after_its_restart(services, http):
+async def test_a_service_stopped_with_sigterm_mid_stream_loses_nothing_after_its_restart(services, http,
+                                                                                         organisations):
+    await organisations({"xa-hoa-loc": "Đảng ủy xã Hoa Lộc"})
     r = await http.post(f"{services.urls['scheduling']}/v1/centres/hau-loc/classes", json={
         "programme_type": "quoc_phong_an_ninh", "title": "Lớp quốc phòng – an ninh", "capacity": 60,
         "starts_on": "2026-12-01", "ends_on": "2026-12-10", "venue": "Hội trường"})

@@ -12,6 +12,7 @@ import pytest
 
 from ttct.domain.names import name_sort_key
 from ttct_dev.demo import _until_known
+from ttct_dev.directory import register_organisations
 
 pytestmark = pytest.mark.e2e
 RETRYABLE = ("class-unknown", "learner-not-in-class", "session-unknown")
@@ -74,6 +75,8 @@ async def _class_with_learners(tenant, services, orgs: tuple[str, ...]) -> tuple
         "lecturer_id": r.json()["lecturer_id"], "field_trip_site": "Khu di tích Hàm Rồng"})
     assert r.status_code == 201, r.text
     session_id = r.json()["session_id"]
+    await register_organisations(tenant, services.urls["enrolment"], {org: f"Đảng ủy {org}" for org in orgs},
+                                 centre=tenant.code)
     learners = []
     for i, name in enumerate(NAMES):
         org = orgs[i % len(orgs)]

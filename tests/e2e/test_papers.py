@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from ttct_dev.directory import register_organisations
 from ttct_dev.paper_checks import csv_rows, qr_codes, render_pages, vietnamese_text, xlsx_rows, xlsx_sheets
 
 pytestmark = pytest.mark.e2e
@@ -94,6 +95,8 @@ async def course(services, issuer) -> Course:
             c.sessions.append(await c.call("POST", c.url("scheduling", "/sessions"), {
                 "session_date": f"{YEAR}-03-{day:02d}", "starts_at": "07:30", "ends_at": "11:00", "topic": topic,
                 "lecturer_id": lecturer["lecturer_id"], **where}))
+        await register_organisations(client, services.urls["enrolment"],
+                                     {o["code"]: o["name"] for o in (HOA_LOC, DOAN)}, centre=CENTRE)
         for name, org, _ in LEARNERS:
             enrolled = await c.call("POST", c.url("enrolment", "/enrolments"), {
                 "full_name": name, "date_of_birth": "1990-05-17", "sending_organisation": org})

@@ -6,7 +6,8 @@ from ttct_dev.demo import _until_known
 pytestmark = pytest.mark.e2e
 
 
-async def test_reads_and_changes_of_a_learner_are_logged_for_the_centre(services, http, issuer):
+async def test_reads_and_changes_of_a_learner_are_logged_for_the_centre(services, http, issuer, organisations):
+    await organisations({"xa-hoa-loc": "Đảng ủy xã Hoa Lộc"})
     r = await http.post(f"{services.urls['scheduling']}/v1/centres/hau-loc/classes", json={
         "programme_type": "ket_nap_dang", "title": "Lớp kết nạp Đảng", "capacity": 5,
         "starts_on": "2026-12-01", "ends_on": "2026-12-03", "venue": "Hội trường"})

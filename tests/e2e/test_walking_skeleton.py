@@ -17,6 +17,9 @@ async def open_class(http, services, centre="hau-loc", **overrides):
     return r.json()["class_id"]
 
 
+HOA_LOC = {"xa-hoa-loc": "Đảng ủy xã Hoa Lộc"}
+
+
 def learner(i: int, org: str = "xa-hoa-loc") -> dict:
     return {"full_name": f"Nguyễn Văn Học Viên {i}", "date_of_birth": "1990-05-17",
             "sending_organisation": {"code": org, "name": "Đảng ủy xã Hoa Lộc"}}
@@ -33,7 +36,8 @@ async def test_the_seed_story_every_organisation_gets_one_signed_notice_per_lear
         assert all(d["grade_label"] in {"Xuất sắc", "Giỏi", "Khá", "Trung bình", "Không đạt"} for d in data)
 
 
-async def test_fifty_concurrent_enrolments_into_thirty_seats_fill_exactly_thirty(services, http):
+async def test_fifty_concurrent_enrolments_into_thirty_seats_fill_exactly_thirty(services, http, organisations):
+    await organisations(HOA_LOC)
     class_id = await open_class(http, services)
     url = f"{services.urls['enrolment']}/v1/centres/hau-loc/classes/{class_id}/enrolments"
     await _until_known(lambda: http.get(url))
@@ -50,7 +54,8 @@ async def test_fifty_concurrent_enrolments_into_thirty_seats_fill_exactly_thirty
     assert {w["learner_id"] for w in waiting_list} == {w["learner_id"] for w in waiting}
 
 
-async def test_refusals_say_what_is_wrong(services, http):
+async def test_refusals_say_what_is_wrong(services, http, organisations):
+    await organisations(HOA_LOC)
     enrol = f"{services.urls['enrolment']}/v1/centres/hau-loc/classes/{uuid.uuid4()}/enrolments"
     r = await http.post(enrol, json=learner(1))
     assert r.status_code == 409 and r.json()["type"].endswith("class-unknown")

@@ -30,7 +30,7 @@ def test_envelope_round_trips_through_json_and_back_to_the_same_event():
     assert again == env
     assert read_event(again) == event
     assert env.subject == "ttct.thanh-hoa.hau-loc.scheduling.ClassOpened"
-    assert env.stream_version == 1 and env.schema_version == 1
+    assert env.stream_version == 1 and env.schema_version == ClassOpened.schema_version
 
 
 def test_envelopes_number_versions_after_the_expected_one():

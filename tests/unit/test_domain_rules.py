@@ -39,7 +39,8 @@ def test_a_class_cannot_end_before_it_starts():
 
 
 def enrol(name="Nguyễn Văn An", **kw):
-    return rosters.EnrolLearner(full_name=name, date_of_birth=date(1990, 1, 2), sending_organisation=ORG, **kw)
+    return rosters.EnrolLearner(full_name=name, date_of_birth=date(1990, 1, 2),
+                                sending_organisation={"code": ORG.code}, **kw)
 
 
 def sealed(learner):
@@ -51,20 +52,20 @@ def test_enrolment_fills_seats_in_order_then_puts_learners_on_the_waiting_list()
     facts = rosters.ClassFacts(class_id=uuid4(), title="Lớp 1", capacity=2)
     state = rosters.Roster()
     for seat in (1, 2):
-        [event] = rosters.decide_enrol(enrol(), (lid := uuid4()), sealed(lid), facts, state)
+        [event] = rosters.decide_enrol(enrol(), (lid := uuid4()), sealed(lid), facts, state, organisation=ORG)
         assert isinstance(event, LearnerEnrolled) and event.seat_number == seat
         state = rosters.evolve(state, event)
-    [waiting] = rosters.decide_enrol(enrol(), (lid := uuid4()), sealed(lid), facts, state)
+    [waiting] = rosters.decide_enrol(enrol(), (lid := uuid4()), sealed(lid), facts, state, organisation=ORG)
     assert isinstance(waiting, LearnerWaitlisted) and waiting.position == 1
 
 
 def test_the_same_learner_cannot_take_two_seats():
     facts = rosters.ClassFacts(class_id=uuid4(), title="Lớp 1", capacity=10)
     learner = uuid4()
-    [first] = rosters.decide_enrol(enrol(), learner, sealed(learner), facts, rosters.Roster())
+    [first] = rosters.decide_enrol(enrol(), learner, sealed(learner), facts, rosters.Roster(), organisation=ORG)
     state = rosters.evolve(rosters.Roster(), first)
     with pytest.raises(Rejected) as refused:
-        rosters.decide_enrol(enrol(), learner, sealed(learner), facts, state)
+        rosters.decide_enrol(enrol(), learner, sealed(learner), facts, state, organisation=ORG)
     assert refused.value.code == "already-enrolled"
 
 

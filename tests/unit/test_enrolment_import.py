@@ -16,6 +16,7 @@ from ttct.privacy.personal import legacy_sealed
 
 pytestmark = pytest.mark.unit
 ORG = SendingOrganisation(code="xa-hoa-loc", name="Đảng ủy xã Hoa Lộc")
+DIRECTORY = {"xa-hoa-loc": "Đảng ủy xã Hoa Lộc", "xa-da-loc": "Đảng ủy xã Đa Lộc"}  # code -> registered name
 TODAY = date(2027, 3, 1)  # the day of the import
 
 
@@ -55,7 +56,7 @@ def test_preflight_row_validation_reports_each_problem_with_its_field_and_row():
     ], ORG, on=TODAY)
     by_row = {c.row: c for c in rows}
     assert sorted(by_row) == [2, 3, 4, 5, 6, 7, 9]
-    assert by_row[2].command is not None and by_row[2].command.sending_organisation == ORG
+    assert by_row[2].command is not None and by_row[2].command.sending_organisation.code == ORG.code
     assert [(p.field, p.code) for p in by_row[3].problems] == [("full_name", "missing-field")]
     assert [(p.field, p.code) for p in by_row[4].problems] == [("date_of_birth", "malformed-date")]
     assert [(p.field, p.code) for p in by_row[5].problems] == [("date_of_birth", "missing-field")]
@@ -67,7 +68,23 @@ def test_preflight_row_validation_reports_each_problem_with_its_field_and_row():
 
 def test_a_row_without_an_organisation_when_the_list_names_none_is_a_problem():
     [checked] = imp.check_rows([row()], None, on=TODAY)
-    assert {p.field for p in checked.problems} == {"organisation_code", "organisation_name"}
+    assert {p.field for p in checked.problems} == {"organisation_code"}
+
+
+def test_a_row_naming_an_organisation_the_directory_does_not_know_is_an_error_of_that_row():
+    rows = imp.registered_in(imp.check_rows([
+        row("A"),                                                                      # the list's organisation
+        row("B", **{"Mã đơn vị": "xa-da-loc", "Tên đơn vị": "ĐU Đa Lộc"}),           # registered, name abbreviated
+        row("C", **{"Mã đơn vị": "xa-khong-co", "Tên đơn vị": "Đảng ủy xã Không Có"}),  # not registered
+    ], ORG, on=TODAY), DIRECTORY)
+    assert [c.organisation for c in rows[:2]] == [ORG, SendingOrganisation(code="xa-da-loc", name="Đảng ủy xã Đa Lộc")]
+    assert rows[2].command is None
+    [problem] = rows[2].problems
+    assert (problem.field, problem.code) == ("organisation_code", "organisation-not-registered")
+    assert "xa-khong-co" in problem.detail and "xa-khong-co" in problem.detail_vi
+    (events, outcomes), _ = decide(rows, r.ClassFacts(class_id=uuid4(), title="Lớp 1", capacity=5), r.Roster())
+    assert [o.status for o in outcomes] == ["enrolled", "enrolled", "error"]
+    assert [e.sending_organisation.name for e in events] == ["Đảng ủy xã Hoa Lộc", "Đảng ủy xã Đa Lộc"]
 
 
 def test_numbers_typed_into_spreadsheet_cells_are_read_as_ids():
@@ -85,8 +102,8 @@ def test_an_import_seats_until_full_or_over_quota_then_waits_and_reports_every_r
     facts = r.ClassFacts(class_id=uuid4(), title="Lớp 1", capacity=3)
     roster = r.evolve(r.Roster(), r.decide_set_quota("xa-hoa-loc", r.SetQuota(quota=2), facts, r.Roster())[0])
     other = {"Mã đơn vị": "xa-da-loc", "Tên đơn vị": "Đảng ủy xã Đa Lộc"}
-    rows = imp.check_rows([row("A"), row("B"), row("C"), row("D", **other), row("E", **other), row("", dob="x")],
-                          ORG, on=TODAY)
+    rows = imp.registered_in(imp.check_rows([row("A"), row("B"), row("C"), row("D", **other), row("E", **other),
+                                             row("", dob="x")], ORG, on=TODAY), DIRECTORY)
     (events, outcomes), _ = decide(rows, facts, roster)
     assert [o.status for o in outcomes] == ["enrolled", "enrolled", "waitlisted", "enrolled", "waitlisted", "error"]
     assert [o.reason for o in outcomes] == [None, None, "over-quota", None, "class-full", None]
@@ -98,7 +115,7 @@ def test_an_import_seats_until_full_or_over_quota_then_waits_and_reports_every_r
 
 def test_importing_the_same_list_again_enrols_nobody_twice():
     facts = r.ClassFacts(class_id=uuid4(), title="Lớp 1", capacity=2)
-    rows = imp.check_rows([row("A"), row("B"), row("C")], ORG, on=TODAY)
+    rows = imp.registered_in(imp.check_rows([row("A"), row("B"), row("C")], ORG, on=TODAY), DIRECTORY)
     (events, first), ids = decide(rows, facts, r.Roster())
     roster = r.Roster()
     for event in events:
@@ -140,3 +157,46 @@ def test_a_date_of_birth_must_give_an_age_a_learner_can_have_on_the_day_of_enrol
         assert checked.problems[0].detail_vi.startswith("Ngày sinh")
     else:
         assert checked.command is not None and checked.command.date_of_birth == born
+
+
+DECISION = {"number": "125-QĐ/ĐU", "signed_on": date(2027, 2, 20), "signer": "Ban Thường vụ Đảng ủy xã Hoa Lộc"}
+
+
+def test_a_list_cites_its_dispatch_decision_or_each_row_its_own_and_a_class_that_requires_one_refuses_rows_without():
+    from ttct.contracts.types import DispatchDecision
+    listed = DispatchDecision(**DECISION)
+    own = {"Số quyết định": "7-QĐ/ĐU", "Ngày quyết định": "01/03/2027", "Người ký": "Đảng ủy xã Đa Lộc",
+           "Mã đơn vị": "xa-da-loc"}
+    rows = imp.registered_in(imp.check_rows([
+        row("A"), row("B", **own), row("C", **{"Số quyết định": "8-QĐ/ĐU", "Mã đơn vị": "xa-da-loc"}),
+        row("D", **{**own, "Ngày quyết định": "30/02/2027"})], ORG, on=TODAY, decision=listed), DIRECTORY)
+    assert rows[0].command.dispatch_decision == listed
+    assert rows[1].command.dispatch_decision == DispatchDecision(number="7-QĐ/ĐU", signed_on=date(2027, 3, 1),
+                                                                 signer="Đảng ủy xã Đa Lộc")
+    assert {(p.field, p.code) for p in rows[2].problems} == {("decision_date", "missing-field"),
+                                                             ("decision_signer", "missing-field")}
+    assert [(p.field, p.code) for p in rows[3].problems] == [("decision_date", "malformed-date")]
+
+    requiring = r.ClassFacts(class_id=uuid4(), title="Lớp cán bộ nguồn", capacity=5, requires_dispatch_decision=True)
+    bare = imp.registered_in(imp.check_rows([row("E"), row("F")], ORG, on=TODAY, first_row=10), DIRECTORY)
+    (events, outcomes), _ = decide([*rows[:2], *bare], requiring, r.Roster())
+    assert [o.status for o in outcomes] == ["enrolled", "enrolled", "error", "error"]
+    assert [p.code for p in outcomes[2].problems] == ["dispatch-decision-required"]
+    assert "quyết định cử đi học" in outcomes[2].problems[0].detail_vi
+    assert [e.dispatch_decision for e in events] == [listed, rows[1].command.dispatch_decision]
+
+
+def test_rows_citing_a_recorded_decision_number_with_another_date_or_signer_are_errors_of_their_rows():
+    from ttct.contracts.types import DispatchDecision
+    recorded = {("xa-hoa-loc", "125-QĐ/ĐU"): {**DECISION, "signed_on": "2027-02-20"}}
+    other_day = {"Số quyết định": "125-QĐ/ĐU", "Ngày quyết định": "21/02/2027",
+                 "Người ký": "Ban Thường vụ Đảng ủy xã Hoa Lộc"}
+    first_of_list = {"Số quyết định": "9-QĐ/ĐU", "Ngày quyết định": "01/02/2027", "Người ký": "Đảng ủy xã Hoa Lộc"}
+    rows = imp.consistent_decisions(imp.registered_in(imp.check_rows([
+        row("A"), row("B", **other_day), row("C", **first_of_list),
+        row("D", **{**first_of_list, "Người ký": "Chi bộ thôn 1"})],
+        ORG, on=TODAY, decision=DispatchDecision(**DECISION)), DIRECTORY), recorded)
+    assert [r_.command is not None for r_ in rows] == [True, False, True, False]
+    assert [p.code for p in rows[1].problems] == ["dispatch-decision-differs"]
+    assert "20/02/2027" in rows[1].problems[0].detail and "125-QĐ/ĐU" in rows[1].problems[0].detail_vi
+    assert [p.code for p in rows[3].problems] == ["dispatch-decision-differs"]  # differs from row 4 of this list

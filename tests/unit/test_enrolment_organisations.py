@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from enrolment.domain import organisations as o
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
-from ttct.contracts.types import OrganisationContact
+from ttct.contracts.types import OrganisationContact, SendingOrganisation
 from ttct.domain.errors import Invalid, NotFound, Rejected
 
 pytestmark = pytest.mark.unit
@@ -86,3 +86,30 @@ def test_contacts_are_checked_and_names_nfc_normalised():
     with pytest.raises(ValueError):
         OrganisationContact(name="A", role="office", email="not-an-email")
     assert OrganisationContact(name="Le\u0302 Va\u0306n", role="office").name == "Lê Văn"
+
+
+def test_an_enrolment_names_its_organisation_as_the_directory_does_and_an_unregistered_code_is_refused():
+    directory = {"xa-hoa-loc": "Đảng ủy xã Hoa Lộc"}
+    assert o.sending_organisation("xa-hoa-loc", directory) == SendingOrganisation(code="xa-hoa-loc",
+                                                                                    name="Đảng ủy xã Hoa Lộc")
+    with pytest.raises(Invalid) as refused:
+        o.sending_organisation("xa-hoa-loc-cu", directory)
+    assert refused.value.code == "organisation-not-registered" and refused.value.status == 422
+    assert "xa-hoa-loc-cu" in refused.value.detail and "xa-hoa-loc-cu" in refused.value.detail_vi
+    assert refused.value.extra["errors"] == [{"field": "body.sending_organisation.code",
+                                              "message": refused.value.detail}]
+
+
+def test_a_decision_number_of_an_organisation_names_one_decision_and_a_citation_differing_from_it_is_refused():
+    from datetime import date
+
+    from enrolment.domain import decisions
+    from ttct.contracts.types import DispatchDecision
+    first = DispatchDecision(number="125-QĐ/ĐU", signed_on=date(2027, 2, 20), signer="Ban Thường vụ Đảng ủy")
+    recorded = {("xa-hoa-loc", "125-QĐ/ĐU"): first.model_dump(mode="json")}
+    decisions.check("xa-hoa-loc", first, recorded)  # the same decision again
+    decisions.check("xa-da-loc", first.model_copy(update={"signer": "Đảng ủy xã Đa Lộc"}), recorded)  # another's
+    with pytest.raises(Rejected) as refused:
+        decisions.check("xa-hoa-loc", first.model_copy(update={"signed_on": date(2027, 2, 21)}), recorded)
+    assert refused.value.code == "dispatch-decision-differs" and refused.value.status == 409
+    assert "20/02/2027" in refused.value.detail and "21/02/2027" in refused.value.detail_vi

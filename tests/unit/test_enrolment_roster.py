@@ -236,7 +236,7 @@ def test_random_histories_never_overfill_exceed_a_quota_or_leave_an_eligible_lea
 
 def test_identity_is_kept_national_id_then_party_card_then_name_birth_date_and_organisation():
     def cmd(name="Nguyễn Văn An", **kw):
-        return r.EnrolLearner(full_name=name, date_of_birth=date(1990, 1, 2), sending_organisation=ORGS["xa-a"], **kw)
+        return r.EnrolLearner(full_name=name, date_of_birth=date(1990, 1, 2), sending_organisation={"code": "xa-a"}, **kw)
 
     assert r.identity_key(cmd(national_id="038090000001")) == r.identity_key(cmd("Nguyen Van An",
                                                                                 national_id="038090000001"))
@@ -245,4 +245,32 @@ def test_identity_is_kept_national_id_then_party_card_then_name_birth_date_and_o
     assert cmd(decomposed).full_name == "Nguyễn Văn An"  # stored NFC
     assert r.identity_key(cmd(decomposed)) == r.identity_key(cmd())
     lid = uuid4()
-    assert isinstance(r.decide_enrol(cmd(), lid, legacy_sealed(lid, "An"), facts(), r.Roster())[0], LearnerEnrolled)
+    assert isinstance(r.decide_enrol(cmd(), lid, legacy_sealed(lid, "An"), facts(), r.Roster(),
+                                   organisation=ORGS["xa-a"])[0], LearnerEnrolled)
+
+
+def test_a_class_whose_programme_requires_a_dispatch_decision_refuses_an_enrolment_citing_none_and_keeps_the_one_cited():
+    from ttct.contracts.types import DispatchDecision
+    from ttct.domain.errors import Invalid
+    requiring = r.ClassFacts(class_id=uuid4(), title="Lớp cán bộ nguồn", capacity=1, requires_dispatch_decision=True)
+    decision = DispatchDecision(number="125-QĐ/ĐU", signed_on=date(2027, 2, 20), signer="Ban Thường vụ Đảng ủy")
+
+    def cmd(name, **kw):
+        return r.EnrolLearner(full_name=name, date_of_birth=date(1990, 1, 2), sending_organisation={"code": "xa-a"},
+                              **kw)
+
+    lid = uuid4()
+    with pytest.raises(Invalid) as refused:
+        r.decide_enrol(cmd("An"), lid, legacy_sealed(lid, "An"), requiring, r.Roster(), organisation=ORGS["xa-a"])
+    assert refused.value.code == "dispatch-decision-required"
+    assert refused.value.extra["errors"][0]["field"] == "body.dispatch_decision"
+    roster = r.Roster()
+    for name in ("An", "Bình"):  # the second waits: the class has one seat
+        lid = uuid4()
+        [event] = r.decide_enrol(cmd(name, dispatch_decision=decision), lid, legacy_sealed(lid, name), requiring,
+                                 roster, organisation=ORGS["xa-a"])
+        assert event.dispatch_decision == decision
+        roster = r.evolve(roster, event)
+    seated = next(iter(roster.seated))
+    _, promoted = r.decide_withdraw(seated, "ốm", requiring, roster)
+    assert promoted.from_waiting_list and promoted.dispatch_decision == decision  # the promotion keeps it

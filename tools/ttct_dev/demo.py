@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from ttct_dev.directory import register_organisations
 from ttct_dev.receiver import WebhookReceiver
 from ttct_dev.services import Services
 from ttct_dev.stack import LocalStack
@@ -73,6 +74,7 @@ async def play(urls: dict[str, str], receiver: WebhookReceiver, issuer: LocalIss
                             headers=issuer.headers("organisation", org=code))
         r.raise_for_status()
         receiver.secrets[code] = r.json()["secret"]
+    await register_organisations(http, urls["enrolment"], dict(organisations), centre=CENTRE)  # enrolment knows them
     class_ids = []
     seats = len(organisations) * learners_each // len(CLASSES) + 1
     for programme, title in CLASSES:

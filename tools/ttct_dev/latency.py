@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 
 from ttct_dev.demo import _until_known
+from ttct_dev.directory import register_organisations
 from ttct_dev.receiver import WebhookReceiver
 from ttct_dev.services import Services
 from ttct_dev.stack import LocalStack
@@ -34,6 +35,7 @@ async def measure(services: Services, issuer: LocalIssuer, samples: int) -> dict
             r = await http.post(f"{services.urls['notification']}/v1/organisations/{org}/webhook-endpoints",
                                 json={"url": receiver.url(org)}, headers=issuer.headers("organisation", org=org))
             receiver.secrets[org] = r.json()["secret"]
+            await register_organisations(http, services.urls["enrolment"], {org: "Đảng ủy xã Hoa Lộc"})
             r = await http.post(f"{services.urls['scheduling']}/v1/centres/hau-loc/classes", json={
                 "programme_type": "chuyen_de", "title": "Đo độ trễ", "capacity": samples + 1,
                 "starts_on": "2026-12-01", "ends_on": "2026-12-02", "venue": "Hội trường"})

@@ -13,6 +13,7 @@ from enrolment.adapters import organisations, row_security, views
 from enrolment.domain import organisations as organisation_domain
 from enrolment.domain.roster import Roster, evolve
 from enrolment.entrypoints import capacity as capacity_routes
+from enrolment.entrypoints import decisions as decision_routes
 from enrolment.entrypoints import erasure as erasure_routes
 from enrolment.entrypoints import imports as import_routes
 from enrolment.entrypoints import learners as learner_routes
@@ -37,7 +38,8 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
 
     return build_app(runtime, title="Enrolment", on_start=on_start,
                      routers=[router, import_routes.router, organisation_routes.router, learner_routes.router,
-                              erasure_routes.router, paper_routes.router, capacity_routes.router],
+                              erasure_routes.router, paper_routes.router, capacity_routes.router,
+                              decision_routes.router],
                      description="Enrol learners sent by their organisations into a centre's classes: seats, "
                                  "quotas and waiting lists, transfers, bulk imports; the province's directory of "
                                  "sending organisations.")

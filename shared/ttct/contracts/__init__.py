@@ -10,12 +10,12 @@ import pkgutil
 from collections.abc import Callable
 from typing import Any
 
-from ttct.contracts.class_opened import ClassOpened
+from ttct.contracts.class_opened import ClassOpened, upcast_class_opened_v1
 from ttct.contracts.envelope import DomainEvent, Envelope, EventMetadata
 from ttct.contracts.learner_enrolled import LearnerEnrolled
 from ttct.contracts.score_recorded import ScoreRecorded
 from ttct.contracts.session_scheduled import upcast_session_count_v1
-from ttct.contracts.types import upcast_personal_v1
+from ttct.contracts.types import upcast_dispatch_decision, upcast_personal_v1
 
 
 def _discover() -> dict[str, type[DomainEvent]]:
@@ -44,6 +44,10 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
         "LearnerWaitlisted", "LearnerWithdrawn", "ScoreRecorded")},
     # v2 tells the class's plan apart from the sessions scheduled so far: see session_scheduled.py
     **{(name, 1): upcast_session_count_v1 for name in ("SessionScheduled", "SessionCancelled")},
+    # v3 may cite the organisation's dispatch decision (quyết định cử đi học); v2 cited none
+    **{(name, 2): upcast_dispatch_decision for name in ("LearnerEnrolled", "LearnerWaitlisted")},
+    # v2 says whether the programme requires enrolments to cite a dispatch decision; v1 classes did not
+    ("ClassOpened", 1): upcast_class_opened_v1,
 }
 """(event_type, from_version) -> function turning that version's payload into the next version's."""
 

@@ -1,4 +1,4 @@
-"""ClassOpened v1: a centre opened a class for enrolment (published by scheduling).
+"""ClassOpened v2: a centre opened a class for enrolment (published by scheduling).
 
 The optional fields (added compatibly) carry the class's programme and the rules it inherits from it: how many
 sessions are planned (0 = not known yet), the attendance threshold (a learner missing MORE than
@@ -8,6 +8,8 @@ absences count as absences, and the assessment scheme (code@version).
 `when_full` is the class's capacity policy, as the centre chose it when it planned or opened the class: a learner
 arriving when every seat is taken goes on the waiting list ("waiting-list", the default, and what an event stored
 before the field existed means) or is refused ("refuse"). A stored event without it reads as "waiting-list".
+v2 adds `requires_dispatch_decision`: the programme wants every enrolment in the class to cite the sending
+organisation's dispatch decision (quyết định cử đi học). A v1 event is read as not requiring one.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ WhenFull = Literal["waiting-list", "refuse"]
 
 class ClassOpened(DomainEvent):
     event_type: ClassVar[str] = "ClassOpened"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     context: ClassVar[str] = "scheduling"
 
     class_id: UUID
@@ -43,3 +45,9 @@ class ClassOpened(DomainEvent):
     excused_absences_count: bool = False
     assessment_scheme: str | None = None
     when_full: WhenFull = "waiting-list"
+    requires_dispatch_decision: bool = False
+
+
+def upcast_class_opened_v1(payload: dict) -> dict:
+    """v1 -> v2: classes opened before the setting existed require no dispatch decision."""
+    return {**payload, "requires_dispatch_decision": False}

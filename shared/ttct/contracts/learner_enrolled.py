@@ -1,8 +1,11 @@
-"""LearnerEnrolled v2: a learner took a seat in a class (published by enrolment).
+"""LearnerEnrolled v3: a learner took a seat in a class (published by enrolment).
 
 Carries the learner's name and birth date (sealed with the learner's key since v2; v1 had them in clear), sending
 organisation and the class title, so that readers (assessment, notification) need no other stream to act on it. A promotion from the class's waiting list
 (`from_waiting_list`) and the arrival side of a transfer are LearnerEnrolled too.
+
+v3 adds `dispatch_decision`, the decision by which the organisation sent the learner (quyết định cử đi học), when
+the enrolment cited one (a promotion or a transfer keeps the one cited when the learner was first admitted).
 """
 from __future__ import annotations
 
@@ -12,12 +15,12 @@ from uuid import UUID
 from pydantic import Field
 
 from ttct.contracts.envelope import DomainEvent
-from ttct.contracts.types import SealedPersonalData, SendingOrganisation, VietnameseText
+from ttct.contracts.types import DispatchDecision, SealedPersonalData, SendingOrganisation, VietnameseText
 
 
 class LearnerEnrolled(DomainEvent):
     event_type: ClassVar[str] = "LearnerEnrolled"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
     context: ClassVar[str] = "enrolment"
 
     class_id: UUID
@@ -28,3 +31,4 @@ class LearnerEnrolled(DomainEvent):
     sending_organisation: SendingOrganisation
     seat_number: int = Field(ge=1)
     from_waiting_list: bool = False
+    dispatch_decision: DispatchDecision | None = None

@@ -88,6 +88,24 @@ class SendingOrganisation(BaseModel):
     name: VietnameseText
 
 
+class DispatchDecision(BaseModel):
+    """The decision by which a sending organisation sends its people to a class (quyết định cử đi học): its number,
+    the day it was signed and who signed it. One decision may send many learners, to several classes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    number: Annotated[str, Field(min_length=1, max_length=50, description='as written on it, e.g. "125-QĐ/ĐU"'),
+                      AfterValidator(_nfc)]
+    signed_on: date
+    signer: VietnameseText = Field(description='who issued it, as the report cites it ("của …"), e.g. "Ban '
+                                               'Thường vụ Đảng ủy xã Hoa Lộc"')
+
+
+def upcast_dispatch_decision(payload: dict) -> dict:
+    """To the version that may cite the learner's dispatch decision: earlier events cite none."""
+    return {**payload, "dispatch_decision": None}
+
+
 class OrganisationContact(BaseModel):
     """A person to reach at a sending organisation; `is_head` marks the head of its party committee (người đứng
     đầu cấp ủy), who is kept informed of its learners' participation and results."""

@@ -2,11 +2,12 @@
 the same lines: assessment for the centre's staff (from its final results) and notification for the organisation
 (from the results it was sent). A line is a dict as notification's report notice carries it: learner_id,
 full_name, eligible, sessions_attended, sessions_counted, final_score, grade_band, passed, conduct,
-certificate_number.
+certificate_number. The organisation's dispatch decisions (quyết định cử đi học) that sent them, when known, are
+cited above the table, one line each.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -63,14 +64,24 @@ def sheet(organisation: dict[str, str], lines: Sequence[dict[str, Any]], name: s
     return Sheet(name, COLUMNS, rows, total=f"Tổng số: {len(lines)} học viên; đạt yêu cầu: {passed}.")
 
 
+def decision_line(decision: Mapping[str, Any]) -> str:
+    """"Theo Quyết định số 125-QĐ/ĐU ngày 28/10/2026 của Ban Thường vụ Đảng ủy xã Hoa Lộc" (a dict as the notice
+    carries it: number, signed_on as an ISO date or a date, signer)."""
+    signed = decision["signed_on"]
+    signed = signed if isinstance(signed, date) else date.fromisoformat(signed)
+    return f"Theo Quyết định số {decision['number']} ngày {labels.day(signed)} của {decision['signer']}"
+
+
 def paper(centre: CentreProfile, on: date, reported: ReportedClass, organisation: dict[str, str],
-          lines: Sequence[dict[str, Any]]) -> Paper:
+          lines: Sequence[dict[str, Any]], decisions: Sequence[Mapping[str, Any]] = ()) -> Paper:
+    """`decisions`: the organisation's dispatch decisions that sent the learners of `lines`, cited in order."""
     return Paper(
         heading=centre.heading(on, "TB/TTCT"),
         title=TITLE, lines=labels.class_lines(reported.title, reported.programme_type, reported.starts_on,
                                               reported.ends_on),
         addressee=f"Kính gửi: {organisation['name']}",
-        body=(Text(f"{centre.name} trân trọng thông báo kết quả học tập, rèn luyện của học viên do đơn vị cử tham "
+        body=(*(Text(f"{decision_line(d)} về việc cử học viên đi học;") for d in decisions),
+              Text(f"{centre.name} trân trọng thông báo kết quả học tập, rèn luyện của học viên do đơn vị cử tham "
                    "gia lớp học như sau:"), sheet(organisation, lines),
               Text(f"{centre.name} đề nghị đơn vị quan tâm, tạo điều kiện để học viên vận dụng kiến thức đã học vào "
                    "thực tiễn công tác.")),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import asyncpg
 import httpx
 from opentelemetry.instrumentation.utils import suppress_instrumentation
+from ttct_dev.directory import register_organisations
 from ttct_dev.receiver import WebhookReceiver
 from ttct_dev.stack import database_url, ensure_databases
 from ttct_dev.tokens import LocalIssuer
@@ -116,6 +117,7 @@ async def enrol_and_score(running: Running, learners: int = 2) -> str:
         "programme_type": "chuyen_de", "title": "Chuyên đề", "capacity": 5, "starts_on": "2026-12-01",
         "ends_on": "2026-12-02", "venue": "Hội trường"})
     class_id = r.json()["class_id"]
+    await register_organisations(http["enrolment"], "", {ORG: "Đảng ủy xã Hoa Lộc"})
     for n in range(learners):
         body = {"full_name": f"Trần Thị Mai {n}", "date_of_birth": "1985-03-04",
                 "sending_organisation": {"code": ORG, "name": "Đảng ủy xã Hoa Lộc"}}

@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 import httpx
 import pytest
 from switchable_proxy import SwitchableProxy
+from ttct_dev.directory import register_organisations
 from ttct_dev.stack import database_url, ensure_databases
 from ttct_dev.tokens import LocalIssuer
 
@@ -83,6 +84,7 @@ async def test_a_consumer_whose_postgresql_was_down_applies_what_it_missed_when_
                 transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://test",
                 headers=issuer.headers("centre-staff", centre="hau-loc", province=province)))
 
+        await register_organisations(http["enrolment"], "", {"xa-hoa-loc": "Đảng ủy xã Hoa Lộc"})
         await proxy.down()
         opened = await http["scheduling"].post("/v1/centres/hau-loc/classes", json=CLASS)
         assert opened.status_code == 201

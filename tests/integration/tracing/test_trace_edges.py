@@ -13,6 +13,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from ttct_dev.directory import register_organisations
 from ttct_dev.receiver import WebhookReceiver
 from ttct_dev.stack import database_url, ensure_databases
 from ttct_dev.tokens import LocalIssuer
@@ -83,6 +84,7 @@ async def test_an_enrolment_and_a_score_each_make_one_trace_across_the_services(
             "programme_type": "chuyen_de", "title": "Chuyên đề", "capacity": 5, "starts_on": "2026-12-01",
             "ends_on": "2026-12-02", "venue": "Hội trường"})
         class_id = r.json()["class_id"]
+        await register_organisations(http["enrolment"], "", {org: "Đảng ủy xã Hoa Lộc"})
         body = {"full_name": "Trần Thị Mai", "date_of_birth": "1985-03-04",
                 "sending_organisation": {"code": org, "name": "Đảng ủy xã Hoa Lộc"}}
         for _ in range(200):

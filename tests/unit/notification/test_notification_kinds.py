@@ -181,3 +181,30 @@ def test_during_a_rotation_both_signatures_are_sent_and_each_secret_verifies():
     headers = signed_headers(new, "n-1", body, datetime.now(UTC), old)
     assert [s[:3] for s in headers["webhook-signature"].split(" ")] == ["v1,", "v1,"]
     assert Webhook(old).verify(body, headers) == Webhook(new).verify(body, headers) == json.loads(body)
+
+
+def test_the_result_report_cites_each_organisation_s_dispatch_decisions_in_its_email_and_its_pdf():
+    import io
+
+    from notification.adapters.report_pdf import render_report
+    from pypdf import PdfReader
+    lines = [(e.sending_organisation, kinds.result_line(e, unseal(b"", e.personal).full_name)) for e in [
+        final("Nguyễn Văn Đức", ORG, "8.5", "gioi", "HL-1"), final("Đỗ Minh Quân", DOAN, "6.0", "trung_binh", "HL-4")]]
+    event = ClassResultsFinalised(class_id=CLASS, class_title=TITLE, programme_type="so_cap_llct", learners=2,
+                                  passed=2)
+    decisions = {ORG.code: [{"number": "125-QĐ/ĐU", "signed_on": "2026-10-28",
+                             "signer": "Ban Thường vụ Đảng ủy xã Hoa Lộc"},
+                            {"number": "131-QĐ/ĐU", "signed_on": "2026-11-04",
+                             "signer": "Ban Thường vụ Đảng ủy xã Hoa Lộc"}]}
+    notices = kinds.report_notices(env(event), event, CENTRE, lines, decisions)
+    by_org = {n.organisation_code: json.loads(n.body) for n in notices if n.recipient == "organisation"}
+    assert by_org[ORG.code]["data"]["dispatch_decisions"] == decisions[ORG.code]
+    assert by_org[DOAN.code]["data"]["dispatch_decisions"] == []  # sent without a decision: nothing cited
+    cited = ["Theo Quyết định số 125-QĐ/ĐU ngày 28/10/2026 của Ban Thường vụ Đảng ủy xã Hoa Lộc",
+             "Theo Quyết định số 131-QĐ/ĐU ngày 04/11/2026 của Ban Thường vụ Đảng ủy xã Hoa Lộc"]
+    email = render(by_org[ORG.code], "Văn phòng Đảng ủy")
+    assert all(line in email.html for line in cited)
+    text = " ".join(PdfReader(io.BytesIO(render_report(by_org[ORG.code]))).pages[0].extract_text().split())
+    assert all(line in text for line in cited), text
+    assert "Theo Quyết định" not in " ".join(
+        PdfReader(io.BytesIO(render_report(by_org[DOAN.code]))).pages[0].extract_text().split())

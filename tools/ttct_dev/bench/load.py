@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ttct_dev.bench.harness import Bench
 from ttct_dev.bench.wire import WireError
+from ttct_dev.directory import register_organisations
 
 FAMILY = ["Nguyễn", "Lê", "Trần", "Phạm", "Hoàng", "Vũ", "Đỗ", "Bùi", "Đặng", "Ngô"]
 MIDDLE = ["Văn", "Thị", "Đình", "Hữu", "Minh", "Thu"]
@@ -95,6 +96,12 @@ async def classes_known(bench: Bench, class_ids: list[str], timeout: float = 600
         if time.monotonic() > deadline:
             raise TimeoutError("enrolment has not heard of the classes opened")
         await asyncio.sleep(0.05)
+
+
+async def register(bench: Bench, organisations: list[str], centre: str) -> None:
+    """Put the measurement's organisations in the province's directory: enrolment refuses codes it does not know."""
+    await register_organisations(bench.http, bench.urls["enrolment"], {o: f"Đảng ủy {o}" for o in organisations},
+                                 centre=centre)
 
 
 def enrolment_body(bench: Bench, i: int, organisation: str) -> dict:

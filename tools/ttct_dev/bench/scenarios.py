@@ -14,7 +14,7 @@ import httpx
 
 from ttct_dev.bench.harness import Bench
 from ttct_dev.bench.load import (Seat, Tally, closed_loop, enrol, enrolment_body, open_classes, open_loop,
-                                 record_score, seats_for)
+                                 record_score, register, seats_for)
 from ttct_dev.bench.measure import caught_up, events_stored, lag, percentile, projected
 
 MAX_CAPACITY = 5000  # ClassOpened.capacity's bound
@@ -75,11 +75,13 @@ async def single_commands(bench: Bench, sizes: SingleSizes, centres: int, timeou
     out = {"store_events_count": await events_stored(bench), "centres_count": centres, "classes_count": len(classes)}
 
     orgs = [f"{tag}-c{k}" for k in range(10)]
+    await register(bench, orgs, codes[0])
     tally = await closed_loop(bench, seats_for(classes, sizes.requests, orgs), sizes.concurrency)
     out |= _figures("closed", tally, await projected(bench, orgs, len(tally.ok), timeout=timeout), by="started")
     await waits.caught_up()
 
     orgs = [f"{tag}-o{k}" for k in range(10)]
+    await register(bench, orgs, codes[0])
     tally = await open_loop(bench, seats_for(classes, open_n, orgs), sizes.rate)
     out |= _figures("open", tally, await projected(bench, orgs, len(tally.ok), timeout=timeout), by="intended")
     out["open_offered_per_s"] = sizes.rate
@@ -225,6 +227,7 @@ async def org_list(bench: Bench, sizes: BulkSizes, timeout: float, notes: list[s
     await waits.start()
     classes = await open_classes(bench, bench.centre_codes(1), 1, min(MAX_CAPACITY, sizes.org_list), tag)
     await waits.caught_up()
+    await register(bench, [f"{tag}-list"], classes[0][0])
     seats = seats_for(classes, sizes.org_list, [f"{tag}-list"])
     start = time.time()
     tally = await enrol_many(bench, seats, sizes, notes)
@@ -250,6 +253,7 @@ async def province_year(bench: Bench, sizes: BulkSizes, timeout: float, notes: l
     classes = (await open_classes(bench, codes, per_centre, capacity, tag, wait=False))[:sizes.classes]
     opened = await waits.caught_up()
     orgs = [f"{tag}-org{k}" for k in range(200)]
+    await register(bench, orgs, codes[0])
     seats = seats_for(classes, sizes.enrolments, orgs)
     enrol_start = time.time()
     tally = await enrol_many(bench, seats, sizes, notes)

@@ -72,3 +72,9 @@ async def list_organisations(db: asyncpg.Pool, *, kind: str | None, parent: str 
         " AND ($3::text IS NULL OR centre = $3) AND ($4::text IS NULL OR (centre, code) > ($4, $5::text))"
         " ORDER BY centre, code LIMIT $6", kind, parent, centre, after_centre, after_code, limit)
     return [_row(r) for r in rows]
+
+
+async def names(db: asyncpg.Pool | asyncpg.Connection, codes: list[str]) -> dict[str, str]:
+    """The registered names of those of `codes` the directory knows, by code."""
+    rows = await db.fetch("SELECT code, name FROM organisations WHERE code = ANY($1::text[])", sorted(set(codes)))
+    return {r["code"]: r["name"] for r in rows}

@@ -2,6 +2,7 @@
 list, quotas), written by `project` in the transaction that appends the roster's events."""
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
+from ttct.contracts.types import DispatchDecision
 from ttct.privacy.personal import ERASED, PersonalData
 
 from enrolment.domain.roster import ClassFacts
@@ -82,14 +84,23 @@ SCHEMA = [
     # Issue 7: an erased learner's rows keep their seat but lose the birth date (and the name becomes ERASED).
     "ALTER TABLE enrolments ALTER COLUMN date_of_birth DROP NOT NULL",
     "ALTER TABLE waiting_list ALTER COLUMN date_of_birth DROP NOT NULL",
+    # The programme's setting, from ClassOpened v2; the dispatch decision an enrolment cited (LearnerEnrolled v3).
+    "ALTER TABLE classes ADD COLUMN IF NOT EXISTS requires_dispatch_decision boolean NOT NULL DEFAULT false",
+    "ALTER TABLE enrolments ADD COLUMN IF NOT EXISTS dispatch_decision jsonb",
+    "ALTER TABLE waiting_list ADD COLUMN IF NOT EXISTS dispatch_decision jsonb",
+    *(f"CREATE INDEX IF NOT EXISTS {table}_by_decision ON {table} (organisation_code,"
+      f" (dispatch_decision ->> 'number')) WHERE dispatch_decision IS NOT NULL" for table in ("enrolments",
+                                                                                           "waiting_list")),
 ]
 
 
 async def on_class_opened(conn: asyncpg.Connection, envelope: Envelope, event: ClassOpened) -> None:
     await conn.execute(
-        "INSERT INTO classes (class_id, centre, title, capacity, starts_on, ends_on, when_full)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (class_id) DO NOTHING",
+        "INSERT INTO classes (class_id, centre, title, capacity, starts_on, ends_on, when_full,"
+        " requires_dispatch_decision)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (class_id) DO NOTHING",
         event.class_id, envelope.centre, event.title, event.capacity, event.starts_on, event.ends_on, event.when_full,
+        event.requires_dispatch_decision,
     )
 
 
@@ -101,7 +112,8 @@ async def on_class_cancelled(conn: asyncpg.Connection, _envelope: Envelope, even
 
 async def class_facts(pool: asyncpg.Pool, centre: str, class_id: UUID) -> ClassFacts | None:
     row = await pool.fetchrow(
-        "SELECT class_id, title, capacity, cancelled, when_full FROM classes WHERE centre = $1 AND class_id = $2",
+        "SELECT class_id, title, capacity, cancelled, when_full, requires_dispatch_decision FROM classes"
+        " WHERE centre = $1 AND class_id = $2",
         centre, class_id)
     return ClassFacts(**row) if row else None
 
@@ -195,17 +207,27 @@ def _person(names: Mapping[UUID, PersonalData], learner_id: UUID) -> tuple:
     return (person.full_name, person.date_of_birth) if person else (None, None)
 
 
+def _decision(decision: DispatchDecision | None) -> str | None:
+    return None if decision is None else json.dumps(decision.model_dump(mode="json"), ensure_ascii=False)
+
+
+def _with_decision(row: asyncpg.Record) -> dict:
+    found = dict(row)
+    found["dispatch_decision"] = json.loads(found["dispatch_decision"]) if found["dispatch_decision"] else None
+    return found
+
+
 def _statements(envelope: Envelope, names: Mapping[UUID, PersonalData]) -> list[tuple[str, tuple]]:
     event = read_event(envelope)
     match event:
         case LearnerEnrolled():
             org = event.sending_organisation
             done = [("INSERT INTO enrolments (class_id, learner_id, centre, seat_number, full_name, date_of_birth,"
-                     " organisation_code, organisation_name, enrolled_at, from_waiting_list)"
-                     f" SELECT $1,$2,$3,$4,{_NAME},{_BORN},$7,$8,$9,$10{_KNOWN} ON CONFLICT DO NOTHING",
+                     " organisation_code, organisation_name, enrolled_at, from_waiting_list, dispatch_decision)"
+                     f" SELECT $1,$2,$3,$4,{_NAME},{_BORN},$7,$8,$9,$10,$11::jsonb{_KNOWN} ON CONFLICT DO NOTHING",
                      (event.class_id, event.learner_id, envelope.centre, event.seat_number,
                       *_person(names, event.learner_id), org.code, org.name, envelope.occurred_at,
-                      event.from_waiting_list))]
+                      event.from_waiting_list, _decision(event.dispatch_decision)))]
             if event.from_waiting_list:
                 done.append(("DELETE FROM waiting_list WHERE class_id = $1 AND learner_id = $2",
                              (event.class_id, event.learner_id)))
@@ -213,10 +235,11 @@ def _statements(envelope: Envelope, names: Mapping[UUID, PersonalData]) -> list[
         case LearnerWaitlisted():
             org = event.sending_organisation
             return [("INSERT INTO waiting_list (class_id, learner_id, centre, ticket, full_name, date_of_birth,"
-                     " organisation_code, organisation_name, waitlisted_at)"
-                     f" SELECT $1,$2,$3,$4,{_NAME},{_BORN},$7,$8,$9{_KNOWN} ON CONFLICT DO NOTHING",
+                     " organisation_code, organisation_name, waitlisted_at, dispatch_decision)"
+                     f" SELECT $1,$2,$3,$4,{_NAME},{_BORN},$7,$8,$9,$10::jsonb{_KNOWN} ON CONFLICT DO NOTHING",
                      (event.class_id, event.learner_id, envelope.centre, envelope.stream_version,
-                      *_person(names, event.learner_id), org.code, org.name, envelope.occurred_at))]
+                      *_person(names, event.learner_id), org.code, org.name, envelope.occurred_at,
+                      _decision(event.dispatch_decision)))]
         case LearnerWithdrawn():
             key = (event.class_id, event.learner_id)
             return [("DELETE FROM enrolments WHERE class_id = $1 AND learner_id = $2", key),
@@ -248,7 +271,7 @@ async def project(conn: asyncpg.Connection, envelopes: list[Envelope],
 
 _ROSTER = """
 SELECT learner_id, seat_number, full_name, date_of_birth, organisation_code, organisation_name, enrolled_at,
-       from_waiting_list
+       from_waiting_list, dispatch_decision
 FROM enrolments WHERE centre = $1 AND class_id = $2
 """
 
@@ -259,12 +282,12 @@ async def roster(pool: asyncpg.Pool, centre: str, class_id: UUID, *, organisatio
     rows = await pool.fetch(_ROSTER + " AND ($3::text IS NULL OR organisation_code = $3)"
                             " AND ($4::bigint IS NULL OR seat_number > $4) ORDER BY seat_number LIMIT $5",
                             centre, class_id, organisation, (after or (None,))[0], limit)
-    return [dict(r) for r in rows]
+    return [_with_decision(r) for r in rows]
 
 
 async def enrolment(pool: asyncpg.Pool, centre: str, class_id: UUID, learner_id: UUID) -> dict | None:
     row = await pool.fetchrow(_ROSTER + " AND learner_id = $3", centre, class_id, learner_id)
-    return dict(row) if row else None
+    return _with_decision(row) if row else None
 
 
 async def waiting_list(pool: asyncpg.Pool, centre: str, class_id: UUID, *, organisation: str | None = None,
@@ -272,11 +295,11 @@ async def waiting_list(pool: asyncpg.Pool, centre: str, class_id: UUID, *, organ
     """The waiting list in order (positions count the whole list, whatever the filter), from after ticket `after`."""
     rows = await pool.fetch(
         "SELECT * FROM (SELECT learner_id, ticket, row_number() OVER (ORDER BY ticket)::int AS position, full_name,"
-        " date_of_birth, organisation_code, organisation_name, waitlisted_at FROM waiting_list"
+        " date_of_birth, organisation_code, organisation_name, waitlisted_at, dispatch_decision FROM waiting_list"
         " WHERE centre = $1 AND class_id = $2) w WHERE ($3::text IS NULL OR organisation_code = $3)"
         " AND ($4::bigint IS NULL OR ticket > $4) ORDER BY ticket LIMIT $5",
         centre, class_id, organisation, (after or (None,))[0], limit)
-    return [dict(r) for r in rows]
+    return [_with_decision(r) for r in rows]
 
 
 async def quotas(pool: asyncpg.Pool, centre: str, class_id: UUID, *, after: tuple[str] | None = None,

@@ -2,25 +2,28 @@
 
 `check_rows` turns raw rows (from CSV, XLSX or JSON, headers as typed by people) into enrolment commands or
 row-level problems: missing fields, malformed dates, invalid ids, duplicates of an earlier row of the same file.
-`decide_import` then takes every valid row against the roster at once, in file order, so that the whole list is
-one append on the class's stream; a row whose learner already holds a seat or a waiting place reports so and
-changes nothing, which makes importing the same file twice harmless.
+`registered_in` resolves each row's organisation code against the province's directory (an unregistered code is
+an error of that row). `decide_import` then takes every valid row against the roster at once, in file order, so
+that the whole list is one append on the class's stream; a row whose learner already holds a seat or a waiting
+place reports so and changes nothing, which makes importing the same file twice harmless.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import ValidationError
 from ttct.contracts import DomainEvent, LearnerEnrolled
-from ttct.contracts.types import SealedPersonalData, SendingOrganisation
+from ttct.contracts.types import DispatchDecision, SealedPersonalData, SendingOrganisation
 from ttct.domain.errors import Rejected
 
+from enrolment.domain import decisions
+from enrolment.domain.organisations import OrganisationRef, not_registered
 from enrolment.domain.roster import (
     ClassFacts,
     EnrolLearner,
@@ -28,6 +31,7 @@ from enrolment.domain.roster import (
     Roster,
     birth_date_problem,
     decide_admit,
+    dispatch_decision_problem,
     evolve,
     identity_key,
     wait_reason,
@@ -42,6 +46,9 @@ _ALIASES = {
     "party_card_number": ("party_card_number", "party_card", "so_the_dang", "so_the_dang_vien", "the_dang_vien"),
     "organisation_code": ("organisation_code", "organization_code", "ma_don_vi", "ma_dv"),
     "organisation_name": ("organisation_name", "organization_name", "don_vi", "ten_don_vi", "don_vi_cu"),
+    "decision_number": ("decision_number", "so_quyet_dinh", "so_qd", "quyet_dinh_so", "quyet_dinh_cu_di_hoc"),
+    "decision_date": ("decision_date", "ngay_quyet_dinh", "ngay_qd", "ngay_ky", "ngay_ky_quyet_dinh"),
+    "decision_signer": ("decision_signer", "nguoi_ky", "co_quan_ban_hanh", "noi_ban_hanh", "don_vi_ban_hanh"),
 }
 _CANONICAL = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
 
@@ -56,7 +63,8 @@ def canonical_header(header: object) -> str | None:
 @dataclass(frozen=True)
 class RowProblem:
     field: str
-    code: str  # missing-field | malformed-date | invalid-field | duplicate-row
+    code: str  # missing-field | malformed-date | invalid-field | duplicate-row | organisation-not-registered |
+    # dispatch-decision-required | dispatch-decision-differs
     detail: str
     detail_vi: str
 
@@ -66,6 +74,7 @@ class CheckedRow:
     row: int  # as people count it: the file's line (header = 1) or the batch's index from 1
     command: EnrolLearner | None
     problems: tuple[RowProblem, ...] = ()
+    organisation: SendingOrganisation | None = None  # the command's, as the directory names it (`registered_in`)
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
@@ -97,7 +106,11 @@ def _text(value: object) -> str | None:
 _LABELS = {"full_name": ("full name", "họ và tên"), "date_of_birth": ("date of birth", "ngày sinh"),
            "national_id": ("national ID", "số CCCD"), "party_card_number": ("party card number", "số thẻ đảng viên"),
            "organisation_code": ("organisation code", "mã đơn vị"),
-           "organisation_name": ("organisation name", "tên đơn vị")}
+           "organisation_name": ("organisation name", "tên đơn vị"),
+           "decision_number": ("dispatch decision number", "số quyết định cử đi học"),
+           "decision_date": ("dispatch decision date", "ngày ký quyết định cử đi học"),
+           "decision_signer": ("dispatch decision signer", "người ký quyết định cử đi học")}
+_DECISION = {"decision_number": "number", "decision_date": "signed_on", "decision_signer": "signer"}
 
 
 def _missing(name: str) -> RowProblem:
@@ -105,7 +118,27 @@ def _missing(name: str) -> RowProblem:
     return RowProblem(name, "missing-field", f"{en} is missing", f"Thiếu {vi}")
 
 
-def _check_one(row: int, raw: Mapping[str, object], default: SendingOrganisation | None, on: date) -> CheckedRow:
+def _decision(values: Mapping[str, object], default: DispatchDecision | None,
+              problems: list[RowProblem]) -> DispatchDecision | dict | None:
+    """The row's dispatch decision: its own columns if it fills any (all three then), else the list's."""
+    given = {column: values.get(column) for column in _DECISION}
+    if all(v is None for v in given.values()):
+        return default
+    for column, value in given.items():
+        if value is None:
+            problems.append(_missing(column))
+    signed = given["decision_date"]
+    if signed is not None and (signed := parse_date(signed)) is None:
+        problems.append(RowProblem("decision_date", "malformed-date",
+                                   f"dispatch decision date {given['decision_date']!s} is not a date (use DD/MM/YYYY "
+                                   "or YYYY-MM-DD)",
+                                   f"Ngày ký quyết định {given['decision_date']!s} không đúng định dạng (dd/mm/yyyy "
+                                   "hoặc yyyy-mm-dd)"))
+    return {"number": given["decision_number"], "signed_on": signed, "signer": given["decision_signer"]}
+
+
+def _check_one(row: int, raw: Mapping[str, object], default: OrganisationRef | None, on: date,
+               decision: DispatchDecision | None = None) -> CheckedRow:
     values: dict[str, object] = {}
     for header, cell in raw.items():
         name = canonical_header(header)
@@ -127,20 +160,22 @@ def _check_one(row: int, raw: Mapping[str, object], default: SendingOrganisation
     elif (implausible := birth_date_problem(born, on)) is not None:
         problems.append(RowProblem("date_of_birth", "implausible-date", *implausible))
     code = values.get("organisation_code") or (default.code if default else None)
-    name = values.get("organisation_name") or (default.name if default and code == default.code else None)
-    for key, value in (("organisation_code", code), ("organisation_name", name)):
-        if value is None:
-            problems.append(_missing(key))
+    if code is None:
+        problems.append(_missing("organisation_code"))
+    cited = _decision(values, decision, problems)
     if problems:
         return CheckedRow(row, None, tuple(problems))
     try:
         command = EnrolLearner(full_name=full_name, date_of_birth=born,
-                               sending_organisation={"code": code, "name": name},
-                               national_id=values.get("national_id"), party_card_number=values.get("party_card_number"))
+                               sending_organisation={"code": code},
+                               national_id=values.get("national_id"), party_card_number=values.get("party_card_number"),
+                               dispatch_decision=cited)
     except ValidationError as exc:
         for error in exc.errors():
             where = str(error["loc"][0]) if error["loc"] else "row"
-            where = {"sending_organisation": "organisation_" + str(error["loc"][-1])}.get(where, where)
+            where = {"sending_organisation": "organisation_" + str(error["loc"][-1]),
+                     "dispatch_decision": {v: k for k, v in _DECISION.items()}.get(str(error["loc"][-1]),
+                                                                                  "decision_number")}.get(where, where)
             label = _LABELS.get(where, (where, where))
             problems.append(RowProblem(where, "invalid-field", f"{label[0]}: {error['msg']}",
                                        f"{label[1]} không hợp lệ"))
@@ -148,16 +183,16 @@ def _check_one(row: int, raw: Mapping[str, object], default: SendingOrganisation
     return CheckedRow(row, command)
 
 
-def check_rows(raws: Sequence[Mapping[str, object]], default: SendingOrganisation | None, *, on: date,
-               first_row: int = 2) -> list[CheckedRow]:
+def check_rows(raws: Sequence[Mapping[str, object]], default: OrganisationRef | None, *, on: date,
+               first_row: int = 2, decision: DispatchDecision | None = None) -> list[CheckedRow]:
     """Validate every row for an enrolment on day `on`; a row naming the same person (same identity key) as an
-    earlier one is a duplicate."""
+    earlier one is a duplicate. `decision`: the list's dispatch decision, for rows that cite none of their own."""
     seen: dict[str, int] = {}
     checked = []
     for i, raw in enumerate(raws):
         if all(_text(v) is None for v in raw.values()):
             continue  # blank lines in a spreadsheet are not rows
-        row = _check_one(first_row + i, raw, default, on)
+        row = _check_one(first_row + i, raw, default, on, decision)
         if row.command is not None:
             k = identity_key(row.command)
             if k in seen:
@@ -166,6 +201,42 @@ def check_rows(raws: Sequence[Mapping[str, object]], default: SendingOrganisatio
                     f"Trùng học viên với dòng {seen[k]}"),))
             else:
                 seen[k] = row.row
+        checked.append(row)
+    return checked
+
+
+def registered_in(rows: Sequence[CheckedRow], directory: Mapping[str, str]) -> list[CheckedRow]:
+    """The rows with their organisations as the directory (code -> registered name) names them; a row naming an
+    unregistered code is an error of that row (a name the row gives is not used: the directory's is)."""
+    resolved = []
+    for row in rows:
+        if row.command is not None:
+            code = row.command.sending_organisation.code
+            if code in directory:
+                row = replace(row, organisation=SendingOrganisation(code=code, name=directory[code]))
+            else:
+                row = CheckedRow(row.row, None, (RowProblem("organisation_code", "organisation-not-registered",
+                                                            *not_registered(code)),))
+        resolved.append(row)
+    return resolved
+
+
+def consistent_decisions(rows: Sequence[CheckedRow],
+                         recorded: Mapping[tuple[str, str], Mapping[str, object]]) -> list[CheckedRow]:
+    """The rows, a row citing a dispatch decision number that is recorded (or cited by an earlier row of the list)
+    with another day or signer being an error of that row (`decisions.conflict`)."""
+    known: dict[tuple[str, str], object] = dict(recorded)
+    checked = []
+    for row in rows:
+        cited = row.command.dispatch_decision if row.command is not None else None
+        if cited is not None:
+            code = row.command.sending_organisation.code
+            problem = decisions.conflict(code, cited, known.get(decisions.key(code, cited)))
+            if problem is not None:
+                row = CheckedRow(row.row, None, (RowProblem("decision_number", "dispatch-decision-differs",
+                                                            *problem),))
+            else:
+                known.setdefault(decisions.key(code, cited), cited)
         checked.append(row)
     return checked
 
@@ -200,7 +271,13 @@ def decide_import(rows: Sequence[CheckedRow], learner_ids: Mapping[int, UUID],
             outcomes.append(RowOutcome(row.row, "error", problems=row.problems))
             continue
         c = row.command
-        member = Member(learner_ids[row.row], sealed[row.row], c.sending_organisation)
+        assert row.organisation is not None, "rows are resolved against the directory first (registered_in)"
+        member = Member(learner_ids[row.row], sealed[row.row], row.organisation, c.dispatch_decision)
+        if not roster.holds(member.learner_id) and (
+                problem := dispatch_decision_problem(facts, member.dispatch_decision)) is not None:
+            outcomes.append(RowOutcome(row.row, "error", c.full_name, problems=(
+                RowProblem("decision_number", "dispatch-decision-required", *problem),)))
+            continue
         try:
             reason = wait_reason(facts, roster, member.organisation)
             [event] = decide_admit(member, facts, roster)

@@ -7,6 +7,7 @@ among its contacts (exactly one contact with `is_head`), who is kept informed of
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +17,7 @@ from ttct.contracts.sending_organisation_registered import (
     OrganisationKind,
     SendingOrganisationRegistered,
 )
-from ttct.contracts.types import OrganisationContact, VietnameseText
+from ttct.contracts.types import OrganisationContact, SendingOrganisation, VietnameseText
 from ttct.domain.errors import Invalid, NotFound, Rejected
 from ttct.domain.versions import check_version
 
@@ -123,3 +124,34 @@ def evolve(state: Organisation, event: DomainEvent) -> Organisation:
     if isinstance(event, SendingOrganisationRegistered):
         return Organisation(registered=event, version=state.version + 1)
     return replace(state, version=state.version + 1)
+
+
+class OrganisationRef(BaseModel):
+    """How a request names the organisation that sends a learner: by its code in the province's directory."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: Code = Field(description="the organisation's code, registered in the province's directory "
+                                   "(422 organisation-not-registered otherwise)")
+    name: VietnameseText | None = Field(
+        default=None, description="not used: the learner's organisation is named as the directory names it (the "
+                                  "answer shows that name), so lists that abbreviate or misspell a name do not "
+                                  "make a second organisation")
+
+
+def not_registered(code: str) -> tuple[str, str]:
+    """Why an enrolment cannot name `code` (English, Vietnamese)."""
+    return (f"organisation {code} is not registered in the province's directory: register it first "
+            "(POST /v1/sending-organisations)",
+            f"Đơn vị {code} chưa có trong danh mục đơn vị cử học viên của tỉnh: cần đăng ký đơn vị trước")
+
+
+def sending_organisation(code: str, directory: Mapping[str, str]) -> SendingOrganisation:
+    """The organisation `code` names, as the directory (code -> registered name) names it. The directory is the
+    source of truth: an unregistered code would send results and absence alerts to nobody."""
+    name = directory.get(code)
+    if name is None:
+        en, vi = not_registered(code)
+        raise Invalid(en, vi, code="organisation-not-registered", organisation_code=code,
+                      errors=[{"field": "body.sending_organisation.code", "message": en}])
+    return SendingOrganisation(code=code, name=name)

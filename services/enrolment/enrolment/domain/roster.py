@@ -29,8 +29,16 @@ from ttct.contracts.envelope import Code
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
-from ttct.contracts.types import PersonalData, SealedPersonalData, SendingOrganisation, VietnameseText
+from ttct.contracts.types import (
+    DispatchDecision,
+    PersonalData,
+    SealedPersonalData,
+    SendingOrganisation,
+    VietnameseText,
+)
 from ttct.domain.errors import Invalid, NotFound, Rejected
+
+from enrolment.domain.organisations import OrganisationRef
 
 
 class EnrolLearner(BaseModel):
@@ -38,9 +46,13 @@ class EnrolLearner(BaseModel):
 
     full_name: VietnameseText
     date_of_birth: date = Field(description="the learner is 16 to 100 years old on the day of enrolment")
-    sending_organisation: SendingOrganisation
+    sending_organisation: OrganisationRef
     national_id: str | None = Field(default=None, pattern=r"^[0-9]{9,12}$")
     party_card_number: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,20}$")
+    dispatch_decision: DispatchDecision | None = Field(
+        default=None, description="the organisation's decision sending the learner (quyết định cử đi học); "
+                                  "required in classes whose programme requires one (422 "
+                                  "dispatch-decision-required)")
 
 
 YOUNGEST, OLDEST = 16, 100
@@ -98,6 +110,7 @@ class ClassFacts:
     capacity: int
     cancelled: bool = False
     when_full: WhenFull = "waiting-list"
+    requires_dispatch_decision: bool = False  # the programme's setting, as ClassOpened carried it
 
 
 @dataclass(frozen=True, slots=True)  # slots: the aggregate cache holds one per learner of thousands of classes
@@ -109,6 +122,7 @@ class Member:
     learner_id: UUID
     personal: SealedPersonalData
     sending_organisation: SendingOrganisation
+    dispatch_decision: DispatchDecision | None = None
 
     @property
     def organisation(self) -> str:
@@ -217,8 +231,9 @@ def personal_data(command: EnrolLearner) -> PersonalData:
     return PersonalData(full_name=command.full_name, date_of_birth=command.date_of_birth)
 
 
-def member_of(command: EnrolLearner, learner_id: UUID, sealed: SealedPersonalData) -> Member:
-    return Member(learner_id, sealed, command.sending_organisation)
+def member_of(command: EnrolLearner, learner_id: UUID, sealed: SealedPersonalData,
+              organisation: SendingOrganisation) -> Member:
+    return Member(learner_id, sealed, organisation, command.dispatch_decision)
 
 
 def _refuse_cancelled(facts: ClassFacts) -> None:
@@ -234,6 +249,16 @@ def _refuse_full(facts: ClassFacts, roster: Roster) -> Rejected:
                     code="class-full", capacity=capacity)
 
 
+def dispatch_decision_problem(facts: ClassFacts, decision: DispatchDecision | None) -> tuple[str, str] | None:
+    """Why a learner sent by `decision` (None: citing none) cannot be admitted to the class (English, Vietnamese)."""
+    if facts.requires_dispatch_decision and decision is None:
+        return (f"the programme of class {facts.title} requires the sending organisation's dispatch decision: give "
+                "dispatch_decision (number, signed_on, signer)",
+                f"Chương trình của lớp {facts.title} yêu cầu quyết định cử đi học của đơn vị: cần số, ngày ký và "
+                "người ký quyết định")
+    return None
+
+
 def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
     """A seat if there is one within the organisation's quota, else the end of the waiting list; a class that
     refuses when full refuses a learner who finds no seat (one over their organisation's quota still waits)."""
@@ -246,8 +271,12 @@ def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[Doma
         raise Rejected(f"learner {member.learner_id} is already on this class's waiting list (position {position})",
                        f"Học viên {member.learner_id} đã có tên trong danh sách chờ của lớp (thứ tự {position})",
                        code="already-waiting", position=position)
+    if (problem := dispatch_decision_problem(facts, member.dispatch_decision)) is not None:
+        raise Invalid(*problem, code="dispatch-decision-required",
+                      errors=[{"field": "body.dispatch_decision", "message": problem[0]}])
     common = dict(class_id=facts.class_id, class_title=facts.title, learner_id=member.learner_id,
-                  personal=member.personal, sending_organisation=member.sending_organisation)
+                  personal=member.personal, sending_organisation=member.sending_organisation,
+                  dispatch_decision=member.dispatch_decision)
     reason = wait_reason(facts, roster, member.organisation)
     if reason is None:
         return [LearnerEnrolled(**common, seat_number=roster.next_seat())]
@@ -257,8 +286,10 @@ def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[Doma
 
 
 def decide_enrol(command: EnrolLearner, learner_id: UUID, sealed: SealedPersonalData, facts: ClassFacts,
-                 roster: Roster) -> list[DomainEvent]:
-    return decide_admit(member_of(command, learner_id, sealed), facts, roster)
+                 roster: Roster, *, organisation: SendingOrganisation) -> list[DomainEvent]:
+    """`organisation`: the one the command names by code, as the directory names it
+    (`organisations.sending_organisation`)."""
+    return decide_admit(member_of(command, learner_id, sealed, organisation), facts, roster)
 
 
 def promotions(facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
@@ -272,7 +303,7 @@ def promotions(facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
             break
         event = LearnerEnrolled(class_id=facts.class_id, class_title=facts.title, learner_id=first.learner_id,
                                 personal=first.personal, sending_organisation=first.sending_organisation, seat_number=roster.next_seat(),
-                                from_waiting_list=True)
+                                from_waiting_list=True, dispatch_decision=first.dispatch_decision)
         events.append(event)
         roster = evolve(roster, event)
     return events
@@ -349,7 +380,8 @@ def _shared(organisation: SendingOrganisation) -> SendingOrganisation:
 def evolve(roster: Roster, event: DomainEvent) -> Roster:
     match event:
         case LearnerEnrolled():
-            member = Member(event.learner_id, event.personal, _shared(event.sending_organisation))
+            member = Member(event.learner_id, event.personal, _shared(event.sending_organisation),
+                            event.dispatch_decision)
             seat = event.seat_number
             return replace(
                 roster,
@@ -360,7 +392,8 @@ def evolve(roster: Roster, event: DomainEvent) -> Roster:
                 highest_seat=max(roster.highest_seat, seat),
             )
         case LearnerWaitlisted():
-            member = Member(event.learner_id, event.personal, _shared(event.sending_organisation))
+            member = Member(event.learner_id, event.personal, _shared(event.sending_organisation),
+                            event.dispatch_decision)
             return replace(roster, waiting=(*roster.waiting, member))
         case LearnerWithdrawn(learner_id=learner_id):
             if learner_id in roster.seated:

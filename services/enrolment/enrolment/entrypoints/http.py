@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts import Envelope, LearnerEnrolled
 from ttct.contracts.envelope import Code
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
-from ttct.contracts.types import PlainText
+from ttct.contracts.types import DispatchDecision, PlainText
 from ttct.domain.errors import NotFound
 from ttct.domain.versions import if_match_tags
 from ttct.http.auth import Principal, centre_access
@@ -41,6 +41,8 @@ class EnrolmentView(BaseModel):
     organisation_name: str
     enrolled_at: datetime | None = None
     from_waiting_list: bool = False
+    dispatch_decision: DispatchDecision | None = Field(
+        default=None, description="the organisation's decision sending the learner, if the enrolment cited one")
 
 
 class WaitingView(BaseModel):
@@ -51,6 +53,7 @@ class WaitingView(BaseModel):
     organisation_code: str
     organisation_name: str
     waitlisted_at: datetime
+    dispatch_decision: DispatchDecision | None = None
 
 
 class Promotion(BaseModel):
@@ -114,7 +117,7 @@ def _view(event: LearnerEnrolled | LearnerWaitlisted, envelope: Envelope, comman
         seat_number=event.seat_number if seated else None, position=None if seated else event.position,
         full_name=command.full_name, date_of_birth=command.date_of_birth,  # the event has them sealed
         organisation_code=event.sending_organisation.code, organisation_name=event.sending_organisation.name,
-        enrolled_at=envelope.occurred_at if seated else None)
+        enrolled_at=envelope.occurred_at if seated else None, dispatch_decision=event.dispatch_decision)
 
 
 def _metadata(request: Request, centre: str):
@@ -126,7 +129,12 @@ def _metadata(request: Request, centre: str):
              responses={202: {"model": EnrolmentView, "description": "the class is full or the organisation's quota "
                                                                     "is used: the learner waits (status waitlisted)"},
                         **WRITE, 409: {**WRITE[409], "description": "class unknown or cancelled, or the learner "
-                                                                    "already enrolled or waiting"}})
+                                                                    "already enrolled or waiting"},
+                        422: {**READ[422],
+                              "description": "invalid input, or the sending organisation's code is not registered "
+                                             "in the province's directory (organisation-not-registered), or the "
+                                             "class's programme requires a dispatch decision and none is cited "
+                                             "(dispatch-decision-required)"}})
 async def enrol(centre: Code, class_id: UUID, command: EnrolLearner, request: Request, response: Response,
                 _caller: Principal = centre_access("enrolments:write")) -> EnrolmentView:
     runtime = request.app.state.runtime

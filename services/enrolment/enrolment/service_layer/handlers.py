@@ -24,7 +24,11 @@ from ttct.eventsourcing.aggregates import Aggregates
 from ttct.http.conditional import execute_versioned, version_of
 from ttct.privacy.personal import KeyDestroyed, KeyVault, PersonalData, SealedPersonalData, random_nonce, seal_all
 
+from enrolment.adapters import decisions as cited_decisions
+from enrolment.adapters import organisations as directory
 from enrolment.adapters import views
+from enrolment.domain import decisions
+from enrolment.domain.organisations import sending_organisation
 from enrolment.domain.roster import (
     ChangeCapacity,
     ClassFacts,
@@ -86,13 +90,19 @@ async def enrol_learner(
     """A seat (LearnerEnrolled) or a place on the waiting list (LearnerWaitlisted), the learner's name and birth
     date sealed with their key. `today` is the day of enrolment (Vietnam time)."""
     check_birth_date(command, today)  # before the learner is registered or given a key
+    code = command.sending_organisation.code
+    organisation = sending_organisation(code, await directory.names(pool, [code]))
+    if command.dispatch_decision is not None:
+        wanted = decisions.key(code, command.dispatch_decision)
+        decisions.check(code, command.dispatch_decision, await cited_decisions.recorded(pool, [wanted]))
     facts = await class_facts(pool, centre, class_id)
     learner_id = await views.learner_id_for(pool, identity_key(command), new_id())
     await views.remember_aliases(pool, [(key, learner_id) for key in external_keys(command)])
     person = personal_data(command)
     seal = (await sealed(vault, centre, {learner_id: person}, nonce))[learner_id]
     [envelope] = await rosters.execute(
-        stream_id(class_id), lambda roster: decide_enrol(command, learner_id, seal, facts, roster), metadata,
+        stream_id(class_id),
+        lambda roster: decide_enrol(command, learner_id, seal, facts, roster, organisation=organisation), metadata,
         project=lambda conn, envelopes: views.project(conn, envelopes, {learner_id: person}),
     )
     return read_event(envelope), envelope

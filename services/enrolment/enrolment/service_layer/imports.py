@@ -11,34 +11,45 @@ from uuid import UUID
 
 import asyncpg
 from ttct.contracts import EventMetadata
-from ttct.contracts.types import SealedPersonalData, SendingOrganisation
+from ttct.contracts.types import DispatchDecision, SealedPersonalData
 from ttct.domain.errors import Invalid
 from ttct.eventsourcing.aggregates import Aggregates
 from ttct.privacy.personal import KeyVault, random_nonce
 
+from enrolment.adapters import decisions as cited_decisions
+from enrolment.adapters import organisations as directory
 from enrolment.adapters import views
+from enrolment.domain import decisions
 from enrolment.domain.importing import (
     MAX_ROWS,
     CheckedRow,
     RowOutcome,
     check_rows,
+    consistent_decisions,
     decide_import,
+    registered_in,
 )
+from enrolment.domain.organisations import OrganisationRef
 from enrolment.domain.roster import Roster, external_keys, identity_key, personal_data, stream_id
 from enrolment.service_layer.handlers import class_facts, sealed
 
 
 async def import_rows(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: str, class_id: UUID,
-                      raws: Sequence[Mapping[str, object]], default: SendingOrganisation | None, *,
+                      raws: Sequence[Mapping[str, object]], default: OrganisationRef | None, *,
                       preflight: bool, metadata: EventMetadata, new_id: Callable[[], UUID],
                       vault: KeyVault, today: date, nonce: Callable[[], bytes] = random_nonce,
-                      first_row: int = 2) -> list[RowOutcome]:
+                      first_row: int = 2, decision: DispatchDecision | None = None) -> list[RowOutcome]:
     if len(raws) > MAX_ROWS:
         raise Invalid(f"a list may have at most {MAX_ROWS} rows (this one has {len(raws)}): split it",
                       f"Mỗi danh sách tối đa {MAX_ROWS} dòng (danh sách này có {len(raws)} dòng)",
                       code="too-many-rows")
     facts = await class_facts(pool, centre, class_id)
-    rows = check_rows(raws, default, on=today, first_row=first_row)
+    rows = check_rows(raws, default, on=today, first_row=first_row, decision=decision)
+    codes = [row.command.sending_organisation.code for row in rows if row.command is not None]
+    rows = registered_in(rows, await directory.names(pool, codes))
+    cited = {decisions.key(row.command.sending_organisation.code, row.command.dispatch_decision)
+             for row in rows if row.command is not None and row.command.dispatch_decision is not None}
+    rows = consistent_decisions(rows, await cited_decisions.recorded(pool, sorted(cited)))
     learner_ids = await _learners(pool, rows, preflight=preflight, new_id=new_id)
     people = {learner_ids[row.row]: personal_data(row.command) for row in rows if row.command is not None}
     if preflight:  # nothing is appended: no key is made, nothing sealed

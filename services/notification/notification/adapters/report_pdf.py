@@ -17,4 +17,5 @@ def render_report(body: dict[str, Any], font_file: str | None = None,
     centre = (centres or {}).get(d["centre"]) or CentreProfile(name=d["centre_name"])
     on = labels.local_day(datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00")))
     reported = reports.ReportedClass(d["class_title"], d.get("programme_type"))
-    return pdf.render([reports.paper(centre, on, reported, d["sending_organisation"], d["learners"])], font_file)
+    return pdf.render([reports.paper(centre, on, reported, d["sending_organisation"], d["learners"],
+                                     d.get("dispatch_decisions") or ())], font_file)

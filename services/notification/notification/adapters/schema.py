@@ -47,6 +47,8 @@ SCHEMA = [
     """,
     # enrolled | waitlisted | withdrawn: who a cancelled class concerns.
     "ALTER TABLE organisation_learners ADD COLUMN IF NOT EXISTS status text",
+    # The dispatch decision (quyết định cử đi học) the learner's enrolment cited, cited by the class's result report.
+    "ALTER TABLE organisation_learners ADD COLUMN IF NOT EXISTS dispatch_decision jsonb",
     # The latest attendance per (session, learner), so a re-recorded absence is not alerted twice.
     """
     CREATE TABLE IF NOT EXISTS attendance (

@@ -16,7 +16,7 @@ from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
-from ttct.contracts.types import PersonalData, SendingOrganisation
+from ttct.contracts.types import DispatchDecision, PersonalData, SendingOrganisation
 from ttct.http.idempotency import forget_learner
 from ttct.privacy.personal import ERASED, birth_date, display_name
 
@@ -65,21 +65,44 @@ _WITH_ORGANISATION = """
         )"""
 
 
+def _decision(decision: DispatchDecision | None) -> str | None:
+    return None if decision is None else json.dumps(decision.model_dump(mode="json"), ensure_ascii=False)
+
+
+async def dispatch_decisions(db: asyncpg.Pool | asyncpg.Connection, class_id: UUID,
+                             organisation: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The dispatch decisions that sent each organisation's learners with a final result in the class (by
+    organisation code), each once, by date and number: what its result report cites."""
+    rows = await db.fetch(
+        "SELECT DISTINCT l.organisation_code, l.dispatch_decision, l.dispatch_decision ->> 'signed_on' AS signed_on,"
+        " l.dispatch_decision ->> 'number' AS number FROM organisation_learners l"
+        " JOIN final_results f ON f.class_id = l.class_id AND f.learner_id = l.learner_id"
+        " AND f.organisation_code = l.organisation_code WHERE l.class_id = $1"
+        " AND l.dispatch_decision IS NOT NULL AND ($2::text IS NULL OR l.organisation_code = $2)"
+        " ORDER BY organisation_code, signed_on, number", class_id, organisation)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        found.setdefault(r["organisation_code"], []).append(json.loads(r["dispatch_decision"]))
+    return found
+
+
 async def save_enrolment(conn: asyncpg.Connection, centre: str, event: LearnerEnrolled, at: datetime,
                          who: PersonalData | None) -> None:
     """The learner's row in their organisation's list, and the organisation's name."""
     await conn.execute(
         _WITH_ORGANISATION + """
         INSERT INTO organisation_learners (organisation_code, class_id, learner_id, centre, full_name, class_title,
-                                           date_of_birth, seat_number, enrolled_at, status)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'enrolled')
+                                           date_of_birth, seat_number, enrolled_at, status, dispatch_decision)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'enrolled', $11::jsonb)
         ON CONFLICT (organisation_code, class_id, learner_id) DO UPDATE SET
             full_name = excluded.full_name, class_title = excluded.class_title,
             date_of_birth = excluded.date_of_birth, seat_number = excluded.seat_number,
-            enrolled_at = excluded.enrolled_at, status = 'enrolled'
+            enrolled_at = excluded.enrolled_at, status = 'enrolled',
+            dispatch_decision = coalesce(excluded.dispatch_decision, organisation_learners.dispatch_decision)
         """,
         event.sending_organisation.code, event.class_id, event.learner_id, centre, display_name(who),
         event.class_title, birth_date(who), event.seat_number, at, event.sending_organisation.name,
+        _decision(event.dispatch_decision),
     )
 
 
@@ -88,12 +111,13 @@ async def save_waitlisted(conn: asyncpg.Connection, centre: str, event: LearnerW
     await conn.execute(
         """
         INSERT INTO organisation_learners (organisation_code, class_id, learner_id, centre, full_name, class_title,
-                                           date_of_birth, status)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, 'waitlisted')
-        ON CONFLICT (organisation_code, class_id, learner_id) DO UPDATE SET status = 'waitlisted'
+                                           date_of_birth, status, dispatch_decision)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, 'waitlisted', $8::jsonb)
+        ON CONFLICT (organisation_code, class_id, learner_id) DO UPDATE SET status = 'waitlisted',
+            dispatch_decision = coalesce(excluded.dispatch_decision, organisation_learners.dispatch_decision)
         """,
         event.sending_organisation.code, event.class_id, event.learner_id, centre, display_name(who),
-        event.class_title, birth_date(who),
+        event.class_title, birth_date(who), _decision(event.dispatch_decision),
     )
 
 

@@ -18,7 +18,7 @@ head as another, so nobody is emailed it twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -174,9 +174,11 @@ def result_line(event: LearnerResultFinalised, full_name: str) -> dict[str, Any]
 
 
 def report_notices(envelope: Envelope, event: ClassResultsFinalised, centre: Centre,
-                   lines: Iterable[tuple[SendingOrganisation, dict[str, Any]]]) -> list[Notice]:
+                   lines: Iterable[tuple[SendingOrganisation, dict[str, Any]]],
+                   decisions: Mapping[str, list[dict[str, Any]]] | None = None) -> list[Notice]:
     """One "Thông báo kết quả học tập" per sending organisation, its learners sorted the Vietnamese way, to the
-    organisation and to the head of its party committee."""
+    organisation and to the head of its party committee; it cites the organisation's dispatch decisions that sent
+    them (`decisions`, by organisation code)."""
     by_org: dict[str, tuple[SendingOrganisation, list[dict[str, Any]]]] = {}
     for organisation, line in lines:
         by_org.setdefault(organisation.code, (organisation, []))[1].append(line)
@@ -188,6 +190,7 @@ def report_notices(envelope: Envelope, event: ClassResultsFinalised, centre: Cen
             "title": REPORT_TITLE, "centre_name": centre.name, "class_id": str(event.class_id),
             "class_title": event.class_title, "programme_type": event.programme_type,
             "learners": mine, "summary": {"learners": len(mine), "passed": sum(1 for x in mine if x["passed"])},
+            "dispatch_decisions": (decisions or {}).get(code, []),
         }, class_id=event.class_id, recipient=recipient) for recipient in (ORGANISATION, HEAD)]
     return notices
 

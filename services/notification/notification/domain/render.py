@@ -8,6 +8,7 @@ from html import escape
 from typing import Any
 
 from ttct.papers import labels
+from ttct.papers.reports import decision_line
 
 from notification.domain import kinds
 from notification.domain.notices import RESULT_RECORDED
@@ -78,7 +79,8 @@ def _lines(kind: str, d: dict[str, Any]) -> list[str]:
                      "hủy buổi học), nên đủ điều kiện dự kiểm tra cuối khóa trở lại.")]
         case kinds.RESULT_REPORT:
             s = d["summary"]
-            return [(f"{d['centre_name']} trân trọng thông báo kết quả học tập, rèn luyện của học viên đơn vị cử "
+            return [*(f"{decision_line(x)} về việc cử học viên đi học;" for x in d.get("dispatch_decisions") or ()),
+                    (f"{d['centre_name']} trân trọng thông báo kết quả học tập, rèn luyện của học viên đơn vị cử "
                      f"tham gia lớp {cls}: {s['passed']}/{s['learners']} học viên đạt yêu cầu."),
                     "Chi tiết trong bảng dưới đây và tệp PDF đính kèm."]
         case kinds.CLASS_DIGEST:

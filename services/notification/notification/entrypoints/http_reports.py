@@ -7,8 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from ttct.contracts.envelope import Code
+from ttct.contracts.types import DispatchDecision
 from ttct.domain.errors import NotFound
 from ttct.domain.names import name_sort_key
 from ttct.http.auth import Principal, organisation_access
@@ -38,6 +39,9 @@ class ReportedClass(BaseModel):
 class ResultReport(ReportedClass):
     centre_name: str
     sending_organisation: dict[str, str]
+    dispatch_decisions: list[DispatchDecision] = Field(
+        default_factory=list, description="the organisation's dispatch decisions (quyết định cử đi học) that sent "
+                                          "these learners, as the report cites them")
     results: list[dict[str, Any]]
 
 
@@ -50,9 +54,10 @@ async def _report(request: Request, org: str, class_id: UUID) -> ResultReport:
     organisation = await views.organisation(pool, org) or {"code": org, "name": org}
     lines = sorted(await reported.lines(pool, org, class_id), key=lambda x: name_sort_key(x["full_name"]))
     settings = request.app.state.runtime.settings
+    decisions = (await views.dispatch_decisions(pool, class_id, org)).get(org, [])
     return ResultReport(**found[0], centre_name=settings.centre_profile(found[0]["centre"]).name,
                         sending_organisation={"code": organisation["code"], "name": organisation["name"]},
-                        results=lines)
+                        dispatch_decisions=decisions, results=lines)
 
 
 @router.get("/result-reports", response_model=list[ReportedClass],
@@ -78,7 +83,7 @@ async def get_report(org: Code, class_id: UUID, request: Request, fmt: Format = 
     today = labels.local_day(request.app.state.runtime.clock())
     what = reports.ReportedClass(report.class_title, report.programme_type, report.starts_on, report.ends_on)
     paper = reports.paper(settings.centre_profile(report.centre), today, what, report.sending_organisation,
-                          report.results)
+                          report.results, [d.model_dump() for d in report.dispatch_decisions])
     return await respond(
         request, fmt, name=f"{reports.TITLE} - {report.class_title} - {report.sending_organisation['name']}",
         learner_ids=[x["learner_id"] for x in report.results],

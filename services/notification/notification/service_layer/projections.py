@@ -134,7 +134,8 @@ class Projections:
         """One report per sending organisation; its learners' LearnerResultFinalised came before, on the same
         stream (assessment:class:<id>), so they are all stored by now."""
         lines = await views.final_results(conn, event.class_id)
-        reports = kinds.report_notices(envelope, event, self.centre(envelope.centre), lines)
+        decisions = await views.dispatch_decisions(conn, event.class_id)
+        reports = kinds.report_notices(envelope, event, self.centre(envelope.centre), lines, decisions)
         if self.clock() - envelope.occurred_at > timedelta(days=self.email_backfill_days):
             # history replayed (a rebuild): the heads' reports are newer than the service's first report of these
             # classes, so a rebuild after an upgrade would email every head years of reports; they get none

@@ -33,19 +33,23 @@ SCHEMA = [
     """,
     # A programme's version, raised by every save: its ETag, for If-Match on a change.
     "ALTER TABLE programmes ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1",
+    "ALTER TABLE programmes ADD COLUMN IF NOT EXISTS requires_dispatch_decision boolean NOT NULL DEFAULT false",
 ]
 
-_COLUMNS = "code, programme_type, name, planned_sessions, max_absence_ratio, excused_absences_count, assessment_scheme"
-_UPSERT = (f"INSERT INTO programmes (centre, {_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
+_COLUMNS = ("code, programme_type, name, planned_sessions, max_absence_ratio, excused_absences_count, assessment_scheme,"
+            " requires_dispatch_decision")
+_UPSERT = (f"INSERT INTO programmes (centre, {_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
            " ON CONFLICT (centre, code) DO UPDATE SET name = EXCLUDED.name, planned_sessions = EXCLUDED.planned_sessions,"
            " max_absence_ratio = EXCLUDED.max_absence_ratio, excused_absences_count = EXCLUDED.excused_absences_count,"
-           " assessment_scheme = EXCLUDED.assessment_scheme, updated_at = now(), version = programmes.version + 1"
-           " WHERE $9::integer IS NULL OR programmes.version = $9 RETURNING version")
+           " assessment_scheme = EXCLUDED.assessment_scheme,"
+           " requires_dispatch_decision = EXCLUDED.requires_dispatch_decision,"
+           " updated_at = now(), version = programmes.version + 1"
+           " WHERE $10::integer IS NULL OR programmes.version = $10 RETURNING version")
 
 
 def _args(centre: str, p: Programme) -> tuple:
     return (centre, p.code, p.programme_type.value, p.name, p.planned_sessions, p.max_absence_ratio,
-            p.excused_absences_count, p.assessment_scheme)
+            p.excused_absences_count, p.assessment_scheme, p.requires_dispatch_decision)
 
 
 async def ensure_seeded(pool: asyncpg.Pool, centre: str) -> None:
@@ -55,7 +59,8 @@ async def ensure_seeded(pool: asyncpg.Pool, centre: str) -> None:
             "INSERT INTO catalogues (centre) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true", centre)
         if first:
             await conn.executemany(
-                f"INSERT INTO programmes (centre, {_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING",
+                f"INSERT INTO programmes (centre, {_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+                " ON CONFLICT DO NOTHING",
                 [_args(centre, p) for p in default_catalogue()])
 
 

@@ -147,7 +147,8 @@ def _rules(programme: Programme | None, scheduled: int) -> dict:
                 planned_sessions=max(programme.planned_sessions, scheduled),
                 max_absence_ratio=programme.max_absence_ratio,
                 excused_absences_count=programme.excused_absences_count,
-                assessment_scheme=programme.assessment_scheme)
+                assessment_scheme=programme.assessment_scheme,
+                requires_dispatch_decision=programme.requires_dispatch_decision)
 
 
 def decide_open(command: OpenClass, class_id: UUID, state: ClassState,

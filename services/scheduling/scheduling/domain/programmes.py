@@ -32,6 +32,9 @@ class ProgrammeRules(BaseModel):
                                        description="a learner missing MORE than this share may not sit the test")
     excused_absences_count: bool = Field(default=False, description="whether excused absences count as absences")
     assessment_scheme: SchemeRef = DEFAULT_SCHEME
+    requires_dispatch_decision: bool = Field(
+        default=False, description="every enrolment in a class of this programme must cite the sending "
+                                   "organisation's dispatch decision (quyết định cử đi học)")
 
 
 class DefineProgramme(ProgrammeRules):
