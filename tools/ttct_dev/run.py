@@ -1,4 +1,4 @@
-"""`make run`: the whole system on this machine, on embedded servers unless NATS_URL / DATABASE_URL are given.
+"""`make run`: the whole system on this machine (the four services, the console and a local identity provider), on embedded servers unless NATS_URL / DATABASE_URL are given.
 
 Data lives under .data/ (or --data-dir), so running it again resumes where it stopped. Ctrl-C stops it all.
 """
@@ -10,6 +10,8 @@ import signal
 import threading
 from pathlib import Path
 
+from ttct_dev.console import Console
+from ttct_dev.oidc import DEMO_ACCOUNTS, DEMO_PASSWORD, ROLE_NAMES
 from ttct_dev.services import Services
 from ttct_dev.stack import SUBSCRIBERS, LocalStack
 from ttct_dev.tokens import LocalIssuer
@@ -29,7 +31,8 @@ def main() -> None:
         signal.signal(sig, lambda *_: stop.set())
     with LocalStack(args.data_dir) as stack:
         info = stack.start()
-        with Services(info, LocalIssuer(args.data_dir), province=args.province, log_dir=logs, fixed_ports=True) as services:
+        with Services(info, LocalIssuer(args.data_dir), province=args.province, log_dir=logs, fixed_ports=True) as services, \
+                Console(services, args.data_dir, log_dir=logs, fixed_ports=True) as console:
             print(f"\nThe training-centre system is running (province {args.province}).")
             nats_address = info.nats_url.rsplit("@", 1)[-1]  # the admin password stays in .data/nats-users.json
             print(f"  NATS        nats://{nats_address}  (users and passwords: {args.data_dir}/nats-users.json)")
@@ -40,6 +43,10 @@ def main() -> None:
             print()
             for name, url in services.urls.items():
                 print(f"  {name:<13} {url}/v1   API docs: {url}/docs")
+            print(f"\n  Console       {console.url}   (identity provider {console.oidc_url})")
+            print(f"  Demo accounts (password {DEMO_PASSWORD}):")
+            for a in DEMO_ACCOUNTS:
+                print(f"    {a.username:<18} {a.name:<16} {ROLE_NAMES[a.role]}  {a.centre or a.org or args.province}")
             print(f"\nLogs: {logs}/<service>.log   Stop with Ctrl-C.")
             print("Every call needs a bearer token: make token ROLE=centre-staff CENTRE=hau-loc\n", flush=True)
             while not stop.wait(0.5):

@@ -1,0 +1,92 @@
+"""The console's app: sessions, sign-in, the pages, the static assets; wired once from the settings."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import httpx
+from authlib.integrations.starlette_client import OAuth
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+
+from console import i18n, sessions
+from console.adapters.api import Problem
+from console.entrypoints import auth, classes
+from console.settings import ConsoleSettings
+from console.views import render
+from pathlib import Path
+
+
+class Language(BaseHTTPMiddleware):
+    """The page's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese."""
+
+    async def dispatch(self, request: Request, call_next):
+        asked = request.query_params.get("lang")
+        token = i18n.current.set(i18n.pick(asked or request.cookies.get("lang")))
+        try:
+            response = await call_next(request)
+        finally:
+            i18n.current.reset(token)
+        if asked in i18n.LOCALES:
+            response.set_cookie("lang", asked, max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+
+
+def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """`transport` lets tests put fake services (and a fake identity provider) behind the console."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with httpx.AsyncClient(timeout=settings.api_timeout, transport=transport) as client:
+            app.state.http = client
+            yield
+
+    app = FastAPI(title="Console", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.bases = {"scheduling": settings.scheduling_url, "enrolment": settings.enrolment_url,
+                       "assessment": settings.assessment_url, "notification": settings.notification_url}
+    oauth = OAuth()
+    oauth.register("idp", server_metadata_url=settings.oidc_metadata_url, client_id=settings.oidc_client_id,
+                   client_secret=settings.oidc_client_secret,
+                   client_kwargs={"scope": settings.oidc_scope, "code_challenge_method": "S256",
+                                  **({"transport": transport} if transport else {})})
+    app.state.oauth = oauth
+    app.include_router(auth.router)
+    app.include_router(classes.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    @app.get("/healthz/ready", include_in_schema=False)
+    async def ready() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @app.get("/", include_in_schema=False)
+    async def home(request: Request) -> RedirectResponse:
+        sessions.person(request)
+        return RedirectResponse("/classes", status_code=303)
+
+    @app.exception_handler(sessions.SignInNeeded)
+    async def _sign_in(request: Request, _exc: Exception):
+        if request.method != "GET":
+            return render(request, "signed_out.html", status=401, expired=True)
+        return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(sessions.BadCsrfToken)
+    async def _csrf(request: Request, _exc: Exception):
+        return render(request, "error.html", status=403, message=i18n.gettext(
+            "This form has expired. Go back, reload the page and send it again."))
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem):
+        if exc.status == 401:  # the token expired or was revoked at the provider
+            request.session.clear()
+            return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
+        message = exc.detail_vi if i18n.current.get() == "vi" and exc.detail_vi else exc.detail
+        return render(request, "error.html", status=exc.status if exc.status in (403, 404) else 502, message=message)
+
+    # outermost last: the session must be loaded before the language and the routes run
+    app.add_middleware(Language)
+    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret, session_cookie="ttct_console",
+                       max_age=12 * 3600, same_site="lax", https_only=settings.secure_cookie)
+    return app

@@ -1,0 +1,30 @@
+"""The people's words for the APIs' codes (message ids in English; the catalogues give the Vietnamese)."""
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue (pybabel extract -k N_); the page translates it where it shows it."""
+    return message
+
+
+PROGRAMME_TYPES = {
+    "so_cap_llct": N_("Elementary political theory"),
+    "ket_nap_dang": N_("Political theory for those about to join the Party"),
+    "dang_vien_moi": N_("New Party members"),
+    "chuyen_de": N_("Topics for key officials"),
+    "nghiep_vu": N_("Party, government and mass-organisation work"),
+    "quoc_phong_an_ninh": N_("Defence and security"),
+    "ky_nang": N_("Communication skills"),
+    "trien_khai_nghi_quyet": N_("Implementing resolutions"),
+    "can_bo_nguon": N_("Officials in the succession plan"),
+}
+
+CLASS_STATUSES = {
+    "planned": N_("Planned"),
+    "open": N_("Open for enrolment"),
+    "in_progress": N_("In progress"),
+    "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"),
+}
+
+SESSION_STATUSES = {"scheduled": N_("Scheduled"), "cancelled": N_("Cancelled")}

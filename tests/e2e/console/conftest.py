@@ -1,0 +1,52 @@
+"""The console and the local identity provider beside the e2e session's four services, and a real Chromium
+driven by Playwright: Debian's `chromium` where it is installed (.ci/run installs it), else Playwright's own."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.async_api import async_playwright
+
+from ttct_dev.console import Console
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "console"
+
+
+@pytest.fixture(scope="session")
+def console(services, issuer, tmp_path_factory):
+    with Console(services, issuer.dir.parent, log_dir=tmp_path_factory.mktemp("console-logs")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def browser():
+    executable = shutil.which("chromium")
+    async with async_playwright() as p:
+        # as root Chromium's sandbox cannot start (no user namespace for root); a CI container runs as root
+        args = ["--no-sandbox"] if os.geteuid() == 0 else []
+        launched = await p.chromium.launch(executable_path=executable, args=args)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser):
+    context = await browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
+    opened = await context.new_page()
+    yield opened
+    await context.close()
+
+
+@pytest.fixture
+def screenshot(page, request):
+    """screenshot("name"): the whole page as test-artifacts/console/<test>-<name>.png (look at them)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    async def take(name: str) -> Path:
+        path = ARTIFACTS / f"{request.node.name}-{name}.png"
+        await page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -1,0 +1,126 @@
+"""A centre's staff member in a real browser: signs in at the identity provider, finds the centre's classes,
+opens a class (learners in Vietnamese order), plans a class with a form refused once and then accepted, signs out.
+Screenshots: test-artifacts/console/."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from ttct_dev.demo import _until_known
+
+pytestmark = pytest.mark.e2e
+ORG = {"code": "xa-hoa-loc", "name": "Đảng ủy xã Hoa Lộc"}
+# enrolled in this order; the roster reads them by given name, then middle and family names, in Vietnamese
+# letters (D before Đ), tone marks deciding only ties (Ánh and Anh are one given name: Thị before Văn decides)
+LEARNERS = ["Lê Văn Bình", "Hoàng Văn Đông", "Nguyễn Văn Anh", "Phạm Đức An", "Vũ Thị Dung", "Trần Thị Ánh"]
+IN_ORDER = ["Phạm Đức An", "Trần Thị Ánh", "Nguyễn Văn Anh", "Lê Văn Bình", "Vũ Thị Dung", "Hoàng Văn Đông"]
+
+
+@pytest.fixture
+async def seeded_class(services, http):
+    """A class of the demo centre with six learners, made through the APIs as any client would."""
+    title = f"Lớp bồi dưỡng đảng viên mới – kiểm thử {uuid.uuid4().hex[:6]}"
+    centre = "hau-loc"
+    r = await http.post(f"{services.urls['scheduling']}/v1/centres/{centre}/classes", json={
+        "programme_type": "dang_vien_moi", "title": title, "capacity": 40, "starts_on": "2027-03-01",
+        "ends_on": "2027-03-10", "venue": "Hội trường Trung tâm"})
+    assert r.status_code == 201, r.text
+    class_id = r.json()["class_id"]
+    roster = f"{services.urls['enrolment']}/v1/centres/{centre}/classes/{class_id}/enrolments"
+    await _until_known(lambda: http.get(roster))
+    for name in LEARNERS:
+        r = await http.post(roster, json={"full_name": name, "date_of_birth": "1990-05-17",
+                                          "sending_organisation": ORG})
+        assert r.status_code == 201, r.text
+    return {"class_id": class_id, "title": title}
+
+
+async def sign_in(page: Page, console_url: str, username: str = "canbo.hauloc") -> None:
+    await page.goto(f"{console_url}/classes")
+    await expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()  # the identity provider's page
+    await page.get_by_label("Tên đăng nhập").fill(username)
+    await page.get_by_label("Mật khẩu").fill("demo")
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await page.wait_for_url(f"{console_url}/classes")
+
+
+async def test_staff_sign_in_find_a_class_see_its_learners_plan_a_class_after_one_refusal_and_sign_out(
+        console, page: Page, screenshot, seeded_class):
+    await sign_in(page, console.url)
+    await expect(page.get_by_role("heading", name=re.compile("^Lớp học"))).to_be_visible()
+    await expect(page.locator("html")).to_have_attribute("lang", "vi")
+    cookie = next(c for c in await page.context.cookies() if c["name"] == "ttct_console")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]  # http://127.0.0.1: not Secure
+
+    # the table filters by name and sorts by a column
+    await page.get_by_label("Tên lớp có chứa").fill(seeded_class["title"][-6:])
+    await page.get_by_role("button", name="Lọc").click()
+    rows = page.locator("tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("01/03/2027 – 10/03/2027")
+    await expect(rows.first).to_contain_text("Đang tuyển sinh")
+    await page.get_by_role("link", name="Số chỗ").click()
+    await expect(page.locator('th[aria-sort="ascending"]')).to_contain_text("Số chỗ")
+    await screenshot("1-classes")
+
+    await page.get_by_role("link", name=seeded_class["title"]).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(seeded_class["title"])
+    names = await page.locator("table[aria-labelledby=roster] tbody tr td:nth-child(2)").all_inner_texts()
+    assert names == IN_ORDER
+    await expect(page.get_by_role("heading", name=re.compile("Học viên"))).to_contain_text("6 / 40")
+    await screenshot("2-class")
+
+    # a form refused by the service comes back with a summary linking to each field, and what was typed kept
+    await page.goto(f"{console.url}/classes/new")
+    await page.get_by_label("Chương trình").select_option("so_cap_llct")
+    await page.get_by_label("Tên lớp").fill("")
+    await page.get_by_label("Số chỗ").fill("0")
+    await page.get_by_label("Ngày khai giảng").fill("01/09/2027")
+    await page.get_by_label("Ngày bế giảng").fill("30/09/2027")
+    await page.get_by_label("Địa điểm").fill("Hội trường Trung tâm")
+    await page.get_by_role("button", name="Lưu lớp").click()
+    summary = page.get_by_role("alert")
+    await expect(summary).to_contain_text("Có lỗi cần sửa")
+    await expect(summary.get_by_role("link", name="Nhập tên lớp, tối đa 200 ký tự")).to_have_attribute("href", "#title")
+    await expect(summary.get_by_role("link", name=re.compile("Nhập số chỗ học"))).to_have_attribute("href", "#capacity")
+    assert await page.title() == "Lỗi: Lập kế hoạch lớp – Trung tâm Chính trị – Hệ thống quản lý"
+    await expect(page.get_by_label("Số chỗ")).to_have_value("0")
+    await expect(page.get_by_label("Địa điểm")).to_have_value("Hội trường Trung tâm")
+    await expect(page.get_by_label("Ngày khai giảng")).to_have_value("01/09/2027")
+    await expect(page.get_by_label("Số chỗ")).to_have_attribute("aria-invalid", "true")
+    await screenshot("3-plan-refused")
+    await summary.get_by_role("link", name=re.compile("Nhập số chỗ học")).click()
+    await expect(page.get_by_label("Số chỗ")).to_be_focused()
+
+    title = f"Lớp sơ cấp lý luận chính trị khóa {uuid.uuid4().hex[:4]}"
+    await page.get_by_label("Tên lớp").fill(title)
+    await page.get_by_label("Số chỗ").fill("45")
+    await page.get_by_role("button", name="Lưu lớp").click()
+    await expect(page.get_by_role("status")).to_have_text("Đã đưa lớp vào kế hoạch.")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    await expect(page.locator("dl.summary")).to_contain_text("01/09/2027 – 30/09/2027")
+    await expect(page.locator("dl.summary")).to_contain_text("Dự kiến")
+    await screenshot("4-planned")
+
+    await page.get_by_role("button", name="Đăng xuất").click()
+    await expect(page.get_by_role("heading", name="Đồng chí đã đăng xuất")).to_be_visible()
+    await page.goto(f"{console.url}/classes")
+    await expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()  # back at the identity provider
+
+
+async def test_a_form_without_the_session_s_csrf_token_is_refused_and_plans_nothing(console, page: Page, services,
+                                                                                    http):
+    await sign_in(page, console.url)
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+    title = f"Lớp giả mạo {uuid.uuid4().hex[:6]}"
+    form = {"programme_type": "so_cap_llct", "title": title, "capacity": "30", "starts_on": "01/09/2027",
+            "ends_on": "30/09/2027", "venue": "Hội trường", "status": "planned", "csrf": "not-the-session-s"}
+    async with httpx.AsyncClient(cookies=cookies, base_url=console.url) as client:
+        r = await client.post("/classes/new", data=form)
+    assert r.status_code == 403 and "Biểu mẫu này đã hết hạn" in r.text
+    classes = await http.get(f"{services.urls['scheduling']}/v1/centres/hau-loc/classes")
+    assert title not in [c["title"] for c in classes.json()]
