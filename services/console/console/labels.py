@@ -28,3 +28,5 @@ CLASS_STATUSES = {
 }
 
 SESSION_STATUSES = {"scheduled": N_("Scheduled"), "cancelled": N_("Cancelled")}
+
+ATTENDANCE = {"present": N_("Present"), "absent": N_("Absent"), "excused": N_("Excused")}

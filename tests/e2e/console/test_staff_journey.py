@@ -3,6 +3,7 @@ opens a class (learners in Vietnamese order), plans a class with a form refused 
 Screenshots: test-artifacts/console/."""
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 
@@ -37,6 +38,31 @@ async def seeded_class(services, http):
                                           "sending_organisation": ORG})
         assert r.status_code == 201, r.text
     return {"class_id": class_id, "title": title}
+
+
+@pytest.fixture
+async def scheduled_session(services, http, seeded_class):
+    """A session of the seeded class, once assessment knows of it and of the six learners."""
+    root, tag = services.urls["scheduling"], uuid.uuid4().hex[:6]
+    r = await http.post(f"{root}/v1/lecturers", json={"full_name": "Lê Văn Giảng", "kind": "collaborator"})
+    assert r.status_code == 201, r.text
+    lecturer = r.json()["lecturer_id"]
+    r = await http.post(f"{root}/v1/centres/hau-loc/venues", json={"name": f"Phòng học {tag}", "seats": 60})
+    assert r.status_code == 201, r.text
+    base = f"/v1/centres/hau-loc/classes/{seeded_class['class_id']}"
+    r = await http.post(f"{root}{base}/sessions", json={
+        "session_date": "2027-03-02", "starts_at": "07:30", "ends_at": "11:00", "topic": "Lịch sử Đảng bộ huyện",
+        "lecturer_id": lecturer, "venue_id": r.json()["venue_id"]})
+    assert r.status_code == 201, r.text
+    session_id = r.json()["session_id"]
+    sheet = f"{services.urls['assessment']}{base}/sessions/{session_id}/attendance-sheet"
+    for _ in range(200):
+        r = await http.get(sheet, params={"format": "csv"})
+        if r.status_code == 200 and all(name in r.text for name in LEARNERS):
+            break
+        await asyncio.sleep(0.05)
+    assert r.status_code == 200, r.text
+    return {**seeded_class, "session_id": session_id}
 
 
 async def sign_in(page: Page, console_url: str, username: str = "canbo.hauloc") -> None:
@@ -124,3 +150,34 @@ async def test_a_form_without_the_session_s_csrf_token_is_refused_and_plans_noth
     assert r.status_code == 403 and "Biểu mẫu này đã hết hạn" in r.text
     classes = await http.get(f"{services.urls['scheduling']}/v1/centres/hau-loc/classes")
     assert title not in [c["title"] for c in classes.json()]
+
+
+async def test_staff_record_a_session_s_attendance_on_one_sheet_after_one_learner_was_left_unmarked(
+        console, page: Page, screenshot, scheduled_session, services, http):
+    await sign_in(page, console.url)
+    await page.goto(f"{console.url}/classes/{scheduled_session['class_id']}")
+    await page.get_by_role("link", name="Điểm danh 02/03/2027").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Điểm danh 02/03/2027, 07:30–11:00")
+    names = await page.locator("table.sheet tbody th").all_inner_texts()
+    assert names == IN_ORDER
+    for name in IN_ORDER[:-1]:  # the last one forgotten
+        status = "Vắng có phép" if name == "Lê Văn Bình" else "Có mặt"
+        await page.get_by_label(f"{name}: {status}", exact=True).check()
+    await page.get_by_label("Vũ Thị Dung: Vắng", exact=True).check()
+    await page.get_by_role("button", name="Lưu điểm danh").click()
+    summary = page.get_by_role("alert")
+    await expect(summary.get_by_role("link")).to_have_text(["Chọn Hoàng Văn Đông có mặt, vắng hay vắng có phép"])
+    await expect(page.get_by_label("Lê Văn Bình: Vắng có phép", exact=True)).to_be_checked()  # the choices are kept
+    await screenshot("1-unmarked")
+
+    await summary.get_by_role("link").click()
+    await expect(page.get_by_label("Hoàng Văn Đông: Có mặt", exact=True)).to_be_focused()
+    await page.keyboard.press("Space")  # the keyboard alone marks a learner
+    await page.get_by_role("button", name="Lưu điểm danh").click()
+    await expect(page.get_by_role("status")).to_have_text("Đã lưu điểm danh.")
+    await expect(page.get_by_label("Vũ Thị Dung: Vắng", exact=True)).to_be_checked()  # read back from assessment
+    await screenshot("2-recorded")
+
+    base = f"{services.urls['assessment']}/v1/centres/hau-loc/classes/{scheduled_session['class_id']}"
+    marks = (await http.get(f"{base}/sessions/{scheduled_session['session_id']}/attendance")).json()
+    assert sorted(m["status"] for m in marks) == ["absent", "excused", "present", "present", "present", "present"]

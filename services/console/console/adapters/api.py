@@ -52,5 +52,9 @@ class Api:
 
     async def post(self, service: str, path: str, body: dict[str, Any], *, if_match: str | None = None,
                    idempotency_key: str | None = None) -> Any:
+        return await self.send("POST", service, path, body, if_match=if_match, idempotency_key=idempotency_key)
+
+    async def send(self, method: str, service: str, path: str, body: dict[str, Any], *, if_match: str | None = None,
+                   idempotency_key: str | None = None) -> Any:
         headers = {k: v for k, v in {"If-Match": if_match, "Idempotency-Key": idempotency_key}.items() if v}
-        return (await self._call("POST", service, path, json=body, headers=headers)).json()
+        return (await self._call(method, service, path, json=body, headers=headers)).json()

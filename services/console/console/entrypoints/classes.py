@@ -22,7 +22,7 @@ SORTS = {"title": lambda c: text_sort_key(c["title"]), "starts_on": lambda c: c[
 CLASS_FIELDS = ("programme_type", "title", "capacity", "starts_on", "ends_on", "venue", "status")
 
 
-def _centre(request: Request, person: sessions.Person) -> str | None:
+def centre_of(request: Request, person: sessions.Person) -> str | None:
     asked = request.query_params.get("centre")
     return asked if asked in person.centres else (person.centres[0] if person.centres else None)
 
@@ -31,7 +31,7 @@ def _centre(request: Request, person: sessions.Person) -> str | None:
 async def class_list(request: Request, status: str = "", programme_type: str = "", q: str = "",
                      sort: str = "starts_on", dir: str = "asc"):
     person = sessions.person(request)
-    centre = _centre(request, person)
+    centre = centre_of(request, person)
     if centre is None:
         return render(request, "error.html", status=403, message=_("Your account is not linked to a centre."))
     rows = await sessions.api(request).get("scheduling", f"/centres/{centre}/classes", status=status,
@@ -84,7 +84,7 @@ def _day(text: str) -> str | None:
 async def plan_class(request: Request):
     person = sessions.person(request)
     form = {**_blank_form(), **{k: str(v) for k, v in (await sessions.check_csrf(request)).items()}}
-    centre, messages, errors = _centre(request, person), _messages(), FormErrors(CLASS_FIELDS)
+    centre, messages, errors = centre_of(request, person), _messages(), FormErrors(CLASS_FIELDS)
     body: dict[str, object] = {k: form[k].strip() for k in ("programme_type", "title", "venue", "status")}
     # only what JSON cannot carry is checked here; every rule is the service's
     if not form["capacity"].strip().isdigit():
@@ -113,7 +113,7 @@ async def plan_class(request: Request):
 @router.get("/classes/{class_id}")
 async def class_page(request: Request, class_id: uuid.UUID):
     person = sessions.person(request)
-    centre, api = _centre(request, person), sessions.api(request)
+    centre, api = centre_of(request, person), sessions.api(request)
     the_class = await api.get("scheduling", f"/centres/{centre}/classes/{class_id}")
     class_sessions = await api.get("scheduling", f"/centres/{centre}/classes/{class_id}/sessions")
     try:
