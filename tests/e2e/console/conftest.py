@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import async_playwright
 
 from ttct_dev.console import Console
@@ -41,12 +42,18 @@ async def page(browser):
 
 @pytest.fixture
 def screenshot(page, request):
-    """screenshot("name"): the whole page as test-artifacts/console/<test>-<name>.png (look at them)."""
+    """screenshot("name"): the whole page as test-artifacts/console/<test>-<name>.png (look at them), and the page
+    checked by axe-core: no serious or critical violation."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    axe = Axe()
 
     async def take(name: str) -> Path:
         path = ARTIFACTS / f"{request.node.name}-{name}.png"
         await page.screenshot(path=str(path), full_page=True)
+        found = (await axe.run(page)).response["violations"]
+        grave = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+                 for v in found if v["impact"] in ("serious", "critical")]
+        assert not grave, f"axe-core on {page.url}:\n" + "\n".join(grave)
         return path
 
     return take
