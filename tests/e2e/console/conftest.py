@@ -3,6 +3,7 @@ driven by Playwright: Debian's `chromium` where it is installed (.ci/run install
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,15 @@ from playwright.async_api import async_playwright
 from ttct_dev.console import Console
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "console"
+
+
+def english_texts() -> list[str]:
+    """The console's texts as written in the code (English): none may show on a page in Vietnamese."""
+    import console.i18n
+    from babel.messages.pofile import read_po
+
+    with open(console.i18n._DIR / "en" / "LC_MESSAGES" / "messages.po", "rb") as f:
+        return [m.id.split("{")[0].strip() for m in read_po(f) if isinstance(m.id, str) and m.id]
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +64,10 @@ def screenshot(page, request):
         grave = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
                  for v in found if v["impact"] in ("serious", "critical")]
         assert not grave, f"axe-core on {page.url}:\n" + "\n".join(grave)
+        if await page.locator("html").get_attribute("lang") == "vi":
+            shown = await page.locator("body").inner_text()
+            left = [t for t in english_texts() if re.search(rf"(?<!\w){re.escape(t)}(?!\w)", shown)]
+            assert left == [], f"untranslated on {page.url}"
         return path
 
     return take
