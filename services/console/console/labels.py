@@ -30,3 +30,12 @@ CLASS_STATUSES = {
 SESSION_STATUSES = {"scheduled": N_("Scheduled"), "cancelled": N_("Cancelled")}
 
 ATTENDANCE = {"present": N_("Present"), "absent": N_("Absent"), "excused": N_("Excused")}
+
+# What a class page offers next in each status; the service still decides (and refuses, in its own words).
+CLASS_STEPS = {
+    "planned": (("open", N_("Open the class for enrolment")), ("cancel", N_("Cancel the class"))),
+    "open": (("start", N_("Start the class")), ("cancel", N_("Cancel the class"))),
+    "in_progress": (("complete", N_("Complete the class")), ("cancel", N_("Cancel the class"))),
+}
+STEP_DONE = {"open": N_("The class is open for enrolment."), "start": N_("The class has started."),
+             "complete": N_("The class is completed."), "cancel": N_("The class has been cancelled.")}

@@ -181,3 +181,38 @@ async def test_staff_record_a_session_s_attendance_on_one_sheet_after_one_learne
     base = f"{services.urls['assessment']}/v1/centres/hau-loc/classes/{scheduled_session['class_id']}"
     marks = (await http.get(f"{base}/sessions/{scheduled_session['session_id']}/attendance")).json()
     assert sorted(m["status"] for m in marks) == ["absent", "excused", "present", "present", "present", "present"]
+
+
+async def test_staff_move_a_class_along_are_told_when_their_page_was_stale_and_cancel_it_with_a_reason(
+        console, page: Page, screenshot, services, http):
+    base = f"{services.urls['scheduling']}/v1/centres/hau-loc/classes"
+    r = await http.post(base, json={"programme_type": "chuyen_de", "title": f"Chuyên đề {uuid.uuid4().hex[:6]}",
+                                    "capacity": 30, "starts_on": "2027-05-03", "ends_on": "2027-05-05",
+                                    "venue": "Hội trường Trung tâm", "status": "planned"})
+    assert r.status_code == 201, r.text
+    class_id = r.json()["class_id"]
+    await sign_in(page, console.url)
+    await page.goto(f"{console.url}/classes/{class_id}")
+    await expect(page.locator("dl.summary")).to_contain_text("Dự kiến")
+
+    # meanwhile a colleague opens it: the page the person acts on is stale
+    assert (await http.post(f"{base}/{class_id}/open")).status_code == 200
+    await page.get_by_role("button", name="Mở tuyển sinh").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Lớp đã được người khác thay đổi sau khi đồng chí mở trang")
+    await expect(page.locator("dl.summary")).to_contain_text("Đang tuyển sinh")  # the page shows it as it is now
+    await screenshot("1-stale")
+
+    await page.get_by_role("button", name="Khai giảng").click()
+    await expect(page.get_by_role("status")).to_have_text("Lớp đã khai giảng.")
+    await page.get_by_role("link", name="Hủy lớp").click()
+    await page.get_by_role("button", name="Đồng ý hủy lớp").click()  # no reason given
+    await expect(page.get_by_role("alert").get_by_role("link")).to_have_text(
+        "Nhập lý do hủy lớp; các đơn vị cử học viên sẽ được thông báo")
+    await screenshot("2-cancel-refused")
+    await page.get_by_label("Lý do hủy").fill("Trùng lịch Đại hội Đảng bộ huyện")
+    await page.get_by_role("button", name="Đồng ý hủy lớp").click()
+    await expect(page.get_by_role("status")).to_have_text("Đã hủy lớp.")
+    await expect(page.locator("dl.summary")).to_contain_text("Trùng lịch Đại hội Đảng bộ huyện")
+    await expect(page.get_by_role("button", name="Khai giảng")).to_have_count(0)
+    await screenshot("3-cancelled")
+    assert (await http.get(f"{base}/{class_id}")).json()["status"] == "cancelled"

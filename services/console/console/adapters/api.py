@@ -50,6 +50,11 @@ class Api:
         query = {k: v for k, v in params.items() if v not in (None, "")}
         return (await self._call("GET", service, path, params=query)).json()
 
+    async def get_tagged(self, service: str, path: str) -> tuple[Any, str | None]:
+        """A resource and its ETag (its version: sent back as If-Match, a change made since is refused)."""
+        response = await self._call("GET", service, path)
+        return response.json(), response.headers.get("ETag")
+
     async def post(self, service: str, path: str, body: dict[str, Any], *, if_match: str | None = None,
                    idempotency_key: str | None = None) -> Any:
         return await self.send("POST", service, path, body, if_match=if_match, idempotency_key=idempotency_key)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from console import i18n, labels, sessions
+from console.labels import N_
 from console.adapters.api import Problem
 from console.entrypoints.forms import FormErrors
 from console.views import render
@@ -110,19 +111,79 @@ async def plan_class(request: Request):
     return _new_class_page(request, form, errors)
 
 
-@router.get("/classes/{class_id}")
-async def class_page(request: Request, class_id: uuid.UUID):
+async def _class_page(request: Request, class_id: uuid.UUID, *, status: int = 200, problem: str | None = None):
     person = sessions.person(request)
     centre, api = centre_of(request, person), sessions.api(request)
-    the_class = await api.get("scheduling", f"/centres/{centre}/classes/{class_id}")
+    the_class, version = await api.get_tagged("scheduling", f"/centres/{centre}/classes/{class_id}")
     class_sessions = await api.get("scheduling", f"/centres/{centre}/classes/{class_id}/sessions")
     try:
         roster = await api.get("enrolment", f"/centres/{centre}/classes/{class_id}/enrolments")
         roster.sort(key=lambda learner: name_sort_key(learner["full_name"]))
-    except Problem as problem:  # enrolment learns of a new class from its event, a moment after scheduling
-        if problem.status != 404:
+    except Problem as refused:  # enrolment learns of a new class from its event, a moment after scheduling
+        if refused.status != 404:
             raise
         roster = None
     class_sessions.sort(key=lambda s: (s["session_date"], s["starts_at"]))
-    return render(request, "class.html", c=the_class, sessions=class_sessions, roster=roster, labels=labels,
-                  flash=request.session.pop("flash", None))
+    return render(request, "class.html", status=status, c=the_class, version=version, sessions=class_sessions,
+                  roster=roster, labels=labels, flash=request.session.pop("flash", None), problem=problem)
+
+
+@router.get("/classes/{class_id}")
+async def class_page(request: Request, class_id: uuid.UUID):
+    return await _class_page(request, class_id)
+
+
+STALE = N_("Someone else changed this class after you opened the page, so nothing was done. The page now shows "
+           "the class as it is: look again, then do it again if it is still needed.")
+
+
+async def _step(request: Request, class_id: uuid.UUID, step: str, form: dict, body: dict | None = None):
+    """Move the class along, on condition that it is still the version the person saw (If-Match)."""
+    person = sessions.person(request)
+    try:
+        await sessions.api(request).post("scheduling", f"/centres/{centre_of(request, person)}/classes/{class_id}/"
+                                         f"{step}", body or {}, if_match=str(form.get("version") or "") or None)
+    except Problem as problem:
+        if problem.status == 412:
+            return await _class_page(request, class_id, status=409, problem=_(STALE))
+        if problem.status != 409:
+            raise
+        return await _class_page(request, class_id, status=409, problem=problem.detail_vi
+                                 if i18n.current.get() == "vi" and problem.detail_vi else problem.detail)
+    request.session["flash"] = _(labels.STEP_DONE[step])
+    return RedirectResponse(f"/classes/{class_id}", status_code=303)
+
+
+@router.get("/classes/{class_id}/cancel")
+async def cancel_form(request: Request, class_id: uuid.UUID, version: str = ""):
+    person = sessions.person(request)
+    the_class = await sessions.api(request).get("scheduling", f"/centres/{centre_of(request, person)}/classes/{class_id}")
+    return render(request, "class_cancel.html", c=the_class, version=version, form={"reason": ""},
+                  errors=FormErrors(("reason",)))
+
+
+@router.post("/classes/{class_id}/cancel")
+async def cancel_class(request: Request, class_id: uuid.UUID):
+    form = await sessions.check_csrf(request)
+    reason = str(form.get("reason", "")).strip()
+    try:
+        return await _step(request, class_id, "cancel", form, {"reason": reason})
+    except Problem as problem:
+        if problem.status != 422:
+            raise
+        person = sessions.person(request)
+        the_class = await sessions.api(request).get(
+            "scheduling", f"/centres/{centre_of(request, person)}/classes/{class_id}")
+        errors = FormErrors(("reason",))
+        errors.from_problem(problem, {"reason": _("Enter why the class is cancelled; the learners' organisations "
+                                                 "are told")}, i18n.current.get())
+        return render(request, "class_cancel.html", status=422, c=the_class, version=form.get("version", ""),
+                      form={"reason": reason}, errors=errors)
+
+
+@router.post("/classes/{class_id}/{step}")
+async def class_step(request: Request, class_id: uuid.UUID, step: str):
+    form = await sessions.check_csrf(request)
+    if step not in ("open", "start", "complete"):
+        return render(request, "error.html", status=404, message=_("There is no such page."))
+    return await _step(request, class_id, step, form)
