@@ -39,10 +39,10 @@ def fake_scheduling(posted: list[dict]) -> FastAPI:
         errors = [{"field": f"body.{k}", "message": "String should have at least 1 character"}
                   for k in ("title", "venue") if not body.get(k)]
         if errors:
-            return JSONResponse({"type": "about:blank", "code": "invalid-input", "status": 422,
+            return JSONResponse({"type": "urn:ttct:problem:invalid-input", "status": 422,
                                  "detail": "invalid", "detail_vi": "Dữ liệu không hợp lệ", "errors": errors}, 422)
         if body["ends_on"] < body["starts_on"]:
-            return JSONResponse({"code": "invalid-input", "status": 422, "detail": "the class must end on or after "
+            return JSONResponse({"type": "urn:ttct:problem:invalid-input", "status": 422, "detail": "the class must end on or after "
                                  "the day it starts", "detail_vi": "Ngày kết thúc lớp phải bằng hoặc sau ngày khai giảng"},
                                 422)
         return JSONResponse({"class_id": "00000000-0000-0000-0000-000000000001", **body}, 201)

@@ -14,6 +14,7 @@ env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), 
                   extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
 env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 env.filters["day"] = i18n.day
+env.filters["zip"] = zip
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

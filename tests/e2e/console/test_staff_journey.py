@@ -44,7 +44,8 @@ async def seeded_class(services, http):
 async def scheduled_session(services, http, seeded_class):
     """A session of the seeded class, once assessment knows of it and of the six learners."""
     root, tag = services.urls["scheduling"], uuid.uuid4().hex[:6]
-    r = await http.post(f"{root}/v1/lecturers", json={"full_name": "Lê Văn Giảng", "kind": "collaborator"})
+    lecturer_name = f"Lê Văn Giảng {tag.upper()}"  # one of the province's many lecturers: told apart by the tag
+    r = await http.post(f"{root}/v1/lecturers", json={"full_name": lecturer_name, "kind": "collaborator"})
     assert r.status_code == 201, r.text
     lecturer = r.json()["lecturer_id"]
     r = await http.post(f"{root}/v1/centres/hau-loc/venues", json={"name": f"Phòng học {tag}", "seats": 60})
@@ -62,7 +63,7 @@ async def scheduled_session(services, http, seeded_class):
             break
         await asyncio.sleep(0.05)
     assert r.status_code == 200, r.text
-    return {**seeded_class, "session_id": session_id}
+    return {**seeded_class, "session_id": session_id, "lecturer_id": lecturer, "lecturer_name": lecturer_name}
 
 
 async def sign_in(page: Page, console_url: str, username: str = "canbo.hauloc") -> None:
@@ -216,3 +217,39 @@ async def test_staff_move_a_class_along_are_told_when_their_page_was_stale_and_c
     await expect(page.get_by_role("button", name="Khai giảng")).to_have_count(0)
     await screenshot("3-cancelled")
     assert (await http.get(f"{base}/{class_id}")).json()["status"] == "cancelled"
+
+
+async def test_staff_schedule_a_session_refused_for_a_lecturer_s_clash_named_on_the_page_then_at_another_time(
+        console, page: Page, screenshot, scheduled_session, services, http):
+    r = await http.post(f"{services.urls['scheduling']}/v1/centres/hau-loc/classes", json={
+        "programme_type": "nghiep_vu", "title": f"Lớp nghiệp vụ công tác Đảng {uuid.uuid4().hex[:6]}", "capacity": 40,
+        "starts_on": "2027-03-01", "ends_on": "2027-03-05", "venue": "Hội trường Trung tâm"})
+    assert r.status_code == 201, r.text
+    other_class = r.json()["class_id"]
+    await sign_in(page, console.url)
+    await page.goto(f"{console.url}/classes/{other_class}")
+    await page.get_by_role("link", name="Xếp lịch buổi học").click()
+    await page.get_by_label("Ngày học").fill("02/03/2027")
+    await page.get_by_label("Giờ bắt đầu").fill("08:00")
+    await page.get_by_label("Giờ kết thúc").fill("10:00")
+    await page.get_by_label("Chuyên đề").fill("Đi thực tế khu di tích Hàm Rồng")
+    await page.get_by_label("Giảng viên").select_option(label=scheduled_session["lecturer_name"])
+    await page.get_by_label("Nơi đi thực tế").fill("Khu di tích Hàm Rồng")
+    await page.get_by_role("button", name="Xếp lịch", exact=True).click()
+    clash = f"Giảng viên {scheduled_session['lecturer_name']} đã có lịch giảng trùng giờ: lớp '{scheduled_session['title']}'"
+    await expect(page.get_by_role("alert").get_by_role("link")).to_contain_text(clash)
+    await expect(page.get_by_role("alert").get_by_role("link")).to_have_attribute("href", "#lecturer_id")
+    await expect(page.locator("#lecturer_id-error")).to_contain_text("02/03/2027")  # the clashing session's day
+    await expect(page.get_by_label("Nơi đi thực tế")).to_have_value("Khu di tích Hàm Rồng")
+    await screenshot("1-clash")
+
+    await page.get_by_label("Giờ bắt đầu").fill("13:30")
+    await page.get_by_label("Giờ kết thúc").fill("16:30")
+    await page.get_by_role("button", name="Xếp lịch", exact=True).click()
+    await expect(page.get_by_role("status")).to_have_text("Đã xếp lịch buổi học.")
+    rows = page.locator("table[aria-labelledby=sessions] tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("02/03/2027")
+    await expect(rows.first).to_contain_text("13:30–16:30")
+    await expect(rows.first).to_contain_text("Khu di tích Hàm Rồng")
+    await screenshot("2-scheduled")

@@ -26,7 +26,8 @@ class Problem(Exception):
             body = response.json()
         except ValueError:
             body = {}
-        return cls(response.status_code, str(body.get("code") or body.get("type") or response.status_code),
+        code = body.get("code") or str(body.get("type") or response.status_code).rsplit(":", 1)[-1]
+        return cls(response.status_code, str(code),
                    str(body.get("detail") or response.reason_phrase), str(body.get("detail_vi") or ""),
                    list(body.get("errors") or []))
 

@@ -23,12 +23,19 @@ class FormErrors:
         """(field id to link to, message), fields first in page order."""
         return [(n, self.by_field[n]) for n in self.fields if n in self.by_field] + [(None, m) for m in self.general]
 
-    def from_problem(self, problem: Problem, messages: dict[str, str], lang: str) -> None:
+    def from_problem(self, problem: Problem, messages: dict[str, str], lang: str, *,
+                     codes: dict[str, str] | None = None, whole: str | None = None) -> None:
         """Put the service's 422 beside the fields it names (the body's field path, e.g. `body.capacity`), with
-        the console's message saying how to put it right; a refusal naming no field of the form goes on top."""
+        the console's message saying how to put it right. A refusal whose code concerns one field (`codes`: e.g. a
+        lecturer's clash) goes beside that field in the service's own words; one about the body as a whole, beside
+        `whole`; any other on top."""
+        said = problem.detail_vi if lang == "vi" and problem.detail_vi else problem.detail
         for error in problem.errors:
-            name = str(error.get("field", "")).removeprefix("body.").split(".", 1)[0]
+            path = str(error.get("field", ""))
+            name = whole if path == "body" and whole else path.removeprefix("body.").split(".", 1)[0]
             if name in self.fields:
                 self.add(name, messages[name])
+        if not self.by_field and problem.code in (codes or {}):
+            self.add((codes or {})[problem.code], said)
         if not self.by_field:
-            self.general.append(problem.detail_vi if lang == "vi" and problem.detail_vi else problem.detail)
+            self.general.append(said)
