@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from ttct.http.auth import ROLE_PERMISSIONS, Role
+
 from console.adapters.api import Api
 
 
@@ -29,6 +31,14 @@ class Person:
     name: str
     role: str
     centres: tuple[str, ...]
+
+    def may(self, permission: str) -> bool:
+        """Whether to offer an action at all (the services' own table of roles); the service still decides."""
+        try:
+            granted = ROLE_PERMISSIONS[Role(self.role)]
+        except ValueError:
+            return False
+        return "*" in granted or permission in granted
 
 
 def start(request: Request, claims: dict, token: dict) -> None:

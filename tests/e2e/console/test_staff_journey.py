@@ -253,3 +253,39 @@ async def test_staff_schedule_a_session_refused_for_a_lecturer_s_clash_named_on_
     await expect(rows.first).to_contain_text("13:30–16:30")
     await expect(rows.first).to_contain_text("Khu di tích Hàm Rồng")
     await screenshot("2-scheduled")
+
+
+async def test_a_lecturer_sees_the_centre_s_classes_and_may_take_attendance_but_is_offered_no_staff_action(
+        console, page: Page, screenshot, scheduled_session):
+    await sign_in(page, console.url, "giangvien.hauloc")
+    await expect(page.get_by_role("heading", name=re.compile("^Lớp học"))).to_be_visible()
+    await expect(page.get_by_role("link", name="Lập kế hoạch lớp")).to_have_count(0)
+    await page.goto(f"{console.url}/classes/{scheduled_session['class_id']}")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(scheduled_session["title"])
+    for staff_only in ("Khai giảng", "Hủy lớp", "Xếp lịch buổi học"):
+        await expect(page.get_by_text(staff_only, exact=True)).to_have_count(0)
+    await expect(page.get_by_role("link", name="Điểm danh 02/03/2027")).to_be_visible()
+    await screenshot("1-class")
+    # the services decide, not the page: a lecturer who posts the staff's form anyway is refused by scheduling
+    await page.goto(f"{console.url}/classes/new")
+    await page.get_by_label("Chương trình").select_option("so_cap_llct")
+    for label, value in (("Tên lớp", "Lớp tự mở"), ("Số chỗ", "30"), ("Ngày khai giảng", "01/09/2027"),
+                         ("Ngày bế giảng", "30/09/2027"), ("Địa điểm", "Hội trường")):
+        await page.get_by_label(label).fill(value)
+    await page.get_by_role("button", name="Lưu lớp").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Đã có lỗi")
+    await expect(page.locator("main")).to_contain_text("không có quyền")
+
+
+async def test_the_console_in_english_keeps_dates_as_dd_mm_yyyy_and_remembers_the_choice(
+        console, page: Page, screenshot, seeded_class):
+    await sign_in(page, console.url)
+    await page.get_by_role("link", name="English").click()
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await expect(page.get_by_role("heading", name=re.compile("^Classes"))).to_be_visible()
+    await page.goto(f"{console.url}/classes/{seeded_class['class_id']}")  # remembered without ?lang
+    await expect(page.locator("dl.summary")).to_contain_text("Open for enrolment")
+    await expect(page.locator("dl.summary")).to_contain_text("01/03/2027 – 10/03/2027")
+    await screenshot("1-class-en")
+    await page.get_by_role("link", name="Tiếng Việt").click()
+    await expect(page.locator("dl.summary")).to_contain_text("Đang tuyển sinh")
