@@ -39,3 +39,8 @@ CLASS_STEPS = {
 }
 STEP_DONE = {"open": N_("The class is open for enrolment."), "start": N_("The class has started."),
              "complete": N_("The class is completed."), "cancel": N_("The class has been cancelled.")}
+
+IMPORT_ROWS = {"would-enrol": N_("Will be enrolled"), "would-wait": N_("Will wait for a seat"),
+               "already-enrolled": N_("Already in the class"), "already-waiting": N_("Already waiting"),
+               "error": N_("Error"), "enrolled": N_("Enrolled"), "waitlisted": N_("Waiting for a seat")}
+WAIT_REASONS = {"class-full": N_("the class is full"), "over-quota": N_("over the organisation's quota")}

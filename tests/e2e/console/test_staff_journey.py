@@ -289,3 +289,43 @@ async def test_the_console_in_english_keeps_dates_as_dd_mm_yyyy_and_remembers_th
     await screenshot("1-class-en")
     await page.get_by_role("link", name="Tiếng Việt").click()
     await expect(page.locator("dl.summary")).to_contain_text("Đang tuyển sinh")
+
+
+def csv_list(rows: list[str]) -> bytes:
+    return ("\ufeffHọ và tên,Ngày sinh,Số CCCD\n" + "".join(f"{r}\n" for r in rows)).encode()
+
+
+async def test_staff_import_a_list_see_a_row_in_error_fix_the_file_check_again_and_confirm(
+        console, page: Page, screenshot, seeded_class, tmp_path):
+    await sign_in(page, console.url)
+    await page.goto(f"{console.url}/classes/{seeded_class['class_id']}")
+    await page.get_by_role("link", name="Nhập danh sách học viên").click()
+    wrong, fixed = tmp_path / "wrong.csv", tmp_path / "fixed.csv"
+    wrong.write_bytes(csv_list(["Đặng Thị Thu,12/04/1988,", "Bùi Văn Tài,31/02/1990,", "Ngô Văn Khánh,1985-07-09,"]))
+    fixed.write_bytes(csv_list(["Đặng Thị Thu,12/04/1988,", "Bùi Văn Tài,21/02/1990,", "Ngô Văn Khánh,1985-07-09,"]))
+    await page.get_by_label("Tệp danh sách").set_input_files(str(wrong))
+    await page.get_by_label("Mã đơn vị cử đi học").fill("xa-hoa-loc")
+    await page.get_by_label("Tên đơn vị cử đi học").fill("Đảng ủy xã Hoa Lộc")
+    await page.get_by_role("button", name="Kiểm tra danh sách").click()
+    error_link = page.get_by_role("alert").get_by_role("link")
+    await expect(error_link).to_have_count(1)
+    await expect(error_link).to_have_attribute("href", "#row-3")
+    await expect(error_link).to_contain_text("Dòng 3:")
+    await expect(page.locator("tr.row-error")).to_contain_text("Ngày sinh 31/02/1990 không đúng định dạng")
+    await expect(page.locator("#row-2")).to_contain_text("Sẽ được ghi danh")
+    await expect(page.get_by_role("button", name="Xác nhận nhập danh sách")).to_have_count(0)
+    await screenshot("1-preflight-error")
+
+    await page.get_by_label("Tệp danh sách").set_input_files(str(fixed))
+    await page.get_by_label("Mã đơn vị cử đi học").fill("xa-hoa-loc")
+    await page.get_by_label("Tên đơn vị cử đi học").fill("Đảng ủy xã Hoa Lộc")
+    await page.get_by_role("button", name="Kiểm tra danh sách").click()
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    await expect(page.locator("table.report tbody tr")).to_have_count(3)
+    await screenshot("2-preflight-clean")
+    await page.get_by_role("button", name="Xác nhận nhập danh sách").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        "Đã nhập danh sách: 3 học viên được ghi danh, 0 chờ chỗ, 0 đã có từ trước.")
+    await expect(page.get_by_role("heading", name=re.compile("Học viên"))).to_contain_text("9 / 40")
+    names = await page.locator("table[aria-labelledby=roster] tbody tr td:nth-child(2)").all_inner_texts()
+    assert names[:3] == ["Phạm Đức An", "Trần Thị Ánh", "Nguyễn Văn Anh"] and "Ngô Văn Khánh" in names

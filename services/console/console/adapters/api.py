@@ -51,6 +51,14 @@ class Api:
         query = {k: v for k, v in params.items() if v not in (None, "")}
         return (await self._call("GET", service, path, params=query)).json()
 
+    async def upload(self, service: str, path: str, *, filename: str, content: bytes, fields: dict[str, str],
+                     **params: Any) -> Any:
+        """A file sent on as it came (multipart), with the form's other fields."""
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        data = {k: v for k, v in fields.items() if v}
+        return (await self._call("POST", service, path, params=query, data=data,
+                                 files={"file": (filename, content)})).json()
+
     async def get_tagged(self, service: str, path: str) -> tuple[Any, str | None]:
         """A resource and its ETag (its version: sent back as If-Match, a change made since is refused)."""
         response = await self._call("GET", service, path)

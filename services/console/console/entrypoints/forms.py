@@ -10,7 +10,7 @@ from console.adapters.api import Problem
 class FormErrors:
     fields: tuple[str, ...]  # the form's fields in page order
     by_field: dict[str, str] = field(default_factory=dict)
-    general: list[str] = field(default_factory=list)  # refusals that concern no one field
+    general: list[str | tuple[str, str]] = field(default_factory=list)  # on no one field: text, or (anchor, text)
 
     def add(self, name: str, message: str) -> None:
         self.by_field.setdefault(name, message)
@@ -21,7 +21,8 @@ class FormErrors:
     @property
     def summary(self) -> list[tuple[str | None, str]]:
         """(field id to link to, message), fields first in page order."""
-        return [(n, self.by_field[n]) for n in self.fields if n in self.by_field] + [(None, m) for m in self.general]
+        return [(n, self.by_field[n]) for n in self.fields if n in self.by_field] + [
+            m if isinstance(m, tuple) else (None, m) for m in self.general]
 
     def from_problem(self, problem: Problem, messages: dict[str, str], lang: str, *,
                      codes: dict[str, str] | None = None, whole: str | None = None) -> None:
