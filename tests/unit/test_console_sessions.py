@@ -58,6 +58,8 @@ class Hosts:
 
     async def __call__(self, scope, receive, send):
         host = dict(scope["headers"])[b"host"].decode().split(":")[0]
+        if host not in self.apps:
+            raise httpx.ConnectError(f"{host}: connection refused")  # as a service that is down
         await self.apps[host](scope, receive, send)
 
 
@@ -159,6 +161,14 @@ def test_a_refusal_goes_beside_its_fields_in_vietnamese_and_what_was_typed_is_ke
     page = console.post("/classes/new", data={**form, "title": "Lớp A", "venue": "Hội trường", "capacity": "30",
                                               "starts_on": "30/09/2027", "ends_on": "01/09/2027"})
     assert "<li>Ngày kết thúc lớp phải bằng hoặc sau ngày khai giảng</li>" in page.text  # no one field: on top
+
+
+def test_a_service_out_of_reach_gives_a_page_saying_so_not_a_server_error(world):
+    console, provider, _ = world
+    sign_in(console, provider)
+    console.app.state.bases["scheduling"] = "http://nowhere"  # no such host behind the transport
+    page = console.get("/classes")
+    assert page.status_code == 503 and "Hiện chưa kết nối được tới một dịch vụ" in page.text
 
 
 def test_every_text_of_the_console_is_translated_into_vietnamese():

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
+import structlog
 from authlib.integrations.starlette_client import OAuth
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
@@ -16,7 +18,9 @@ from console.adapters.api import Problem
 from console.entrypoints import attendance, auth, classes, imports, timetable
 from console.settings import ConsoleSettings
 from console.views import render
-from pathlib import Path
+
+
+log = structlog.get_logger()
 
 
 class Language(BaseHTTPMiddleware):
@@ -87,6 +91,12 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
             return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
         message = exc.detail_vi if i18n.current.get() == "vi" and exc.detail_vi else exc.detail
         return render(request, "error.html", status=exc.status if exc.status in (403, 404) else 502, message=message)
+
+    @app.exception_handler(httpx.HTTPError)
+    async def _unreachable(request: Request, exc: httpx.HTTPError):
+        log.warning("service unreachable", error=repr(exc))
+        return render(request, "error.html", status=503, message=i18n.gettext(
+            "A service of the system cannot be reached just now. Nothing was changed; please try again in a moment."))
 
     # outermost last: the session must be loaded before the language and the routes run
     app.add_middleware(Language)
