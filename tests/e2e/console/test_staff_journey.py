@@ -329,3 +329,38 @@ async def test_staff_import_a_list_see_a_row_in_error_fix_the_file_check_again_a
     await expect(page.get_by_role("heading", name=re.compile("Học viên"))).to_contain_text("9 / 40")
     names = await page.locator("table[aria-labelledby=roster] tbody tr td:nth-child(2)").all_inner_texts()
     assert names[:3] == ["Phạm Đức An", "Trần Thị Ánh", "Nguyễn Văn Anh"] and "Ngô Văn Khánh" in names
+
+
+async def test_staff_see_the_waiting_list_and_quotas_and_withdraw_a_learner_whose_seat_goes_to_the_next_waiting(
+        console, page: Page, screenshot, services, http):
+    base = f"{services.urls['scheduling']}/v1/centres/hau-loc/classes"
+    r = await http.post(base, json={"programme_type": "ky_nang", "title": f"Kỹ năng giao tiếp {uuid.uuid4().hex[:6]}",
+                                    "capacity": 2, "starts_on": "2027-06-01", "ends_on": "2027-06-03",
+                                    "venue": "Hội trường Trung tâm"})
+    assert r.status_code == 201, r.text
+    class_id = r.json()["class_id"]
+    roster = f"{services.urls['enrolment']}/v1/centres/hau-loc/classes/{class_id}/enrolments"
+    await _until_known(lambda: http.get(roster))
+    for name in ("Lê Văn Bình", "Phạm Đức An", "Vũ Thị Dung"):  # the third waits: the class has two seats
+        r = await http.post(roster, json={"full_name": name, "date_of_birth": "1990-05-17",
+                                          "sending_organisation": ORG})
+        assert r.status_code in (201, 202), r.text  # 202: waitlisted
+    await sign_in(page, console.url)
+    await page.goto(f"{console.url}/classes/{class_id}")
+    await expect(page.locator("table[aria-labelledby=waiting] tbody tr")).to_have_text(re.compile("1\\s*Vũ Thị Dung"))
+    quota = page.locator("table[aria-labelledby=quotas] tbody tr")
+    await expect(quota).to_have_text(re.compile("Đảng ủy xã Hoa Lộc\\s*không giới hạn\\s*2\\s*1"))
+    await screenshot("1-waiting")
+
+    await page.get_by_role("link", name="Rút Lê Văn Bình").click()
+    await page.get_by_role("button", name="Đồng ý rút học viên").click()  # no reason
+    await expect(page.get_by_role("alert").get_by_role("link")).to_have_text(
+        "Nhập lý do học viên rút khỏi lớp, tối đa 500 ký tự")
+    await page.get_by_label("Lý do rút").fill("Đơn xin rút vì đi công tác dài ngày")
+    await page.get_by_role("button", name="Đồng ý rút học viên").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        "Đã rút học viên khỏi lớp. 1 học viên được chuyển từ danh sách chờ vào lớp.")
+    names = await page.locator("table[aria-labelledby=roster] tbody tr td:nth-child(2)").all_inner_texts()
+    assert names == ["Phạm Đức An", "Vũ Thị Dung"]
+    await expect(page.locator("table[aria-labelledby=waiting]")).to_have_count(0)
+    await screenshot("2-withdrawn")

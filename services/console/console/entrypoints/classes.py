@@ -2,6 +2,7 @@
 translate and delegate: the services decide, the console shows."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 
@@ -115,17 +116,28 @@ async def _class_page(request: Request, class_id: uuid.UUID, *, status: int = 20
     person = sessions.person(request)
     centre, api = centre_of(request, person), sessions.api(request)
     the_class, version = await api.get_tagged("scheduling", f"/centres/{centre}/classes/{class_id}")
-    class_sessions = await api.get("scheduling", f"/centres/{centre}/classes/{class_id}/sessions")
-    try:
-        roster = await api.get("enrolment", f"/centres/{centre}/classes/{class_id}/enrolments")
+    base = f"/centres/{centre}/classes/{class_id}"
+    class_sessions, roster, waiting, quotas = await asyncio.gather(
+        api.get("scheduling", f"{base}/sessions"), _unless_unknown(api.get("enrolment", f"{base}/enrolments")),
+        _unless_unknown(api.get("enrolment", f"{base}/waiting-list")),
+        _unless_unknown(api.get("enrolment", f"{base}/quotas")))
+    if roster is not None:
         roster.sort(key=lambda learner: name_sort_key(learner["full_name"]))
-    except Problem as refused:  # enrolment learns of a new class from its event, a moment after scheduling
-        if refused.status != 404:
-            raise
-        roster = None
+    names = {r["organisation_code"]: r["organisation_name"] for r in (roster or []) + (waiting or [])}
     class_sessions.sort(key=lambda s: (s["session_date"], s["starts_at"]))
     return render(request, "class.html", status=status, c=the_class, version=version, sessions=class_sessions,
-                  roster=roster, labels=labels, flash=request.session.pop("flash", None), problem=problem)
+                  roster=roster, waiting=waiting, quotas=quotas, organisation_names=names, labels=labels,
+                  flash=request.session.pop("flash", None), problem=problem)
+
+
+async def _unless_unknown(call):
+    """None while enrolment has not yet heard of a new class (it learns of it from scheduling's event)."""
+    try:
+        return await call
+    except Problem as refused:
+        if refused.status != 404:
+            raise
+        return None
 
 
 @router.get("/classes/{class_id}")
