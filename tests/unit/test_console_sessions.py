@@ -24,13 +24,13 @@ pytestmark = pytest.mark.unit
 CONSOLE = "http://127.0.0.1:8005"
 
 
-def fake_scheduling(posted: list[dict]) -> FastAPI:
+def fake_scheduling(posted: list[dict], classes: list[dict]) -> FastAPI:
     """Scheduling's two routes the tests need, answering as the real one does."""
     app = FastAPI()
 
     @app.get("/v1/centres/{centre}/classes")
-    async def classes(centre: str) -> list:
-        return []
+    async def list_classes(centre: str) -> list:
+        return classes
 
     @app.post("/v1/centres/{centre}/classes")
     async def plan(centre: str, request: Request) -> JSONResponse:
@@ -65,15 +65,16 @@ class Hosts:
 
 @pytest.fixture
 def world(tmp_path):
-    issuer, posted = LocalIssuer(tmp_path), []
+    issuer, posted, classes = LocalIssuer(tmp_path), [], []
     idp = provider_app(issuer, "http://idp", {"ttct-console": f"{CONSOLE}/auth/callback"})
-    transport = httpx.ASGITransport(app=Hosts({"idp": idp, "scheduling": fake_scheduling(posted)}))
+    transport = httpx.ASGITransport(app=Hosts({"idp": idp, "scheduling": fake_scheduling(posted, classes)}))
     settings = ConsoleSettings(
         province_code="thanh-hoa", public_url=CONSOLE, scheduling_url="http://scheduling", enrolment_url="http://e",
         assessment_url="http://a", notification_url="http://n", session_secret="s" * 40,
         oidc_metadata_url="http://idp/.well-known/openid-configuration", session_idle_minutes=30)
     with TestClient(create_app(settings, transport), base_url=CONSOLE) as console, \
             TestClient(idp, base_url="http://idp") as provider:
+        console.classes = classes  # what scheduling lists
         yield console, provider, posted
 
 
@@ -161,6 +162,20 @@ def test_a_refusal_goes_beside_its_fields_in_vietnamese_and_what_was_typed_is_ke
     page = console.post("/classes/new", data={**form, "title": "Lớp A", "venue": "Hội trường", "capacity": "30",
                                               "starts_on": "30/09/2027", "ends_on": "01/09/2027"})
     assert "<li>Ngày kết thúc lớp phải bằng hoặc sau ngày khai giảng</li>" in page.text  # no one field: on top
+
+
+def test_a_long_list_of_classes_is_paged_after_sorting_the_whole_list(world):
+    console, provider, _ = world
+    console.classes.extend({"class_id": f"00000000-0000-0000-0000-{i:012d}", "centre": "hau-loc",
+                            "programme_type": "ky_nang", "title": f"Lớp {i:03d}", "capacity": i, "status": "open",
+                            "starts_on": "2027-01-01", "ends_on": "2027-01-02"} for i in range(1, 121))
+    sign_in(console, provider)
+    first = console.get("/classes?sort=capacity&dir=desc")
+    assert first.text.count("<tr>") == 50 + 1 and "Lớp 120" in first.text and "Lớp 070" not in first.text
+    assert "Trang 1/3 (120 lớp)" in first.text and "Trang trước" not in first.text
+    last = console.get("/classes?sort=capacity&dir=desc&page=3")
+    assert last.text.count("<tr>") == 20 + 1 and "Lớp 020" in last.text and "Lớp 001" in last.text
+    assert "Trang sau" not in last.text and 'page=2" rel="prev"' in last.text
 
 
 def test_a_service_out_of_reach_gives_a_page_saying_so_not_a_server_error(world):

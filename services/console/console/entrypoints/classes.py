@@ -21,6 +21,7 @@ _ = i18n.gettext
 
 SORTS = {"title": lambda c: text_sort_key(c["title"]), "starts_on": lambda c: c["starts_on"],
          "capacity": lambda c: c["capacity"], "status": lambda c: list(labels.CLASS_STATUSES).index(c["status"])}
+PAGE_SIZE = 50  # rows a page of a list shows; all of the centre's classes are sorted first
 CLASS_FIELDS = ("programme_type", "title", "capacity", "starts_on", "ends_on", "venue", "status")
 
 
@@ -31,7 +32,7 @@ def centre_of(request: Request, person: sessions.Person) -> str | None:
 
 @router.get("/classes")
 async def class_list(request: Request, status: str = "", programme_type: str = "", q: str = "",
-                     sort: str = "starts_on", dir: str = "asc"):
+                     sort: str = "starts_on", dir: str = "asc", page: int = 1):
     person = sessions.person(request)
     centre = centre_of(request, person)
     if centre is None:
@@ -42,7 +43,10 @@ async def class_list(request: Request, status: str = "", programme_type: str = "
         rows = [r for r in rows if q.casefold() in r["title"].casefold()]
     sort = sort if sort in SORTS else "starts_on"
     rows.sort(key=SORTS[sort], reverse=dir == "desc")
-    return render(request, "classes.html", classes=rows, centre=centre, sort=sort, dir=dir,
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    return render(request, "classes.html", classes=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows),
+                  page=page, pages=pages, centre=centre, sort=sort, dir=dir,
                   filters={"status": status, "programme_type": programme_type, "q": q}, labels=labels,
                   flash=request.session.pop("flash", None))
 
