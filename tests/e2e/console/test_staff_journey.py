@@ -364,3 +364,23 @@ async def test_staff_see_the_waiting_list_and_quotas_and_withdraw_a_learner_whos
     assert names == ["Phạm Đức An", "Vũ Thị Dung"]
     await expect(page.locator("table[aria-labelledby=waiting]")).to_have_count(0)
     await screenshot("2-withdrawn")
+
+
+async def test_the_province_administrator_chooses_a_centre_then_sees_its_classes(console, page: Page, screenshot,
+                                                                                seeded_class):
+    await page.goto(f"{console.url}/classes")
+    await page.get_by_label("Tên đăng nhập").fill("quantri.tinh")
+    await page.get_by_label("Mật khẩu").fill("demo")
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await expect(page.get_by_role("heading", name="Chọn trung tâm")).to_be_visible()
+    await page.get_by_label("Mã trung tâm").fill("Hậu Lộc")
+    await page.get_by_role("button", name="Đến trung tâm").click()
+    await expect(page.get_by_role("alert").get_by_role("link")).to_have_attribute("href", "#code")
+    await screenshot("1-centre-refused")
+    await page.get_by_label("Mã trung tâm").fill("hau-loc")
+    await page.get_by_role("button", name="Đến trung tâm").click()
+    await expect(page.get_by_role("heading", name=re.compile("^Lớp học"))).to_contain_text("hau-loc")
+    await page.get_by_label("Tên lớp có chứa").fill(seeded_class["title"][-6:])
+    await page.get_by_role("button", name="Lọc").click()
+    await expect(page.locator("tbody tr")).to_have_count(1)
+    await screenshot("2-classes")

@@ -3,6 +3,7 @@ translate and delegate: the services decide, the console shows."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import datetime
 
@@ -21,13 +22,31 @@ _ = i18n.gettext
 
 SORTS = {"title": lambda c: text_sort_key(c["title"]), "starts_on": lambda c: c["starts_on"],
          "capacity": lambda c: c["capacity"], "status": lambda c: list(labels.CLASS_STATUSES).index(c["status"])}
+CENTRE_CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")  # the services' centre codes (ttct.contracts.envelope.Code)
 PAGE_SIZE = 50  # rows a page of a list shows; all of the centre's classes are sorted first
 CLASS_FIELDS = ("programme_type", "title", "capacity", "starts_on", "ends_on", "venue", "status")
 
 
 def centre_of(request: Request, person: sessions.Person) -> str | None:
+    """The centre whose pages these are: one of the person's own, or, for the province's administrator (who has
+    no centre of their own), the one they chose."""
+    if person.role == "province-admin":
+        return request.session.get("centre")
     asked = request.query_params.get("centre")
     return asked if asked in person.centres else (person.centres[0] if person.centres else None)
+
+
+@router.get("/centre")
+async def choose_centre(request: Request, code: str = ""):
+    person = sessions.person(request)
+    code = code.strip().lower()
+    if person.role == "province-admin" and CENTRE_CODE.fullmatch(code):
+        request.session["centre"] = code
+        return RedirectResponse("/classes", status_code=303)
+    errors = FormErrors(("code",))
+    if code:
+        errors.add("code", _("Enter the centre's code: small letters, digits and hyphens, for example hau-loc"))
+    return render(request, "centre.html", status=422 if code else 200, form={"code": code}, errors=errors)
 
 
 @router.get("/classes")
@@ -35,6 +54,8 @@ async def class_list(request: Request, status: str = "", programme_type: str = "
                      sort: str = "starts_on", dir: str = "asc", page: int = 1):
     person = sessions.person(request)
     centre = centre_of(request, person)
+    if centre is None and person.role == "province-admin":
+        return RedirectResponse("/centre", status_code=303)
     if centre is None:
         return render(request, "error.html", status=403, message=_("Your account is not linked to a centre."))
     rows = await sessions.api(request).get("scheduling", f"/centres/{centre}/classes", status=status,
