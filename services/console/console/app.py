@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from console import i18n, sessions
 from console.adapters.api import Problem
-from console.entrypoints import attendance, auth, classes, imports, roster, timetable
+from console.entrypoints import attendance, auth, classes, imports, results, roster, timetable
 from console.settings import ConsoleSettings
 from console.views import render
 
@@ -61,6 +61,7 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     app.include_router(timetable.router)  # before classes: /classes/{id}/sessions/new is not a step
     app.include_router(imports.router)
     app.include_router(roster.router)
+    app.include_router(results.router)
     app.include_router(classes.router)
     app.include_router(attendance.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

@@ -384,3 +384,45 @@ async def test_the_province_administrator_chooses_a_centre_then_sees_its_classes
     await page.get_by_role("button", name="Lọc").click()
     await expect(page.locator("tbody tr")).to_have_count(1)
     await screenshot("2-classes")
+
+
+async def test_staff_finalise_a_class_told_who_lacks_a_score_then_revoke_a_certificate(
+        console, page: Page, screenshot, seeded_class, services, http):
+    base = f"{services.urls['assessment']}/v1/centres/hau-loc/classes/{seeded_class['class_id']}"
+    learners = {r["full_name"]: r["learner_id"] for r in (await http.get(
+        f"{services.urls['enrolment']}/v1/centres/hau-loc/classes/{seeded_class['class_id']}/enrolments")).json()}
+    scores = {"Phạm Đức An": 8.5, "Trần Thị Ánh": 7.0, "Nguyễn Văn Anh": 4.0, "Lê Văn Bình": 9.0, "Vũ Thị Dung": 6.5}
+    for name, score in scores.items():  # Hoàng Văn Đông has none yet
+        r = await _until_known(lambda: http.post(f"{base}/scores", json={"learner_id": learners[name], "score": score}))
+        assert r.status_code == 201, r.text
+    await sign_in(page, console.url)
+    await page.goto(f"{console.url}/classes/{seeded_class['class_id']}")
+    await page.get_by_role("link", name="Điểm và kết quả học tập").click()
+    await expect(page.locator("table[aria-labelledby=scores] tbody tr")).to_have_count(5)
+    await page.get_by_role("button", name="Chốt kết quả").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Hoàng Văn Đông")
+    await screenshot("1-lacking")
+
+    r = await http.post(f"{base}/scores", json={"learner_id": learners["Hoàng Văn Đông"], "score": 7.5})
+    assert r.status_code == 201, r.text
+    await page.get_by_role("button", name="Chốt kết quả").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        "Đã chốt kết quả; học viên đạt đã được cấp giấy chứng nhận.")
+    rows = page.locator("table[aria-labelledby=final-title] tbody tr")
+    await expect(rows).to_have_count(6)
+    await expect(rows.nth(2)).to_contain_text("Nguyễn Văn Anh")
+    await expect(rows.nth(2)).to_contain_text("Không đạt")
+    await expect(page.locator("table[aria-labelledby=certificates] tbody tr")).to_have_count(5)
+    await screenshot("2-final")
+
+    number = await page.locator("table[aria-labelledby=certificates] tbody tr").first.locator("td").first.inner_text()
+    await page.get_by_role("link", name=f"Thu hồi {number}").click()
+    await page.get_by_role("button", name="Đồng ý thu hồi").click()  # no reason
+    await expect(page.get_by_role("alert").get_by_role("link")).to_have_text(
+        "Nhập lý do thu hồi giấy chứng nhận, tối đa 500 ký tự")
+    await page.get_by_label("Lý do thu hồi").fill("Cấp nhầm người")
+    await page.get_by_role("button", name="Đồng ý thu hồi").click()
+    await expect(page.get_by_role("status")).to_have_text(f"Đã thu hồi giấy chứng nhận {number}.")
+    await expect(page.locator("table[aria-labelledby=certificates] tbody tr").first).to_contain_text(
+        "Đã thu hồi: Cấp nhầm người")
+    await screenshot("3-revoked")
