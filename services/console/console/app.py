@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from console import i18n, sessions
 from console.adapters.api import Problem
-from console.entrypoints import attendance, auth, classes, imports, results, roster, timetable
+from console.entrypoints import attendance, auth, centres, classes, imports, lifecycle, results, roster, timetable
 from console.settings import ConsoleSettings
 from console.views import render
 
@@ -58,12 +58,8 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
                                   **({"transport": transport} if transport else {})})
     app.state.oauth = oauth
     app.include_router(auth.router)
-    app.include_router(timetable.router)  # before classes: /classes/{id}/sessions/new is not a step
-    app.include_router(imports.router)
-    app.include_router(roster.router)
-    app.include_router(results.router)
-    app.include_router(classes.router)
-    app.include_router(attendance.router)
+    for pages in (centres, classes, timetable, attendance, imports, roster, results, lifecycle):
+        app.include_router(pages.router)  # lifecycle last: its POST /classes/{id}/{step} would match the others
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/healthz/ready", include_in_schema=False)

@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from console import i18n, labels, sessions
 from console.adapters.api import Problem
-from console.entrypoints.classes import centre_of
+from console.entrypoints.centres import centre_of
 from console.entrypoints.forms import FormErrors
 from console.views import render
 

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from console import i18n, sessions
 from console.adapters.api import Problem
-from console.entrypoints.classes import centre_of
+from console.entrypoints.centres import centre_of
 from console.entrypoints.forms import FormErrors
 from console.views import render
 from ttct.domain.names import name_sort_key
