@@ -105,6 +105,16 @@ def test_signing_in_sets_an_httponly_lax_session_cookie_and_lands_where_the_pers
     assert page.status_code == 200 and "Lê Thị Hoa" in page.text and "Không có lớp nào phù hợp." in page.text
 
 
+def test_pages_forbid_framing_scripts_from_elsewhere_and_caching_a_signed_in_person_s_page(world):
+    console, provider, _ = world
+    sign_in(console, provider)
+    page = console.get("/classes")
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "default-src 'self'" in policy
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["cache-control"] == "no-store"
+
+
 def test_a_wrong_password_stays_at_the_provider_and_signs_nobody_in(world):
     console, provider, _ = world
     refused = sign_in(console, provider, password="wrong")

@@ -38,6 +38,29 @@ class Language(BaseHTTPMiddleware):
         return response
 
 
+SECURITY_HEADERS = {
+    # only the console's own styles, no script at all yet, never inside another site's frame
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "form-action 'self' {idp}; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    def __init__(self, app, idp: str) -> None:
+        super().__init__(app)
+        self.headers = {k: v.format(idp=idp) for k, v in SECURITY_HEADERS.items()}
+
+    async def dispatch(self, request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(self.headers)
+        if request.scope.get("session"):  # pages of a signed-in person are theirs alone
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
 def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     """`transport` lets tests put fake services (and a fake identity provider) behind the console."""
 
@@ -98,6 +121,8 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
 
     # outermost last: the session must be loaded before the language and the routes run
     app.add_middleware(Language)
+    idp = settings.oidc_metadata_url.split("/.well-known/", 1)[0]
+    app.add_middleware(SecurityHeaders, idp="/".join(idp.split("/", 3)[:3]))  # the sign-out form may go there
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret, session_cookie="ttct_console",
                        max_age=12 * 3600, same_site="lax", https_only=settings.secure_cookie)
     return app
