@@ -1,7 +1,9 @@
 """The console's app: sessions, sign-in, the pages, the static assets; wired once from the settings."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -15,7 +17,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from console import i18n, sessions
 from console.adapters.api import Problem
-from console.entrypoints import attendance, auth, centres, classes, imports, lifecycle, results, roster, timetable
+from console.entrypoints import (attendance, auth, centres, classes, home, imports, lifecycle, results, roster,
+                                 timetable)
 from console.settings import ConsoleSettings
 from console.views import render
 
@@ -61,8 +64,10 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
-def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
-    """`transport` lets tests put fake services (and a fake identity provider) behind the console."""
+def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None,
+               today: Callable[[], date] = date.today) -> FastAPI:
+    """`transport` lets tests put fake services (and a fake identity provider) behind the console; `today`, the
+    day the home page is about."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -71,7 +76,7 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
             yield
 
     app = FastAPI(title="Console", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.settings = settings
+    app.state.settings, app.state.today = settings, today
     app.state.bases = {"scheduling": settings.scheduling_url, "enrolment": settings.enrolment_url,
                        "assessment": settings.assessment_url, "notification": settings.notification_url}
     oauth = OAuth()
@@ -81,18 +86,13 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
                                   **({"transport": transport} if transport else {})})
     app.state.oauth = oauth
     app.include_router(auth.router)
-    for pages in (centres, classes, timetable, attendance, imports, roster, results, lifecycle):
+    for pages in (home, centres, classes, timetable, attendance, imports, roster, results, lifecycle):
         app.include_router(pages.router)  # lifecycle last: its POST /classes/{id}/{step} would match the others
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/healthz/ready", include_in_schema=False)
     async def ready() -> PlainTextResponse:
         return PlainTextResponse("ok")
-
-    @app.get("/", include_in_schema=False)
-    async def home(request: Request) -> RedirectResponse:
-        sessions.person(request)
-        return RedirectResponse("/classes", status_code=303)
 
     @app.exception_handler(sessions.SignInNeeded)
     async def _sign_in(request: Request, _exc: Exception):

@@ -426,3 +426,20 @@ async def test_staff_finalise_a_class_told_who_lacks_a_score_then_revoke_a_certi
     await expect(page.locator("table[aria-labelledby=certificates] tbody tr").first).to_contain_text(
         "Đã thu hồi: Cấp nhầm người")
     await screenshot("3-revoked")
+
+
+async def test_the_home_page_shows_the_year_s_classes_by_status_this_month_s_classes_and_the_figures(
+        console, page: Page, screenshot, seeded_class):
+    await sign_in(page, console.url)
+    await page.goto(f"{console.url}/?year=2027")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Năm 2027")
+    open_tile = page.get_by_role("link", name=re.compile("Đang tuyển sinh$"))
+    assert int((await open_tile.locator(".figure").inner_text())) >= 1  # the seeded class, at least
+    figures = page.locator("table[aria-labelledby=figures]")
+    await expect(figures.locator("tbody tr", has_text="Bồi dưỡng đảng viên mới")).to_have_count(1)
+    await expect(figures.locator("tfoot")).to_contain_text("Tổng cộng")
+    await screenshot("1-home")
+    await open_tile.click()  # the year's open classes
+    await expect(page.get_by_label("Năm")).to_have_value("2027")
+    await expect(page.get_by_label("Trạng thái")).to_have_value("open")
+    await expect(page.locator("tbody tr", has_text=seeded_class["title"])).to_have_count(1)

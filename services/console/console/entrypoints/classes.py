@@ -27,15 +27,18 @@ CLASS_FIELDS = ("programme_type", "title", "capacity", "starts_on", "ends_on", "
 
 @router.get("/classes")
 async def class_list(request: Request, status: str = "", programme_type: str = "", q: str = "",
-                     sort: str = "starts_on", dir: str = "asc", page: int = 1):
+                     sort: str = "starts_on", dir: str = "asc", page: int = 1, year: str = ""):
     person = sessions.person(request)
     centre = centre_of(request, person)
     if centre is None and person.role == "province-admin":
         return RedirectResponse("/centre", status_code=303)
     if centre is None:
         return render(request, "error.html", status=403, message=_("Your account is not linked to a centre."))
+    year = year.strip() if year.strip().isdigit() and len(year.strip()) == 4 else ""  # a typo shows every year
     rows = await sessions.api(request).get("scheduling", f"/centres/{centre}/classes", status=status,
-                                           programme_type=programme_type)
+                                           programme_type=programme_type,
+                                           starts_from=f"{year}-01-01" if year else None,
+                                           starts_until=f"{year}-12-31" if year else None)
     if q:
         rows = [r for r in rows if q.casefold() in r["title"].casefold()]
     sort = sort if sort in SORTS else "starts_on"
@@ -44,7 +47,8 @@ async def class_list(request: Request, status: str = "", programme_type: str = "
     page = min(max(page, 1), pages)
     return render(request, "classes.html", classes=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows),
                   page=page, pages=pages, centre=centre, sort=sort, dir=dir,
-                  filters={"status": status, "programme_type": programme_type, "q": q}, labels=labels,
+                  filters={"status": status, "programme_type": programme_type, "q": q, "year": year},
+                  labels=labels,
                   flash=request.session.pop("flash", None))
 
 
