@@ -443,3 +443,28 @@ async def test_the_home_page_shows_the_year_s_classes_by_status_this_month_s_cla
     await expect(page.get_by_label("Năm")).to_have_value("2027")
     await expect(page.get_by_label("Trạng thái")).to_have_value("open")
     await expect(page.locator("tbody tr", has_text=seeded_class["title"])).to_have_count(1)
+
+
+async def test_staff_move_a_learner_to_another_open_class_after_forgetting_to_choose_one(
+        console, page: Page, screenshot, seeded_class, services, http):
+    target = f"Lớp bồi dưỡng đảng viên mới đợt 2 – {uuid.uuid4().hex[:6]}"
+    r = await http.post(f"{services.urls['scheduling']}/v1/centres/hau-loc/classes", json={
+        "programme_type": "dang_vien_moi", "title": target, "capacity": 40, "starts_on": "2027-04-05",
+        "ends_on": "2027-04-14", "venue": "Hội trường Trung tâm"})
+    assert r.status_code == 201, r.text
+    target_id = r.json()["class_id"]
+    await _until_known(lambda: http.get(
+        f"{services.urls['enrolment']}/v1/centres/hau-loc/classes/{target_id}/enrolments"))
+    await sign_in(page, console.url)
+    await page.goto(f"{console.url}/classes/{seeded_class['class_id']}")
+    await page.get_by_role("link", name="Chuyển lớp Lê Văn Bình").click()
+    await page.get_by_role("button", name="Chuyển học viên").click()  # no class chosen
+    await expect(page.get_by_role("alert").get_by_role("link")).to_have_text("Chọn lớp học viên chuyển đến")
+    await screenshot("1-refused")
+    await page.get_by_label("Lớp chuyển đến").select_option(label=f"{target} (05/04/2027 – 14/04/2027)")
+    await page.get_by_role("button", name="Chuyển học viên").click()
+    await expect(page.get_by_role("status")).to_have_text("Đã chuyển học viên sang lớp này, số chỗ ngồi 1.")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(target)
+    names = await page.locator("table[aria-labelledby=roster] tbody tr td:nth-child(2)").all_inner_texts()
+    assert names == ["Lê Văn Bình"]
+    await screenshot("2-moved")
