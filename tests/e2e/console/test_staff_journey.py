@@ -442,6 +442,8 @@ async def test_the_home_page_shows_the_year_s_classes_by_status_this_month_s_cla
     await open_tile.click()  # the year's open classes
     await expect(page.get_by_label("Năm")).to_have_value("2027")
     await expect(page.get_by_label("Trạng thái")).to_have_value("open")
+    await page.get_by_label("Tên lớp có chứa").fill(seeded_class["title"][-6:])  # the list may run to pages
+    await page.get_by_role("button", name="Lọc").click()
     await expect(page.locator("tbody tr", has_text=seeded_class["title"])).to_have_count(1)
 
 
@@ -493,3 +495,21 @@ async def test_staff_set_an_organisation_s_quota_told_when_the_list_changed_mean
     await page.get_by_role("button", name="Đặt chỉ tiêu").click()
     await expect(page.get_by_role("status")).to_have_text("Đã đặt chỉ tiêu.")
     await expect(page.locator("table[aria-labelledby=quotas] tbody tr td").nth(1)).to_have_text(re.compile("^10 "))
+
+
+async def test_everything_reads_and_submits_with_javascript_switched_off(console, browser, seeded_class):
+    context = await browser.new_context(locale="vi-VN", java_script_enabled=False)
+    try:
+        page = await context.new_page()
+        await sign_in(page, console.url)
+        await page.get_by_label("Tên lớp có chứa").fill(seeded_class["title"][-6:])
+        await page.get_by_role("button", name="Lọc").click()  # a plain GET form
+        await page.get_by_role("link", name=seeded_class["title"]).click()
+        names = await page.locator("table[aria-labelledby=roster] tbody tr td:nth-child(2)").all_inner_texts()
+        assert names == IN_ORDER
+        await page.goto(f"{console.url}/classes/new")
+        await page.get_by_label("Số chỗ").fill("không")
+        await page.get_by_role("button", name="Lưu lớp").click()
+        await expect(page.get_by_role("alert")).to_contain_text("Nhập số chỗ học là một số nguyên từ 1 đến 5000")
+    finally:
+        await context.close()
