@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PACKAGES := -e ./shared -e ./services/scheduling -e ./services/enrolment -e ./services/assessment \
-            -e ./services/notification -e .
+            -e ./services/notification -e ./services/console -e .
 
 .PHONY: venv run test demo demo-programme unit token docs docs-check locks bench profile clean-data
 
@@ -17,7 +17,7 @@ $(STAMP): constraints.txt requirements-dev.txt requirements-deploy.txt pyproject
 
 venv: $(STAMP)
 
-run: venv  ## start NATS, PostgreSQL and the four services; Ctrl-C stops them
+run: venv  ## start NATS, PostgreSQL, the four services, the console and a local identity provider; Ctrl-C stops them
 	$(BIN)/python -m ttct_dev.run
 
 test: venv  ## every test (unit, integration, e2e, deploy) against servers the harness starts

@@ -1,4 +1,4 @@
-"""`make run`: the whole system on this machine, on embedded servers unless NATS_URL / DATABASE_URL are given.
+"""`make run`: the whole system on this machine (the four services, the console and a local identity provider), on embedded servers unless NATS_URL / DATABASE_URL are given.
 
 Data lives under .data/ (or --data-dir), so running it again resumes where it stopped. The services listen on
 8001-8004 (or from --first-port on); a port another program holds is named loudly. Ctrl-C stops it all, quietly.
@@ -14,6 +14,8 @@ import sys
 import threading
 from pathlib import Path
 
+from ttct_dev.console import Console
+from ttct_dev.oidc import DEMO_ACCOUNTS, DEMO_PASSWORD, ROLE_NAMES
 from ttct_dev.services import DEFAULT_PORTS, SERVICES, Services, moved_warning
 from ttct_dev.stack import SUBSCRIBERS, LocalStack
 from ttct_dev.tokens import LocalIssuer
@@ -38,7 +40,8 @@ def main() -> None:
     with LocalStack(args.data_dir) as stack:
         info = stack.start()
         with Services(info, LocalIssuer(args.data_dir), province=args.province, log_dir=logs, fixed_ports=True,
-                      ports=ports, env=dev_only) as services:
+                      ports=ports, env=dev_only) as services, \
+                Console(services, args.data_dir, log_dir=logs, fixed_ports=True) as console:
             print(f"\nThe training-centre system is running (province {args.province}).")
             nats_address = info.nats_url.rsplit("@", 1)[-1]  # the admin password stays in .data/nats-users.json
             print(f"  NATS        nats://{nats_address}  (users and passwords: {args.data_dir}/nats-users.json)")
@@ -54,6 +57,10 @@ def main() -> None:
             if dev_only["WEBHOOK_ALLOW_PRIVATE_TARGETS"] == "true":
                 print("\nWebhook endpoints may be on this machine (WEBHOOK_ALLOW_PRIVATE_TARGETS=true: for "
                       "development only).")
+            print(f"\n  Console       {console.url}   (identity provider {console.oidc_url})")
+            print(f"  Demo accounts (password {DEMO_PASSWORD}):")
+            for a in DEMO_ACCOUNTS:
+                print(f"    {a.username:<18} {a.name:<16} {ROLE_NAMES[a.role]:<18} {a.centre or a.org or args.province}")
             print(f"\nLogs: {logs}/<service>.log   Stop with Ctrl-C.")
             print("Every call needs a bearer token: make token ROLE=centre-staff CENTRE=hau-loc\n", flush=True)
             while not stop.wait(0.5):

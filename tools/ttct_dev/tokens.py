@@ -7,6 +7,7 @@ tokens signed with it. In production the services verify the province's identity
 from __future__ import annotations
 
 import argparse
+import hashlib
 import time
 import uuid
 from pathlib import Path
@@ -31,6 +32,8 @@ class LocalIssuer:
             self.public_key_file.write_bytes(key.public_key().public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
         self._private = self.private_key_file.read_bytes()
+        # the key's id, as in a JWKS (ttct_dev.oidc publishes one): a client finds the key a token names
+        self.kid = hashlib.sha256(self.public_key_file.read_bytes()).hexdigest()[:16]
 
     @property
     def env(self) -> dict[str, str]:
@@ -50,7 +53,7 @@ class LocalIssuer:
             body["organisations" if isinstance(org, list) else "org"] = org
         if scope:
             body["scope"] = scope
-        return jwt.encode(body, self._private, algorithm="RS256")
+        return jwt.encode(body, self._private, algorithm="RS256", headers={"kid": self.kid})
 
     def headers(self, role: str, **kw: object) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.mint(role, **kw)}"}

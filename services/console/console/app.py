@@ -1,0 +1,128 @@
+"""The console's app: sessions, sign-in, the pages, the static assets; wired once from the settings."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+
+import httpx
+import structlog
+from authlib.integrations.starlette_client import OAuth
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+
+from console import i18n, sessions
+from console.adapters.api import Problem
+from console.entrypoints import (attendance, auth, centres, classes, home, imports, lifecycle, quotas, results,
+                                 roster, timetable)
+from console.settings import ConsoleSettings
+from console.views import render
+
+
+log = structlog.get_logger()
+
+
+class Language(BaseHTTPMiddleware):
+    """The page's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese."""
+
+    async def dispatch(self, request: Request, call_next):
+        asked = request.query_params.get("lang")
+        token = i18n.current.set(i18n.pick(asked or request.cookies.get("lang")))
+        try:
+            response = await call_next(request)
+        finally:
+            i18n.current.reset(token)
+        if asked in i18n.LOCALES:
+            response.set_cookie("lang", asked, max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+
+
+SECURITY_HEADERS = {
+    # only the console's own styles, no script at all yet, never inside another site's frame
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "form-action 'self' {idp}; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    def __init__(self, app, idp: str) -> None:
+        super().__init__(app)
+        self.headers = {k: v.format(idp=idp) for k, v in SECURITY_HEADERS.items()}
+
+    async def dispatch(self, request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(self.headers)
+        if request.scope.get("session"):  # pages of a signed-in person are theirs alone
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None,
+               today: Callable[[], date] = date.today) -> FastAPI:
+    """`transport` lets tests put fake services (and a fake identity provider) behind the console; `today`, the
+    day the home page is about."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with httpx.AsyncClient(timeout=settings.api_timeout, transport=transport) as client:
+            app.state.http = client
+            yield
+
+    app = FastAPI(title="Console", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings, app.state.today = settings, today
+    app.state.bases = {"scheduling": settings.scheduling_url, "enrolment": settings.enrolment_url,
+                       "assessment": settings.assessment_url, "notification": settings.notification_url}
+    oauth = OAuth()
+    oauth.register("idp", server_metadata_url=settings.oidc_metadata_url, client_id=settings.oidc_client_id,
+                   client_secret=settings.oidc_client_secret,
+                   client_kwargs={"scope": settings.oidc_scope, "code_challenge_method": "S256",
+                                  **({"transport": transport} if transport else {})})
+    app.state.oauth = oauth
+    app.include_router(auth.router)
+    for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, results, lifecycle):
+        app.include_router(pages.router)  # lifecycle last: its POST /classes/{id}/{step} would match the others
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    @app.get("/healthz/ready", include_in_schema=False)
+    async def ready() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @app.exception_handler(sessions.SignInNeeded)
+    async def _sign_in(request: Request, _exc: Exception):
+        if request.method != "GET":
+            return render(request, "signed_out.html", status=401, expired=True)
+        return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(sessions.BadCsrfToken)
+    async def _csrf(request: Request, _exc: Exception):
+        return render(request, "error.html", status=403, message=i18n.gettext(
+            "This form has expired. Go back, reload the page and send it again."))
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem):
+        if exc.status == 401:  # the token expired or was revoked at the provider
+            request.session.clear()
+            return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
+        message = exc.detail_vi if i18n.current.get() == "vi" and exc.detail_vi else exc.detail
+        return render(request, "error.html", status=exc.status if exc.status in (403, 404) else 502, message=message)
+
+    @app.exception_handler(httpx.HTTPError)
+    async def _unreachable(request: Request, exc: httpx.HTTPError):
+        log.warning("service unreachable", error=repr(exc))
+        return render(request, "error.html", status=503, message=i18n.gettext(
+            "A service of the system cannot be reached just now. Nothing was changed; please try again in a moment."))
+
+    # outermost last: the session must be loaded before the language and the routes run
+    app.add_middleware(Language)
+    idp = settings.oidc_metadata_url.split("/.well-known/", 1)[0]
+    app.add_middleware(SecurityHeaders, idp="/".join(idp.split("/", 3)[:3]))  # the sign-out form may go there
+    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret, session_cookie="ttct_console",
+                       max_age=12 * 3600, same_site="lax", https_only=settings.secure_cookie)
+    return app

@@ -1,0 +1,150 @@
+"""The centre's classes: the list, one class (details, sessions, roster) and planning or opening a class. Routes
+translate and delegate: the services decide, the console shows."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from console import i18n, labels, sessions
+from console.adapters.api import Problem
+from console.entrypoints.centres import centre_of
+from console.entrypoints.forms import FormErrors
+from console.views import render
+from ttct.domain.names import name_sort_key, text_sort_key
+
+router = APIRouter(include_in_schema=False)
+_ = i18n.gettext
+
+SORTS = {"title": lambda c: text_sort_key(c["title"]), "starts_on": lambda c: c["starts_on"],
+         "capacity": lambda c: c["capacity"], "status": lambda c: list(labels.CLASS_STATUSES).index(c["status"])}
+PAGE_SIZE = 50  # rows a page of a list shows; all of the centre's classes are sorted first
+CLASS_FIELDS = ("programme_type", "title", "capacity", "starts_on", "ends_on", "venue", "status")
+
+
+@router.get("/classes")
+async def class_list(request: Request, status: str = "", programme_type: str = "", q: str = "",
+                     sort: str = "starts_on", dir: str = "asc", page: int = 1, year: str = ""):
+    person = sessions.person(request)
+    centre = centre_of(request, person)
+    if centre is None and person.role == "province-admin":
+        return RedirectResponse("/centre", status_code=303)
+    if centre is None:
+        return render(request, "error.html", status=403, message=_("Your account is not linked to a centre."))
+    year = year.strip() if year.strip().isdigit() and len(year.strip()) == 4 else ""  # a typo shows every year
+    rows = await sessions.api(request).get("scheduling", f"/centres/{centre}/classes", status=status,
+                                           programme_type=programme_type,
+                                           starts_from=f"{year}-01-01" if year else None,
+                                           starts_until=f"{year}-12-31" if year else None)
+    if q:
+        rows = [r for r in rows if q.casefold() in r["title"].casefold()]
+    sort = sort if sort in SORTS else "starts_on"
+    rows.sort(key=SORTS[sort], reverse=dir == "desc")
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    return render(request, "classes.html", classes=rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(rows),
+                  page=page, pages=pages, centre=centre, sort=sort, dir=dir,
+                  filters={"status": status, "programme_type": programme_type, "q": q, "year": year},
+                  labels=labels,
+                  flash=request.session.pop("flash", None))
+
+
+def _blank_form() -> dict[str, str]:
+    return {"programme_type": "", "title": "", "capacity": "", "starts_on": "", "ends_on": "", "venue": "",
+            "status": "planned", "key": str(uuid.uuid4())}
+
+
+def _messages() -> dict[str, str]:
+    return {
+        "programme_type": _("Choose the programme"),
+        "title": _("Enter the class's name, up to 200 characters"),
+        "capacity": _("Enter the number of seats as a whole number from 1 to 5000"),
+        "starts_on": _("Enter the first day as dd/mm/yyyy, for example 01/03/2027"),
+        "ends_on": _("Enter the last day as dd/mm/yyyy, for example 10/03/2027"),
+        "venue": _("Enter where the class meets"),
+        "status": _("Choose whether to plan the class or open it for enrolment now"),
+    }
+
+
+def _newclass_page_of(request: Request, form: dict[str, str], errors: FormErrors | None = None):
+    return render(request, "class_new.html", status=422 if errors else 200, form=form,
+                  errors=errors or FormErrors(CLASS_FIELDS), labels=labels)
+
+
+@router.get("/classes/new")
+async def new_class(request: Request):
+    sessions.person(request)
+    return _newclass_page_of(request, _blank_form())
+
+
+def _day(text: str) -> str | None:
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y").date().isoformat()
+    except ValueError:
+        return None
+
+
+@router.post("/classes/new")
+async def plan_class(request: Request):
+    person = sessions.person(request)
+    form = {**_blank_form(), **{k: str(v) for k, v in (await sessions.check_csrf(request)).items()}}
+    centre, messages, errors = centre_of(request, person), _messages(), FormErrors(CLASS_FIELDS)
+    body: dict[str, object] = {k: form[k].strip() for k in ("programme_type", "title", "venue", "status")}
+    # only what JSON cannot carry is checked here; every rule is the service's
+    if not form["capacity"].strip().isdigit():
+        errors.add("capacity", messages["capacity"])
+    for name in ("starts_on", "ends_on"):
+        body[name] = _day(form[name])
+        if body[name] is None:
+            errors.add(name, messages[name])
+    if not errors:
+        body["capacity"] = int(form["capacity"])
+        try:
+            made = await sessions.api(request).post("scheduling", f"/centres/{centre}/classes", body,
+                                                    idempotency_key=form["key"])
+        except Problem as problem:
+            if problem.status not in (409, 422):
+                raise
+            errors.from_problem(problem, messages, i18n.current.get())
+        else:
+            request.session["flash"] = _("The class has been planned.") if made["status"] == "planned" else _(
+                "The class is open for enrolment.")
+            return RedirectResponse(f"/classes/{made['class_id']}", status_code=303)
+    form["key"] = str(uuid.uuid4())  # the corrected form is a new request, not a replay of the refused one
+    return _newclass_page_of(request, form, errors)
+
+
+async def class_page_of(request: Request, class_id: uuid.UUID, *, status: int = 200, problem: str | None = None):
+    person = sessions.person(request)
+    centre, api = centre_of(request, person), sessions.api(request)
+    the_class, version = await api.get_tagged("scheduling", f"/centres/{centre}/classes/{class_id}")
+    base = f"/centres/{centre}/classes/{class_id}"
+    class_sessions, roster, waiting, quotas = await asyncio.gather(
+        api.get("scheduling", f"{base}/sessions"), _unless_unknown(api.get("enrolment", f"{base}/enrolments")),
+        _unless_unknown(api.get("enrolment", f"{base}/waiting-list")),
+        _unless_unknown(api.get("enrolment", f"{base}/quotas")))
+    if roster is not None:
+        roster.sort(key=lambda learner: name_sort_key(learner["full_name"]))
+    names = {r["organisation_code"]: r["organisation_name"] for r in (roster or []) + (waiting or [])}
+    class_sessions.sort(key=lambda s: (s["session_date"], s["starts_at"]))
+    return render(request, "class.html", status=status, c=the_class, version=version, sessions=class_sessions,
+                  roster=roster, waiting=waiting, quotas=quotas, organisation_names=names, labels=labels,
+                  flash=request.session.pop("flash", None), problem=problem)
+
+
+async def _unless_unknown(call):
+    """None while enrolment has not yet heard of a new class (it learns of it from scheduling's event)."""
+    try:
+        return await call
+    except Problem as refused:
+        if refused.status != 404:
+            raise
+        return None
+
+
+@router.get("/classes/{class_id}")
+async def class_page(request: Request, class_id: uuid.UUID):
+    return await class_page_of(request, class_id)

@@ -1,0 +1,46 @@
+"""The people's words for the APIs' codes (message ids in English; the catalogues give the Vietnamese)."""
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue (pybabel extract -k N_); the page translates it where it shows it."""
+    return message
+
+
+PROGRAMME_TYPES = {
+    "so_cap_llct": N_("Elementary political theory"),
+    "ket_nap_dang": N_("Political theory for those about to join the Party"),
+    "dang_vien_moi": N_("New Party members"),
+    "chuyen_de": N_("Topics for key officials"),
+    "nghiep_vu": N_("Party, government and mass-organisation work"),
+    "quoc_phong_an_ninh": N_("Defence and security"),
+    "ky_nang": N_("Communication skills"),
+    "trien_khai_nghi_quyet": N_("Implementing resolutions"),
+    "can_bo_nguon": N_("Officials in the succession plan"),
+}
+
+CLASS_STATUSES = {
+    "planned": N_("Planned"),
+    "open": N_("Open for enrolment"),
+    "in_progress": N_("In progress"),
+    "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"),
+}
+
+SESSION_STATUSES = {"scheduled": N_("Scheduled"), "cancelled": N_("Cancelled")}
+
+ATTENDANCE = {"present": N_("Present"), "absent": N_("Absent"), "excused": N_("Excused")}
+
+# What a class page offers next in each status; the service still decides (and refuses, in its own words).
+CLASS_STEPS = {
+    "planned": (("open", N_("Open the class for enrolment")), ("cancel", N_("Cancel the class"))),
+    "open": (("start", N_("Start the class")), ("cancel", N_("Cancel the class"))),
+    "in_progress": (("complete", N_("Complete the class")), ("cancel", N_("Cancel the class"))),
+}
+STEP_DONE = {"open": N_("The class is open for enrolment."), "start": N_("The class has started."),
+             "complete": N_("The class is completed."), "cancel": N_("The class has been cancelled.")}
+
+IMPORT_ROWS = {"would-enrol": N_("Will be enrolled"), "would-wait": N_("Will wait for a seat"),
+               "already-enrolled": N_("Already in the class"), "already-waiting": N_("Already waiting"),
+               "error": N_("Error"), "enrolled": N_("Enrolled"), "waitlisted": N_("Waiting for a seat")}
+WAIT_REASONS = {"class-full": N_("the class is full"), "over-quota": N_("over the organisation's quota")}
