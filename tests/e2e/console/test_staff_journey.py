@@ -22,8 +22,9 @@ IN_ORDER = ["Phạm Đức An", "Trần Thị Ánh", "Nguyễn Văn Anh", "Lê V
 
 
 @pytest.fixture
-async def seeded_class(services, http):
+async def seeded_class(services, http, organisations):
     """A class of the demo centre with six learners, made through the APIs as any client would."""
+    await organisations({ORG["code"]: ORG["name"]})
     title = f"Lớp bồi dưỡng đảng viên mới – kiểm thử {uuid.uuid4().hex[:6]}"
     centre = "hau-loc"
     r = await http.post(f"{services.urls['scheduling']}/v1/centres/{centre}/classes", json={
