@@ -48,7 +48,8 @@ ROLE ?= centre-staff
 CENTRE ?= hau-loc
 token: venv  ## a bearer token from the local identity provider: make token ROLE=organisation ORG=xa-hoa-loc
 	@$(BIN)/python -m ttct_dev.tokens --role $(ROLE) $(if $(filter organisation,$(ROLE)),--org $(ORG),) \
-	  $(if $(filter centre-staff lecturer integration,$(ROLE)),--centre $(CENTRE),) $(if $(SCOPE),--scope "$(SCOPE)",)
+	  $(if $(filter centre-staff lecturer integration,$(ROLE)),--centre $(CENTRE),) $(if $(SCOPE),--scope "$(SCOPE)",) \
+	  $(if $(LECTURER),--lecturer-id $(LECTURER),)
 
 demo-programme: venv  ## a whole programme for Hậu Lộc: plan, clash, import, waiting list, attendance, results, certificates, figures
 	$(BIN)/python -m ttct_dev.programme_demo

@@ -272,12 +272,32 @@ async def test_assessment_routes_need_a_token_and_the_right_centre_and_permissio
 
 @pytest.mark.skipif("attendance:write" not in ROLE_PERMISSIONS[Role.lecturer],
                     reason="the lead grants lecturers attendance:write in shared/ttct/http/auth.py (see the report)")
-async def test_a_lecturer_records_attendance_but_does_not_finalise(centre, issuer):
+async def test_a_lecturer_records_attendance_and_scores_of_their_own_teaching_only(centre, issuer):
     class_id, sessions = await centre.schedule_class(1, programme="lecturer-e2e")
+    other_class, other_sessions = await centre.schedule_class(1, programme="lecturer-e2e-2")
     learner = await centre.enrol(class_id, "Nguyễn Văn Học")
-    centre.assessment = issuer.headers("lecturer", centre=centre.code)
+    other_learner = await centre.enrol(other_class, "Trần Thị Khác")
+    listed = f"{centre.urls['scheduling']}/v1/centres/{centre.code}/classes/{class_id}/sessions"
+    teacher = (await centre.client.get(listed, headers=centre.scheduling)).json()[0]["lecturer_id"]
+    staff = centre.assessment
+
+    centre.assessment = issuer.headers("lecturer", centre=centre.code, lecturer_id=teacher)
     assert (await centre.attendance(class_id, sessions[0], {learner: "present"})).status_code == 200
+    r = await centre.call("POST", f"/classes/{class_id}/scores", {"learner_id": learner, "score": 8})
+    assert r.status_code == 201, r.text
     assert (await centre.call("POST", f"/classes/{class_id}/finalisation")).status_code == 403
+    # another lecturer's class: refused, and nothing recorded there
+    problem(await centre.attendance(other_class, other_sessions[0], {other_learner: "absent"}), 403,
+            "not-your-teaching")
+    problem(await centre.call("POST", f"/classes/{other_class}/scores", {"learner_id": other_learner, "score": 2}),
+            403, "not-your-teaching")
+    # a lecturer's token that names no lecturer records nothing
+    centre.assessment = issuer.headers("lecturer", centre=centre.code)
+    assert (await centre.attendance(class_id, sessions[0], {learner: "absent"})).status_code == 403
+    centre.assessment = staff
+    assert (await centre.call("GET", f"/classes/{other_class}/scores")).json() == []
+    marks = (await centre.call("GET", f"/classes/{class_id}/sessions/{sessions[0]}/attendance")).json()
+    assert marks == [{"learner_id": learner, "status": "present"}]
 
 
 async def test_another_centres_class_has_no_certificates_list_here(centre, services, issuer):

@@ -67,12 +67,15 @@ def main() -> None:
     parser.add_argument("--centre", help="comma-separated for several (integration clients)")
     parser.add_argument("--org", help="the sending organisation's code (role organisation)")
     parser.add_argument("--scope", help="space-separated scopes (role integration), e.g. 'classes:read'")
+    parser.add_argument("--lecturer-id", help="the lecturer's id in the province's register (role lecturer): they "
+                                              "record attendance and scores of their own sessions only")
     parser.add_argument("--ttl", type=int, default=8 * 3600)
     parser.add_argument("--data-dir", type=Path, default=Path(".data"))
     a = parser.parse_args()
     centre = a.centre.split(",") if a.centre and "," in a.centre else a.centre
+    extra = {"lecturer_id": a.lecturer_id} if a.lecturer_id else {}
     print(LocalIssuer(a.data_dir).mint(a.role, province=a.province, centre=centre, org=a.org, scope=a.scope,
-                                       ttl=a.ttl))
+                                       ttl=a.ttl, **extra))
 
 
 if __name__ == "__main__":

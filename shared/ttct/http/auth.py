@@ -66,6 +66,8 @@ class Principal:
     centres: frozenset[str] = frozenset()
     organisations: frozenset[str] = frozenset()
     scopes: frozenset[str] = frozenset()
+    lecturer_id: str | None = None
+    """A lecturer's id in the province's register (claim `lecturer_id`): what they may write is their own teaching."""
 
     def may(self, permission: str) -> bool:
         granted = ROLE_PERMISSIONS[self.role] | (self.scopes if self.role is Role.integration else frozenset())
@@ -136,7 +138,9 @@ class TokenVerifier:
         return Principal(subject=str(claims["sub"]), role=role, province=claims["province"],
                          centres=_set(claims.get("centres", claims.get("centre"))),
                          organisations=_set(claims.get("organisations", claims.get("org"))),
-                         scopes=_set(claims.get("scope"))), float(claims["exp"])
+                         scopes=_set(claims.get("scope")),
+                         lecturer_id=str(claims["lecturer_id"]) if claims.get("lecturer_id") else None), \
+            float(claims["exp"])
 
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from the province's identity provider")

@@ -263,6 +263,15 @@ async def lecturers(db: asyncpg.Pool, centre: str, class_id: UUID) -> dict[UUID,
     return {r["lecturer_id"]: r["lecturer_name"] for r in rows}
 
 
+async def teaches(db: asyncpg.Pool, centre: str, class_id: UUID, lecturer_id: str,
+                  session_id: UUID | None = None) -> bool:
+    """Whether the lecturer teaches a session of the class not cancelled (that session, when one is named)."""
+    return bool(await db.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM class_sessions WHERE centre = $1 AND class_id = $2 AND NOT cancelled"
+        " AND lecturer_id::text = $3 AND ($4::uuid IS NULL OR session_id = $4))", centre, class_id, lecturer_id,
+        session_id))
+
+
 async def learners_ever(db: asyncpg.Pool, centre: str, class_id: UUID) -> int:
     """How many learners the class has had, those who withdrew included."""
     return await db.fetchval("SELECT count(*) FROM class_learners WHERE centre = $1 AND class_id = $2",

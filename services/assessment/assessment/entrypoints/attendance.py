@@ -13,6 +13,7 @@ from ttct.http.pagination import Page, page_params, paged
 from assessment.adapters import views
 from assessment.domain.attendance import RecordAttendance
 from assessment.entrypoints.http import metadata
+from assessment.entrypoints.teaching import own_teaching
 from assessment.service_layer import handlers
 
 router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}", tags=["attendance"])
@@ -39,11 +40,13 @@ class StandingView(BaseModel):
 @router.put("/sessions/{session_id}/attendance", response_model=list[MarkView],
             summary="Record a session's attendance: the whole list (present, absent, excused)",
             responses={404: {"description": "a learner on the list is not enrolled in the class (named)"},
+                       403: {"description": "a lecturer who does not teach this session"},
                        409: {"description": "class or session not known yet, cancelled, or results final"},
                        422: {"description": "a malformed list, or a learner twice on it"}})
 async def record_attendance(centre: Code, class_id: UUID, session_id: UUID, command: RecordAttendance,
-                            request: Request, _caller: Principal = centre_access("attendance:write"),
+                            request: Request, caller: Principal = centre_access("attendance:write"),
                             ) -> list[MarkView]:
+    await own_teaching(request, caller, centre, class_id, session_id)
     await handlers.record_attendance(request.app.state.assessment, centre, class_id, session_id, command,
                                      metadata(request, centre))
     return [MarkView(**r) for r in await views.attendance(request.app.state.runtime.pool, class_id, session_id)]

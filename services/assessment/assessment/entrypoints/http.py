@@ -19,6 +19,7 @@ from ttct.http.problems import command_metadata
 from assessment.adapters import facts, views
 from assessment.domain.results import RateConduct, RecordScore
 from assessment.domain.schemes import ComponentName
+from assessment.entrypoints.teaching import own_teaching
 from assessment.service_layer import handlers
 
 router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}", tags=["scores"])
@@ -53,11 +54,13 @@ def metadata(request: Request, centre: str):
 
 @router.post("/scores", status_code=201, response_model=ResultView,
              summary="Record a learner's score in one component (default: the single final score)",
-             responses={404: {"description": "learner not enrolled in this class"},
+             responses={403: {"description": "a lecturer who teaches no session of this class"},
+                        404: {"description": "learner not enrolled in this class"},
                         409: {"description": "class not known yet, cancelled, or its results are final"},
                         422: {"description": "score not 0–10 with one decimal, or not a component of the scheme"}})
 async def record_score(centre: Code, class_id: UUID, command: RecordScore, request: Request,
-                      _caller: Principal = centre_access("scores:write")) -> ResultView:
+                      caller: Principal = centre_access("scores:write")) -> ResultView:
+    await own_teaching(request, caller, centre, class_id)
     await handlers.record_score(request.app.state.assessment, centre, class_id, command, metadata(request, centre))
     row = await views.score(request.app.state.runtime.pool, centre, class_id, command.learner_id, command.component)
     return _view(row)
