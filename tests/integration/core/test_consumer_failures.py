@@ -84,7 +84,7 @@ async def test_an_event_from_a_newer_publisher_parks_its_stream_and_an_upgraded_
     envs = envelopes(stream, 0, 5, province=province)
     # v2: an event type this reader does not know yet; v3: a schema version newer than its contract's;
     # v4: an envelope field added after this reader was released (the envelope refuses unknown fields)
-    raw = {envs[1].event_id: newer(envs[1], event_type="ClassReopened"),
+    raw = {envs[1].event_id: newer(envs[1], event_type="ClassReopened", schema_version=1),
            envs[2].event_id: newer(envs[2], schema_version=7),
            envs[3].event_id: newer(envs[3], priority="high")}
     await publish(js, envs, raw=raw)
