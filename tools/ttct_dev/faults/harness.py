@@ -103,12 +103,14 @@ class World:
         """Seconds from `moment` until each of `services` had answered a command 2xx after it."""
         firsts = []
         for service in services:
-            times = [a.at for a in self.load.ledger.attempts
-                     if a.service == service and a.at >= moment and a.status and 200 <= a.status < 300]
+            after = [a for a in self.load.ledger.attempts if a.service == service and a.at >= moment]
+            times = [a.at for a in after if a.status and 200 <= a.status < 300]
+            if not after:
+                continue  # not commanded since (scheduling is, every CLASS_EVERY flows only)
             if not times:
                 return None
             firsts.append(min(times))
-        return max(firsts) - moment
+        return round(max(firsts) - moment, 1) if firsts else None
 
     async def finish(self, figures: Figures, *, settle: float = 150.0) -> Figures:
         """Stop the load, wait until everything is in place (or `settle` s), and audit."""
@@ -125,7 +127,9 @@ class World:
         figures.accepted = sum(c.accepted for c in ledger.commands)
         figures.held = round(figures.accepted / figures.seconds, 1)
         figures.refused = sum(ledger.refused_answers().values())
-        figures.given_up = sum(1 for c in ledger.commands if c.status is None)
+        given_up = [c for c in ledger.commands if c.status is None]
+        figures.given_up = len(given_up)
+        figures.problems += [c.detail for c in given_up[:3]]
         figures.answers_lost = sum(1 for c in ledger.commands if "answer lost" in c.detail)
         figures.connection_errors = ledger.connection_errors()
         other = [c for c in ledger.commands if c.status is not None and not c.accepted and "answer lost" not in c.detail]

@@ -40,6 +40,7 @@ class Command:
     answered: float | None = None
     ids: dict[str, str] = field(default_factory=dict)  # what the answer named: class_id, learner_id, …
     detail: str = ""
+    answers: list[str] = field(default_factory=list)  # each attempt's answer, for the report of a command given up
 
     @property
     def accepted(self) -> bool:
@@ -86,7 +87,7 @@ class Load:
         self.secrets: dict[str, str] = {}
         self._next = {s: itertools.cycle(range(len(u))) for s, u in urls.items()}
         self._headers = issuer.headers("centre-staff", centre=CENTRE, province=province)
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=2.0),
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(40.0, connect=2.0),
                                        limits=httpx.Limits(max_connections=200))
         self._flows: set[asyncio.Task] = set()
         self._running = False
@@ -113,10 +114,13 @@ class Load:
                     **(headers or self._headers), "Idempotency-Key": cmd.key})
             except httpx.TransportError:
                 self.ledger.attempts.append(Attempt(time.monotonic(), service, f"{service}-{i}", None))
+                cmd.answers.append(f"{time.monotonic() - cmd.started:.1f}s {service}-{i}: connection failed")
                 await asyncio.sleep(0.1)  # the balancer tries the next replica
                 continue
             self.ledger.attempts.append(Attempt(time.monotonic(), service, f"{service}-{i}", r.status_code,
                                                 r.headers.get("retry-after")))
+            cmd.answers.append(f"{time.monotonic() - cmd.started:.1f}s {service}-{i}: {r.status_code} "
+                               f"{r.text[:80] if r.status_code >= 400 else ''}")
             if r.status_code in (502, 503, 504):
                 await asyncio.sleep(min(float(r.headers.get("retry-after") or 1), 2.0))
                 continue
@@ -135,7 +139,7 @@ class Load:
             else:
                 cmd.detail = r.text[:300]
             return cmd
-        cmd.detail = "given up"
+        cmd.detail = f"given up: {cmd.kind} {method} {path}; " + " | ".join(cmd.answers[:3] + ["…"] + cmd.answers[-4:])
         return cmd
 
     async def prepare(self) -> None:
