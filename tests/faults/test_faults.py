@@ -31,3 +31,10 @@ async def test_while_postgresql_is_away_commands_get_503_and_afterwards_everythi
     _held(figures)
     assert figures.refused > 0  # 503 with Retry-After, checked by the scenario, which also checks readiness
     assert figures.recover is not None
+
+
+async def test_events_of_a_publisher_upgraded_first_are_parked_and_applied_once_after_the_readers_upgrade(tmp_path):
+    figures = await scenarios.rolling_upgrade(tmp_path, rate=RATE, quick=True)
+    _held(figures)  # one notice per score, parked ones included; verify: nothing dead-lettered or unapplied
+    parked = next(note for note in figures.notes if "parked by the old reader" in note)
+    assert not parked.startswith("0 "), parked  # the old reader did park the new version

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import tempfile
 import time
@@ -38,6 +39,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/reliability.md"))
     parser.add_argument("--keep", type=Path, help="keep the stacks and the services' logs in this directory")
     args = parser.parse_args()
+    # SIGTERM (a timeout, Ctrl-C's cousin) stops the scenario through its clean-up: no servers left running
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     numbers = [int(n) for n in args.only.split(",")] if args.only else sorted(SCENARIOS)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ttct-faults-") as tmp:

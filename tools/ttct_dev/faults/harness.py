@@ -40,12 +40,12 @@ class Figures:
 class World:
     """`async with World(root, name) as w:` a stack in root/name, then `await w.start_fleet(...)`."""
 
-    def __init__(self, root: Path, name: str, *, rate: float, nats_url: str | None = None) -> None:
+    def __init__(self, root: Path, name: str, *, rate: float, nats_url: str | None = None, receiver=None) -> None:
         self.dir = root / name
         self.dir.mkdir(parents=True, exist_ok=True)
         self.name, self.rate, self._nats_url = name, rate, nats_url
         self.issuer = LocalIssuer(self.dir)
-        self.receiver = WebhookReceiver()
+        self.receiver = receiver or WebhookReceiver()  # or one that misbehaves (ttct_dev.faults.receivers)
         self.stack_info: StackInfo | None = None
         self.fleet: Fleet | None = None
         self.load: Load | None = None

@@ -126,7 +126,13 @@ class Load:
                 continue
             problem = r.json().get("type", "") if r.headers.get("content-type", "").endswith("json") and \
                 r.status_code >= 400 else ""
-            if r.status_code in (404, 409) and (problem.endswith(NOT_YET) or "in-progress" in problem):
+            if r.status_code in (404, 409) and problem.endswith(NOT_YET):
+                # a 4xx answer is kept under its key and answered again to a retry with it: a new attempt at a
+                # command refused only because a fact had not arrived yet is a new request, with a new key
+                cmd.key = str(uuid.uuid4())
+                await asyncio.sleep(0.2)
+                continue
+            if r.status_code == 409 and "in-progress" in problem:
                 await asyncio.sleep(0.2)
                 continue
             cmd.status, cmd.answered = r.status_code, time.monotonic()
@@ -177,7 +183,8 @@ class Load:
         if s.accepted:
             self._class = (class_id, s.ids["session_id"])
 
-    async def flow(self, n: int) -> None:
+    async def flow(self, n: int, *, score: float | None = None) -> Command | None:
+        """One learner's flow; the score's command (None if an earlier step was not accepted)."""
         if n and n % CLASS_EVERY == 0:
             await self._new_class()
         class_id, session_id = self._class
@@ -187,14 +194,15 @@ class Load:
             "full_name": f"Nguyễn Văn Học {n}", "date_of_birth": f"19{70 + n % 30}-0{1 + n % 9}-1{n % 9}",
             "sending_organisation": {"code": code, "name": name}})
         if not e.accepted:
-            return
+            return None
         learner = e.ids["learner_id"]
         a = await self.command("attendance", "assessment", "PUT", f"{base}/sessions/{session_id}/attendance",
                                {"marks": [{"learner_id": learner, "status": "present"}]})
         a.ids = {"learner_id": learner, "session_id": session_id}
         s = await self.command("score", "assessment", "POST", f"{base}/scores",
-                               {"learner_id": learner, "score": round(5.0 + n % 50 / 10, 1)})
+                               {"learner_id": learner, "score": score or round(5.0 + n % 40 / 10, 1)})
         s.ids = {"learner_id": learner, "class_id": class_id, "organisation": code}
+        return s
 
     async def _offer(self) -> None:
         n = 0

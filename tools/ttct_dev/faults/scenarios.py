@@ -118,6 +118,169 @@ async def rolling_upgrade(root: Path, *, rate: float, quick: bool) -> Figures:
     return figures
 
 
+async def nats_cluster(root: Path, *, rate: float, quick: bool) -> Figures:
+    """A three-node NATS cluster, every stream R3, the services given all three URLs: kill -9 the ENROLMENT
+    stream's leader mid-load, later a second node for a few seconds (JetStream loses its quorum meanwhile);
+    then both start again on their stores."""
+    from ttct.eventsourcing.topology import PUBLISHES
+
+    from ttct_dev.faults.cluster import NatsNodes
+
+    gap = 5.0 if quick else 10.0
+    figures = Figures("2. NATS node killed", "3-node NATS cluster, streams R3: kill -9 the ENROLMENT stream's "
+                      "leader, later a second node for 3 s (no quorum); both restarted")
+    nodes = await NatsNodes(root / "nats-cluster" / "nats", 3).start()
+    try:
+        async with World(root, "nats-cluster", rate=rate, nats_url=nodes.url) as w:
+            await w.start_fleet(replicas=1, env={"NATS_STREAM_REPLICAS": "3"})
+            w.load.start()
+            await asyncio.sleep(gap)
+            leader = await nodes.stream_leader(PUBLISHES["enrolment"])
+            killed = w.mark(f"kill -9 n{leader}, the leader of {PUBLISHES['enrolment']}")
+            nodes.kill(leader)
+            await asyncio.sleep(gap)
+            second = (leader + 1) % 3
+            w.mark(f"kill -9 n{second} as well: one node of three left")
+            nodes.kill(second)
+            await asyncio.sleep(3.0)
+            nodes.start_node(second)
+            nodes.start_node(leader)
+            back = w.mark(f"n{second} and n{leader} started again")
+            await asyncio.sleep(2 * gap)
+            new_leader = await nodes.stream_leader(PUBLISHES["enrolment"])
+            figures.notes.append(f"{PUBLISHES['enrolment']} led by n{new_leader} afterwards")
+            accepted_while = w.load.ledger.window(killed, back)
+            figures.notes.append(f"{accepted_while[1]} of {accepted_while[0]} commands sent while nodes were down "
+                                 "were answered 2xx")
+            figures.recover = w.recovered_after(back)
+            await w.finish(figures)
+    finally:
+        await asyncio.to_thread(nodes.stop)
+    return figures
+
+
+async def nats_and_vault_away(root: Path, *, rate: float, quick: bool) -> Figures:
+    """NATS entirely down for 20 s (its one server killed, then started again on its store): commands are still
+    accepted (the outbox keeps their events) and the relays catch up. Then the key vault's database refuses
+    connections for 45 s (ALLOW_CONNECTIONS false, its sessions ended) while the consumers project: nothing is
+    dead-lettered, the consumers wait and carry on."""
+    import asyncpg
+
+    from ttct_dev.faults.cluster import NatsNodes
+    from ttct_dev.stack import database_url
+
+    nats_outage, vault_outage = 20.0, 45.0
+    gap = 4.0 if quick else 8.0
+    figures = Figures("4. NATS away, key vault away", f"the NATS server killed for {nats_outage:.0f} s; later the "
+                      f"key vault's database refusing connections for {vault_outage:.0f} s")
+    nodes = await NatsNodes(root / "nats-vault" / "nats", 1).start()
+    try:
+        async with World(root, "nats-vault", rate=rate, nats_url=nodes.url) as w:
+            fleet = await w.start_fleet(replicas=1)
+            w.load.start()
+            await asyncio.sleep(gap)
+            down = w.mark("NATS killed")
+            nodes.kill(0)
+            await asyncio.sleep(nats_outage)
+            nodes.start_node(0)
+            up = w.mark("NATS started again")
+            sent, accepted = w.load.ledger.window(down, up)
+            enrolments = [c for c in w.load.ledger.commands if down <= c.started < up and c.kind == "enrolment"]
+            figures.notes.append(f"while NATS was down {sum(c.accepted for c in enrolments)} of {len(enrolments)} "
+                                 f"enrolments were accepted (the others' flows waited for facts NATS carries)")
+            if not any(c.accepted and c.answered < up for c in enrolments):
+                figures.problems.append("no command was accepted while NATS was down")
+            await asyncio.sleep(gap)
+            figures.recover = w.recovered_after(up)
+            admin = await asyncpg.connect(w.stack_info.postgres_url)
+            try:
+                vault = fleet.key_vault.rsplit("/", 1)[1]
+                shut = w.mark("the key vault's database refuses connections")
+                await admin.execute(f'ALTER DATABASE "{vault}" ALLOW_CONNECTIONS false')
+                await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                                    vault)
+                await asyncio.sleep(vault_outage)
+                await admin.execute(f'ALTER DATABASE "{vault}" ALLOW_CONNECTIONS true')
+                opened = w.mark("the key vault's database accepts connections again")
+            finally:
+                await admin.close()
+            sent, accepted = w.load.ledger.window(shut, opened)
+            figures.notes.append(f"while the key vault was away {accepted} of {sent} commands sent were answered "
+                                 f"2xx (eventually); vault back to every service answering: "
+                                 f"{w.recovered_after(opened)} s")
+            await asyncio.sleep(gap)
+            await w.finish(figures)
+            dead = 0
+            for service in ("enrolment", "assessment", "notification"):
+                conn = await asyncpg.connect(database_url(w.stack_info.postgres_url, f"ttct_{service}"))
+                try:
+                    dead += await conn.fetchval("SELECT count(*) FROM dead_letters")
+                finally:
+                    await conn.close()
+            figures.notes.append(f"{dead} dead letters")
+            if dead:
+                figures.problems.append(f"{dead} events dead-lettered")
+                figures.ok = False
+    finally:
+        await asyncio.to_thread(nodes.stop)
+    return figures
+
+
+async def bad_receivers_and_poison(root: Path, *, rate: float, quick: bool) -> Figures:
+    """Webhook receivers that misbehave for a while (one hangs past the sender's timeout, one answers 500, one
+    closes the connection mid-body), then recover; and a poison event: notification, restarted with a bug, cannot
+    apply a score of 9.9 and dead-letters it; restarted with the fix, `ttct.admin notification replay` applies it
+    once. Every notice reaches its receiver once (one webhook-id across its retries)."""
+    from ttct_dev.faults.load import ORGANISATIONS
+    from ttct_dev.faults.poison import POISON, POISONED
+    from ttct_dev.faults.receivers import MODES, MisbehavingReceiver
+
+    misbehave = 10.0 if quick else 20.0
+    figures = Figures("6. bad receivers, poison event", f"receivers hang, answer 500, close mid-body for "
+                      f"{misbehave:.0f} s; a notification release with a bug dead-letters a score, the fixed one "
+                      "replays it")
+    async with World(root, "receivers-poison", rate=rate, receiver=MisbehavingReceiver()) as w:
+        fleet = await w.start_fleet(replicas=1, env={
+            "WEBHOOK_TIMEOUT": "2", "WEBHOOK_LEASE": "10", "WEBHOOK_RETRY_SCHEDULE": "0,1,2,3,5,5,5,5,5,5,5,5",
+            "WEBHOOK_RETRY_JITTER": "0", "WEBHOOK_DISABLE_AFTER_FAILURES": "1000", "CONSUMER_MAX_DELIVER": "2"})
+        w.receiver.modes = {code: mode for (code, _), mode in zip(ORGANISATIONS, MODES, strict=True)}
+        w.load.start()
+        await asyncio.sleep(3)
+        w.receiver.until = w.mark(f"receivers misbehave for {misbehave:.0f} s: {w.receiver.modes}") + misbehave
+        await asyncio.sleep(misbehave)
+        healed = w.mark(f"receivers answer again; misbehaved on {dict(w.receiver.misbehaved)} attempts")
+        notification = fleet.nodes["notification"][0]
+        w.mark("notification restarted with a bug")
+        await fleet.restart(notification, {"PYTHONPATH": str(POISONED)})
+        poison = await w.load.flow(10_000, score=float(POISON))
+        letters = []
+        for _ in range(60):
+            letters = await _dead_letters(fleet, "notification", {})
+            if letters:
+                break
+            await asyncio.sleep(1)
+        w.mark(f"poison score dead-lettered: {len(letters)} dead letter(s)")
+        if len(letters) != 1:
+            figures.problems.append(f"{len(letters)} dead letters for the poison event, not 1")
+        await fleet.restart(notification)
+        w.mark("notification restarted with the fix")
+        for letter in letters:
+            said = await _admin(fleet, "notification", {}, "replay", str(letter["id"]))
+            w.mark(f"ttct.admin notification replay {letter['id']}: {said.strip()[:100]}")
+        left = await _dead_letters(fleet, "notification", {})
+        figures.notes.append(f"receivers misbehaved on {sum(w.receiver.misbehaved.values())} attempts "
+                             f"({dict(w.receiver.misbehaved)}); poison score {POISON} dead-lettered "
+                             f"{len(letters)}×, replayed, {len(left)} dead letters left")
+        if left:
+            figures.problems.append(f"{len(left)} dead letters left after the replay")
+        if poison is None:
+            figures.problems.append("the poison score was not accepted")
+        await asyncio.sleep(3)
+        figures.recover = w.recovered_after(healed)
+        await w.finish(figures)
+    return figures
+
+
 async def _admin(fleet, service: str, extra_env: dict[str, str], *args: str) -> str:
     import subprocess
     import sys
@@ -138,22 +301,28 @@ async def _dead_letters(fleet, service: str, extra_env: dict[str, str]) -> list[
 
 
 async def _replay_all(w: World, fleet, service: str, extra_env: dict[str, str]) -> int:
-    """Replay each parked stream's first dead letter (its held successors go with it) until none is left."""
-    replayed = 0
-    for _ in range(20):
-        letters = await _dead_letters(fleet, service, extra_env)
-        if not letters:
-            break
-        heads: dict[tuple[str, str], dict] = {}
-        for letter in letters:
-            key = (letter["consumer"], letter["stream_id"])
-            if key not in heads or letter["stream_version"] < heads[key]["stream_version"]:
-                heads[key] = letter
-        for letter in heads.values():
-            said = await _admin(fleet, service, extra_env, "replay", str(letter["id"]))
-            w.mark(f"replay {letter['id']} ({letter['stream_id']} v{letter['stream_version']}): {said.strip()[:120]}")
-            replayed += 1
-    return replayed
+    """The first parked stream through the CLI itself (`python -m ttct.admin <service> replay <id>`), the others
+    through the same functions in one process (ttct_dev.faults.replay_all); the number of replays."""
+    import json
+    import subprocess
+    import sys
+
+    letters = await _dead_letters(fleet, service, extra_env)
+    if not letters:
+        return 0
+    first = min(letters, key=lambda letter: letter["id"])  # a parked stream's first: its later ones come after
+    said = await _admin(fleet, service, extra_env, "replay", str(first["id"]))
+    w.mark(f"ttct.admin {service} replay {first['id']} ({first['stream_id']} v{first['stream_version']}): "
+           f"{said.strip()[:100]}")
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "ttct_dev.faults.replay_all", service],
+                                   env={**fleet.admin_env(service), **extra_env}, capture_output=True, text=True,
+                                   timeout=300)
+    if done.returncode:
+        raise RuntimeError(f"replay_all {service}: {done.stderr.strip()[-500:]}")
+    replays = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    w.mark(f"{len(replays)} more parked streams replayed")
+    return 1 + len(replays)
 
 
-SCENARIOS = {1: killed_replicas, 3: database_away, 5: rolling_upgrade}
+SCENARIOS = {1: killed_replicas, 2: nats_cluster, 3: database_away, 4: nats_and_vault_away, 5: rolling_upgrade,
+             6: bad_receivers_and_poison}
