@@ -14,6 +14,10 @@ from ttct_dev.services import free_port
 from ttct_dev.stack import _nats_server
 
 
+async def _quiet(exc: Exception) -> None:
+    """A node still starting refuses connections: expected, not worth a traceback."""
+
+
 class NatsNodes:
     def __init__(self, root: Path, size: int = 3) -> None:
         self.root = root
@@ -59,7 +63,8 @@ class NatsNodes:
         """Until JetStream answers (with a cluster: its meta leader is elected)."""
         for _ in range(int(timeout * 10)):
             try:
-                nc = await nats.connect(self.url, max_reconnect_attempts=0, connect_timeout=1)
+                nc = await nats.connect(servers=self.url.split(","), max_reconnect_attempts=0, connect_timeout=1,
+                                        error_cb=_quiet)
                 try:
                     await nc.jetstream().account_info()
                     return
@@ -69,8 +74,30 @@ class NatsNodes:
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"NATS did not answer; {self.root}")
 
+    async def provision(self, province: str, replicas: int, ack_wait: float = 5.0, timeout: float = 60.0) -> None:
+        """The streams (R`replicas`) and durable consumers, as the chart's topology Job creates them before the
+        services start; tried again while a young cluster is still too slow to answer in time."""
+        from ttct.eventsourcing.topology import PUBLISHES, READS, ensure_consumers, ensure_stream
+
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            nc = await nats.connect(servers=self.url.split(","), error_cb=_quiet)
+            try:
+                js = nc.jetstream(timeout=15)
+                for context in PUBLISHES:
+                    await ensure_stream(js, context, replicas)
+                for reader in READS:
+                    await ensure_consumers(js, reader, province, ack_wait=ack_wait)
+                return
+            except Exception:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(1)
+            finally:
+                await nc.close()
+
     async def stream_leader(self, stream: str) -> int:
-        nc = await nats.connect(self.url)
+        nc = await nats.connect(servers=self.url.split(","), error_cb=_quiet)
         try:
             info = await nc.jetstream().stream_info(stream)
             return int(info.cluster.leader.removeprefix("n"))

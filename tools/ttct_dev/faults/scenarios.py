@@ -12,7 +12,7 @@ from ttct_dev.services import SERVICES
 async def killed_replicas(root: Path, *, rate: float, quick: bool, services=SERVICES) -> Figures:
     """Every service as two processes; kill -9 one replica of each service in turn, mid-load. The survivors
     take the relay's leadership and the consumers' work over; the killed ones stay dead to the end."""
-    gap = 4.0 if quick else 8.0
+    gap = 4.0 if quick else 6.0
     figures = Figures("1. replica killed", "kill -9 one of two replicas of each service in turn, "
                       f"{gap:.0f} s apart, mid-load; the survivors run on alone")
     async with World(root, "killed-replicas", rate=rate) as w:
@@ -87,7 +87,7 @@ async def rolling_upgrade(root: Path, *, rate: float, quick: bool) -> Figures:
     parked stream's events: nothing lost, each applied once (one notice per score), in order."""
     from ttct_dev.faults.upgrade import UPGRADED
 
-    gap = 4.0 if quick else 8.0
+    gap = 4.0 if quick else 6.0
     figures = Figures("5. rolling upgrade", "assessment upgraded first (ScoreRecorded and AttendanceRecorded v3) "
                       "mid-load, notification parks them; notification upgraded, its dead letters replayed")
     upgraded = {"PYTHONPATH": str(UPGRADED)}
@@ -126,11 +126,12 @@ async def nats_cluster(root: Path, *, rate: float, quick: bool) -> Figures:
 
     from ttct_dev.faults.cluster import NatsNodes
 
-    gap = 5.0 if quick else 10.0
+    gap = 5.0 if quick else 6.0
     figures = Figures("2. NATS node killed", "3-node NATS cluster, streams R3: kill -9 the ENROLMENT stream's "
                       "leader, later a second node for 3 s (no quorum); both restarted")
     nodes = await NatsNodes(root / "nats-cluster" / "nats", 3).start()
     try:
+        await nodes.provision("thanh-hoa", 3)
         async with World(root, "nats-cluster", rate=rate, nats_url=nodes.url) as w:
             await w.start_fleet(replicas=1, env={"NATS_STREAM_REPLICAS": "3"})
             w.load.start()
@@ -235,7 +236,7 @@ async def bad_receivers_and_poison(root: Path, *, rate: float, quick: bool) -> F
     from ttct_dev.faults.poison import POISON, POISONED
     from ttct_dev.faults.receivers import MODES, MisbehavingReceiver
 
-    misbehave = 10.0 if quick else 20.0
+    misbehave = 10.0 if quick else 15.0
     figures = Figures("6. bad receivers, poison event", f"receivers hang, answer 500, close mid-body for "
                       f"{misbehave:.0f} s; a notification release with a bug dead-letters a score, the fixed one "
                       "replays it")
