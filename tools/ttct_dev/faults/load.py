@@ -95,6 +95,7 @@ class Load:
         self._class: tuple[str, str] | None = None  # (class_id, session_id) the flows enrol in
         self._classes = 0
         self._lecturer: str | None = None
+        self.new_classes = True  # False: the flows keep to the current class (its facts reach every service)
         self.started = self.stopped = 0.0
 
     def set_urls(self, service: str, urls: list[str]) -> None:
@@ -106,6 +107,7 @@ class Load:
         cmd = Command(kind, str(uuid.uuid4()), time.monotonic())
         self.ledger.commands.append(cmd)
         deadline = cmd.started + COMMAND_BUDGET
+        waits = 0
         while time.monotonic() < deadline:
             i = next(self._next[service])
             url = self.urls[service][i]
@@ -126,11 +128,13 @@ class Load:
                 continue
             problem = r.json().get("type", "") if r.headers.get("content-type", "").endswith("json") and \
                 r.status_code >= 400 else ""
-            if r.status_code in (404, 409) and problem.endswith(NOT_YET):
+            if r.status_code in (404, 409) and problem.endswith(NOT_YET) or r.status_code == 429:
                 # a 4xx answer is kept under its key and answered again to a retry with it: a new attempt at a
-                # command refused only because a fact had not arrived yet is a new request, with a new key
+                # command refused only because a fact had not arrived yet (or too many were sent) is a new request,
+                # with a new key; backing off, as the rate limit asks
                 cmd.key = str(uuid.uuid4())
-                await asyncio.sleep(0.2)
+                waits += 1
+                await asyncio.sleep(float(r.headers.get("retry-after") or 0) or min(0.2 * waits, 1.0))
                 continue
             if r.status_code == 409 and "in-progress" in problem:
                 await asyncio.sleep(0.2)
@@ -185,7 +189,7 @@ class Load:
 
     async def flow(self, n: int, *, score: float | None = None) -> Command | None:
         """One learner's flow; the score's command (None if an earlier step was not accepted)."""
-        if n and n % CLASS_EVERY == 0:
+        if n and n % CLASS_EVERY == 0 and self.new_classes:
             await self._new_class()
         class_id, session_id = self._class
         code, name = ORGANISATIONS[n % len(ORGANISATIONS)]

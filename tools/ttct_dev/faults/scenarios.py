@@ -180,16 +180,22 @@ async def nats_and_vault_away(root: Path, *, rate: float, quick: bool) -> Figure
             fleet = await w.start_fleet(replicas=1)
             w.load.start()
             await asyncio.sleep(gap)
+            # a class opened now would reach the other services only after the outage: the flows keep to the
+            # current one, whose enrolments need nothing from NATS
+            w.load.new_classes = False
             down = w.mark("NATS killed")
             nodes.kill(0)
             await asyncio.sleep(nats_outage)
             nodes.start_node(0)
             up = w.mark("NATS started again")
+            w.load.new_classes = True
             sent, accepted = w.load.ledger.window(down, up)
             enrolments = [c for c in w.load.ledger.commands if down <= c.started < up and c.kind == "enrolment"]
-            figures.notes.append(f"while NATS was down {sum(c.accepted for c in enrolments)} of {len(enrolments)} "
-                                 f"enrolments were accepted (the others' flows waited for facts NATS carries)")
-            if not any(c.accepted and c.answered < up for c in enrolments):
+            answered = [c for c in enrolments if c.accepted and c.answered < up]
+            figures.notes.append(f"while NATS was down {len(answered)} of {len(enrolments)} enrolments sent were "
+                                 "answered 2xx at once (their attendance and score waited for assessment to hear of "
+                                 "the learner)")
+            if not answered:
                 figures.problems.append("no command was accepted while NATS was down")
             await asyncio.sleep(gap)
             figures.recover = w.recovered_after(up)
@@ -205,11 +211,13 @@ async def nats_and_vault_away(root: Path, *, rate: float, quick: bool) -> Figure
                 opened = w.mark("the key vault's database accepts connections again")
             finally:
                 await admin.close()
-            sent, accepted = w.load.ledger.window(shut, opened)
-            figures.notes.append(f"while the key vault was away {accepted} of {sent} commands sent were answered "
-                                 f"2xx (eventually); vault back to every service answering: "
-                                 f"{w.recovered_after(opened)} s")
             await asyncio.sleep(gap)
+            sent, accepted = w.load.ledger.window(shut, opened)
+            vault_503 = sum(1 for a in w.load.ledger.attempts if shut <= a.at < opened and a.status == 503
+                            and a.retry_after)
+            figures.notes.append(f"while the key vault was away {vault_503} answers were 503 with Retry-After and "
+                                 f"{accepted} of {sent} commands sent were answered 2xx (eventually); every service "
+                                 f"answered 2xx again {w.recovered_after(opened)} s after the vault was back")
             await w.finish(figures)
             dead = 0
             for service in ("enrolment", "assessment", "notification"):
