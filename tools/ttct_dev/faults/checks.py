@@ -47,7 +47,8 @@ async def stored_counts(fleet: Fleet) -> dict[str, Counter]:
     for kind, (service, event_type, key) in STORED.items():
         conn = await asyncpg.connect(fleet.database(service, direct=True))
         try:
-            rows = await conn.fetch("SELECT envelope->'payload'->>$2 AS id FROM events WHERE event_type = $1", event_type, key)
+            rows = await conn.fetch("SELECT envelope->'payload'->>$2 AS id FROM events WHERE event_type = $1",
+                                    event_type, key)
         finally:
             await conn.close()
         found[kind] = Counter(r["id"] for r in rows)

@@ -132,7 +132,8 @@ class World:
         figures.problems += [c.detail for c in given_up[:3]]
         figures.answers_lost = sum(1 for c in ledger.commands if "answer lost" in c.detail)
         figures.connection_errors = ledger.connection_errors()
-        other = [c for c in ledger.commands if c.status is not None and not c.accepted and "answer lost" not in c.detail]
+        other = [c for c in ledger.commands
+                 if c.status is not None and not c.accepted and "answer lost" not in c.detail]
         if other:
             figures.problems.append(f"{len(other)} commands refused for good, e.g. {other[0].status} {other[0].detail}")
         figures.lost, figures.doubled = result.lost, result.doubled
