@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PACKAGES := -e ./shared -e ./services/scheduling -e ./services/enrolment -e ./services/assessment \
             -e ./services/notification -e ./services/console -e .
 
-.PHONY: venv run test demo demo-programme unit token docs docs-check locks bench profile clean-data
+.PHONY: venv run test demo demo-programme unit token docs docs-check locks bench profile faults clean-data
 
 $(STAMP): constraints.txt requirements-dev.txt requirements-deploy.txt pyproject.toml shared/pyproject.toml \
           $(wildcard services/*/pyproject.toml)
@@ -43,6 +43,9 @@ bench: venv  ## the benchmark of issue 6 on a private durable stack: docs/benchm
 
 profile: venv  ## py-spy profiles of the four services under enrolment load: docs/profiles.md (about 2 minutes)
 	$(BIN)/python -m ttct_dev.bench.profile $(PROFILE_ARGS)
+
+faults: venv  ## the services under load while replicas, NATS nodes, PostgreSQL die: docs/reliability.md (≤ 10 min; FAULTS_ARGS=--quick)
+	$(BIN)/python -m ttct_dev.faults $(FAULTS_ARGS)
 
 ROLE ?= centre-staff
 CENTRE ?= hau-loc

@@ -47,8 +47,15 @@ _UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.Ope
                 asyncpg.TooManyConnectionsError)
 
 
+# ALTER DATABASE … ALLOW_CONNECTIONS false (the key vault's, say), a database being dropped or restarted: its 55000 is
+# also an ordinary state error, so only this message counts (as for the consumers, ttct.eventsourcing.consumer)
+_UNAVAILABLE_TEXT = ("not currently accepting connections",)
+
+
 def database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, _UNAVAILABLE):
+        return True
+    if isinstance(exc, asyncpg.PostgresError) and any(t in str(exc) for t in _UNAVAILABLE_TEXT):
         return True
     # a pooled connection the server dropped while it was in use
     return isinstance(exc, asyncpg.InterfaceError) and "connection" in str(exc) and "closed" in str(exc)

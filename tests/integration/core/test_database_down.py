@@ -101,3 +101,61 @@ async def test_a_consumer_whose_postgresql_was_down_applies_what_it_missed_when_
                 break
             await asyncio.sleep(0.1)
         assert r.status_code == 201, r.text
+
+
+async def test_commands_answer_503_while_the_key_vaults_database_refuses_connections(admin_url, nats_url, province,
+                                                                                      tmp_path):
+    import importlib
+
+    import asyncpg
+
+    names = {s: f"t_{uuid.uuid4().hex[:8]}_{s}" for s in ("scheduling", "enrolment", "keys")}
+    await ensure_databases(admin_url, list(names.values()))
+    issuer = LocalIssuer(tmp_path)
+    http = {}
+    async with AsyncExitStack() as stack:
+        for service in ("scheduling", "enrolment"):
+            bootstrap = importlib.import_module(f"{service}.bootstrap")
+            settings_class = getattr(importlib.import_module(f"{service}.settings"), f"{service.title()}Settings")
+            app = bootstrap.create_app(settings_class(
+                database_url=database_url(admin_url, names[service]), nats_url=nats_url, province_code=province,
+                consumer_ack_wait=5, auth_public_key_file=str(issuer.public_key_file),
+                key_vault_url=database_url(admin_url, names["keys"])))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            http[service] = await stack.enter_async_context(httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://test",
+                headers=issuer.headers("centre-staff", centre="hau-loc", province=province)))
+        opened = await http["scheduling"].post("/v1/centres/hau-loc/classes", json={**CLASS, "capacity": 50})
+        enrolments = f"/v1/centres/hau-loc/classes/{opened.json()['class_id']}/enrolments"
+
+        def learner(n: int) -> dict:
+            return {"full_name": f"Trần Thị Mai {n}", "date_of_birth": "1985-03-04",
+                    "sending_organisation": {"code": "xa-hoa-loc", "name": "Đảng ủy xã Hoa Lộc"}}
+
+        for _ in range(300):  # enrolment has heard of the class
+            r = await http["enrolment"].post(enrolments, json=learner(0))
+            if r.status_code == 201:
+                break
+            await asyncio.sleep(0.1)
+        assert r.status_code == 201, r.text
+
+        admin = await asyncpg.connect(admin_url)
+        try:
+            await admin.execute(f'ALTER DATABASE "{names["keys"]}" ALLOW_CONNECTIONS false')
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                                names["keys"])
+            for n in (1, 2):  # each learner's data key is new: the vault must be reached
+                r = await http["enrolment"].post(enrolments, json=learner(n),
+                                                 headers={"Idempotency-Key": str(uuid.uuid4())})
+                assert r.status_code == 503, r.text
+                assert int(r.headers["retry-after"]) > 0
+                assert r.json()["type"].endswith("database-unavailable")
+        finally:
+            await admin.execute(f'ALTER DATABASE "{names["keys"]}" ALLOW_CONNECTIONS true')
+            await admin.close()
+        for _ in range(100):
+            r = await http["enrolment"].post(enrolments, json=learner(3))
+            if r.status_code != 503:
+                break
+            await asyncio.sleep(0.1)
+        assert r.status_code == 201, r.text
