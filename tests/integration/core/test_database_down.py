@@ -125,6 +125,7 @@ async def test_commands_answer_503_while_the_key_vaults_database_refuses_connect
             http[service] = await stack.enter_async_context(httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://test",
                 headers=issuer.headers("centre-staff", centre="hau-loc", province=province)))
+        await register_organisations(http["enrolment"], "", {"xa-hoa-loc": "Đảng ủy xã Hoa Lộc"})
         opened = await http["scheduling"].post("/v1/centres/hau-loc/classes", json={**CLASS, "capacity": 50})
         enrolments = f"/v1/centres/hau-loc/classes/{opened.json()['class_id']}/enrolments"
 

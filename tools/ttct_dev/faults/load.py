@@ -19,6 +19,7 @@ from datetime import date, timedelta
 
 import httpx
 
+from ttct_dev.directory import register_organisations
 from ttct_dev.tokens import LocalIssuer
 
 CENTRE = "hau-loc"
@@ -153,7 +154,8 @@ class Load:
         return cmd
 
     async def prepare(self) -> None:
-        """Webhook endpoints for the organisations, a lecturer, the first class."""
+        """The organisations in the directory with their webhook endpoints, a lecturer, the first class."""
+        await register_organisations(self._http, self.urls["enrolment"][0], dict(ORGANISATIONS), headers=self._headers)
         for code, _ in ORGANISATIONS:
             r = await self._http.post(f"{self.urls['notification'][0]}/v1/organisations/{code}/webhook-endpoints",
                                       json={"url": self.receiver_url(code), "description": "Văn phòng cấp ủy"},
