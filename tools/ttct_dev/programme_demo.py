@@ -3,7 +3,7 @@ APIs of the four services on a private stack it starts and stops.
 
 The centre plans a Sơ cấp LLCT class from its catalogue and schedules its sessions (a lecturer booked twice is
 refused, naming the clash); a commune's party committee sends its list (the preflight finds a bad date, the
-fixed list imports, the class is full so one learner waits); a withdrawal promotes the waiting learner;
+fixed list imports with the dispatch decisions that sent the learners, the class is full so one learner waits); a withdrawal promotes the waiting learner;
 attendance is taken and one learner loses eligibility; scores and conduct are recorded, finalisation issues the
 certificates, anyone verifies one; the learners' evaluation forms and the centre's lessons-learned review are
 entered; the year's figures show the programme; the lecturers' teaching hours of last year are reported.
@@ -129,11 +129,25 @@ async def eventually(read: Callable[[], Awaitable[httpx.Response]], ready: Calla
 
 
 def csv(rows: list[tuple[str, str]], other: dict[str, str]) -> bytes:
-    """The list as the office sends it: rows that name no organisation are the uploader's (the form's)."""
+    """The list as the office sends it: rows that name no organisation are the uploader's (the form's, sent by the
+    form's dispatch decision); the other organisation's rows cite their own decision."""
     def org(name: str) -> str:
-        return f"{other['code']},{other['name']}" if name in BY_EMAIL_LEARNERS else ","
-    return ("\ufeffHọ và tên,Ngày sinh,Mã đơn vị,Tên đơn vị\n"
+        if name in BY_EMAIL_LEARNERS:
+            return f"{other['code']},{other['name']},{OTHER_DECISION['number']}," \
+                   f"{OTHER_DECISION['signed_on'].strftime('%d/%m/%Y')},{OTHER_DECISION['signer']}"
+        return ",,,,"
+    return ("\ufeffHọ và tên,Ngày sinh,Mã đơn vị,Tên đơn vị,Số quyết định,Ngày quyết định,Người ký\n"
             + "".join(f"{n},{d},{org(n)}\n" for n, d in rows)).encode()
+
+
+def decision(number: str, days_before: int, signer: str) -> dict:
+    return {"number": number, "signed_on": datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date() - timedelta(days_before),
+            "signer": signer}
+
+
+# the dispatch decisions (quyết định cử đi học) that send the two organisations' learners
+DECISION = decision("125-QĐ/ĐU", 10, "Nguyễn Văn Hòa, Bí thư Đảng ủy xã Hoa Lộc")
+OTHER_DECISION = decision("48-QĐ/ĐU", 12, "Lê Thị Liên, Bí thư Đảng ủy xã Liên Lộc")
 
 
 @dataclass
@@ -256,7 +270,12 @@ async def enrol(c: Centre, story: Story) -> None:
     step(f"{story.by_webhook['name']} sends its list: preflight, fix, import")
     url = f"{c.enrolment}/classes/{story.class_id}/enrolments"
     await until_known(lambda: c.client.get(url))
-    form = {"organisation_code": story.by_webhook["code"], "organisation_name": story.by_webhook["name"]}
+    form = {"organisation_code": story.by_webhook["code"], "organisation_name": story.by_webhook["name"],
+            "decision_number": DECISION["number"], "decision_date": DECISION["signed_on"].isoformat(),
+            "decision_signer": DECISION["signer"]}
+    say(f"sent by Quyết định số {DECISION['number']} ngày {DECISION['signed_on']:%d/%m/%Y} of "
+        f"{DECISION['signer']} (the list's dispatch decision); Liên Lộc's rows cite Quyết định số "
+        f"{OTHER_DECISION['number']}")
     say(f"with it, {' and '.join(BY_EMAIL_LEARNERS)} of {story.by_email['name']} (their rows name it in "
         f"Mã đơn vị / Tên đơn vị)")
 
@@ -286,6 +305,11 @@ async def enrol(c: Centre, story: Story) -> None:
             f"waiting list, position {row['position']} ({row['reason']})"
         say(f"{row['full_name']:<18} {row['status']:<11} {where:<38} "
             f"{(story.by_email if row['full_name'] in BY_EMAIL_LEARNERS else story.by_webhook)['name']}")
+    roster = await c.get(url)
+    cited = {r["full_name"]: (r.get("dispatch_decision") or {}).get("number") for r in roster}
+    check(all(cited[n] == (OTHER_DECISION if n in BY_EMAIL_LEARNERS else DECISION)["number"] for n in cited),
+          f"each seated learner's roster line cites the decision that sent them, got {cited}")
+    say("the roster shows each learner's dispatch decision")
     again = await upload(fixed, preflight=False)
     check(set(again["counts"]) == {"already-enrolled", "already-waiting"}, "re-importing enrols nobody twice")
     say(f"the same file again: {again['counts']} (nobody twice)")
@@ -520,6 +544,8 @@ async def by_email(c: Centre, story: Story, issuer: LocalIssuer, mailbox: Mailbo
     text = pdf_text(pdf)
     for expected in (REPORT_TITLE.upper(), org["name"], *BY_EMAIL_LEARNERS):
         check(expected in text, f"the PDF's text has «{expected}»: {text[:300]}")
+    check(f"Quyết định số {OTHER_DECISION['number']}" in text,
+          f"the report cites the dispatch decision that sent them: {text[:400]}")
     check(text.index(BY_EMAIL_LEARNERS[0]) < text.index(BY_EMAIL_LEARNERS[1]),
           "the PDF lists An before Dũng (given names first)")
     story.report_pdf_text = text
