@@ -6,7 +6,7 @@ from contextlib import AsyncExitStack
 
 import httpx
 import pytest
-from switchable_proxy import SwitchableProxy
+from ttct_dev.faults.proxy import SwitchableProxy
 from ttct_dev.directory import register_organisations
 from ttct_dev.stack import database_url, ensure_databases
 from ttct_dev.tokens import LocalIssuer

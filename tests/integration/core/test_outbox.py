@@ -197,7 +197,7 @@ async def test_only_the_relay_holding_the_lock_publishes_after_a_failover(pool, 
 async def test_relays_behind_a_postgresql_that_goes_away_for_a_while_lead_again_when_it_is_back(
         database, pool, nc, province):
     import asyncpg
-    from switchable_proxy import SwitchableProxy
+    from ttct_dev.faults.proxy import SwitchableProxy
 
     proxy = await SwitchableProxy(database).up()
     behind = await asyncpg.create_pool(proxy.url, min_size=1, max_size=10)

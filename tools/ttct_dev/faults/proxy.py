@@ -1,6 +1,5 @@
-"""A TCP proxy in front of PostgreSQL that the harness can switch off (every connection dropped, new ones refused:
-what a service sees while its database is down) and on again, on the same port. As
-tests/integration/core/switchable_proxy.py, which the harness (a tool, not a test) cannot import."""
+"""A TCP proxy in front of PostgreSQL that the harness and the tests can switch off (every connection dropped, new
+ones refused: what a service sees while its database is down) and on again, on the same port."""
 from __future__ import annotations
 
 import asyncio
