@@ -4,24 +4,11 @@ import asyncio
 from contextlib import AsyncExitStack
 
 import pytest
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from running_services import ORG, enrol_and_score, start_all
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def exporter():
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    spans = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
-    return spans
 
 
 def _statements(spans):

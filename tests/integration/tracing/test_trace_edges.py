@@ -10,9 +10,6 @@ from contextlib import AsyncExitStack
 import httpx
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from ttct_dev.directory import register_organisations
 from ttct_dev.receiver import WebhookReceiver
 from ttct_dev.stack import database_url, ensure_databases
@@ -22,15 +19,6 @@ pytestmark = pytest.mark.integration
 SERVICES = ("scheduling", "enrolment", "assessment", "notification")
 
 
-@pytest.fixture(scope="module")
-def exporter():
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    spans = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(spans))
-    return spans
 
 
 async def start_all(stack: AsyncExitStack, admin_url, nats_url, province, issuer):
