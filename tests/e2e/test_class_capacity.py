@@ -4,7 +4,6 @@ open class (never below those taken; raising them promotes waiting learners in o
 is told)."""
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import httpx
@@ -50,13 +49,6 @@ async def test_a_class_planned_to_refuse_when_full_refuses_the_learner_who_finds
     r = await http.get(f"{enrolment}/classes/{class_id}/capacity")
     assert r.json() == {"capacity": 2, "seats_taken": 2, "waiting": 0, "when_full": "refuse"}
 
-
-async def _received(receiver, org: str, count: int):
-    for _ in range(300):
-        if len(receiver.unique(org)) >= count:
-            return receiver.unique(org)
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{org}: {[r.payload['type'] for r in receiver.unique(org)]}")
 
 
 async def test_the_centre_changes_a_class_s_seats_never_below_those_taken_and_more_seats_promote_in_order(
@@ -106,7 +98,7 @@ async def test_the_centre_changes_a_class_s_seats_never_below_those_taken_and_mo
     assert (await http.get(capacity)).json()["capacity"] == 4
     assert (await http.get(f"{scheduling}/classes/{class_id}")).json()["capacity"] == 2  # as it opened
 
-    got = await _received(receiver, code, 8)  # 2 confirmed, 4 waitlisted, 2 promoted
+    got = await receiver.at_least(code, 8)  # 2 confirmed, 4 waitlisted, 2 promoted
     promoted = [r.payload["data"]["full_name"] for r in got if r.payload["type"] == "enrolment.promoted"]
     assert sorted(promoted) == ["Trần Văn Học Viên 3", "Trần Văn Học Viên 4"]
     await org_http.aclose()

@@ -3,7 +3,6 @@ organisation as signed webhooks (verified with the Standard Webhooks reference l
 the same notices with the same ids."""
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import httpx
@@ -15,13 +14,6 @@ pytestmark = pytest.mark.e2e
 CLASS = {"programme_type": "ket_nap_dang", "title": "Lớp bồi dưỡng đối tượng kết nạp Đảng khóa 9", "capacity": 1,
          "starts_on": "2027-05-03", "ends_on": "2027-05-07", "venue": "Hội trường Trung tâm"}
 
-
-async def _received(receiver, org, count):
-    for _ in range(300):
-        if len(receiver.unique(org)) >= count:
-            return receiver.unique(org)
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{org}: {[r.payload['type'] for r in receiver.unique(org)]}")
 
 
 async def test_enrolment_waiting_list_promotion_and_cancellation_reach_the_organisation_by_webhook_and_feed(
@@ -48,10 +40,10 @@ async def test_enrolment_waiting_list_promotion_and_cancellation_reach_the_organ
     assert (first.status_code, second.status_code) == (201, 202), (first.text, second.text)
     r = await http.post(f"{enrolments}/{first.json()['learner_id']}/withdraw", json={"reason": "Ốm dài ngày"})
     assert r.status_code == 200 and r.json()["promoted"], r.text
-    got = await _received(receiver, org, 3)
+    got = await receiver.at_least(org, 3)
     r = await http.post(f"{scheduling}/classes/{class_id}/cancel", json={"reason": "Trùng lịch Đại hội"})
     assert r.status_code == 200, r.text
-    got = await _received(receiver, org, 4)
+    got = await receiver.at_least(org, 4)
 
     assert all(r.verified for r in receiver.received[org])
     kinds = {r.payload["type"]: r.payload["data"] for r in got}

@@ -60,6 +60,15 @@ class WebhookReceiver:
                 seen.setdefault(r.webhook_id, r)
         return list(seen.values())
 
+    async def at_least(self, org: str, count: int, timeout: float = 30.0) -> list[Received]:
+        """`unique(org)` once it holds `count` notices; AssertionError naming what came if not within `timeout`."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.unique(org)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{org}: {[r.payload['type'] for r in self.unique(org)]}")
+            await asyncio.sleep(0.1)
+        return self.unique(org)
+
     async def start(self) -> WebhookReceiver:
         self.port = self.port or free_port()
         app = Starlette(routes=[Route("/hooks/{org}", self._hook, methods=["POST"])])
