@@ -13,14 +13,14 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ttct.contracts.envelope import DomainEvent
+from ttct.contracts.types import no_control_characters
 
 Rating = Annotated[int, Field(ge=1, le=5, description="1 rất không hài lòng … 5 rất hài lòng")]
 
 
 def _remark(text: str) -> str:
     text = unicodedata.normalize("NFC", text).strip()
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
-        raise ValueError("must not hold control characters")
+    no_control_characters(text.replace("\n", " ").replace("\t", " "))  # a form's paragraphs are kept
     if not text:
         raise ValueError("must not be blank")
     return text
