@@ -81,4 +81,4 @@ async def test_a_lecturer_may_not_enter_forms_and_another_centre_sees_nothing(ce
     assert r.status_code == 403, r.text
     r = await centre.client.get(f"{services.urls['assessment']}/v1/centres/khac/classes/{class_id}/evaluation",
                                 headers=issuer.headers("centre-staff", centre="khac"))
-    assert r.status_code in (404, 409), r.text
+    assert r.status_code == 404 and r.json()["type"] == "urn:ttct:problem:class-unknown", r.text

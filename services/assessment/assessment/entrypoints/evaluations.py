@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import ProgrammeType
+from ttct.domain.errors import NotFound
 from ttct.domain.names import name_sort_key
 from ttct.http.auth import Principal, centre_access
 from ttct.http.conventions import WRITE
 
-from assessment.adapters import evaluations
+from assessment.adapters import evaluations, paper_views
 from assessment.adapters.facts import VIETNAM
 from assessment.domain.evaluation import EvaluateCourse, ReviewClass
 from assessment.entrypoints.http import metadata
@@ -78,12 +79,16 @@ async def review_class(centre: Code, class_id: UUID, command: ReviewClass, reque
 
 
 @router.get(f"{CLASS}/evaluation", response_model=ClassEvaluation,
+            responses={404: {"description": "no such class at this centre"}},
             summary="What the class's evaluation forms add up to: how many, each question's average, each "
                     "lecturer's, the comments, and the centre's review")
 async def class_evaluation(centre: Code, class_id: UUID, request: Request,
                            _caller: Principal = centre_access("results:read")) -> ClassEvaluation:
-    await evaluation.known_class(request.app.state.runtime, centre, class_id)  # 409 for a class not known here
-    found = await evaluations.class_summary(request.app.state.runtime.pool, centre, class_id)
+    pool = request.app.state.runtime.pool
+    if await paper_views.class_header(pool, centre, class_id) is None:  # absent, as on the class's other reads
+        raise NotFound(f"class {class_id} is not known at this centre",
+                       f"Không tìm thấy lớp {class_id} ở trung tâm này", code="class-unknown")
+    found = await evaluations.class_summary(pool, centre, class_id)
     found["lecturers"].sort(key=lambda r: name_sort_key(r["full_name"] or ""))
     return ClassEvaluation(class_id=class_id, **found)
 
