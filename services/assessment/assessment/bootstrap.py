@@ -17,7 +17,7 @@ from ttct.operations.runtime import Runtime
 from ttct.privacy.personal import KeyRing
 
 from assessment import figures
-from assessment.adapters import evaluations, facts, row_security, schemes, views
+from assessment.adapters import evaluation_codes, evaluations, facts, row_security, schemes, views
 from assessment.entrypoints import attendance, certificates, http, papers, results
 from assessment.entrypoints import evaluations as evaluation_routes
 from assessment.entrypoints import learner_record
@@ -63,8 +63,8 @@ PROJECTION_TABLES = (
 other services' events. Not the figures: their handlers are idempotent upserts, and assessment's own results feed
 them too (`python -m assessment.figures rebuild` computes them again)."""
 
-SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *evaluations.SCHEMA, *figures.SCHEMA, *eligibility.SCHEMA,
-          *row_security.SCHEMA]
+SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *evaluations.SCHEMA, *evaluation_codes.SCHEMA,
+          *figures.SCHEMA, *eligibility.SCHEMA, *row_security.SCHEMA]
 
 
 def create_app(settings: AssessmentSettings) -> FastAPI:
@@ -81,6 +81,6 @@ def create_app(settings: AssessmentSettings) -> FastAPI:
     return build_app(runtime, title="Assessment", on_start=on_start,
                      routers=[http.router, attendance.router, results.router, certificates.router, papers.router,
                               certificates.public, figures.router, evaluation_routes.router,
-                              learner_record.router],
+                              evaluation_routes.public, learner_record.router],
                      description="Attendance and eligibility, assessment schemes, scores and conduct, final results "
                                  "and certificates, per class; public certificate verification.")
