@@ -93,11 +93,10 @@ class EvaluationForm(BaseModel):
              summary="Issue one-time codes for the class's learners to fill in their evaluation form themselves "
                      "(shown once: print them on slips and hand them out at random); never more than the "
                      "learners without a form or a code")
-async def issue_evaluation_codes(centre: Code, class_id: UUID, request: Request,
-                                 command: IssueEvaluationCodes | None = None,
+async def issue_evaluation_codes(centre: Code, class_id: UUID, command: IssueEvaluationCodes, request: Request,
                                  _caller: Principal = centre_access("results:write")) -> EvaluationCodes:
     issued = await evaluation.issue_codes(request.app.state.runtime, request.app.state.evaluations, centre, class_id,
-                                          command or IssueEvaluationCodes())
+                                          command)
     return EvaluationCodes(class_id=class_id, codes=issued)
 
 
