@@ -13,13 +13,14 @@ from notification.domain.notices import Notice
 _PUBLIC = "endpoint_id, organisation_code, url, description, enabled, disabled_reason, created_at, disabled_at"
 
 
-async def send_test(pool: asyncpg.Pool, organisation: str, endpoint_id: UUID, notice: Notice) -> bool:
+async def send_test(pool: asyncpg.Pool, organisation: str, endpoint_id: UUID, notice: Notice) -> bool | None:
     """Store the test notice and one delivery of it, to this endpoint only (not its other endpoints, not its feed,
-    not by email); False if the organisation has no such enabled endpoint."""
+    not by email); None if the organisation has no such endpoint, False if it is disabled (nothing stored)."""
     async with pool.acquire() as conn, conn.transaction():
-        if not await conn.fetchval("SELECT true FROM webhook_endpoints WHERE endpoint_id = $1"
-                                   " AND organisation_code = $2 AND enabled", endpoint_id, organisation):
-            return False
+        enabled = await conn.fetchval("SELECT enabled FROM webhook_endpoints WHERE endpoint_id = $1"
+                                      " AND organisation_code = $2", endpoint_id, organisation)
+        if not enabled:
+            return enabled
         await notices.add(conn, notice)  # recipient `test`: no delivery is queued to the other endpoints
         await conn.execute("INSERT INTO deliveries (delivery_id, notice_id, endpoint_id) VALUES ($1, $2, $3)",
                            notice.notice_id, notice.notice_id, endpoint_id)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import VietnameseText
-from ttct.domain.errors import NotFound
+from ttct.domain.errors import NotFound, Rejected
 from ttct.http.auth import Principal, organisation_access
 
 from notification.adapters import endpoint_controls, endpoints
@@ -29,12 +29,17 @@ def _missing(org: str, endpoint_id: UUID) -> EndpointNotFound:
                             f"Không tìm thấy địa chỉ webhook {endpoint_id} của đơn vị {org}")
 
 
+class EndpointDisabled(Rejected):
+    code = "webhook-endpoint-disabled"
+
+
 class TestSent(BaseModel):
     notice_id: UUID = Field(description="the test notice's id: its webhook-id, and its line in the delivery log")
 
 
 @router.post("/webhook-endpoints/{endpoint_id}/test", response_model=TestSent, status_code=202,
-             summary="Send a test notice (type webhook.test) to this endpoint only, signed like any other")
+             summary="Send a test notice (type webhook.test) to this endpoint only, signed like any other; 409 "
+                     "webhook-endpoint-disabled if it is disabled")
 async def send_test(org: Code, endpoint_id: UUID, request: Request,
                     _caller: Principal = organisation_access("notifications:write")) -> TestSent:
     runtime = request.app.state.runtime
@@ -44,8 +49,12 @@ async def send_test(org: Code, endpoint_id: UUID, request: Request,
         "message": "Thông báo thử: địa chỉ webhook này nhận được thông báo của Trung tâm Chính trị."}}
     notice = Notice(notice_id, TEST_NOTICE, notice_id, org, "", None, None,
                     json.dumps(body, ensure_ascii=False, separators=(",", ":")), TEST_RECIPIENT)
-    if not await endpoint_controls.send_test(runtime.pool, org, endpoint_id, notice):
+    sent = await endpoint_controls.send_test(runtime.pool, org, endpoint_id, notice)
+    if sent is None:
         raise _missing(org, endpoint_id)
+    if not sent:
+        raise EndpointDisabled(f"webhook endpoint {endpoint_id} is disabled: enable it first",
+                               f"Địa chỉ webhook {endpoint_id} đang tắt: hãy bật lại trước")
     return TestSent(notice_id=notice_id)
 
 
