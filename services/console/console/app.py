@@ -5,7 +5,7 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 import httpx
 import structlog
@@ -106,7 +106,7 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     async def _sign_in(request: Request, _exc: Exception):
         if request.method != "GET":
             return render(request, "signed_out.html", status=401, expired=True)
-        return RedirectResponse(f"/sign-in?{urlencode({'next': _here(request)})}", status_code=303)
+        return RedirectResponse(f"/sign-in?next={quote(_here(request), safe='/')}", status_code=303)
 
     @app.exception_handler(sessions.BadCsrfToken)
     async def _csrf(request: Request, _exc: Exception):
@@ -117,7 +117,7 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     async def _problem(request: Request, exc: Problem):
         if exc.status == 401:  # the token expired or was revoked at the provider
             request.session.clear()
-            return RedirectResponse(f"/sign-in?{urlencode({'next': _here(request)})}", status_code=303)
+            return RedirectResponse(f"/sign-in?next={quote(_here(request), safe='/')}", status_code=303)
         message = exc.detail_vi if i18n.current.get() == "vi" and exc.detail_vi else exc.detail
         return render(request, "error.html", status=exc.status if exc.status in (403, 404) else 502, message=message)
 
