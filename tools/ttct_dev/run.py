@@ -63,6 +63,8 @@ def main() -> None:
                 print("\nWebhook endpoints may be on this machine (WEBHOOK_ALLOW_PRIVATE_TARGETS=true: for "
                       "development only).")
             print(f"\n  Console       {console.url}   (identity provider {console.oidc_url})")
+            verify = dev_only["CERTIFICATE_VERIFICATION_URL"]
+            print(f"  Certificates  {verify}/<code>   (where the QR codes lead; no sign-in)")
             print(f"  Demo accounts (password {DEMO_PASSWORD}):")
             for a in DEMO_ACCOUNTS:
                 print(f"    {a.username:<18} {a.name:<16} {ROLE_NAMES[a.role]:<18} {a.centre or a.org or args.province}")

@@ -12,6 +12,7 @@ import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -224,6 +225,10 @@ async def test_an_organisation_finds_its_learner_s_result_downloads_the_report_a
     await page.get_by_role("button", name="Gửi lại", exact=True).last.click()
     await expect(page.get_by_role("alert")).to_contain_text("ngày/tháng/năm giờ:phút")
     await expect(page.get_by_label("Kể từ")).to_have_value("hôm qua")
+    now = datetime.now(timezone(timedelta(hours=7))).strftime("%d/%m/%Y %H:%M")  # Vietnam's time, as typed
+    await page.get_by_label("Kể từ").fill(now)
+    await page.get_by_role("button", name="Gửi lại", exact=True).last.click()
+    await expect(page.get_by_role("status")).to_contain_text(f"kể từ {now}")
 
     # contacts (the head of the party committee among them) and the channels
     await page.goto(f"{console.url}/organisation/settings")
