@@ -284,8 +284,9 @@ async def test_a_province_admin_compares_two_centres_drills_down_and_exports(con
     places = [str(by_centre[c]["places"]) for c in ("hau-loc", "nga-son")]
     assert await table.get_by_role("row", name=re.compile("^Lượt học viên")).locator("td").all_inner_texts() == places
     await expect(table.get_by_role("row", name=re.compile("^Tỷ lệ đạt"))).to_contain_text("100.0 %")
+    await expect(table.get_by_role("row", name=re.compile("^Tỷ lệ chuyên cần"))).to_contain_text("100.0 %")
     charts = page.locator("svg.chart[role=img]")
-    await expect(charts).to_have_count(5)
+    await expect(charts).to_have_count(6)
     described = await page.locator("#places-d").text_content()  # the chart's text alternative
     assert described == f"hau-loc: {places[0]}; nga-son: {places[1]}"
     await screenshot("1-compare")

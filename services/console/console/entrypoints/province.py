@@ -1,5 +1,5 @@
 """The province's administrator: every centre's figures for a year side by side, with charts (classes and learner
-places per centre and per programme type, pass rates and grade bands), the centres chosen to compare, a centre's
+places per centre and per programme type, pass rates, grade bands and attendance), the centres chosen to compare, a centre's
 own figures (by programme and by sending organisation), and the year report to export (PDF, XLSX, CSV), all from
 assessment's figures APIs."""
 from __future__ import annotations
@@ -51,6 +51,8 @@ async def province(request: Request, year: int | None = None):
         "places": charts.bars("places", _("Learner places per centre"), [(c, x["places"]) for c, x in named]),
         "pass_rate": charts.bars("pass-rate", _("Pass rate per centre"),
                                  [(c, x["results"]["pass_rate"]) for c, x in named], percent=True),
+        "attendance": charts.bars("attendance", _("Attendance rate per centre"),
+                                  [(c, x["results"].get("attendance_rate")) for c, x in named], percent=True),
         "grades": _grade_chart("grades", _("Grades per centre"), named),
         "programmes": charts.bars("programmes", _("Learner places per programme type (the province)"),
                                   [(_(labels.PROGRAMME_TYPES.get(p["programme_type"], p["programme_type"])), p["places"])
