@@ -20,7 +20,7 @@ def test_bars_are_scaled_to_the_largest_and_said_in_the_text_alternative():
 
 def test_a_rate_is_drawn_against_the_whole_and_a_stacked_bar_splits_by_share():
     rate = str(charts.bars("rate", "Tỷ lệ đạt", [("hau-loc", 0.5)], percent=True))
-    assert "50.0 %" in rate
+    assert "50,0%" in rate
     [half] = [int(w) for w in re.findall(r'<rect x="\d+" y="\d+" width="(\d+)"', rate)]
     assert half == (charts.WIDTH - charts.LABEL - 70) // 2
     stacked = str(charts.stacked("grades", "Xếp loại", [("hau-loc", [1, 3, 0])], ["Giỏi", "Khá", "Trung bình"]))

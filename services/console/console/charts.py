@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from html import escape
 
 from markupsafe import Markup
+from ttct.papers import labels
 
 BAR, GAP, LABEL, WIDTH = 22, 8, 170, 640
 COLOURS = ("#1d4f91", "#00703c", "#a5161d", "#594d00", "#505a5f", "#6f3c97")  # contrast ≥ 4.5 on white
@@ -26,7 +27,7 @@ def bars(chart_id: str, title: str, rows: Sequence[tuple[str, float | None]], *,
     body, said = [], []
     for i, (label, value) in enumerate(rows):
         y = i * (BAR + GAP)
-        shown = "–" if value is None else (f"{value * 100:.1f} %" if percent else f"{value:g}")
+        shown = ("–" if value is None else labels.ratio(value)) if percent else ("–" if value is None else f"{value:g}")
         length = 0 if value is None else round(span * value / top)
         body.append(f'<text x="{LABEL - 6}" y="{y + 16}" text-anchor="end" font-size="13" fill="#0b0c0c">'
                     f'{escape(label[:26])}</text>'

@@ -135,7 +135,7 @@ async def test_an_organisation_finds_its_learner_s_result_downloads_the_report_a
     hoa = page.get_by_role("row", name=re.compile("Nguyễn Thị Hoà"))
     certificate = finished.certificates["Nguyễn Thị Hoà"]["certificate_number"]
     await expect(hoa).to_contain_text("2/2 (đủ điều kiện)")
-    await expect(hoa).to_contain_text("9.5")
+    await expect(hoa).to_contain_text("9,5")
     await expect(hoa).to_contain_text("Xuất sắc")
     await expect(hoa).to_contain_text("Tốt")
     await expect(hoa).to_contain_text(certificate)
@@ -286,9 +286,9 @@ async def test_a_province_admin_compares_two_centres_drills_down_and_exports(con
     by_centre = {c["centre"]: c for c in figures["by_centre"]}
     places = [str(by_centre[c]["places"]) for c in ("hau-loc", "nga-son")]
     assert await table.get_by_role("row", name=re.compile("^Lượt học viên")).locator("td").all_inner_texts() == places
-    await expect(table.get_by_role("row", name=re.compile("^Tỷ lệ đạt"))).to_contain_text("100.0 %")
+    await expect(table.get_by_role("row", name=re.compile("^Tỷ lệ đạt"))).to_contain_text("100,0%")
     attendance = table.get_by_role("row", name=re.compile("^Tỷ lệ chuyên cần")).locator("td")
-    assert await attendance.all_inner_texts() == ["100.0 %", "75.0 %"]
+    assert await attendance.all_inner_texts() == ["100,0%", "75,0%"]
     charts = page.locator("svg.chart[role=img]")
     await expect(charts).to_have_count(6)
     described = await page.locator("#places-d").text_content()  # the chart's text alternative

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from console import i18n, labels, sessions
 from console.adapters.api import Api, Problem
 from console.views import env, render
+from ttct.papers import labels as labels_on_paper
 
 router = APIRouter(include_in_schema=False)
 _ = i18n.gettext
@@ -29,6 +30,8 @@ def moment(value: str | datetime | None) -> str:
 
 
 env.filters["moment"] = moment
+env.filters["score"] = labels_on_paper.score  # 8,5: a decimal comma, as on the papers
+env.filters["ratio"] = labels_on_paper.ratio  # 66,7%
 PAPERS = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
           "csv": "text/csv"}
 
