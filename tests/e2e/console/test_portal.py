@@ -263,6 +263,8 @@ async def test_an_organisation_cannot_see_another_organisation_s_learners(consol
     await screenshot("not-found")
     response = await page.goto(f"{console.url}/organisation/learners/{finished.learners['Nguyễn Thị Hoà']}")
     assert response.status == 200
+    response = await page.goto(f"{console.url}/organisation/reports/{uuid.uuid4()}/download?format=pdf")
+    assert response.status == 404  # no report of a class it sent nobody to
     response = await page.goto(f"{console.url}/province")  # nor the province's figures
     assert response.status == 403
 
