@@ -20,7 +20,7 @@ env.filters["zip"] = zip
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     session = request.scope.get("session", {})
     p = session.get("person")
-    person = sessions.Person(p["subject"], p["name"], p["role"], tuple(p["centres"])) if p else None
+    person = sessions.of(p) if p else None
     page = env.get_template(template).render(
         request=request, lang=i18n.current.get(), person=person, csrf=session.get("csrf", ""), **context)
     return HTMLResponse(page, status_code=status)

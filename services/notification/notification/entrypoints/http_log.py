@@ -93,6 +93,8 @@ class LearnerView(BaseModel):
     score: Decimal | None
     grade_band: str | None
     scored_at: datetime | None
+    starts_on: date | None = None
+    ends_on: date | None = None
 
 
 Reader = organisation_access("notifications:read")
