@@ -44,3 +44,19 @@ IMPORT_ROWS = {"would-enrol": N_("Will be enrolled"), "would-wait": N_("Will wai
                "already-enrolled": N_("Already in the class"), "already-waiting": N_("Already waiting"),
                "error": N_("Error"), "enrolled": N_("Enrolled"), "waitlisted": N_("Waiting for a seat")}
 WAIT_REASONS = {"class-full": N_("the class is full"), "over-quota": N_("over the organisation's quota")}
+
+WHEN_FULL = {"waiting-list": N_("Learners wait for a seat on the waiting list"),
+             "refuse": N_("Learners are refused once every seat is taken")}
+
+LECTURER_KINDS = {"in_house": N_("The centre's lecturers"), "part_time": N_("Part-time lecturers"),
+                  "collaborator": N_("Collaborators"), "party_leader": N_("Party committee leaders"),
+                  None: N_("Kind not recorded")}
+
+GRADE_BANDS = {"xuat_sac": N_("Excellent"), "gioi": N_("Very good"), "kha": N_("Good"),
+               "trung_binh": N_("Average"), "khong_dat": N_("Not passed")}
+
+CONDUCT = {"tot": N_("Good conduct"), "kha": N_("Fairly good conduct"), "trung_binh": N_("Average conduct"),
+           "yeu": N_("Poor conduct")}
+
+# what a download link offers: the services' papers (PDF) and their tables
+FILE_FORMATS = {"xlsx": N_("Excel table (XLSX)"), "csv": N_("CSV table"), "pdf": N_("Paper to print (PDF)")}

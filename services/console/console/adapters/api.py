@@ -51,6 +51,11 @@ class Api:
         query = {k: v for k, v in params.items() if v not in (None, "")}
         return (await self._call("GET", service, path, params=query)).json()
 
+    async def download(self, service: str, path: str, **params: Any) -> httpx.Response:
+        """A paper or a table (PDF, XLSX, CSV) as the service made it, to be handed on to the browser unchanged."""
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        return await self._call("GET", service, path, params=query)
+
     async def upload(self, service: str, path: str, *, filename: str, content: bytes, fields: dict[str, str],
                      **params: Any) -> Any:
         """A file sent on as it came (multipart), with the form's other fields."""
