@@ -190,6 +190,17 @@ async def test_staff_read_a_class_s_evaluation_enter_a_learner_s_form_and_record
     summary = (await http.get(forms.removesuffix("s"))).json()
     assert summary["forms"] == 2 and summary["review"]["lessons"] == "Bố trí thêm buổi thảo luận nhóm"
 
+    # the year's evaluations, from the home page: the class among them, the lecturer by name
+    await page.goto(f"{console.url}/?year=2027")
+    await page.get_by_role("link", name="Đánh giá khóa học năm 2027").click()
+    line = page.locator("table[aria-labelledby=by-class] tbody tr", has_text=taught["title"])
+    await expect(line.locator("td")).to_have_text(["2", "4.5", "3.0", "4.5", "Đã ghi"])
+    lecturer = page.locator("table[aria-labelledby=by-lecturer] tbody tr", has_text=taught["lecturer_name"])
+    await expect(lecturer.locator("td")).to_have_text(["1", "2", "4.5"])
+    await screenshot("5-year")
+    await line.get_by_role("link").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text(taught["title"])
+
 
 async def test_staff_see_lecturers_teaching_hours_for_a_month_by_kind_and_download_them(
         console, page: Page, screenshot, services, http):

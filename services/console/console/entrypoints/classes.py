@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from console import i18n, labels, sessions
 from console.adapters.api import Problem
-from console.entrypoints.centres import centre_of
+from console.entrypoints.centres import centre_of, no_centre
 from console.entrypoints.forms import FormErrors
 from console.views import render
 from ttct.domain.names import name_sort_key, text_sort_key
@@ -29,11 +29,9 @@ CLASS_FIELDS = ("programme_type", "title", "capacity", "starts_on", "ends_on", "
 async def class_list(request: Request, status: str = "", programme_type: str = "", q: str = "",
                      sort: str = "starts_on", dir: str = "asc", page: int = 1, year: str = ""):
     person = sessions.person(request)
+    if elsewhere := no_centre(request, person):
+        return elsewhere
     centre = centre_of(request, person)
-    if centre is None and person.role == "province-admin":
-        return RedirectResponse("/centre", status_code=303)
-    if centre is None:
-        return render(request, "error.html", status=403, message=_("Your account is not linked to a centre."))
     year = year.strip() if year.strip().isdigit() and len(year.strip()) == 4 else ""  # a typo shows every year
     rows = await sessions.api(request).get("scheduling", f"/centres/{centre}/classes", status=status,
                                            programme_type=programme_type,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from console import i18n, labels, sessions
 from console.adapters.api import Problem
-from console.entrypoints.centres import centre_of
+from console.entrypoints.centres import centre_of, no_centre
 from console.entrypoints.forms import FormErrors
 from console.views import handed_on, render
 
@@ -29,6 +29,8 @@ def _period(request: Request, year: str, month: str) -> tuple[dict[str, str], Fo
 @router.get("/lecturer-hours")
 async def hours_page(request: Request, year: str = "", month: str = ""):
     person = sessions.person(request)
+    if elsewhere := no_centre(request, person):
+        return elsewhere
     typed, errors = _period(request, year, month)
     report = None
     if not errors:
@@ -47,6 +49,8 @@ async def hours_page(request: Request, year: str = "", month: str = ""):
 @router.get("/lecturer-hours/file")
 async def hours_file(request: Request, year: str = "", month: str = "", format: str = "xlsx"):
     person = sessions.person(request)
+    if elsewhere := no_centre(request, person):
+        return elsewhere
     typed, errors = _period(request, year, month)
     if errors or format not in labels.FILE_FORMATS:
         return render(request, "hours.html", status=422, form=typed, errors=errors or FormErrors(FIELDS, general=[
