@@ -111,6 +111,19 @@ async def test_staff_open_a_class_that_refuses_when_full_see_dispatch_decisions_
     seats = await http.get(f"{services.urls['enrolment']}/v1/centres/{CENTRE}/classes/{class_id}/capacity")
     assert (seats.json()["capacity"], seats.json()["when_full"]) == (4, "refuse")
 
+    # the decision leads to every learner it sent, in whichever of the centre's classes
+    await page.get_by_role("link", name="Số 125-QĐ/ĐU ngày 15/02/2027").first.click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Quyết định cử đi học")
+    await expect(page.get_by_label("Số quyết định")).to_have_value("125-QĐ/ĐU")
+    sent = page.locator("table tbody tr", has_text=title)
+    await expect(sent.locator("td:first-child")).to_have_text(["Lê Văn Bình", "Phạm Thị Hoa"])
+    await expect(sent.locator("td:last-child")).to_have_text(["1", "2"])
+    await screenshot("5-decision")
+    await page.get_by_label("Mã đơn vị cử đi học").fill("Xã Hoa Lộc")
+    await page.get_by_role("button", name="Lọc").click()
+    await expect(page.get_by_role("alert").get_by_role("link")).to_have_attribute("href", "#organisation")
+    await expect(page.get_by_label("Mã đơn vị cử đi học")).to_have_value("Xã Hoa Lộc")
+
 
 async def test_a_waiting_learner_s_dispatch_decision_shows_and_more_seats_promote_the_waiting(
         console, page: Page, screenshot, services, http, organisations):
