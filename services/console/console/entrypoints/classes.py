@@ -122,28 +122,33 @@ async def class_page_of(request: Request, class_id: uuid.UUID, *, status: int = 
     the_class, version = await api.get_tagged("scheduling", f"/centres/{centre}/classes/{class_id}")
     base = f"/centres/{centre}/classes/{class_id}"
     code = the_class.get("programme_code")  # its rules: whether enrolments must cite a dispatch decision
-    class_sessions, roster, waiting, quotas, seats, programme = await asyncio.gather(
+    class_sessions, roster, waiting, quotas, seats, programme, standings = await asyncio.gather(
         api.get("scheduling", f"{base}/sessions"), unless_unknown(api.get("enrolment", f"{base}/enrolments")),
         unless_unknown(api.get("enrolment", f"{base}/waiting-list")),
         unless_unknown(api.get("enrolment", f"{base}/quotas")),
         unless_unknown(api.get("enrolment", f"{base}/capacity")),
-        unless_unknown(api.get("scheduling", f"/centres/{centre}/programmes/{code}")) if code else asyncio.sleep(0))
+        unless_unknown(api.get("scheduling", f"/centres/{centre}/programmes/{code}")) if code else asyncio.sleep(0),
+        # each learner's attendance and whether they may still sit the final test (lost, or restored by a correction)
+        unless_unknown(api.get("assessment", f"{base}/attendance"))
+        if person.may("attendance:read") else asyncio.sleep(0))
     if roster is not None:
         roster.sort(key=lambda learner: name_sort_key(learner["full_name"]))
     names = {r["organisation_code"]: r["organisation_name"] for r in (roster or []) + (waiting or [])}
     class_sessions.sort(key=lambda s: (s["session_date"], s["starts_at"]))
     return render(request, "class.html", status=status, c=the_class, version=version, sessions=class_sessions,
                   roster=roster, waiting=waiting, quotas=quotas, seats=seats, programme=programme,
+                  standings={r["learner_id"]: r for r in standings or []},
                   organisation_names=names, labels=labels,
                   flash=request.session.pop("flash", None), problem=problem)
 
 
 async def unless_unknown(call):
-    """None while enrolment has not yet heard of a new class (it learns of it from scheduling's event)."""
+    """None while enrolment or assessment has not yet heard of a new class (they learn of it from scheduling's
+    events): a 404, or assessment's 409 class-unknown."""
     try:
         return await call
     except Problem as refused:
-        if refused.status != 404:
+        if refused.status != 404 and refused.code != "class-unknown":
             raise
         return None
 
