@@ -6,7 +6,7 @@ from ttct.http.app import build_app
 from ttct.operations.runtime import Runtime
 from ttct.privacy.personal import KeyRing
 
-from notification.adapters import row_security
+from notification.adapters import committed_order, row_security
 from notification.adapters.schema import SCHEMA
 from notification.entrypoints import http_endpoints, http_feed, http_log, http_record, http_reports
 from notification.entrypoints.consumers import projections
@@ -18,7 +18,7 @@ from notification.settings import NotificationSettings
 def create_app(settings: NotificationSettings) -> FastAPI:
     ring = KeyRing()
     handlers = projections(Projections(email=bool(settings.smtp_host), centre=settings.centre, keyring=ring))
-    runtime = Runtime(settings, schema=[*SCHEMA, *row_security.SCHEMA], projections=handlers, workers=[dispatch],
+    runtime = Runtime(settings, schema=[*SCHEMA, *committed_order.SCHEMA, *row_security.SCHEMA], projections=handlers, workers=[dispatch],
                       keyring=ring,
                       # what `ttct.admin rebuild` empties: never notices or deliveries, so a rebuild re-derives the
                       # same notices (same ids, ON CONFLICT DO NOTHING) and sends nothing again
