@@ -8,6 +8,7 @@ import asyncio
 import re
 import uuid
 
+import httpx
 import pytest
 from playwright.async_api import Page, expect
 
@@ -241,6 +242,40 @@ async def test_staff_read_a_class_s_evaluation_enter_a_learner_s_form_and_record
     await screenshot("5-year")
     await line.get_by_role("link").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text(taught["title"])
+
+
+async def test_staff_issue_evaluation_codes_refused_beyond_the_learners_then_shown_once_to_print(
+        console, page: Page, screenshot, services, http, organisations):
+    await organisations({ORG["code"]: ORG["name"]})
+    taught = await _class_with_a_session(services, http, "Chuyên đề phát mã khảo sát")
+    await _enrol(services, http, taught["class_id"], ["Lê Văn Bình", "Phạm Thị Hoa"])
+    standings = f"{services.urls['assessment']}/v1/centres/{CENTRE}/classes/{taught['class_id']}/attendance"
+    for _ in range(200):  # assessment hears of the seats from enrolment's stream
+        if len((await http.get(standings)).json()) == 2:
+            break
+        await asyncio.sleep(0.05)
+    await sign_in(page, console.url)
+    await page.goto(f"{console.url}/classes/{taught['class_id']}/evaluation")
+    await page.get_by_label("Số mã").fill("3")  # more than the two learners
+    await page.get_by_role("button", name="Phát mã").click()
+    refusal = page.get_by_role("alert").get_by_role("link")
+    await expect(refusal).to_have_attribute("href", "#count")
+    await expect(page.get_by_label("Số mã")).to_have_value("3")
+    await screenshot("1-refused")
+    await page.get_by_label("Số mã").fill("")
+    await page.get_by_role("button", name="Phát mã").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Mã phiếu khảo sát")
+    codes = [c.strip() for c in await page.locator(".slips .code").all_inner_texts()]
+    assert len(codes) == 2 and all(re.fullmatch(r"[A-Z0-9]{5}-[A-Z0-9]{5}", c) for c in codes), codes
+    await screenshot("2-codes")
+
+    # a learner sends their own form with a slip (the public route, no sign-in); the centre's page counts it
+    public = f"{services.urls['assessment']}/v1/public/evaluation-forms/{codes[0]}"
+    async with httpx.AsyncClient(timeout=30) as anyone:
+        assert (await anyone.post(public, json={"content": 5, "comment": "Tự điền"})).status_code == 201
+    await page.get_by_role("link", name="Quay lại đánh giá khóa học").click()
+    await expect(page.locator("main")).to_contain_text("Đã nhập 1 phiếu khảo sát")
+    await expect(page.locator("ul.remarks")).to_contain_text("Tự điền")
 
 
 async def test_staff_see_lecturers_teaching_hours_for_a_month_by_kind_and_download_them(

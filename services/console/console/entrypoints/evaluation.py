@@ -18,6 +18,7 @@ from ttct.domain.names import name_sort_key
 router = APIRouter(include_in_schema=False)
 _ = i18n.gettext
 REVIEW_FIELDS = ("strengths", "shortcomings", "lessons")
+PAGE_FIELDS = ("count", *REVIEW_FIELDS)  # the evaluation page's fields in page order
 RATINGS = ("1", "2", "3", "4", "5")
 
 
@@ -32,20 +33,22 @@ def _review_messages() -> dict[str, str]:
             "lessons": _("Write the lessons the centre draws from the class, {limit}").format(limit=limit)}
 
 
-async def _page(request: Request, class_id: uuid.UUID, *, typed: dict[str, str] | None = None,
-                errors: FormErrors | None = None, status: int = 200):
+async def evaluation_page_of(request: Request, class_id: uuid.UUID, *, typed: dict[str, str] | None = None,
+                             errors: FormErrors | None = None, status: int = 200):
+    """The class's evaluation with its two forms (codes for the learners, the review), `typed` kept in them."""
     api, base = sessions.api(request), _base(request, class_id)
     the_class = await api.get("scheduling", base)
     found = await unless_unknown(api.get("assessment", f"{base}/evaluation"))
     review = (found or {}).get("review") or {}
-    form = typed if typed is not None else {k: review.get(k) or "" for k in REVIEW_FIELDS}
+    form = {**{k: review.get(k) or "" for k in REVIEW_FIELDS}, "count": "", "replace_unused": "",
+            "key": str(uuid.uuid4()), **(typed or {})}
     return render(request, "evaluation.html", status=status, c=the_class, found=found, form=form,
-                  errors=errors or FormErrors(REVIEW_FIELDS), flash=request.session.pop("flash", None))
+                  errors=errors or FormErrors(PAGE_FIELDS), flash=request.session.pop("flash", None))
 
 
 @router.get("/classes/{class_id}/evaluation")
 async def evaluation_page(request: Request, class_id: uuid.UUID):
-    return await _page(request, class_id)
+    return await evaluation_page_of(request, class_id)
 
 
 @router.post("/classes/{class_id}/evaluation/review")
@@ -58,9 +61,9 @@ async def review(request: Request, class_id: uuid.UUID):
     except Problem as problem:
         if problem.status not in (409, 422):
             raise
-        errors = FormErrors(REVIEW_FIELDS)
+        errors = FormErrors(PAGE_FIELDS)
         errors.from_problem(problem, _review_messages(), i18n.current.get())
-        return await _page(request, class_id, typed=typed, errors=errors, status=422)
+        return await evaluation_page_of(request, class_id, typed=typed, errors=errors, status=422)
     request.session["flash"] = _("The lessons-learned review has been recorded.")
     return RedirectResponse(f"/classes/{class_id}/evaluation#review", status_code=303)
 
