@@ -19,7 +19,7 @@ from console import i18n, sessions
 from console.adapters.api import Problem
 from console.entrypoints import (attendance, auth, capacity, centres, classes, decisions, evaluation,
                                  evaluation_codes, evaluation_figures, home, hours, imports, learners, lifecycle,
-                                 quotas, results, roster, timetable)
+                                 plan, quotas, results, roster, timetable)
 from console.settings import ConsoleSettings
 from console.views import render
 
@@ -88,7 +88,7 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     app.state.oauth = oauth
     app.include_router(auth.router)
     for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, capacity, results, evaluation,
-                  evaluation_codes, evaluation_figures, hours, learners, decisions, lifecycle):
+                  evaluation_codes, evaluation_figures, hours, learners, decisions, plan, lifecycle):
         app.include_router(pages.router)  # lifecycle last: its POST /classes/{id}/{step} would match the others
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 

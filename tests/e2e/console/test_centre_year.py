@@ -154,7 +154,7 @@ async def test_a_waiting_learner_s_dispatch_decision_shows_and_more_seats_promot
     await expect(page.locator("table[aria-labelledby=waiting]")).to_have_count(0)
 
 
-async def test_the_roster_shows_who_may_no_longer_sit_the_final_test_and_who_is_back_after_a_correction(
+async def test_the_roster_shows_who_may_no_longer_sit_the_final_test_and_who_is_back_after_a_new_plan(
         console, page: Page, screenshot, services, http, organisations):
     await organisations({ORG["code"]: ORG["name"]})
     taught = await _class_with_a_session(services, http, "Chuyên đề công tác dân vận")  # 4 sessions planned
@@ -176,9 +176,29 @@ async def test_the_roster_shows_who_may_no_longer_sit_the_final_test_and_who_is_
         re.compile(r"^Có mặt 0/4 buổi\s*Không được dự kiểm tra cuối khóa\s*$"))
     await expect(rows.filter(has_text="Phạm Thị Hoa").locator("td").nth(6)).to_have_text("Có mặt 1/4 buổi")
     await screenshot("1-lost")
-    await mark("present")  # the sheet was wrong: he was there
+
+    # the centre decides on five sessions: one absence is no longer more than 20%
+    await page.get_by_role("link", name="Sửa kế hoạch").click()
+    await page.get_by_label("Số buổi dự kiến").fill("0")
+    await page.get_by_role("button", name="Sửa kế hoạch").click()  # no session, and no reason either
+    refusals = page.get_by_role("alert").get_by_role("link")
+    await expect(refusals.first).to_have_attribute("href", "#planned_sessions")
+    await expect(refusals.nth(1)).to_have_attribute("href", "#reason")
+    await screenshot("2-plan-refused")
+    await page.get_by_label("Số buổi dự kiến").fill("5")
+    await page.get_by_label("Lý do").fill("Quyết định số 12/QĐ-TTCT ngày 02/03/2027")
+    await page.get_by_role("button", name="Sửa kế hoạch").click()
+    await expect(page.get_by_role("status")).to_have_text("Lớp nay có kế hoạch 5 buổi học.")
+    binh = rows.filter(has_text="Lê Văn Bình").locator("td").nth(6)
+    for _ in range(100):  # assessment checks eligibility again when it hears of the new plan
+        if await binh.inner_text() == "Có mặt 0/5 buổi":
+            break
+        await asyncio.sleep(0.1)
+        await page.reload()
+    await expect(binh).to_have_text("Có mặt 0/5 buổi")
+    await mark("present")  # and the sheet was wrong after all: he was there
     await page.reload()
-    await expect(rows.filter(has_text="Lê Văn Bình").locator("td").nth(6)).to_have_text("Có mặt 1/4 buổi")
+    await expect(binh).to_have_text("Có mặt 1/5 buổi")
 
 
 async def test_staff_read_a_class_s_evaluation_enter_a_learner_s_form_and_record_the_lessons_learned_review(
