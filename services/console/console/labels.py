@@ -65,3 +65,13 @@ RECIPIENTS = {"organisation": N_("The organisation"), "head": N_("Head of the pa
 ATTEMPT_OUTCOMES = {"delivered": N_("Delivered"), "retry": N_("Will be retried"), "failed": N_("Failed"),
                     "endpoint_gone": N_("Address gone (410)"), "interrupted": N_("Interrupted")}
 CHANNEL_MODES = {"immediate": N_("Every notice as it happens"), "digest": N_("One digest per class")}
+
+WHEN_FULL = {"waiting-list": N_("Learners wait for a seat on the waiting list"),
+             "refuse": N_("Learners are refused once every seat is taken")}
+
+LECTURER_KINDS = {"in_house": N_("The centre's lecturers"), "part_time": N_("Part-time lecturers"),
+                  "collaborator": N_("Collaborators"), "party_leader": N_("Party committee leaders"),
+                  None: N_("Kind not recorded")}
+
+# what a download link offers: the services' papers (PDF) and their tables
+FILE_FORMATS = {"xlsx": N_("Excel table (XLSX)"), "csv": N_("CSV table"), "pdf": N_("Paper to print (PDF)")}

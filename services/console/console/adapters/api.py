@@ -56,6 +56,10 @@ class Api:
         query = {k: v for k, v in params.items() if v not in (None, "")}
         response = await self._call("GET", service, path, params=query)
         return response.json(), response.headers.get("X-Next-Cursor")
+    async def download(self, service: str, path: str, **params: Any) -> httpx.Response:
+        """A paper or a table (PDF, XLSX, CSV) as the service made it, to be handed on to the browser unchanged."""
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        return await self._call("GET", service, path, params=query)
 
     async def upload(self, service: str, path: str, *, filename: str, content: bytes, fields: dict[str, str],
                      **params: Any) -> Any:
