@@ -137,7 +137,7 @@ async def test_an_organisation_finds_its_learner_s_result_downloads_the_report_a
     await expect(hoa).to_contain_text("2/2 (đủ điều kiện)")
     await expect(hoa).to_contain_text("9,5")
     await expect(hoa).to_contain_text("Xuất sắc")
-    await expect(hoa).to_contain_text("Tốt")
+    await expect(hoa).to_contain_text("Rèn luyện tốt")
     await expect(hoa).to_contain_text(certificate)
     await expect(page.get_by_text("Trần Văn Khải")).to_have_count(0)  # another organisation's learner
     await screenshot("1-learners")
