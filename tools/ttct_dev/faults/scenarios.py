@@ -168,7 +168,6 @@ async def nats_and_vault_away(root: Path, *, rate: float, quick: bool) -> Figure
     import asyncpg
 
     from ttct_dev.faults.cluster import NatsNodes
-    from ttct_dev.stack import database_url
 
     nats_outage, vault_outage = 20.0, 45.0
     gap = 4.0 if quick else 8.0
@@ -219,16 +218,9 @@ async def nats_and_vault_away(root: Path, *, rate: float, quick: bool) -> Figure
                                  f"{accepted} of {sent} commands sent were answered 2xx (eventually); every service "
                                  f"answered 2xx again {w.recovered_after(opened)} s after the vault was back")
             await w.finish(figures)
-            dead = 0
-            for service in ("enrolment", "assessment", "notification"):
-                conn = await asyncpg.connect(database_url(w.stack_info.postgres_url, f"ttct_{service}"))
-                try:
-                    dead += await conn.fetchval("SELECT count(*) FROM dead_letters")
-                finally:
-                    await conn.close()
-            figures.notes.append(f"{dead} dead letters")
-            if dead:
-                figures.problems.append(f"{dead} events dead-lettered")
+            figures.notes.append(f"{figures.dead_letters} dead letters")
+            if figures.dead_letters:
+                figures.problems.append(f"{figures.dead_letters} events dead-lettered")
                 figures.ok = False
     finally:
         await asyncio.to_thread(nodes.stop)
