@@ -121,7 +121,7 @@ async def rebuild_matches(fleet: Fleet, services: Sequence[str] = READERS, timeo
             continue
         result.rows[service] = sum(said["tables"].values())
         result.differences += [f"{service}: {d['text']}" for d in said["differences"]]
-        if any(f" {outcome}" in said["rebuild"] for outcome in ("dead-lettered", "parked", "waiting")):
+        if any(f" {outcome}" in said["rebuild"] for outcome in ("dead-lettered", "parked", "held", "waiting")):
             result.problems.append(f"{service}: {said['rebuild']}")
     result.verify_status, findings = await verify(fleet, timeout)
     if result.verify_status != 0:
