@@ -21,7 +21,7 @@ from console.adapters.api import Problem
 from console.entrypoints import (attendance, auth, capacity, centres, classes, decisions, evaluation,
                                  evaluation_codes, evaluation_figures, home, hours, imports, learners, lifecycle,
                                  organisation, organisation_hooks, plan, province, quotas, results, roster,
-                                 timetable, verify)
+                                 survey, timetable, verify)
 from console.settings import ConsoleSettings
 from console.views import render
 
@@ -94,7 +94,7 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
                                   **({"transport": transport} if transport else {})})
     app.state.oauth = oauth
     app.include_router(auth.router)
-    for pages in (organisation, organisation_hooks, province, verify):  # sending organisations, province, public
+    for pages in (organisation, organisation_hooks, province, verify, survey):  # organisations, province, public
         app.include_router(pages.router)
     for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, capacity, results, evaluation,
                   evaluation_codes, evaluation_figures, hours, learners, decisions, plan, lifecycle):

@@ -76,6 +76,12 @@ def api(request: Request) -> Api:
     return Api(request.app.state.http, request.app.state.bases, request.session["token"])
 
 
+def public_csrf(request: Request) -> str:
+    """The CSRF token of a public form (no sign-in, e.g. a learner's own evaluation form): kept in the visitor's
+    session cookie like a signed-in person's, and signs nobody in."""
+    return request.session.setdefault("csrf", secrets.token_urlsafe(32))
+
+
 async def check_csrf(request: Request) -> dict:
     """The posted form, once its CSRF token matches the session's."""
     form = dict(await request.form())

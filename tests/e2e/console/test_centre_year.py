@@ -8,7 +8,6 @@ import asyncio
 import re
 import uuid
 
-import httpx
 import pytest
 from playwright.async_api import Page, expect
 
@@ -289,13 +288,35 @@ async def test_staff_issue_evaluation_codes_refused_beyond_the_learners_then_sho
     assert len(codes) == 2 and all(re.fullmatch(r"[A-Z0-9]{5}-[A-Z0-9]{5}", c) for c in codes), codes
     await screenshot("2-codes")
 
-    # a learner sends their own form with a slip (the public route, no sign-in); the centre's page counts it
-    public = f"{services.urls['assessment']}/v1/public/evaluation-forms/{codes[0]}"
-    async with httpx.AsyncClient(timeout=30) as anyone:
-        assert (await anyone.post(public, json={"content": 5, "comment": "Tự điền"})).status_code == 201
-    await page.get_by_role("link", name="Quay lại đánh giá khóa học").click()
+    await expect(page.locator(".slips li").first).to_contain_text(f"{console.url}/evaluate")
+
+    # a learner fills in their own form with a slip, in the console without signing in (another browser's cookies)
+    await page.context.clear_cookies()
+    await page.goto(f"{console.url}/evaluate")
+    await page.get_by_label("Mã trên phiếu của bạn").fill("ABCDE-FGHJK")  # a code nobody was given
+    await page.get_by_role("button", name="Mở phiếu").click()
+    await expect(page.locator("#code-error")).to_contain_text("Mã phiếu khảo sát không đúng")
+    await screenshot("3-code-unknown")
+    await page.get_by_label("Mã trên phiếu của bạn").fill(codes[0].lower().replace("-", " "))
+    await page.get_by_role("button", name="Mở phiếu").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Chuyên đề phát mã khảo sát")
+    await screenshot("4-learner-form")
+    await page.get_by_role("button", name="Gửi phiếu").click()  # nothing answered: refused, the code kept
+    await expect(page.get_by_role("alert")).to_contain_text("ít nhất một mức đánh giá")
+    await page.get_by_role("group", name="Nội dung chương trình").get_by_label("5").check()
+    await page.get_by_role("group", name=re.compile("Giảng viên")).get_by_label("4").check()
+    await page.get_by_label("Ý kiến của bạn (không bắt buộc)").fill("Tự điền trên trang")
+    await page.get_by_role("button", name="Gửi phiếu").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Cảm ơn bạn")
+    await screenshot("5-thanks")
+    await page.go_back()  # the same slip again: used once, and said so
+    await expect(page.locator("#code-error")).to_contain_text("đã được dùng")
+
+    # the centre's page counts the learner's form
+    await sign_in(page, console.url)
+    await page.goto(f"{console.url}/classes/{taught['class_id']}/evaluation")
     await expect(page.locator("main")).to_contain_text("Đã nhập 1 phiếu khảo sát")
-    await expect(page.locator("ul.remarks")).to_contain_text("Tự điền")
+    await expect(page.locator("ul.remarks")).to_contain_text("Tự điền trên trang")
 
 
 async def test_staff_see_lecturers_teaching_hours_for_a_month_by_kind_and_download_them(

@@ -95,3 +95,11 @@ async def public_get(client: httpx.AsyncClient, bases: dict[str, str], service: 
     if response.status_code >= 400:
         raise Problem.of(response)
     return response.json()
+
+
+async def public_post(client: httpx.AsyncClient, bases: dict[str, str], service: str, path: str, body: Any) -> Any:
+    """A public route (no token) that takes something from anyone holding a code, e.g. a learner's own form."""
+    response = await client.post(f"{bases[service]}/v1{path}", json=body)
+    if response.status_code >= 400:
+        raise Problem.of(response)
+    return response.json()

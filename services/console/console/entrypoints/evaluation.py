@@ -76,14 +76,24 @@ async def _lecturers(request: Request, class_id: uuid.UUID) -> list[dict]:
                   key=lambda r: name_sort_key(r["full_name"]))
 
 
-def _form_fields(lecturers: list[dict]) -> tuple[str, ...]:
+def form_body(form: dict[str, str], lecturers: list[dict]) -> dict:
+    """An evaluation form as assessment takes it: the questions answered, a lecturer's rating only if chosen."""
+    rated = [(r["lecturer_id"], form.get(f"lecturer-{r['lecturer_id']}", "")) for r in lecturers]
+    return {"content": int(form["content"]) if form.get("content") in RATINGS else None,
+            "organisation": int(form["organisation"]) if form.get("organisation") in RATINGS else None,
+            "lecturers": [{"lecturer_id": k, "rating": int(v)} for k, v in rated if v in RATINGS],
+            "comment": form.get("comment", "").strip() or None}
+
+
+def form_fields(lecturers: list[dict]) -> tuple[str, ...]:
     return ("content", "organisation", *(f"lecturer-{r['lecturer_id']}" for r in lecturers), "comment")
 
 
-def _form_messages(lecturers: list[dict]) -> dict[str, str]:
+def form_messages(lecturers: list[dict], comment: str | None = None) -> dict[str, str]:
     rating = _("Choose a rating from 1 to 5, or no answer")
     return {"content": rating, "organisation": rating, **{f"lecturer-{r['lecturer_id']}": rating for r in lecturers},
-            "comment": _("Write the learner's comment in up to 2000 characters, without control characters")}
+            "comment": comment or _("Write the learner's comment in up to 2000 characters, without control "
+                                    "characters")}
 
 
 async def _form_page(request: Request, class_id: uuid.UUID, *, typed: dict[str, str] | None = None,
@@ -92,7 +102,7 @@ async def _form_page(request: Request, class_id: uuid.UUID, *, typed: dict[str, 
     lecturers = await _lecturers(request, class_id)
     return render(request, "evaluation_form.html", status=status, c=the_class, lecturers=lecturers,
                   ratings=RATINGS, form=typed or {"key": str(uuid.uuid4())},
-                  errors=errors or FormErrors(_form_fields(lecturers)), flash=request.session.pop("flash", None))
+                  errors=errors or FormErrors(form_fields(lecturers)), flash=request.session.pop("flash", None))
 
 
 @router.get("/classes/{class_id}/evaluation/forms/new")
@@ -104,19 +114,15 @@ async def evaluation_form(request: Request, class_id: uuid.UUID):
 async def enter_evaluation(request: Request, class_id: uuid.UUID):
     form = {k: str(v) for k, v in (await sessions.check_csrf(request)).items()}
     lecturers = await _lecturers(request, class_id)
-    rated = [(r["lecturer_id"], form.get(f"lecturer-{r['lecturer_id']}", "")) for r in lecturers]
-    body = {"content": int(form["content"]) if form.get("content") in RATINGS else None,
-            "organisation": int(form["organisation"]) if form.get("organisation") in RATINGS else None,
-            "lecturers": [{"lecturer_id": k, "rating": int(v)} for k, v in rated if v in RATINGS],
-            "comment": form.get("comment", "").strip() or None}
+    body = form_body(form, lecturers)
     try:
         await sessions.api(request).post("assessment", f"{_base(request, class_id)}/evaluations", body,
                                          idempotency_key=form.get("key") or None)
     except Problem as problem:
         if problem.status not in (409, 422):
             raise
-        errors = FormErrors(_form_fields(lecturers))
-        errors.from_problem(problem, _form_messages(lecturers), i18n.current.get())
+        errors = FormErrors(form_fields(lecturers))
+        errors.from_problem(problem, form_messages(lecturers), i18n.current.get())
         return await _form_page(request, class_id, typed={**form, "key": str(uuid.uuid4())}, errors=errors,
                                 status=422)
     request.session["flash"] = _("The form has been entered. Enter the next one below.")

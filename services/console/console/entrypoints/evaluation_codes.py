@@ -42,4 +42,5 @@ async def issue_codes(request: Request, class_id: uuid.UUID):
                             codes={"evaluation-codes-exceed-learners": "count"})
         return await evaluation_page_of(request, class_id, typed=typed, errors=errors, status=422)
     the_class = await api.get("scheduling", base)
-    return render(request, "evaluation_codes.html", c=the_class, codes=issued["codes"])
+    survey = f"{request.app.state.settings.public_url.rstrip('/')}/evaluate"
+    return render(request, "evaluation_codes.html", c=the_class, codes=issued["codes"], survey=survey)
