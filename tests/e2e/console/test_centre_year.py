@@ -309,7 +309,7 @@ async def test_staff_issue_evaluation_codes_refused_beyond_the_learners_then_sho
     await page.get_by_role("button", name="Gửi phiếu").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Cảm ơn bạn")
     await screenshot("5-thanks")
-    await page.go_back()  # the same slip again: used once, and said so
+    await page.goto(f"{console.url}/evaluate/{codes[0]}")  # the same slip again: used once, and said so
     await expect(page.locator("#code-error")).to_contain_text("đã được dùng")
 
     # the centre's page counts the learner's form
