@@ -18,7 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from console import i18n, sessions
 from console.adapters.api import Problem
 from console.entrypoints import (attendance, auth, centres, classes, home, imports, lifecycle, quotas, results,
-                                 roster, timetable)
+                                 roster, scores, timetable)
 from console.settings import ConsoleSettings
 from console.views import render
 
@@ -86,7 +86,7 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
                                   **({"transport": transport} if transport else {})})
     app.state.oauth = oauth
     app.include_router(auth.router)
-    for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, results, lifecycle):
+    for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, results, scores, lifecycle):
         app.include_router(pages.router)  # lifecycle last: its POST /classes/{id}/{step} would match the others
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
