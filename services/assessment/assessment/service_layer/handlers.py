@@ -100,7 +100,8 @@ async def record_scores(a: Aggregated, centre: str, class_id: UUID, command: res
         learners = await fx.learners(a.pool, centre, class_id)
         finalised = (await _finalised(a, class_id)).finalised
         listed = [s.learner_id for s in command.scores if s.learner_id in learners]
-        loaded = {i: await a.results.load(results.stream_id(class_id, i)) for i in listed}
+        streams = await a.results.load_many([results.stream_id(class_id, i) for i in listed])
+        loaded = {i: streams[results.stream_id(class_id, i)] for i in listed}
         pinned: dict[str | None, Scheme] = {}  # one lookup per scheme version, not one per learner
         for result, _version in loaded.values():
             if result.scheme_version not in pinned:

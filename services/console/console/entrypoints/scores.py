@@ -2,6 +2,7 @@
 scores typed are stored, or none and the page says which to put right)."""
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 
@@ -24,16 +25,21 @@ def _component(asked: str) -> str:
     return asked if COMPONENT.match(asked) else "final"
 
 
-async def _grid(api: Api, centre: str, class_id: uuid.UUID, component: str) -> dict:
-    base = f"/centres/{centre}/classes/{class_id}"
-    the_class = await api.get("scheduling", base)
-    roster = sorted(await api.get("enrolment", f"{base}/enrolments"), key=lambda r: name_sort_key(r["full_name"]))
+async def _recorded(api: Api, base: str) -> list[dict]:
     try:
-        recorded = await api.get("assessment", f"{base}/scores")
+        return await api.get("assessment", f"{base}/scores")
     except Problem as refused:  # assessment learns of a new class from its events, a moment after scheduling
         if refused.status not in (404, 409):
             raise
-        recorded = []
+        return []
+
+
+async def _grid(api: Api, centre: str, class_id: uuid.UUID, component: str) -> dict:
+    base = f"/centres/{centre}/classes/{class_id}"
+    # three services, asked at once: the page waits for the slowest, not for the sum
+    the_class, roster, recorded = await asyncio.gather(
+        api.get("scheduling", base), api.get("enrolment", f"{base}/enrolments"), _recorded(api, base))
+    roster.sort(key=lambda r: name_sort_key(r["full_name"]))
     components = sorted({s["component"] for s in recorded} | {"final", component})
     scores = {s["learner_id"]: s for s in recorded if s["component"] == component}
     return {"c": the_class, "roster": roster, "scores": scores, "component": component, "components": components}
