@@ -64,6 +64,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--console-staff", type=int, default=20, help="staff signed in and working at once")
     g.add_argument("--console-rounds", type=int, default=10, help="rounds of the six pages each")
     g.add_argument("--console-learners", type=int, default=60, help="learners in each staff member's class")
+    g.add_argument("--console-think", default="2,0", help="mean seconds on each page before the next request, one "
+                   "run of the scenario each (0: requests back to back, a stress test)")
     return p
 
 
@@ -71,7 +73,7 @@ QUICK = {"single_requests": 300, "single_concurrency": 16, "single_rate": 100, "
          "classes_per_centre": 2, "list_size": 200, "year_centres": 3, "year_classes": 6, "year_enrolments": 300,
          "bulk_concurrency": 16, "rebuild_events": 5_000, "growth_centres": "1,3", "growth_store": "0,5000",
          "growth_requests": 200, "growth_rate": 100, "growth_seconds": 1, "peer_saves": 400, "timeout": 45,
-         "console_staff": 4, "console_rounds": 1, "console_learners": 10}
+         "console_staff": 4, "console_rounds": 1, "console_learners": 10, "console_think": "0.2,0"}
 
 
 class Runner:
@@ -152,12 +154,12 @@ async def run(args: argparse.Namespace, work_dir: Path) -> dict:
             from ttct_dev.bench import console
             from ttct_dev.console import Console
 
-            sizes = console.ConsoleSizes(args.console_staff, args.console_rounds, args.console_learners)
             with Console(bench.services, work_dir, log_dir=work_dir / "logs") as running:
                 for name, proc in zip(("oidc", "console"), running._procs):  # noqa: SLF001 - the pids are what we sample
                     bench.sampler.watch(name, proc.pid)
-                await r.scenario(f"7 console: {sizes.staff} staff at once",
-                                 lambda notes: console.staff_at_once(bench, running, sizes, notes))
+                for think in (float(x) for x in args.console_think.split(",") if x.strip()):
+                    sizes = console.ConsoleSizes(args.console_staff, args.console_rounds, args.console_learners, think)
+                    await r.scenario(sizes.label, lambda notes, s=sizes: console.staff_at_once(bench, running, s, notes))
         results["rss_peak_bytes"] = dict(bench.sampler.peak_rss)
     results["seconds"] = round(time.monotonic() - started, 1)
     report.summarise(results)

@@ -9,6 +9,8 @@ no network to speak of), and its size is counted before compression.
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -31,6 +33,14 @@ class ConsoleSizes:
     staff: int = 20
     rounds: int = 10
     learners: int = 60
+    think: float = 2.0
+    """mean seconds a person spends on a page before the next request (reading it, filling the form in): drawn
+    between half and one and a half of it; 0: none, every staff member's requests back to back (a stress test)"""
+
+    @property
+    def label(self) -> str:
+        pause = f"{self.think:g} s on each page" if self.think else "no pause between pages"
+        return f"7 console: {self.staff} staff at once, {pause}"
 
 
 @dataclass
@@ -96,7 +106,7 @@ async def _sign_in(console: Console, browser: httpx.AsyncClient, t: Timings, att
     raise RuntimeError(f"signing in ended at {done.url} ({done.status_code}) {attempts} times")
 
 
-async def _timed(t: Timings, page: str, call) -> httpx.Response:
+async def _time(t: Timings, page: str, call) -> httpx.Response:
     started = time.perf_counter()
     r = await call()
     t.ms[page].append((time.perf_counter() - started) * 1000)
@@ -106,22 +116,30 @@ async def _timed(t: Timings, page: str, call) -> httpx.Response:
     return r
 
 
-async def _work(console: Console, mine: dict[str, str], rounds: int, t: Timings) -> None:
+async def _work(console: Console, mine: dict[str, str], sizes: ConsoleSizes, t: Timings, seed: int) -> None:
+    chance = random.Random(seed)
+
+    async def _timed(page: str, call) -> httpx.Response:
+        if sizes.think:
+            await asyncio.sleep(chance.uniform(sizes.think / 2, sizes.think * 1.5))
+        return await _time(t, page, call)
+
     async with httpx.AsyncClient(timeout=60) as browser:
         await _sign_in(console, browser, t)
         klass = f"{console.url}/classes/{mine['class_id']}"
         attendance = f"{klass}/sessions/{mine['session_id']}/attendance"
-        for n in range(rounds):
-            await _timed(t, "class_list", lambda: browser.get(f"{console.url}/classes"))
-            await _timed(t, "class_page", lambda: browser.get(klass))
-            form = await _timed(t, "attendance_form", lambda: browser.get(attendance))
+        for n in range(sizes.rounds):
+            await _timed("class_list", lambda: browser.get(f"{console.url}/classes"))
+            await _timed("class_page", lambda: browser.get(klass))
+            form = await _timed("attendance_form", lambda: browser.get(attendance))
             marks = {f"mark-{learner}": ("present", "absent", "excused")[(i + n) % 3 if i % 7 == 0 else 0]
                      for i, learner in enumerate(re.findall(r'name="mark-([0-9a-f-]{36})"', form.text))}
-            await _timed(t, "attendance_save", lambda: browser.post(attendance, data={**_hidden(form.text), **marks}))
-            grid = await _timed(t, "scores_form", lambda: browser.get(f"{klass}/scores"))
+            await _timed("attendance_save", lambda: browser.post(attendance, data={**_hidden(form.text), **marks}))
+            grid = await _timed("scores_form", lambda: browser.get(f"{klass}/scores"))
             scores = {f"score-{learner}": f"{5 + (i + n) % 50 / 10:.1f}".replace(".", ",")
                       for i, learner in enumerate(re.findall(r'name="score-([0-9a-f-]{36})"', grid.text))}
-            await _timed(t, "scores_save", lambda: browser.post(f"{klass}/scores", data={**_hidden(grid.text), **scores}))
+            await _timed("scores_save",
+                         lambda: browser.post(f"{klass}/scores", data={**_hidden(grid.text), **scores}))
 
 
 async def staff_at_once(bench: Bench, console: Console, sizes: ConsoleSizes, notes: list[str]) -> dict[str, float]:
@@ -132,12 +150,19 @@ async def staff_at_once(bench: Bench, console: Console, sizes: ConsoleSizes, not
                                      centre=CENTRE)
         classes = await asyncio.gather(*[_class_for(bench, http, k, sizes.learners, tag) for k in range(sizes.staff)])
     t = Timings()
-    started = time.perf_counter()
-    await asyncio.gather(*[_work(console, mine, sizes.rounds, t) for mine in classes])
+    load_before, started = os.getloadavg()[0], time.perf_counter()
+    await asyncio.gather(*[_work(console, mine, sizes, t, k) for k, mine in enumerate(classes)])
     seconds = time.perf_counter() - started
+    # the machine's other work shows in these figures: say how busy it was (this run's own load included)
+    run = 1 + sum(n.startswith("run ") for n in notes)
+    notes.append(f"run {run}: load average (1 min) {load_before:.1f} before the staff started, "
+                 f"{os.getloadavg()[0]:.1f} when they had finished ({os.cpu_count()} cores)")
     note = (f"{sizes.staff} staff of one centre at once, each signed in through the local OpenID Connect provider "
             f"and working on a class of {sizes.learners} learners: {sizes.rounds} rounds of the class list, the "
-            "class, the attendance form and its save, the score grid and its save (saves answer 303)")
+            "class, the attendance form and its save, the score grid and its save (saves answer 303); "
+            + (f"{sizes.think:g} s on average (from half to one and a half of it) on each page before the next "
+               "request, as a person reads it or fills it in" if sizes.think else
+               "no pause: each staff member's requests back to back (a stress test, not people)"))
     if note not in notes:
         notes.append(note)
     out: dict[str, float] = {"staff_count": sizes.staff, "learners_per_class_count": sizes.learners,

@@ -9,6 +9,8 @@ from ttct_dev.bench.measure import summary
 
 MIB = 2**20
 
+CONSOLE = "7 console: 20 staff at once, 2 s on each page"  # people read a page before they ask for the next
+
 # (what, scenario, figure, comparison, threshold) — the targets of issue 6
 TARGETS = [
     ("single commands through HTTP, all four services consuming", "1 single commands", "closed_pipeline_per_s",
@@ -24,9 +26,8 @@ TARGETS = [
     ("single commands ÷ peer's 8-thread save rate", "ratios", "single_vs_peer_saves_8_threads", ">=", 1.25),
     ("rebuild ÷ peer's ProjectionRunner catch-up", "ratios", "rebuild_vs_peer_catchup", ">=", 13),
     # issue 12's, for the console
-    ("console: 20 staff at once, p95 of the slowest page", "7 console: 20 staff at once", "worst_page_p95_ms", "<=",
-     150),
-    ("console: the largest page", "7 console: 20 staff at once", "largest_page_kb", "<=", 150),
+    ("console: 20 staff at once, p95 of the slowest page", CONSOLE, "worst_page_p95_ms", "<=", 150),
+    ("console: the largest page", CONSOLE, "largest_page_kb", "<=", 150),
 ]
 OPS = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
 
@@ -72,6 +73,9 @@ METHOD = """\
   generator's own delay on the shared cores); its size is the HTML's, uncompressed. The saves answer 303 (the
   redirect is not followed: the page it leads to is measured as the form). Each figure is the p50 / p95 over
   every request of that page in the run; `worst_page_p95_ms` the highest p95, `largest_page_kb` the largest page.
+  People read a page before they ask for the next: the target's run waits 2 s on average (1 to 3 s, drawn) on each
+  page; the run without a pause sends each staff member's requests back to back (a stress test: 20 requests always
+  in flight, what the two cores can serve).
 - **Memory** (6): RSS of each service process and its children, sampled every 0.2 s through the whole run (psutil).
 - Every scenario runs `repeats` times; the tables give the median, min and max of the per-run figures (a p99 row
   is the median of the runs' p99s).

@@ -104,7 +104,8 @@ def decide_record(command: RecordScore, learner: LearnerInClass, result: Result,
 
 
 def decide_scores(command: RecordScores, class_id: UUID, learners: dict[UUID, LearnerInClass],
-                  sittings: dict[UUID, tuple[Result, Scheme]], *, finalised: bool = False) -> dict[UUID, list[DomainEvent]]:
+                  sittings: dict[UUID, tuple[Result, Scheme]], *,
+                  finalised: bool = False) -> dict[UUID, list[DomainEvent]]:
     """Each listed learner's new events (none where the score is already so), or a refusal for the whole list:
     a learner twice, one not in the class, a component not in a learner's scheme, results already final.
     `learners`: the class's; `sittings`: each listed learner's result and the scheme their scores are pinned to."""

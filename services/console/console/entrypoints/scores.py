@@ -21,6 +21,11 @@ _ = i18n.gettext
 COMPONENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")  # a scheme's component name; "final" in the default scheme
 
 
+def _written(score: float | str) -> str:
+    """A score as it is written here: one decimal, a decimal comma (8,5)."""
+    return f"{float(score):.1f}".replace(".", ",")
+
+
 def _component(asked: str) -> str:
     return asked if COMPONENT.match(asked) else "final"
 
@@ -49,7 +54,7 @@ async def _grid(api: Api, centre: str, class_id: uuid.UUID, component: str) -> d
 async def score_grid(request: Request, class_id: uuid.UUID, component: str = "final"):
     person = sessions.person(request)
     grid = await _grid(sessions.api(request), centre_of(request, person), class_id, _component(component))
-    typed = {learner: str(s["score"]) for learner, s in grid["scores"].items()}
+    typed = {learner: _written(s["score"]) for learner, s in grid["scores"].items()}
     return render(request, "scores.html", **grid, typed=typed, errors=FormErrors(()), key=str(uuid.uuid4()),
                   flash=request.session.pop("flash", None))
 
