@@ -221,8 +221,8 @@ def keep_others(results: dict, out_dir: Path) -> None:
                 results["cpu_seconds"][name] = previous["cpu_seconds"][name]
     for process, peak in previous.get("rss_peak_bytes", {}).items():
         results["rss_peak_bytes"][process] = max(peak, results["rss_peak_bytes"].get(process, 0))
-    for scenario in results["earlier"]:
-        results["scenarios"][scenario]["from_run"] = results["earlier"][scenario]
+    for scenario, run in results.get("earlier", {}).items():
+        results["scenarios"][scenario]["from_run"] = run
     summarise(results)
 
 
