@@ -12,7 +12,8 @@ pytestmark = pytest.mark.bench
 
 SCENARIOS = ["1 single commands", "2 bulk: organisation list", "2 bulk: province year", "3 rebuild",
              "4 growth: 1 centre, store empty", "4 growth: 3 centres, store 5,000 events",
-             "5 peer: saves, 1 thread", "5 peer: saves, 8 threads", "5 peer: catch-up"]
+             "5 peer: saves, 1 thread", "5 peer: saves, 8 threads", "5 peer: catch-up",
+             "7 console: 4 staff at once, 0.2 s on each page", "7 console: 4 staff at once, no pause between pages"]
 
 
 def test_quick_run_writes_every_scenario(tmp_path):
@@ -28,7 +29,9 @@ def test_quick_run_writes_every_scenario(tmp_path):
         assert f"### {name}" in markdown
     assert results["scenarios"]["3 rebuild"]["runs"][0]["rebuild_events_count"] == 5_000
     assert results["scenarios"]["3 rebuild"]["runs"][0]["rebuild_out_of_order_count"] == 0
+    console = results["scenarios"]["7 console: 4 staff at once, no pause between pages"]["runs"][0]
+    assert console["errors_count"] == 0 and console["pages_count"] == 4 * 6 and console["largest_page_kb"] > 1
     assert results["machine"]["cores_logical"] and results["machine"]["postgresql"]["fsync"] == "on"
     assert set(results["rss_peak_bytes"]) >= {"scheduling", "enrolment", "assessment", "notification"}
-    assert {t["figure"] for t in results["targets"]} >= {"closed_pipeline_per_s", "rebuild_per_s"}
+    assert {t["figure"] for t in results["targets"]} >= {"closed_pipeline_per_s", "rebuild_per_s", "worst_page_p95_ms"}
     assert "## Machine" in markdown and "| figure | unit | median | min | max |" in markdown

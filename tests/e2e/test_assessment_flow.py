@@ -322,3 +322,44 @@ async def test_a_course_scheduled_a_week_at_a_time_counts_an_absence_over_its_wh
     the_class = await centre.client.get(f"{centre.urls['scheduling']}/v1/centres/{centre.code}/classes/{class_id}",
                                         headers=centre.scheduling)
     assert the_class.json()["planned_sessions"] == 30, the_class.text
+
+
+async def test_a_class_s_scores_are_recorded_in_one_request_all_of_them_or_none(centre, issuer):
+    class_id, _ = await centre.schedule_class(1, programme="grid-e2e")
+    an, binh, chi = [await centre.enrol(class_id, name) for name in ("Nguyễn Văn An", "Lê Thị Bình", "Trần Văn Chí")]
+    grid = f"/classes/{class_id}/scores/batch"
+
+    def rows(*scores) -> dict:
+        return {"component": "final", "scores": [{"learner_id": l, "score": s} for l, s in scores]}
+
+    # one bad row refuses the whole grid, naming the row; nothing is stored
+    body = problem(await centre.call("POST", grid, rows((an, 8), (binh, 10.5))), 422, "invalid-input")
+    assert [e["field"] for e in body["errors"]] == ["body.scores.1.score"], body
+    problem(await centre.call("POST", grid, rows((an, 8), (an, 9))), 422, "duplicate-learner")
+    stranger = str(uuid.uuid4())
+    body = problem(await centre.call("POST", grid, rows((an, 8), (stranger, 9))), 404, "learner-not-in-class")
+    assert stranger in body["detail"]
+    problem(await centre.call("POST", grid, {**rows((an, 8)), "component": "essay"}), 422, "component-unknown")
+    assert (await centre.call("GET", f"/classes/{class_id}/scores")).json() == []
+
+    r = await centre.call("POST", grid, rows((an, 8.5), (binh, 4), (chi, 9)))
+    assert r.status_code == 200, r.text
+    assert [(x["full_name"], x["score"], x["grade_band"]) for x in r.json()] == [
+        ("Nguyễn Văn An", 8.5, "gioi"), ("Lê Thị Bình", 4, "khong_dat"), ("Trần Văn Chí", 9, "xuat_sac")]
+    # the grid again with one score changed: only that one changes
+    r = await centre.call("POST", grid, rows((an, 8.5), (binh, 5), (chi, 9)))
+    assert [x["score"] for x in r.json()] == [8.5, 5, 9]
+    listed = (await centre.call("GET", f"/classes/{class_id}/scores")).json()
+    assert {x["learner_id"]: x["score"] for x in listed} == {an: 8.5, binh: 5, chi: 9}
+
+    # a lecturer records the grid of a class they teach only
+    listed = f"{centre.urls['scheduling']}/v1/centres/{centre.code}/classes/{class_id}/sessions"
+    teacher = (await centre.client.get(listed, headers=centre.scheduling)).json()[0]["lecturer_id"]
+    staff, centre.assessment = centre.assessment, issuer.headers("lecturer", centre=centre.code,
+                                                                 lecturer_id=str(uuid.uuid4()))
+    problem(await centre.call("POST", grid, rows((an, 2))), 403, "not-your-teaching")
+    centre.assessment = issuer.headers("lecturer", centre=centre.code, lecturer_id=teacher)
+    assert (await centre.call("POST", grid, rows((an, 7)))).status_code == 200
+    centre.assessment = staff
+    assert (await centre.call("POST", f"/classes/{class_id}/finalisation")).status_code == 201
+    problem(await centre.call("POST", grid, rows((an, 9))), 409, "results-finalised")

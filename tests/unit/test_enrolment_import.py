@@ -200,3 +200,47 @@ def test_rows_citing_a_recorded_decision_number_with_another_date_or_signer_are_
     assert [p.code for p in rows[1].problems] == ["dispatch-decision-differs"]
     assert "20/02/2027" in rows[1].problems[0].detail and "125-QĐ/ĐU" in rows[1].problems[0].detail_vi
     assert [p.code for p in rows[3].problems] == ["dispatch-decision-differs"]  # differs from row 4 of this list
+
+
+def test_a_list_s_gender_position_party_admission_and_card_are_read_under_vietnamese_headers_and_checked():
+    profile = {"Giới tính": "Nữ", "Chức vụ": "Bí thư Chi bộ thôn 3", "Ngày vào Đảng": "19/05/2012",
+               "Số thẻ đảng viên": "42012345"}
+    rows = imp.check_rows([
+        row(**profile),                                                              # 2: all four, read
+        row(name="Lê Văn Cường", **{"Giới tính": "nam"}),                            # 3: a lower-case Nam
+        row(name="Lê Văn Dũng", **{"Giới tính": "Không rõ"}),                        # 4: neither
+        row(name="Lê Văn Em", **{"Ngày vào Đảng": "01/01/2000"}),                    # 5: at 11 (born 1988)
+        row(name="Lê Văn Giang", **{"Ngày vào Đảng": "01/01/2030"}),                 # 6: in the future
+        row(name="Lê Văn Hải", **{"Ngày vào Đảng": "2012/13/01"}),                   # 7: not a date
+        row(name="Lê Văn Khánh", **{"Số thẻ đảng viên": "TH-12345"}),                 # 8: not digits
+    ], ORG, on=TODAY)
+    by_row = {c.row: c for c in rows}
+    read = r.profile_of(by_row[2].command)
+    assert (read.gender, read.position, read.party_admitted_on, read.party_card_number) == (
+        "female", "Bí thư Chi bộ thôn 3", date(2012, 5, 19), "42012345")
+    assert r.profile_of(by_row[3].command).gender == "male"
+    assert [(p.field, p.code) for p in by_row[4].problems] == [("gender", "invalid-field")]
+    assert by_row[4].problems[0].detail_vi == "Giới tính Không rõ không hợp lệ: ghi Nam hoặc Nữ"
+    assert [(p.field, p.code) for p in by_row[5].problems] == [("party_admitted_on", "implausible-date")]
+    assert "trước khi học viên đủ 18 tuổi" in by_row[5].problems[0].detail_vi
+    assert [(p.field, p.code) for p in by_row[6].problems] == [("party_admitted_on", "implausible-date")]
+    assert [(p.field, p.code) for p in by_row[7].problems] == [("party_admitted_on", "malformed-date")]
+    assert [(p.field, p.code) for p in by_row[8].problems] == [("party_card_number", "invalid-field")]
+    assert r.profile_of(imp.check_rows([row()], ORG, on=TODAY)[0].command) is None  # none given: no profile
+
+
+def test_an_imported_learner_s_profile_is_sealed_on_their_events_and_kept_through_a_promotion():
+    facts = r.ClassFacts(uuid4(), "Lớp đảng viên mới", capacity=1)
+    [first, second] = imp.registered_in(imp.check_rows([row(name="Lê Văn An"), row(
+        name="Lê Thị Bình", **{"Giới tính": "Nữ"})], ORG, on=TODAY), DIRECTORY)
+    ids = {2: uuid4(), 3: uuid4()}
+    seals = {n: legacy_sealed(i, "x") for n, i in ids.items()}
+    profile = legacy_sealed(ids[3], "profile stands in")
+    events, _ = imp.decide_import([first, second], ids, seals, facts, r.Roster(), {3: profile})
+    assert isinstance(events[0], LearnerEnrolled) and events[0].profile is None
+    assert isinstance(events[1], LearnerWaitlisted) and events[1].profile == profile
+    roster = r.Roster()
+    for event in events:
+        roster = r.evolve(roster, event)
+    [promotion] = r.decide_withdraw(ids[2], "ốm", facts, roster)[1:]
+    assert promotion.learner_id == ids[3] and promotion.profile == profile

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import httpx
 
+from ttct_dev.oidc import DEMO_ACCOUNTS
 from ttct_dev.services import Services, free_port
+from ttct_dev.tokens import LocalIssuer
 
 DEFAULT_PORTS = {"console": 8005, "oidc": 8009}
 CLIENT_ID = "ttct-console"
@@ -27,6 +29,8 @@ class Console:
     env: dict[str, str] = field(default_factory=dict)
     url: str = ""
     oidc_url: str = ""
+    lecturer_ids: dict[str, str] = field(default_factory=dict)
+    """The demo lecturers' ids in the province's register, by username (their tokens' `lecturer_id`)."""
     _procs: list[subprocess.Popen] = field(default_factory=list)
 
     def _port(self, name: str) -> int:
@@ -42,9 +46,12 @@ class Console:
 
         console_port, oidc_port = self.port or self._port("console"), self._port("oidc")
         self.url, self.oidc_url = f"http://127.0.0.1:{console_port}", f"http://127.0.0.1:{oidc_port}"
+        self.lecturer_ids = {a.username: self._registered_lecturer(a.name, a.centre)
+                             for a in DEMO_ACCOUNTS if a.role == "lecturer"}
         self._spawn("oidc", ["ttct_dev.oidc", "--port", str(oidc_port), "--data-dir", str(self.data_dir),
                              "--province", self.services.province,
-                             "--client", f"{CLIENT_ID}={self.url}/auth/callback"])
+                             "--client", f"{CLIENT_ID}={self.url}/auth/callback",
+                             *(f"--lecturer-id={u}={i}" for u, i in self.lecturer_ids.items())])
         urls = self.services.urls
         self._spawn("console", ["console"], env={
             **os.environ, "PROVINCE_CODE": self.services.province, "HTTP_HOST": "127.0.0.1",
@@ -65,6 +72,26 @@ class Console:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{url} not ready after {timeout:.0f}s")
                 time.sleep(0.1)
+
+    def _registered_lecturer(self, name: str, centre: str | None) -> str:
+        """A demo lecturer's id in scheduling's register: an in-house lecturer of their centre, found by name and
+        registered on the first start (the data of `make run` keep it from one run to the next)."""
+        url = f"{self.services.urls['scheduling']}/v1/lecturers"
+        staff = LocalIssuer(self.data_dir).headers("centre-staff", province=self.services.province, centre=centre)
+        with httpx.Client(headers=staff, timeout=10) as http:
+            params: dict[str, str] = {"home_centre": centre or "", "kind": "in_house", "limit": "100"}
+            while True:
+                r = http.get(url, params=params)
+                r.raise_for_status()
+                found = [x["lecturer_id"] for x in r.json() if x["full_name"] == name]
+                if found:
+                    return found[0]
+                if not r.headers.get("X-Next-Cursor"):
+                    break
+                params["cursor"] = r.headers["X-Next-Cursor"]
+            r = http.post(url, json={"full_name": name, "kind": "in_house", "home_centre": centre})
+            r.raise_for_status()
+            return r.json()["lecturer_id"]
 
     def stop(self) -> None:
         for proc in reversed(self._procs):

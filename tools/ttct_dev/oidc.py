@@ -13,7 +13,7 @@ import hashlib
 import html
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -37,6 +37,8 @@ class Account:
     role: str
     centre: str | None = None
     org: str | None = None
+    lecturer_id: str | None = None
+    """A lecturer's id in the province's register (claim `lecturer_id`): what they may record is their own teaching."""
 
 
 DEMO_ACCOUNTS = (
@@ -48,6 +50,12 @@ DEMO_ACCOUNTS = (
 ROLE_NAMES = {"centre-staff": "Cán bộ trung tâm", "lecturer": "Giảng viên", "organisation": "Đơn vị cử đi học",
               "province-admin": "Quản trị cấp tỉnh"}
 CODE_TTL, TOKEN_TTL = 60, 8 * 3600
+
+
+def with_lecturer_ids(accounts: tuple[Account, ...], ids: dict[str, str]) -> tuple[Account, ...]:
+    """The accounts with their lecturer ids: a province's identity provider holds the register's id as an attribute
+    of the person; here it is learnt from the register when the provider starts (ttct_dev.console)."""
+    return tuple(replace(a, lecturer_id=ids[a.username]) if a.username in ids else a for a in accounts)
 
 
 def _s256(verifier: str) -> str:
@@ -142,7 +150,7 @@ button{{margin-top:1rem;font:inherit;padding:.4rem 1rem}}td,th{{text-align:left;
             return token_error("invalid_grant", "the PKCE code_verifier does not match")
         a: Account = grant["account"]
         who = {"province": province, "centre": a.centre, "org": a.org, "subject": a.username, "name": a.name,
-               "ttl": TOKEN_TTL}
+               "ttl": TOKEN_TTL, **({"lecturer_id": a.lecturer_id} if a.lecturer_id else {})}
         id_claims = {"aud": grant["client_id"], **({"nonce": grant["nonce"]} if "nonce" in grant else {})}
         return JSONResponse({"access_token": issuer.mint(a.role, **who), "token_type": "Bearer",
                              "expires_in": TOKEN_TTL, "id_token": issuer.mint(a.role, **who, **id_claims),
@@ -167,9 +175,12 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(".data"))
     parser.add_argument("--province", default="thanh-hoa")
     parser.add_argument("--client", action="append", default=[], help="client_id=redirect_uri (repeatable)")
+    parser.add_argument("--lecturer-id", action="append", default=[],
+                        help="username=lecturer_id: a demo lecturer's id in the province's register (repeatable)")
     a = parser.parse_args()
     clients = dict(c.split("=", 1) for c in a.client)
-    app = provider_app(LocalIssuer(a.data_dir), f"http://127.0.0.1:{a.port}", clients, province=a.province)
+    app = provider_app(LocalIssuer(a.data_dir), f"http://127.0.0.1:{a.port}", clients, province=a.province,
+                       accounts=with_lecturer_ids(DEMO_ACCOUNTS, dict(x.split("=", 1) for x in a.lecturer_id)))
     uvicorn.run(app, host="127.0.0.1", port=a.port, log_level="warning")
 
 

@@ -67,7 +67,9 @@ def main() -> None:
             print(f"  Certificates  {verify}/<code>   (where the QR codes lead; no sign-in)")
             print(f"  Demo accounts (password {DEMO_PASSWORD}):")
             for a in DEMO_ACCOUNTS:
-                print(f"    {a.username:<18} {a.name:<16} {ROLE_NAMES[a.role]:<18} {a.centre or a.org or args.province}")
+                lecturer = console.lecturer_ids.get(a.username)
+                print(f"    {a.username:<18} {a.name:<16} {ROLE_NAMES[a.role]:<18} {a.centre or a.org or args.province}"
+                      + (f"  (lecturer_id {lecturer}: schedule them to let them record)" if lecturer else ""))
             print(f"\nLogs: {logs}/<service>.log   Stop with Ctrl-C.")
             print("Every call needs a bearer token: make token ROLE=centre-staff CENTRE=hau-loc\n", flush=True)
             while not stop.wait(0.5):

@@ -21,7 +21,7 @@ from console.adapters.api import Problem
 from console.entrypoints import (attendance, auth, capacity, centres, classes, decisions, evaluation,
                                  evaluation_codes, evaluation_figures, home, hours, imports, learners, lifecycle,
                                  organisation, organisation_hooks, plan, province, quotas, results, roster,
-                                 survey, timetable, verify)
+                                 scores, survey, timetable, verify)
 from console.settings import ConsoleSettings
 from console.views import render
 
@@ -96,8 +96,8 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     app.include_router(auth.router)
     for pages in (organisation, organisation_hooks, province, verify, survey):  # organisations, province, public
         app.include_router(pages.router)
-    for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, capacity, results, evaluation,
-                  evaluation_codes, evaluation_figures, hours, learners, decisions, plan, lifecycle):
+    for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, capacity, results, scores,
+                  evaluation, evaluation_codes, evaluation_figures, hours, learners, decisions, plan, lifecycle):
         app.include_router(pages.router)  # lifecycle last: its POST /classes/{id}/{step} would match the others
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 

@@ -15,7 +15,7 @@ from ttct.contracts.envelope import DomainEvent, Envelope, EventMetadata
 from ttct.contracts.learner_enrolled import LearnerEnrolled
 from ttct.contracts.score_recorded import ScoreRecorded
 from ttct.contracts.session_scheduled import upcast_session_count_v1
-from ttct.contracts.types import upcast_dispatch_decision, upcast_personal_v1
+from ttct.contracts.types import upcast_dispatch_decision, upcast_personal_v1, upcast_profile
 
 
 def _discover() -> dict[str, type[DomainEvent]]:
@@ -46,6 +46,8 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
     **{(name, 1): upcast_session_count_v1 for name in ("SessionScheduled", "SessionCancelled")},
     # v3 may cite the organisation's dispatch decision (quyết định cử đi học); v2 cited none
     **{(name, 2): upcast_dispatch_decision for name in ("LearnerEnrolled", "LearnerWaitlisted")},
+    # v4 may carry the learner's sealed profile (gender, position, party admission, party card); v3 carried none
+    **{(name, 3): upcast_profile for name in ("LearnerEnrolled", "LearnerWaitlisted")},
     # v2 says whether the programme requires enrolments to cite a dispatch decision; v1 classes did not
     ("ClassOpened", 1): upcast_class_opened_v1,
 }

@@ -106,6 +106,11 @@ def upcast_dispatch_decision(payload: dict) -> dict:
     return {**payload, "dispatch_decision": None}
 
 
+def upcast_profile(payload: dict) -> dict:
+    """To the version that may carry the learner's sealed profile: earlier events carry none."""
+    return {**payload, "profile": None}
+
+
 class OrganisationContact(BaseModel):
     """A person to reach at a sending organisation; `is_head` marks the head of its party committee (người đứng
     đầu cấp ủy), who is kept informed of its learners' participation and results."""
@@ -129,8 +134,34 @@ class PersonalData(BaseModel):
     date_of_birth: date | None = None
 
 
+class Gender(StrEnum):
+    male = "male"
+    female = "female"
+
+
+PARTY_CARD_NUMBER = r"^[0-9]{6,12}$"
+"""A party card number (số thẻ đảng viên): digits only, as printed on the card."""
+
+
+class LearnerProfile(BaseModel):
+    """What a centre records about a learner besides name and birth date: gender, position (chức vụ), date of party
+    admission (ngày vào Đảng) and party card number (số thẻ đảng viên). Personal data like the rest: sealed in the
+    events that carry it (`SealedPersonalData`, with the learner's key), never in clear; every field optional."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gender: Gender | None = None
+    position: VietnameseText | None = Field(default=None, description="chức vụ, e.g. Bí thư Chi bộ thôn 3")
+    party_admitted_on: date | None = Field(default=None, description="ngày vào Đảng: after the learner's 18th "
+                                                                     "birthday, not in the future")
+    party_card_number: str | None = Field(default=None, pattern=PARTY_CARD_NUMBER)
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in self.model_dump().values())
+
+
 class SealedPersonalData(BaseModel):
-    """A learner's `PersonalData`, encrypted with the learner's own key (AES-256-GCM, the learner id as
+    """A learner's `PersonalData` (or `LearnerProfile`), encrypted with the learner's own key (AES-256-GCM, the learner id as
     associated data). The key lives in the key vault, outside every event log: destroying it (an erasure) leaves
     this unreadable wherever it was copied (crypto-shredding). `ttct.privacy.personal` seals and opens it.
 

@@ -139,6 +139,22 @@ class EventStore:
             )
         return [Envelope.model_validate_json(r["envelope"]) for r in rows]
 
+    async def read_many(self, after_versions: dict[str, int]) -> dict[str, list[Envelope]]:
+        """The events of many streams after the version given for each, in one query (a class's learners' streams)."""
+        out: dict[str, list[Envelope]] = {stream: [] for stream in after_versions}
+        if not after_versions:
+            return out
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT e.stream_id, e.envelope FROM events e"
+                " JOIN unnest($1::text[], $2::int[]) AS a(stream_id, after_version) USING (stream_id)"
+                " WHERE e.stream_version > a.after_version ORDER BY e.stream_id, e.stream_version",
+                list(after_versions), list(after_versions.values()),
+            )
+        for r in rows:
+            out[r["stream_id"]].append(Envelope.model_validate_json(r["envelope"]))
+        return out
+
     async def version(self, stream_id: str) -> int:
         async with self._pool.acquire() as conn:
             return await conn.fetchval(

@@ -16,6 +16,7 @@ import base64
 import contextvars
 import os
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 from datetime import date
 from uuid import UUID
 
@@ -23,15 +24,18 @@ import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ttct.contracts.types import PersonalData, SealedPersonalData, legacy_clear
+from pydantic import BaseModel
 
-__all__ = ["ERASED", "KeyDestroyed", "KeyRing", "KeyVault", "PersonalData", "SealedPersonalData", "birth_date",
+from ttct.contracts.types import LearnerProfile, PersonalData, SealedPersonalData, legacy_clear
+
+__all__ = ["ERASED", "KeyDestroyed", "KeyRing", "KeyVault", "LearnerProfile", "PersonalData", "SealedPersonalData", "birth_date",
            "display_name", "legacy_clear", "legacy_sealed", "random_nonce", "seal", "seal_all", "unseal"]
 
 ERASED = "(đã xoá theo yêu cầu / erased on request)"
 """What every view shows instead of the name of a learner whose data were erased."""
 
 KEY_BYTES, NONCE_BYTES = 32, 12
+M = TypeVar("M", PersonalData, LearnerProfile)  # what a sealed blob holds
 
 SCHEMA = [
     """
@@ -63,13 +67,13 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _plain(data: PersonalData) -> bytes:
+def _plain(data: BaseModel) -> bytes:
     # padded to a multiple of 64 bytes, so a blob's length does not tell a short name from a long one
     text = data.model_dump_json().encode()
     return text.ljust(-(-len(text) // 64) * 64)
 
 
-def seal(key: bytes, learner_id: UUID, data: PersonalData, nonce: bytes) -> SealedPersonalData:
+def seal(key: bytes, learner_id: UUID, data: PersonalData | LearnerProfile, nonce: bytes) -> SealedPersonalData:
     """`data` encrypted with the learner's key; the learner id is authenticated with it, so a blob copied onto
     another learner's event does not open. A nonce must never be used twice with one key: give 12 random bytes."""
     if len(key) != KEY_BYTES or len(nonce) != NONCE_BYTES:
@@ -78,17 +82,18 @@ def seal(key: bytes, learner_id: UUID, data: PersonalData, nonce: bytes) -> Seal
     return SealedPersonalData(learner_id=learner_id, nonce=_b64(nonce), ciphertext=_b64(sealed))
 
 
-def unseal(key: bytes | None, sealed: SealedPersonalData) -> PersonalData | None:
-    """The data, or None when the learner was erased (no key) or the blob does not open with the key."""
+def unseal(key: bytes | None, sealed: SealedPersonalData, model: type[M] = PersonalData) -> M | None:
+    """The data (a `model`: the name and birth date, or the learner's profile), or None when the learner was erased
+    (no key) or the blob does not open with the key."""
     if key is None:
         return None
     if sealed.scheme == "clear-v1":
-        return PersonalData.model_validate_json(_unb64(sealed.ciphertext))
+        return model.model_validate_json(_unb64(sealed.ciphertext))
     try:
         plain = AESGCM(key).decrypt(_unb64(sealed.nonce), _unb64(sealed.ciphertext), str(sealed.learner_id).encode())
     except (InvalidTag, ValueError):
         return None
-    return PersonalData.model_validate_json(plain)
+    return model.model_validate_json(plain)
 
 
 def display_name(data: PersonalData | None) -> str:
@@ -196,7 +201,7 @@ class KeyVault:
         return bool(destroyed)
 
 
-async def seal_all(vault: KeyVault, centre: str, items: dict[UUID, PersonalData],
+async def seal_all(vault: KeyVault, centre: str, items: dict[UUID, PersonalData | LearnerProfile],
                    nonce: Callable[[], bytes] = random_nonce) -> dict[UUID, SealedPersonalData]:
     """Each learner's data sealed with their key (made on first use), the keys fetched in one round trip.
     Raises `KeyDestroyed` if one of them was erased."""
@@ -229,20 +234,20 @@ class KeyRing:
         if batch is not None and learner_id in batch:
             batch[learner_id] = None
 
-    async def open(self, sealed: SealedPersonalData) -> PersonalData | None:
+    async def open(self, sealed: SealedPersonalData, model: type[M] = PersonalData) -> M | None:
         batch = _BATCH.get()
         key = batch.get(sealed.learner_id, _UNASKED) if batch is not None else _UNASKED
         if key is _UNASKED:  # not in this batch's prefetch (e.g. a handler outside a consumer)
             key = (await self.vault.keys([sealed.learner_id])).get(sealed.learner_id, _NO_ROW)
         if key is _NO_ROW:  # never had a key: only a v1 (clear) blob opens
             if sealed.scheme == "clear-v1":
-                return unseal(b"", sealed)
+                return unseal(b"", sealed, model)
             # Sealed, yet the vault has no row (not even an erasure's tombstone): this is not the vault that
             # sealed it (KEY_VAULT_URL differs from enrolment's). Fail loudly (retries, then a dead letter that
             # can be replayed once the setting is fixed) rather than project the learner as erased for good.
             raise KeyNotInVault(f"learner {sealed.learner_id}: no key in this service's key vault; is KEY_VAULT_URL "
                                 "the vault enrolment uses?")
-        return unseal(key, sealed)  # type: ignore[arg-type]
+        return unseal(key, sealed, model)  # type: ignore[arg-type]
 
 
 def legacy_sealed(learner_id: UUID, full_name: str, date_of_birth: date | None = None) -> SealedPersonalData:

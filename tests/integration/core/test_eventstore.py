@@ -18,6 +18,16 @@ async def test_what_is_appended_reads_back_equal_in_order(pool):
     assert await store.version("scheduling:class:a") == 3
 
 
+async def test_many_streams_read_at_once_each_after_its_own_version(pool):
+    store = EventStore(pool)
+    a, b = envelopes("assessment:result:c:a", 0, 3), envelopes("assessment:result:c:b", 0, 2)
+    await store.append(a, 0)
+    await store.append(b, 0)
+    found = await store.read_many({"assessment:result:c:a": 1, "assessment:result:c:b": 0, "assessment:result:c:z": 0})
+    assert found == {"assessment:result:c:a": a[1:], "assessment:result:c:b": b, "assessment:result:c:z": []}
+    assert await store.read_many({}) == {}
+
+
 async def test_two_writers_racing_on_one_version_exactly_one_wins(pool):
     store = EventStore(pool)
     await store.append(envelopes("s:1:x", 0), 0)

@@ -14,7 +14,7 @@ from pathlib import Path
 from ttct_dev.bench import harness, report, scenarios, store
 from ttct_dev.bench.scenarios import BulkSizes, SingleSizes
 
-SCENARIOS = ("growth", "single", "bulk", "rebuild", "peer")
+SCENARIOS = ("growth", "single", "bulk", "rebuild", "peer", "console")
 
 
 def _ints(text: str) -> list[int]:
@@ -54,16 +54,26 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--growth-requests", type=int, default=5_000)
     g.add_argument("--growth-rate", type=float, default=1000)
     g.add_argument("--growth-seconds", type=float, default=10)
+    p.add_argument("--keep-others", action="store_true",
+                   help="keep the scenarios of the output dir's benchmarks.json that this run does not run (with "
+                        "--only: one scenario measured again without losing the others' figures)")
     g = p.add_argument_group("5 peer")
     g.add_argument("--peer-saves", type=int, default=10_000, help="saves per run and thread count")
     g.add_argument("--peer-threads", default="1,8")
+    g = p.add_argument_group("7 console")
+    g.add_argument("--console-staff", type=int, default=20, help="staff signed in and working at once")
+    g.add_argument("--console-rounds", type=int, default=10, help="rounds of the six pages each")
+    g.add_argument("--console-learners", type=int, default=60, help="learners in each staff member's class")
+    g.add_argument("--console-think", default="2,0", help="mean seconds on each page before the next request, one "
+                   "run of the scenario each (0: requests back to back, a stress test)")
     return p
 
 
 QUICK = {"single_requests": 300, "single_concurrency": 16, "single_rate": 100, "single_seconds": 2,
          "classes_per_centre": 2, "list_size": 200, "year_centres": 3, "year_classes": 6, "year_enrolments": 300,
          "bulk_concurrency": 16, "rebuild_events": 5_000, "growth_centres": "1,3", "growth_store": "0,5000",
-         "growth_requests": 200, "growth_rate": 100, "growth_seconds": 1, "peer_saves": 400, "timeout": 45}
+         "growth_requests": 200, "growth_rate": 100, "growth_seconds": 1, "peer_saves": 400, "timeout": 45,
+         "console_staff": 4, "console_rounds": 1, "console_learners": 10, "console_think": "0.2,0"}
 
 
 class Runner:
@@ -140,6 +150,16 @@ async def run(args: argparse.Namespace, work_dir: Path) -> dict:
                 await r.scenario(f"5 peer: saves, {threads} thread{'s' if threads > 1 else ''}",
                                  lambda _n, t=threads: asyncio.to_thread(peer.saves, env, args.peer_saves, t))
             await r.scenario("5 peer: catch-up", lambda _n: asyncio.to_thread(peer.catch_up, env, args.timeout))
+        if "console" in only:
+            from ttct_dev.bench import console
+            from ttct_dev.console import Console
+
+            with Console(bench.services, work_dir, log_dir=work_dir / "logs") as running:
+                for name, proc in zip(("oidc", "console"), running._procs):  # noqa: SLF001 - the pids are what we sample
+                    bench.sampler.watch(name, proc.pid)
+                for think in (float(x) for x in args.console_think.split(",") if x.strip()):
+                    sizes = console.ConsoleSizes(args.console_staff, args.console_rounds, args.console_learners, think)
+                    await r.scenario(sizes.label, lambda notes, s=sizes: console.staff_at_once(bench, running, s, notes))
         results["rss_peak_bytes"] = dict(bench.sampler.peak_rss)
     results["seconds"] = round(time.monotonic() - started, 1)
     report.summarise(results)
@@ -163,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work_dir, ignore_errors=True)
         else:
             print(f"[bench] logs and data kept in {work_dir}", flush=True)
+    if args.keep_others:
+        report.keep_others(results, args.output_dir)
     md, js = report.write(results, args.output_dir)
     print(f"[bench] wrote {md} and {js} in {results['seconds'] / 60:.1f} min", flush=True)
     failed = [name for name, s in results["scenarios"].items() if s.get("error")]

@@ -81,6 +81,8 @@ SCHEMA = [
     "ALTER TABLE class_learners ADD COLUMN IF NOT EXISTS changed_at timestamptz",
     # issue 7: the sealed name as received, copied into assessment's events; `full_name` is it opened (or ERASED)
     "ALTER TABLE class_learners ADD COLUMN IF NOT EXISTS personal jsonb",
+    # the learner's profile as LearnerEnrolled carried it, still sealed: opened only when a record is read
+    "ALTER TABLE class_learners ADD COLUMN IF NOT EXISTS profile jsonb",
     # what the papers print (the attendance sheet, certificates): the class's dates, each session's slot and who
     # teaches it where; rows applied before these columns existed show them empty until a rebuild
     *(f"ALTER TABLE class_facts ADD COLUMN IF NOT EXISTS {c}" for c in ("starts_on date", "ends_on date")),
@@ -180,13 +182,14 @@ async def on_class_plan_changed(conn: asyncpg.Connection, envelope: Envelope, ev
 # A run of seats in one statement, from arrays (one element per event of a round).
 _SEATS = """
 INSERT INTO class_learners (class_id, learner_id, centre, class_title, full_name, organisation_code,
-                            organisation_name, enrolled_on, withdrawn, changed_at, personal)
+                            organisation_name, enrolled_on, withdrawn, changed_at, personal, profile)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                     $8::date[], $9::bool[], $10::timestamptz[], $11::jsonb[])
+                     $8::date[], $9::bool[], $10::timestamptz[], $11::jsonb[], $12::jsonb[])
 ON CONFLICT (class_id, learner_id) DO UPDATE SET
     enrolled_on = coalesce(CASE WHEN excluded.withdrawn THEN class_learners.enrolled_on ELSE excluded.enrolled_on END,
                            class_learners.enrolled_on),
     withdrawn = excluded.withdrawn, changed_at = excluded.changed_at, personal = excluded.personal,
+    profile = coalesce(excluded.profile, class_learners.profile),
     full_name = excluded.full_name, organisation_code = excluded.organisation_code,
     organisation_name = excluded.organisation_name, class_title = excluded.class_title
 WHERE class_learners.changed_at IS NULL OR class_learners.changed_at <= excluded.changed_at
@@ -208,7 +211,8 @@ async def on_seats(ring: KeyRing, conn: asyncpg.Connection,
             [e.sending_organisation.name for _, e in part],
             [_local_day(env.occurred_at) if seated else None for (env, _), seated in zip(part, enrolled)],
             [not seated for seated in enrolled], [env.occurred_at for env, _ in part],
-            [e.personal.model_dump_json() for _, e in part])
+            [e.personal.model_dump_json() for _, e in part],
+            [e.profile.model_dump_json() if isinstance(e, LearnerEnrolled) and e.profile else None for _, e in part])
 
 
 async def on_learner_enrolled(ring: KeyRing, conn: asyncpg.Connection, envelope: Envelope,
@@ -228,6 +232,7 @@ async def on_learner_erased(ring: KeyRing, conn: asyncpg.Connection, _envelope: 
     ring.forget(event.learner_id)
     for table in ("class_learners", "final_results", "certificates"):
         await conn.execute(f"UPDATE {table} SET full_name = $2 WHERE learner_id = $1", event.learner_id, ERASED)
+    await conn.execute("UPDATE class_learners SET profile = NULL WHERE learner_id = $1", event.learner_id)
     await forget_learner(conn, event.learner_id)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
+from ttct.contracts.types import LearnerProfile, SealedPersonalData
 from ttct.privacy import tenancy
+from ttct.privacy.personal import KeyRing
 
 _RECORD = """
 SELECT l.centre, l.class_id, l.class_title, f.programme_type, f.starts_on, f.ends_on, f.cancelled,
@@ -32,3 +34,14 @@ async def record(pool: asyncpg.Pool, learner_id: UUID) -> list[dict]:
     those who see one of its classes read it)."""
     with tenancy.province_wide():
         return [dict(r) for r in await pool.fetch(_RECORD, learner_id)]
+
+
+async def profile(pool: asyncpg.Pool, ring: KeyRing, learner_id: UUID) -> LearnerProfile | None:
+    """The learner's profile as their latest enrolment carried it, opened with their key now: None when none was
+    given, or when the learner was erased (the key is gone)."""
+    with tenancy.province_wide():
+        sealed = await pool.fetchval("SELECT profile FROM class_learners WHERE learner_id = $1 AND profile IS NOT NULL"
+                                     " ORDER BY changed_at DESC NULLS LAST LIMIT 1", learner_id)
+    if sealed is None:
+        return None
+    return await ring.open(SealedPersonalData.model_validate_json(sealed), LearnerProfile)

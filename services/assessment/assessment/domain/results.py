@@ -13,11 +13,11 @@ from ttct.contracts.score_recorded import Score
 from ttct.contracts.types import PlainText
 from ttct.domain.errors import Invalid, Rejected
 
-from assessment.domain.facts import LearnerInClass
+from assessment.domain.facts import LearnerInClass, not_in_class
 from assessment.domain.schemes import DEFAULT_SCHEME, ComponentName, Scheme
 
-__all__ = ["LearnerInClass", "RateConduct", "RecordScore", "Result", "decide_conduct", "decide_record", "evolve",
-           "stream_id"]
+__all__ = ["LearnerInClass", "RateConduct", "RecordScore", "RecordScores", "Result", "decide_conduct", "decide_record",
+           "decide_scores", "evolve", "stream_id"]
 
 
 class RecordScore(BaseModel):
@@ -26,6 +26,25 @@ class RecordScore(BaseModel):
     learner_id: UUID
     score: Score
     component: ComponentName = Field(default="final", description="a component of the class's scheme")
+
+
+class LearnerScore(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    learner_id: UUID
+    score: Score
+
+
+class RecordScores(BaseModel):
+    """One component's scores of many learners of a class (the class's grid): stored all together or not at all."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    component: ComponentName = Field(default="final", description="a component of the class's scheme")
+    scores: tuple[LearnerScore, ...] = Field(min_length=1, max_length=5000)
+
+    def commands(self) -> list[RecordScore]:
+        return [RecordScore(learner_id=s.learner_id, score=s.score, component=self.component) for s in self.scores]
 
 
 class RateConduct(BaseModel):
@@ -82,6 +101,22 @@ def decide_record(command: RecordScore, learner: LearnerInClass, result: Result,
     if result.scores.get(command.component) == command.score:
         return []  # the same score again (e.g. a retried request): nothing new to tell anyone
     return [event]
+
+
+def decide_scores(command: RecordScores, class_id: UUID, learners: dict[UUID, LearnerInClass],
+                  sittings: dict[UUID, tuple[Result, Scheme]], *,
+                  finalised: bool = False) -> dict[UUID, list[DomainEvent]]:
+    """Each listed learner's new events (none where the score is already so), or a refusal for the whole list:
+    a learner twice, one not in the class, a component not in a learner's scheme, results already final.
+    `learners`: the class's; `sittings`: each listed learner's result and the scheme their scores are pinned to."""
+    ids = [s.learner_id for s in command.scores]
+    if len(set(ids)) != len(ids):
+        raise Invalid("a learner appears twice in the list", "Một học viên có hai lần trong danh sách",
+                      code="duplicate-learner")
+    if unknown := [i for i in ids if i not in learners]:
+        raise not_in_class(class_id, unknown)
+    return {c.learner_id: decide_record(c, learners[c.learner_id], *sittings[c.learner_id], finalised=finalised)
+            for c in command.commands()}
 
 
 def decide_conduct(command: RateConduct, learner: LearnerInClass, result: Result, *,

@@ -17,7 +17,7 @@ from ttct.http.pagination import Page, page_params, paged
 from ttct.http.problems import command_metadata
 
 from assessment.adapters import facts, views
-from assessment.domain.results import RateConduct, RecordScore
+from assessment.domain.results import RateConduct, RecordScore, RecordScores
 from assessment.domain.schemes import ComponentName
 from assessment.entrypoints.teaching import own_teaching
 from assessment.service_layer import handlers
@@ -64,6 +64,24 @@ async def record_score(centre: Code, class_id: UUID, command: RecordScore, reque
     await handlers.record_score(request.app.state.assessment, centre, class_id, command, metadata(request, centre))
     row = await views.score(request.app.state.runtime.pool, centre, class_id, command.learner_id, command.component)
     return _view(row)
+
+
+@router.post("/scores/batch", response_model=list[ResultView],
+             summary="Record one component's scores of many learners of the class at once (the class's grid): all "
+                     "of them are stored or, if one is refused, none",
+             responses={403: {"description": "a lecturer who teaches no session of this class"},
+                        404: {"description": "a learner on the list is not enrolled in this class (named)"},
+                        409: {"description": "class not known yet, cancelled, or its results are final"},
+                        422: {"description": "a score not 0–10 with one decimal (its row named), a learner twice on "
+                                             "the list, or a component not of the scheme"}})
+async def record_scores(centre: Code, class_id: UUID, command: RecordScores, request: Request,
+                        caller: Principal = centre_access("scores:write")) -> list[ResultView]:
+    await own_teaching(request, caller, centre, class_id)
+    await handlers.record_scores(request.app.state.assessment, centre, class_id, command, metadata(request, centre))
+    listed = {s.learner_id for s in command.scores}
+    rows = await views.scores(request.app.state.runtime.pool, centre, class_id, component=command.component,
+                              organisation=None, after=None, limit=None)
+    return [_view(r) for r in rows if r["learner_id"] in listed]
 
 
 @router.get("/scores", response_model=list[ResultView], responses=paged(),

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
-from ttct.contracts.types import GradeBand, ProgrammeType
+from ttct.contracts.types import GradeBand, LearnerProfile, ProgrammeType
 from ttct.domain.errors import NotFound
 from ttct.http.auth import Principal, principal, require
 from ttct.papers import labels, pdf
@@ -49,6 +49,9 @@ class RecordLine(BaseModel):
 class LearnerRecord(BaseModel):
     learner_id: UUID
     full_name: str
+    profile: LearnerProfile | None = None
+    """gender, position, date of party admission, party card number, as the latest enrolment gave them (sealed
+    until read; gone once the learner is erased)"""
     classes: list[RecordLine]
     completed: int
     certificates: int
@@ -76,7 +79,9 @@ async def learner_record_of(learner_id: UUID, request: Request, fmt: Format = fo
     runtime = request.app.state.runtime
     lines = [RecordLine(**{k: v for k, v in r.items() if k != "full_name"}, finalised=r["eligible"] is not None,
                         centre_name=runtime.settings.centre_profile(r["centre"]).name) for r in rows]
+    ring = runtime.keyring
     found = LearnerRecord(learner_id=learner_id, full_name=rows[-1]["full_name"], classes=lines,
+                          profile=await learner_record.profile(pool, ring, learner_id),
                           completed=sum(1 for x in lines if x.passed),
                           certificates=sum(1 for x in lines if x.certificate_number and not x.certificate_revoked))
     if fmt is Format.json:

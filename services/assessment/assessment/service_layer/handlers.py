@@ -92,6 +92,30 @@ async def record_score(a: Aggregated, centre: str, class_id: UUID, command: resu
                             metadata, project=views.project)
 
 
+async def record_scores(a: Aggregated, centre: str, class_id: UUID, command: results.RecordScores,
+                        metadata: EventMetadata) -> None:
+    """A component's scores for many learners, in one transaction: all of them are stored, or none."""
+    async def attempt():
+        facts = await _facts(a, centre, class_id)
+        learners = await fx.learners(a.pool, centre, class_id)
+        finalised = (await _finalised(a, class_id)).finalised
+        listed = [s.learner_id for s in command.scores if s.learner_id in learners]
+        streams = await a.results.load_many([results.stream_id(class_id, i) for i in listed])
+        loaded = {i: streams[results.stream_id(class_id, i)] for i in listed}
+        pinned: dict[str | None, Scheme] = {}  # one lookup per scheme version, not one per learner
+        for result, _version in loaded.values():
+            if result.scheme_version not in pinned:
+                pinned[result.scheme_version] = await _scheme(a, centre, facts, result)
+        sittings = {i: (result, pinned[result.scheme_version]) for i, (result, _v) in loaded.items()}
+        decided = results.decide_scores(command, class_id, learners, sittings, finalised=finalised)
+        decision = {results.stream_id(class_id, i): events for i, events in decided.items()}
+        versions = {results.stream_id(class_id, i): version for i, (_r, version) in loaded.items()}
+        return await commit(a.runtime.store, decision, versions, metadata, clock=a.runtime.clock,
+                            new_id=a.runtime.new_id, project=views.project)
+
+    await retrying(attempt)
+
+
 async def rate_conduct(a: Aggregated, centre: str, class_id: UUID, command: results.RateConduct,
                        metadata: EventMetadata) -> None:
     learner = await _learner(a, centre, class_id, command.learner_id)

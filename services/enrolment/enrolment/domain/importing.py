@@ -19,7 +19,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 from ttct.contracts import DomainEvent, LearnerEnrolled
-from ttct.contracts.types import DispatchDecision, SealedPersonalData, SendingOrganisation
+from ttct.contracts.types import DispatchDecision, Gender, SealedPersonalData, SendingOrganisation
 from ttct.domain.errors import Rejected
 
 from enrolment.domain import decisions
@@ -34,6 +34,7 @@ from enrolment.domain.roster import (
     dispatch_decision_problem,
     evolve,
     identity_key,
+    party_admission_problem,
     wait_reason,
 )
 
@@ -49,15 +50,24 @@ _ALIASES = {
     "decision_number": ("decision_number", "so_quyet_dinh", "so_qd", "quyet_dinh_so", "quyet_dinh_cu_di_hoc"),
     "decision_date": ("decision_date", "ngay_quyet_dinh", "ngay_qd", "ngay_ky", "ngay_ky_quyet_dinh"),
     "decision_signer": ("decision_signer", "nguoi_ky", "co_quan_ban_hanh", "noi_ban_hanh", "don_vi_ban_hanh"),
+    "gender": ("gender", "sex", "gioi_tinh", "gioi", "nam_nu"),
+    "position": ("position", "chuc_vu", "chuc_danh", "chuc_vu_hien_nay"),
+    "party_admitted_on": ("party_admitted_on", "ngay_vao_dang", "ngay_ket_nap_dang", "ngay_ket_nap",
+                          "ngay_vao_dang_chinh_thuc"),
 }
 _CANONICAL = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
 
 
+def _folded(text: str) -> str:
+    """Without case, accents or punctuation: "Ngày vào Đảng" → ngay_vao_dang."""
+    text = unicodedata.normalize("NFD", text).replace("đ", "d").replace("Đ", "D")
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn").casefold()
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
 def canonical_header(header: object) -> str | None:
     """A column's field, whatever the case, accents or spacing people typed it with ("Họ và tên" → full_name)."""
-    text = unicodedata.normalize("NFD", str(header or "")).replace("đ", "d").replace("Đ", "D")
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn").casefold()
-    return _CANONICAL.get(re.sub(r"[^a-z0-9]+", "_", text).strip("_"))
+    return _CANONICAL.get(_folded(str(header or "")))
 
 
 @dataclass(frozen=True)
@@ -109,7 +119,11 @@ _LABELS = {"full_name": ("full name", "họ và tên"), "date_of_birth": ("date 
            "organisation_name": ("organisation name", "tên đơn vị"),
            "decision_number": ("dispatch decision number", "số quyết định cử đi học"),
            "decision_date": ("dispatch decision date", "ngày ký quyết định cử đi học"),
-           "decision_signer": ("dispatch decision signer", "người ký quyết định cử đi học")}
+           "decision_signer": ("dispatch decision signer", "người ký quyết định cử đi học"),
+           "gender": ("gender", "giới tính"), "position": ("position", "chức vụ"),
+           "party_admitted_on": ("date of party admission", "ngày vào Đảng")}
+_GENDERS = {"nam": Gender.male, "male": Gender.male, "m": Gender.male,
+            "nu": Gender.female, "female": Gender.female, "f": Gender.female}
 _DECISION = {"decision_number": "number", "decision_date": "signed_on", "decision_signer": "signer"}
 
 
@@ -135,6 +149,29 @@ def _decision(values: Mapping[str, object], default: DispatchDecision | None,
                                    f"Ngày ký quyết định {given['decision_date']!s} không đúng định dạng (dd/mm/yyyy "
                                    "hoặc yyyy-mm-dd)"))
     return {"number": given["decision_number"], "signed_on": signed, "signer": given["decision_signer"]}
+
+
+def _gender(value: object, problems: list[RowProblem]) -> Gender | None:
+    if value is None:
+        return None
+    found = _GENDERS.get(_folded(str(value)))
+    if found is None:
+        problems.append(RowProblem("gender", "invalid-field", f"gender {value!s} is neither male nor female (Nam, Nữ)",
+                                   f"Giới tính {value!s} không hợp lệ: ghi Nam hoặc Nữ"))
+    return found
+
+
+def _admission(value: object, born: date | None, on: date, problems: list[RowProblem]) -> date | None:
+    if value is None:
+        return None
+    admitted = parse_date(value)
+    if admitted is None:
+        problems.append(RowProblem("party_admitted_on", "malformed-date",
+                                   f"date of party admission {value!s} is not a date (use DD/MM/YYYY or YYYY-MM-DD)",
+                                   f"Ngày vào Đảng {value!s} không đúng định dạng (dd/mm/yyyy hoặc yyyy-mm-dd)"))
+    elif born is not None and (implausible := party_admission_problem(born, admitted, on)) is not None:
+        problems.append(RowProblem("party_admitted_on", "implausible-date", *implausible))
+    return admitted
 
 
 def _check_one(row: int, raw: Mapping[str, object], default: OrganisationRef | None, on: date,
@@ -163,13 +200,16 @@ def _check_one(row: int, raw: Mapping[str, object], default: OrganisationRef | N
     if code is None:
         problems.append(_missing("organisation_code"))
     cited = _decision(values, decision, problems)
+    gender, admitted = _gender(values.get("gender"), problems), _admission(values.get("party_admitted_on"), born, on,
+                                                                           problems)
     if problems:
         return CheckedRow(row, None, tuple(problems))
     try:
         command = EnrolLearner(full_name=full_name, date_of_birth=born,
                                sending_organisation={"code": code},
                                national_id=values.get("national_id"), party_card_number=values.get("party_card_number"),
-                               dispatch_decision=cited)
+                               dispatch_decision=cited, gender=gender, position=values.get("position"),
+                               party_admitted_on=admitted)
     except ValidationError as exc:
         for error in exc.errors():
             where = str(error["loc"][0]) if error["loc"] else "row"
@@ -258,10 +298,12 @@ class RowOutcome:
 
 def decide_import(rows: Sequence[CheckedRow], learner_ids: Mapping[int, UUID],
                   sealed: Mapping[int, SealedPersonalData], facts: ClassFacts,
-                  roster: Roster) -> tuple[list[DomainEvent], list[RowOutcome]]:
+                  roster: Roster, profiles: Mapping[int, SealedPersonalData] | None = None,
+                  ) -> tuple[list[DomainEvent], list[RowOutcome]]:
     """Every valid row against the roster in file order: the events to append at once, and what each row did.
 
-    `learner_ids` maps a valid row to its learner, `sealed` to its learner's personal data sealed with their key.
+    `learner_ids` maps a valid row to its learner, `sealed` to its learner's personal data sealed with their key,
+    `profiles` (rows that give any) to their profile sealed likewise.
     A preflight runs the same decision and appends nothing.
     """
     events: list[DomainEvent] = []
@@ -272,7 +314,8 @@ def decide_import(rows: Sequence[CheckedRow], learner_ids: Mapping[int, UUID],
             continue
         c = row.command
         assert row.organisation is not None, "rows are resolved against the directory first (registered_in)"
-        member = Member(learner_ids[row.row], sealed[row.row], row.organisation, c.dispatch_decision)
+        member = Member(learner_ids[row.row], sealed[row.row], row.organisation, c.dispatch_decision,
+                        (profiles or {}).get(row.row))
         if not roster.holds(member.learner_id) and (
                 problem := dispatch_decision_problem(facts, member.dispatch_decision)) is not None:
             outcomes.append(RowOutcome(row.row, "error", c.full_name, problems=(

@@ -30,7 +30,10 @@ from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
 from ttct.contracts.types import (
+    PARTY_CARD_NUMBER,
     DispatchDecision,
+    Gender,
+    LearnerProfile,
     PersonalData,
     SealedPersonalData,
     SendingOrganisation,
@@ -48,7 +51,12 @@ class EnrolLearner(BaseModel):
     date_of_birth: date = Field(description="the learner is 16 to 100 years old on the day of enrolment")
     sending_organisation: OrganisationRef
     national_id: str | None = Field(default=None, pattern=r"^[0-9]{9,12}$")
-    party_card_number: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{4,20}$")
+    party_card_number: str | None = Field(default=None, pattern=PARTY_CARD_NUMBER,
+                                         description="số thẻ đảng viên, digits only: also finds the person again")
+    gender: Gender | None = None
+    position: VietnameseText | None = Field(default=None, description="chức vụ, e.g. Bí thư Chi bộ thôn 3")
+    party_admitted_on: date | None = Field(default=None, description="ngày vào Đảng: not before the learner's 18th "
+                                                                     "birthday, not in the future")
     dispatch_decision: DispatchDecision | None = Field(
         default=None, description="the organisation's decision sending the learner (quyết định cử đi học); "
                                   "required in classes whose programme requires one (422 "
@@ -79,11 +87,33 @@ def birth_date_problem(born: date, enrolled_on: date) -> tuple[str, str] | None:
     return None
 
 
+PARTY_AGE = 18
+"""A party member is admitted at 18 at the youngest (Điều lệ Đảng)."""
+
+
+def party_admission_problem(born: date, admitted: date, enrolled_on: date) -> tuple[str, str] | None:
+    """Why `admitted` cannot be the date of party admission of a learner born on `born` (English, Vietnamese)."""
+    if admitted > enrolled_on:
+        return (f"party_admitted_on {admitted:%d/%m/%Y} is in the future",
+                f"Ngày vào Đảng {admitted:%d/%m/%Y} nằm trong tương lai")
+    if age_on(born, admitted) < PARTY_AGE:
+        return (f"party_admitted_on {admitted:%d/%m/%Y} is before the learner's {PARTY_AGE}th birthday "
+                f"(born {born:%d/%m/%Y})",
+                f"Ngày vào Đảng {admitted:%d/%m/%Y} trước khi học viên đủ {PARTY_AGE} tuổi (sinh ngày {born:%d/%m/%Y})")
+    return None
+
+
 def check_birth_date(command: EnrolLearner, enrolled_on: date) -> None:
+    """The birth date, and the party admission against it: refused with the field named."""
     problem = birth_date_problem(command.date_of_birth, enrolled_on)
     if problem is not None:
         raise Invalid(*problem, code="invalid-input",
                       errors=[{"field": "body.date_of_birth", "message": problem[0]}])
+    if command.party_admitted_on is not None:
+        problem = party_admission_problem(command.date_of_birth, command.party_admitted_on, enrolled_on)
+        if problem is not None:
+            raise Invalid(*problem, code="invalid-input",
+                          errors=[{"field": "body.party_admitted_on", "message": problem[0]}])
 
 
 class ChangeCapacity(BaseModel):
@@ -123,6 +153,7 @@ class Member:
     personal: SealedPersonalData
     sending_organisation: SendingOrganisation
     dispatch_decision: DispatchDecision | None = None
+    profile: SealedPersonalData | None = None  # sealed too: gender, position, party admission, party card
 
     @property
     def organisation(self) -> str:
@@ -231,9 +262,16 @@ def personal_data(command: EnrolLearner) -> PersonalData:
     return PersonalData(full_name=command.full_name, date_of_birth=command.date_of_birth)
 
 
+def profile_of(command: EnrolLearner) -> LearnerProfile | None:
+    """The rest the centre records about the learner (sealed like the name), or None when the command gives none."""
+    profile = LearnerProfile(gender=command.gender, position=command.position,
+                             party_admitted_on=command.party_admitted_on, party_card_number=command.party_card_number)
+    return profile or None
+
+
 def member_of(command: EnrolLearner, learner_id: UUID, sealed: SealedPersonalData,
-              organisation: SendingOrganisation) -> Member:
-    return Member(learner_id, sealed, organisation, command.dispatch_decision)
+              organisation: SendingOrganisation, profile: SealedPersonalData | None = None) -> Member:
+    return Member(learner_id, sealed, organisation, command.dispatch_decision, profile)
 
 
 def _refuse_cancelled(facts: ClassFacts) -> None:
@@ -276,7 +314,7 @@ def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[Doma
                       errors=[{"field": "body.dispatch_decision", "message": problem[0]}])
     common = dict(class_id=facts.class_id, class_title=facts.title, learner_id=member.learner_id,
                   personal=member.personal, sending_organisation=member.sending_organisation,
-                  dispatch_decision=member.dispatch_decision)
+                  dispatch_decision=member.dispatch_decision, profile=member.profile)
     reason = wait_reason(facts, roster, member.organisation)
     if reason is None:
         return [LearnerEnrolled(**common, seat_number=roster.next_seat())]
@@ -286,10 +324,11 @@ def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[Doma
 
 
 def decide_enrol(command: EnrolLearner, learner_id: UUID, sealed: SealedPersonalData, facts: ClassFacts,
-                 roster: Roster, *, organisation: SendingOrganisation) -> list[DomainEvent]:
+                 roster: Roster, *, organisation: SendingOrganisation,
+                 profile: SealedPersonalData | None = None) -> list[DomainEvent]:
     """`organisation`: the one the command names by code, as the directory names it
-    (`organisations.sending_organisation`)."""
-    return decide_admit(member_of(command, learner_id, sealed, organisation), facts, roster)
+    (`organisations.sending_organisation`); `profile`: the command's `profile_of`, sealed."""
+    return decide_admit(member_of(command, learner_id, sealed, organisation, profile), facts, roster)
 
 
 def promotions(facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
@@ -303,7 +342,8 @@ def promotions(facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
             break
         event = LearnerEnrolled(class_id=facts.class_id, class_title=facts.title, learner_id=first.learner_id,
                                 personal=first.personal, sending_organisation=first.sending_organisation, seat_number=roster.next_seat(),
-                                from_waiting_list=True, dispatch_decision=first.dispatch_decision)
+                                from_waiting_list=True, dispatch_decision=first.dispatch_decision,
+                                profile=first.profile)
         events.append(event)
         roster = evolve(roster, event)
     return events
@@ -381,7 +421,7 @@ def evolve(roster: Roster, event: DomainEvent) -> Roster:
     match event:
         case LearnerEnrolled():
             member = Member(event.learner_id, event.personal, _shared(event.sending_organisation),
-                            event.dispatch_decision)
+                            event.dispatch_decision, event.profile)
             seat = event.seat_number
             return replace(
                 roster,
@@ -393,7 +433,7 @@ def evolve(roster: Roster, event: DomainEvent) -> Roster:
             )
         case LearnerWaitlisted():
             member = Member(event.learner_id, event.personal, _shared(event.sending_organisation),
-                            event.dispatch_decision)
+                            event.dispatch_decision, event.profile)
             return replace(roster, waiting=(*roster.waiting, member))
         case LearnerWithdrawn(learner_id=learner_id):
             if learner_id in roster.seated:

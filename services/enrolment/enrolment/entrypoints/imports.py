@@ -59,7 +59,8 @@ class Batch(BaseModel):
         default=None, description="the organisation whose list this is, for rows that do not name one (by its "
                                   "code in the province's directory)")
     rows: list[dict[str, Any]] = Field(max_length=MAX_ROWS, description="one object per learner: full_name, "
-                                       "date_of_birth, national_id, party_card_number, organisation_code (the same "
+                                       "date_of_birth, national_id, party_card_number, gender (male/female, Nam/Nữ), "
+                                       "position, party_admitted_on, organisation_code (the same "
                                        "columns as a file); a code not registered in the province's directory is "
                                        "an error of its row (organisation-not-registered); decision_number, "
                                        "decision_date, decision_signer: the row's own dispatch decision")

@@ -45,6 +45,7 @@ from enrolment.domain.roster import (
     external_keys,
     identity_key,
     personal_data,
+    profile_of,
     stream_id,
 )
 
@@ -98,11 +99,13 @@ async def enrol_learner(
     facts = await class_facts(pool, centre, class_id)
     learner_id = await views.learner_id_for(pool, identity_key(command), new_id())
     await views.remember_aliases(pool, [(key, learner_id) for key in external_keys(command)])
-    person = personal_data(command)
+    person, profile = personal_data(command), profile_of(command)
     seal = (await sealed(vault, centre, {learner_id: person}, nonce))[learner_id]
+    profile_seal = (await sealed(vault, centre, {learner_id: profile}, nonce))[learner_id] if profile else None
     [envelope] = await rosters.execute(
         stream_id(class_id),
-        lambda roster: decide_enrol(command, learner_id, seal, facts, roster, organisation=organisation), metadata,
+        lambda roster: decide_enrol(command, learner_id, seal, facts, roster, organisation=organisation,
+                                    profile=profile_seal), metadata,
         project=lambda conn, envelopes: views.project(conn, envelopes, {learner_id: person}),
     )
     return read_event(envelope), envelope

@@ -30,7 +30,7 @@ from enrolment.domain.importing import (
     registered_in,
 )
 from enrolment.domain.organisations import OrganisationRef
-from enrolment.domain.roster import Roster, external_keys, identity_key, personal_data, stream_id
+from enrolment.domain.roster import Roster, external_keys, identity_key, personal_data, profile_of, stream_id
 from enrolment.service_layer.handlers import class_facts, sealed
 
 
@@ -52,15 +52,20 @@ async def import_rows(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: s
     rows = consistent_decisions(rows, await cited_decisions.recorded(pool, sorted(cited)))
     learner_ids = await _learners(pool, rows, preflight=preflight, new_id=new_id)
     people = {learner_ids[row.row]: personal_data(row.command) for row in rows if row.command is not None}
+    profiles = {learner_ids[row.row]: profile for row in rows
+                if row.command is not None and (profile := profile_of(row.command)) is not None}
     if preflight:  # nothing is appended: no key is made, nothing sealed
         seals = {learner: SealedPersonalData(learner_id=learner, nonce="", ciphertext="") for learner in people}
+        profile_seals = {learner: seals[learner] for learner in profiles}
     else:
         seals = await sealed(vault, centre, people, nonce)
+        profile_seals = await sealed(vault, centre, profiles, nonce) if profiles else {}
     row_seals = {row: seals[learner] for row, learner in learner_ids.items()}
+    row_profiles = {row: profile_seals[learner] for row, learner in learner_ids.items() if learner in profile_seals}
     outcomes: list[RowOutcome] = []
 
     def decide(roster: Roster):
-        events, decided = decide_import(rows, learner_ids, row_seals, facts, roster)
+        events, decided = decide_import(rows, learner_ids, row_seals, facts, roster, row_profiles)
         outcomes[:] = decided  # the outcomes of the attempt that was appended (a lost race decides again)
         return [] if preflight else events
 

@@ -49,6 +49,9 @@ SCHEMA = [
     "ALTER TABLE organisation_learners ADD COLUMN IF NOT EXISTS status text",
     # The dispatch decision (quyết định cử đi học) the learner's enrolment cited, cited by the class's result report.
     "ALTER TABLE organisation_learners ADD COLUMN IF NOT EXISTS dispatch_decision jsonb",
+    # The learner's profile (gender, position, party admission, party card) as the enrolment carried it, still
+    # sealed with the learner's key: opened only when the organisation reads the learner's record.
+    "ALTER TABLE organisation_learners ADD COLUMN IF NOT EXISTS profile jsonb",
     # The latest attendance per (session, learner), so a re-recorded absence is not alerted twice.
     """
     CREATE TABLE IF NOT EXISTS attendance (

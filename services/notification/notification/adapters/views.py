@@ -16,7 +16,7 @@ from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
-from ttct.contracts.types import DispatchDecision, PersonalData, SendingOrganisation
+from ttct.contracts.types import DispatchDecision, PersonalData, SealedPersonalData, SendingOrganisation
 from ttct.http.idempotency import forget_learner
 from ttct.privacy.personal import ERASED, birth_date, display_name
 
@@ -86,23 +86,29 @@ async def dispatch_decisions(db: asyncpg.Pool | asyncpg.Connection, class_id: UU
     return found
 
 
+def _sealed(profile: SealedPersonalData | None) -> str | None:
+    return profile.model_dump_json() if profile is not None else None
+
+
 async def save_enrolment(conn: asyncpg.Connection, centre: str, event: LearnerEnrolled, at: datetime,
                          who: PersonalData | None) -> None:
     """The learner's row in their organisation's list, and the organisation's name."""
     await conn.execute(
         _WITH_ORGANISATION + """
         INSERT INTO organisation_learners (organisation_code, class_id, learner_id, centre, full_name, class_title,
-                                           date_of_birth, seat_number, enrolled_at, status, dispatch_decision)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'enrolled', $11::jsonb)
+                                           date_of_birth, seat_number, enrolled_at, status, dispatch_decision,
+                                           profile)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'enrolled', $11::jsonb, $12::jsonb)
         ON CONFLICT (organisation_code, class_id, learner_id) DO UPDATE SET
             full_name = excluded.full_name, class_title = excluded.class_title,
             date_of_birth = excluded.date_of_birth, seat_number = excluded.seat_number,
             enrolled_at = excluded.enrolled_at, status = 'enrolled',
-            dispatch_decision = coalesce(excluded.dispatch_decision, organisation_learners.dispatch_decision)
+            dispatch_decision = coalesce(excluded.dispatch_decision, organisation_learners.dispatch_decision),
+            profile = coalesce(excluded.profile, organisation_learners.profile)
         """,
         event.sending_organisation.code, event.class_id, event.learner_id, centre, display_name(who),
         event.class_title, birth_date(who), event.seat_number, at, event.sending_organisation.name,
-        _decision(event.dispatch_decision),
+        _decision(event.dispatch_decision), _sealed(event.profile),
     )
 
 
@@ -111,13 +117,14 @@ async def save_waitlisted(conn: asyncpg.Connection, centre: str, event: LearnerW
     await conn.execute(
         """
         INSERT INTO organisation_learners (organisation_code, class_id, learner_id, centre, full_name, class_title,
-                                           date_of_birth, status, dispatch_decision)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, 'waitlisted', $8::jsonb)
+                                           date_of_birth, status, dispatch_decision, profile)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, 'waitlisted', $8::jsonb, $9::jsonb)
         ON CONFLICT (organisation_code, class_id, learner_id) DO UPDATE SET status = 'waitlisted',
-            dispatch_decision = coalesce(excluded.dispatch_decision, organisation_learners.dispatch_decision)
+            dispatch_decision = coalesce(excluded.dispatch_decision, organisation_learners.dispatch_decision),
+            profile = coalesce(excluded.profile, organisation_learners.profile)
         """,
         event.sending_organisation.code, event.class_id, event.learner_id, centre, display_name(who),
-        event.class_title, birth_date(who), _decision(event.dispatch_decision),
+        event.class_title, birth_date(who), _decision(event.dispatch_decision), _sealed(event.profile),
     )
 
 
@@ -253,8 +260,8 @@ async def erase(conn: asyncpg.Connection, learner_id: UUID) -> int:
     """Forget the learner's name and birth date in every view and every stored notice (its body is what was,
     or will be, sent: webhooks, the feed, emails and their PDF reports are made from it). Return the notices
     redacted. Scores and statuses stay, so the organisations' figures do not change."""
-    await conn.execute("UPDATE organisation_learners SET full_name = $2, date_of_birth = NULL WHERE learner_id = $1",
-                       learner_id, ERASED)
+    await conn.execute("UPDATE organisation_learners SET full_name = $2, date_of_birth = NULL, profile = NULL"
+                       " WHERE learner_id = $1", learner_id, ERASED)
     lid = str(learner_id)
     for row in await conn.fetch("SELECT class_id, result FROM final_results WHERE learner_id = $1", learner_id):
         result = _redacted(json.loads(row["result"]), lid)
@@ -276,7 +283,7 @@ async def learner_record(pool: asyncpg.Pool, code: str, learner_id: UUID) -> lis
     rows = await pool.fetch(
         """
         SELECT l.class_id, l.class_title, l.centre, l.full_name, coalesce(l.status, 'enrolled') AS status,
-               c.programme_type, c.starts_on, c.ends_on, r.result
+               c.programme_type, c.starts_on, c.ends_on, r.result, l.profile
         FROM organisation_learners l LEFT JOIN classes c USING (class_id)
         LEFT JOIN final_results r ON r.class_id = l.class_id AND r.learner_id = l.learner_id
                                  AND r.organisation_code = l.organisation_code

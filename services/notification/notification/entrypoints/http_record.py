@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from ttct.contracts.envelope import Code
+from ttct.contracts.types import LearnerProfile, SealedPersonalData
 from ttct.domain.errors import NotFound
 from ttct.http.auth import Principal, organisation_access
 from ttct.papers import labels
@@ -41,6 +42,9 @@ class RecordLine(BaseModel):
 class OrganisationLearnerRecord(BaseModel):
     learner_id: UUID
     full_name: str
+    profile: LearnerProfile | None = None
+    """gender, position, date of party admission, party card number, as the latest enrolment gave them (sealed
+    until read; gone once the learner is erased)"""
     classes: list[RecordLine]
 
 
@@ -74,7 +78,11 @@ async def learner_record(org: Code, learner_id: UUID, request: Request, fmt: For
         lines.append(RecordLine(**{k: r[k] for k in ("class_id", "class_title", "centre", "programme_type",
                                                        "starts_on", "ends_on", "status")},
                                 finalised=r["result"] is not None, **result))
-    record = OrganisationLearnerRecord(learner_id=learner_id, full_name=rows[-1]["full_name"], classes=lines)
+    sealed = next((r["profile"] for r in reversed(rows) if r["profile"]), None)
+    profile = await request.app.state.runtime.keyring.open(SealedPersonalData.model_validate_json(sealed),
+                                                           LearnerProfile) if sealed else None
+    record = OrganisationLearnerRecord(learner_id=learner_id, full_name=rows[-1]["full_name"], classes=lines,
+                                       profile=profile)
     if fmt is Format.json:
         return record
     return await respond(request, fmt, name=f"{TITLE} - {record.full_name}", learner_ids=(learner_id,),
