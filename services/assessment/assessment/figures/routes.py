@@ -1,9 +1,9 @@
 """The year's figures: one centre's (its staff, `figures:read`) and the whole province's (province admins only)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from ttct.contracts.envelope import Code
-from ttct.http.auth import Forbidden, Principal, Role, centre_access, principal, require
+from ttct.http.auth import Principal, centre_access, province_admin_access
 from ttct.papers import labels, pdf
 from ttct.papers.http import FILES, Format, documented, format_choice, respond
 
@@ -18,15 +18,7 @@ YEAR = Query(default=None, ge=2000, le=2100, description="the year classes start
 
 def province_admin(permission: str):
     """A route dependency: a province admin of the token's province (the verifier checks the province)."""
-
-    async def check(caller: Principal = Depends(principal)) -> Principal:
-        if caller.role is not Role.province_admin:
-            raise Forbidden(f"only the province's admins may {permission.replace(':', ' ')} for the whole province",
-                            f"Chỉ quản trị cấp tỉnh mới có quyền {permission} toàn tỉnh")
-        require(permission, caller)
-        return caller
-
-    return Depends(check)
+    return province_admin_access(permission)
 
 
 async def _figures(request: Request, year: int | None, centre: str | None) -> tally.Figures:

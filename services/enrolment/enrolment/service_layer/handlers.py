@@ -26,8 +26,10 @@ from ttct.privacy.personal import KeyDestroyed, KeyVault, PersonalData, SealedPe
 
 from enrolment.adapters import decisions as cited_decisions
 from enrolment.adapters import organisations as directory
+from enrolment.adapters import reorganisation
 from enrolment.adapters import views
 from enrolment.domain import decisions
+from enrolment.domain.reorganisation import check_not_succeeded
 from enrolment.domain.organisations import sending_organisation
 from enrolment.domain.roster import (
     ChangeCapacity,
@@ -91,7 +93,9 @@ async def enrol_learner(
     date sealed with their key. `today` is the day of enrolment (Vietnam time)."""
     check_birth_date(command, today)  # before the learner is registered or given a key
     code = command.sending_organisation.code
-    organisation = sending_organisation(code, await directory.names(pool, [code]))
+    organisation = sending_organisation(code, await directory.names(pool, [code], today))
+    check_not_succeeded(code, await reorganisation.successions(pool, [code], today),
+                        "body.sending_organisation.code")
     if command.dispatch_decision is not None:
         wanted = decisions.key(code, command.dispatch_decision)
         decisions.check(code, command.dispatch_decision, await cited_decisions.recorded(pool, [wanted]))

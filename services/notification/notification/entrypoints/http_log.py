@@ -15,6 +15,7 @@ from ttct.http.pagination import Page, page_params, paged
 from notification.adapters import delivery_log, emails, notices, views
 from ttct.domain.names import name_sort_key
 from notification.domain.notices import overall_status
+from notification.entrypoints.successors import taken_over
 
 router = APIRouter(prefix="/v1/organisations/{org}", tags=["notices and delivery log"])
 
@@ -173,7 +174,8 @@ async def list_learners(org: Code, request: Request, response: Response, class_i
                         page: Page = Depends(page_params), _caller: Principal = Reader) -> list[LearnerView]:
     # The Vietnamese name order is Python's (name_sort_key), so the page is cut from the sorted list; the cursor
     # names the last (class, learner), never the learner's name, and resumes after that row's place.
-    rows = sorted(await views.learners(request.app.state.runtime.pool, org, class_id), key=_learner_order)
+    rows = sorted(await views.learners(request.app.state.runtime.pool, await taken_over(request, org),
+                                                class_id), key=_learner_order)
     after = page.after(UUID, UUID)
     if after is not None:
         last = next((r for r in rows if (r["class_id"], r["learner_id"]) == after), None)
