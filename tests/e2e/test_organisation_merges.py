@@ -136,12 +136,13 @@ async def test_three_communes_merge_mid_year_and_the_successor_carries_on_their_
     assert [(p["code"], p["learners"], p["open_enrolments"]) for p in preview["predecessors"]] == [
         (a, 2, 1), (b, 2, 1), (c, 2, 1)]
     assert all(p["contacts"] == [{**HEAD, "email": None}] for p in preview["predecessors"])
-    r = await year.client.get(f"{year.urls['notification']}/v1/organisation-successions/preview",
-                              params={"successor": new, "predecessor": [a, b, c]}, headers=year.admin)
-    assert r.status_code == 200, r.text
-    mail = r.json()
+    async def held():  # Lộc Sơn's enrolment notice, held for its digest, once notification has made it
+        r = await year.client.get(f"{year.urls['notification']}/v1/organisation-successions/preview",
+                                  params={"successor": new, "predecessor": [a, b, c]}, headers=year.admin)
+        assert r.status_code == 200, r.text
+        return r.json()["predecessors"][2]["pending_notices"] == 1 and r.json()
+    mail = await _eventually(held, "Lộc Sơn's notice held")
     assert [len(p["endpoints"]) for p in mail["predecessors"]] == [1, 1, 1]
-    assert mail["predecessors"][2]["pending_notices"] == 1  # Lộc Sơn's held enrolment notice
     assert (await year.client.get(f"{year.urls['enrolment']}{DIRECTORY}/{new}", headers=year.staff)).status_code == 404
     problem(await year.client.post(merges, json=merge, headers=year.staff), 403, "forbidden")
 
@@ -159,15 +160,16 @@ async def test_three_communes_merge_mid_year_and_the_successor_carries_on_their_
     assert r.status_code == 201, r.text
     assert (r.json()["organisation_code"], r.json()["organisation_name"]) == (new, "Đảng ủy xã Hậu Lộc")
     people["Đỗ Văn Hùng"] = r.json()["learner_id"]
-    r = await year.client.post(f"{year.urls['notification']}/v1/organisations/{b}/webhook-endpoints",
-                               json={"url": receiver.url(b)}, headers=year.org(b))
-    problem(r, 422, "organisation-succeeded")
 
     # Lộc Sơn's held notice was re-addressed, not lost: the successor receives it
     async def readdressed():
         return [x for x in receiver.unique(new, "enrolment.confirmed")
                 if x.payload["data"]["learner_id"] == people["Vũ Văn Giang"]]
     await _eventually(readdressed, "Lộc Sơn's held notice reaches the successor")
+    # notification has applied the merge: a predecessor registers no endpoint
+    r = await year.client.post(f"{year.urls['notification']}/v1/organisations/{b}/webhook-endpoints",
+                               json={"url": receiver.url(b)}, headers=year.org(b))
+    problem(r, 422, "organisation-succeeded")
     endpoints = await year.read(c, "/webhook-endpoints")
     assert [e["enabled"] for e in endpoints] == [False]
     assert endpoints[0]["disabled_reason"].startswith("organisation-succeeded")
@@ -197,6 +199,19 @@ async def test_three_communes_merge_mid_year_and_the_successor_carries_on_their_
     assert {(x["organisation_code"], x["organisation_name"]) for x in r.json()} == set(names.items())
     assert {x["learner_id"] for x in await year.read(a, "/learners")} == {people["Nguyễn Văn An"],
                                                                          people["Phạm Văn Dũng"]}
+
+    # the year's figures: by the map as recorded, a line per commune; by today's, one line adding them up
+    figures = f"{year.urls['assessment']}/v1/centres/{year.centre}/figures"
+    for when, count in (("2026", 1), ("2027", 1)):
+        recorded = (await year.client.get(figures, params={"year": when}, headers=year.staff)).json()
+        rolled = (await year.client.get(figures, params={"year": when, "map": "today"}, headers=year.staff)).json()
+        assert {(x["organisation_code"], x["places"]) for x in recorded["by_organisation"]} >= {
+            (a, count), (b, count), (c, count)}
+        assert (rolled["map"], rolled["total"]) == ("today", recorded["total"])
+        [line] = rolled["by_organisation"]
+        assert (line["organisation_code"], line["organisation_name"]) == (new, "Đảng ủy xã Hậu Lộc")
+        assert line["places"] == sum(x["places"] for x in recorded["by_organisation"])
+        assert line["results"]["finalised"] == recorded["total"]["results"]["finalised"]
 
     # a rebuild of notification's projections gives the same reads and sends nothing again
     before = {path: await year.read(new, path) for path in ("/learners", "/result-reports")}

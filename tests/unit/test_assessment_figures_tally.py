@@ -53,3 +53,14 @@ def test_pass_rate_is_passed_over_finalised_and_grades_count_eligible_learners_b
 
 def test_a_centres_figures_have_no_per_centre_lines():
     assert figures(2024, "hau-loc", rows()).by_centre == []
+
+
+def test_by_todays_map_merged_organisations_add_up_into_their_successor_and_totals_do_not_change():
+    recorded = figures(2024, None, rows())
+    today = figures(2024, None, rows(), {"xa-a": ("xa-moi", "Xã Mới"), "xa-b": ("xa-moi", "Xã Mới")})
+    assert (recorded.map, today.map) == ("recorded", "today")
+    assert today.total == recorded.total and today.by_centre == recorded.by_centre
+    [line] = today.by_organisation
+    assert (line.organisation_code, line.organisation_name, line.places) == ("xa-moi", "Xã Mới", 67)
+    assert line.results.finalised == sum(x.results.finalised for x in recorded.by_organisation) == 8
+    assert line.results.passed == 6 and line.results.ineligible == 1

@@ -2,7 +2,7 @@
 (published by enrolment, on the organisation's stream).
 
 `successor_code` names the organisation that takes over its people and its mail (often its parent): from that
-day the dissolved code is refused in enrolments naming it, and what would reach the dissolved organisation
+day (`successor_name` its name then) the dissolved code is refused in enrolments naming it, and what would reach the dissolved organisation
 (notices, result reports, pending deliveries) reaches the successor instead.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import date
 from typing import ClassVar
 
 from ttct.contracts.envelope import Code, DomainEvent
-from ttct.contracts.types import ReorganisationDecision
+from ttct.contracts.types import ReorganisationDecision, VietnameseText
 
 
 class OrganisationDissolved(DomainEvent):
@@ -21,5 +21,6 @@ class OrganisationDissolved(DomainEvent):
 
     code: Code
     successor_code: Code
+    successor_name: VietnameseText
     effective_on: date
     decision: ReorganisationDecision

@@ -5,7 +5,7 @@ From that day the predecessors send no one: a predecessor's code in an enrolment
 and whatever would reach a predecessor (notices, result reports) reaches the successor, which also reads its
 predecessors' learners. Nothing recorded under a predecessor is rewritten: learners' histories keep the names of
 their time. A successor registered by the same decision comes with its SendingOrganisationRegistered just before
-this event, in the same append.
+this event, in the same append; `successor_name` is its name then, for readers that keep no directory.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from ttct.contracts.envelope import Code, DomainEvent
-from ttct.contracts.types import ReorganisationDecision
+from ttct.contracts.types import ReorganisationDecision, VietnameseText
 
 
 class OrganisationsMerged(DomainEvent):
@@ -24,6 +24,7 @@ class OrganisationsMerged(DomainEvent):
     context: ClassVar[str] = "enrolment"
 
     successor_code: Code
+    successor_name: VietnameseText
     predecessor_codes: list[Code] = Field(min_length=1, max_length=100)
     effective_on: date
     decision: ReorganisationDecision

@@ -132,13 +132,14 @@ def decide_merge(command: MergeOrganisations, facts: Mapping[str, DirectoryFacts
                           "(successor) để đăng ký cùng việc sáp nhập", code="successor-details-required")
         register = RegisterOrganisation(code=command.successor_code, **command.successor.model_dump())
         events += decide_register(register, parent, state, update=False)
+        name = command.successor.name
     else:
         if command.successor is not None:
             raise Rejected(f"{command.successor_code} is registered already: omit its details (successor), or "
                            "change them with PUT", f"Đơn vị {command.successor_code} đã có trong danh mục: không "
                            "gửi lại thông tin đơn vị (successor)", code="organisation-exists")
-        _current(command.successor_code, facts)
-    return [*events, OrganisationsMerged(successor_code=command.successor_code,
+        name = _current(command.successor_code, facts).name
+    return [*events, OrganisationsMerged(successor_code=command.successor_code, successor_name=name,
                                          predecessor_codes=command.predecessor_codes,
                                          effective_on=command.effective_on, decision=command.decision)]
 
@@ -196,8 +197,9 @@ def decide_dissolve(code: str, command: DissolveOrganisation, facts: Mapping[str
     _registered(code, state)
     _current(code, facts)
     successor = dissolution_successor(code, command, facts)
-    _current(successor, facts)
-    return [OrganisationDissolved(code=code, successor_code=successor, effective_on=command.effective_on,
+    taker = _current(successor, facts)
+    return [OrganisationDissolved(code=code, successor_code=successor, successor_name=taker.name,
+                                  effective_on=command.effective_on,
                                   decision=command.decision)]
 
 
