@@ -7,7 +7,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from ttct.contracts.envelope import Code
 from ttct.http.auth import Principal, organisation_access
 from ttct.http.pagination import Page, page_params, paged
@@ -22,7 +22,8 @@ router = APIRouter(prefix="/v1/organisations/{org}", tags=["notices and delivery
 
 class DeliveryState(BaseModel):
     endpoint_id: UUID
-    url: str
+    url: str | None = Field(description="null for an endpoint of another organisation the caller may not see (a "
+                                        "notice re-addressed to it from an organisation merged into it)")
     status: str
     attempts: int
     next_attempt_at: datetime | None
@@ -125,6 +126,7 @@ async def list_notices(org: Code, request: Request, response: Response,
                        after: int | None = _legacy_after("the `position` of the last notice seen"),
                        _caller: Principal = Reader) -> list[NoticeView]:
     pool = request.app.state.runtime.pool
+    await taken_over(request, org)  # a notice re-addressed to it shows its deliveries to a predecessor's endpoint
     # the cursor carries the committed order (feed position); the deprecated `after`, a notice's `position`
     key = page.after(int)
     start = key[0] if key else await notices.feed_position_of(pool, org, after) if after else 0

@@ -1,0 +1,73 @@
+"""A merge dated ahead, against real NATS and PostgreSQL: until its day the predecessor keeps its mail; from then
+on a notice of a later event is the successor's from the start, and the pass that runs every
+SUCCESSION_CHECK_INTERVAL re-addresses what was still waiting for the predecessor, once."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+from ttct.contracts import EventMetadata
+from ttct.contracts.organisations_merged import OrganisationsMerged
+from ttct.eventsourcing.eventstore import make_envelopes
+from ttct.papers.labels import local_day
+
+from notification.service_layer import successions
+from notification_helpers import Course, eventually, publish
+from test_notification_kinds import get, register
+
+pytestmark = pytest.mark.integration
+OLD, NEW = "xa-hoa-loc", "xa-hau-loc"
+
+
+def merged(province: str, effective_on: date):
+    meta = EventMetadata(province=province, centre="hau-loc", correlation_id=uuid4())
+    [env] = make_envelopes(f"enrolment:organisation:{NEW}", 0, [OrganisationsMerged(
+        successor_code=NEW, successor_name="Đảng ủy xã Hậu Lộc", predecessor_codes=[OLD], effective_on=effective_on,
+        decision={"number": "1686/QĐ-UBND", "signed_on": "2026-11-20"})], meta, now=datetime.now(UTC), new_id=uuid4)
+    return env
+
+
+async def test_a_merge_dated_ahead_moves_the_mail_on_its_day_and_what_waited_is_re_addressed_once(
+        start_notification, js, all_receiver, org_headers, province):
+    service = await start_notification()
+    for org in (OLD, NEW):
+        await register(service, all_receiver, org, org_headers)
+    r = await service.http.put(f"/v1/organisations/{OLD}/channel-settings", json={"webhook": "digest"},
+                               headers=org_headers(OLD))
+    assert r.status_code == 200, r.text
+    course = Course(province)
+    day = local_day(datetime.now(UTC)) + timedelta(days=3)
+    await publish(js, [course.opened(), course.join("Nguyễn Văn An", OLD), merged(province, day)])
+    pool = service.app.state.runtime.pool
+
+    async def known():
+        return await pool.fetchval("SELECT count(*) FROM organisation_successions") == 1
+    await eventually(known)
+    notices = await get(service, org_headers, OLD, "notices")
+    assert [n["status"] for n in notices] == ["held"]  # not in force yet: the predecessor's, waiting
+    assert await successions.readdress_due(pool, datetime.now(UTC), email=False) == (0, 0)
+
+    # an event after the day (its own time says so) is the successor's from the start
+    later = course.join("Lê Thị Bình", OLD)
+    later = later.model_copy(update={"occurred_at": datetime.now(UTC) + timedelta(days=4)})
+    await publish(js, [later])
+    await eventually(lambda: _hits(all_receiver, 1))
+    assert all_receiver.hits[NEW][0].payload["data"]["full_name"] == "Lê Thị Bình"
+
+    # the day comes: what waited for the predecessor is the successor's, its endpoint disabled; once
+    on_the_day = datetime.now(UTC) + timedelta(days=3, hours=1)
+    assert await successions.readdress_due(pool, on_the_day, email=False) == (1, 1)
+    assert await successions.readdress_due(pool, on_the_day, email=False) == (0, 0)
+    await eventually(lambda: _hits(all_receiver, 2))
+    assert {h.payload["data"]["full_name"] for h in all_receiver.hits[NEW]} == {"Nguyễn Văn An", "Lê Thị Bình"}
+    assert all(h.verified for h in all_receiver.hits[NEW]) and all_receiver.hits[OLD] == []
+    [endpoint] = await get(service, org_headers, OLD, "webhook-endpoints")
+    assert not endpoint["enabled"] and endpoint["disabled_reason"].startswith("organisation-succeeded")
+    moved = await get(service, org_headers, NEW, "notices")
+    assert sorted(n["payload"]["data"]["full_name"] for n in moved) == ["Lê Thị Bình", "Nguyễn Văn An"]
+    assert await get(service, org_headers, OLD, "notices") == []  # re-addressed, not copied
+
+
+async def _hits(receiver, count: int) -> bool:
+    return len(receiver.hits[NEW]) >= count
