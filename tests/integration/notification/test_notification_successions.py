@@ -1,8 +1,10 @@
-"""A merge dated ahead, against real NATS and PostgreSQL: until its day the predecessor keeps its mail; from then
-on a notice of a later event is the successor's from the start, and the pass that runs every
-SUCCESSION_CHECK_INTERVAL re-addresses what was still waiting for the predecessor, once."""
+"""Merges against real NATS and PostgreSQL. One dated ahead: until its day the predecessor keeps its mail; from
+then on a notice of a later event is the successor's from the start, and the pass that runs every
+SUCCESSION_CHECK_INTERVAL re-addresses what was still waiting for the predecessor, once. One in force: a class
+cancelled afterwards is told to the successor in one notice naming its predecessors' learners."""
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
@@ -20,10 +22,11 @@ pytestmark = pytest.mark.integration
 OLD, NEW = "xa-hoa-loc", "xa-hau-loc"
 
 
-def merged(province: str, effective_on: date):
+def merged(province: str, effective_on: date, predecessors: tuple[str, ...] = (OLD,)):
     meta = EventMetadata(province=province, centre="hau-loc", correlation_id=uuid4())
     [env] = make_envelopes(f"enrolment:organisation:{NEW}", 0, [OrganisationsMerged(
-        successor_code=NEW, successor_name="Đảng ủy xã Hậu Lộc", predecessor_codes=[OLD], effective_on=effective_on,
+        successor_code=NEW, successor_name="Đảng ủy xã Hậu Lộc", predecessor_codes=list(predecessors),
+        effective_on=effective_on,
         decision={"number": "1686/QĐ-UBND", "signed_on": "2026-11-20"})], meta, now=datetime.now(UTC), new_id=uuid4)
     return env
 
@@ -69,5 +72,32 @@ async def test_a_merge_dated_ahead_moves_the_mail_on_its_day_and_what_waited_is_
     assert await get(service, org_headers, OLD, "notices") == []  # re-addressed, not copied
 
 
-async def _hits(receiver, count: int) -> bool:
-    return len(receiver.hits[NEW]) >= count
+async def _hits(receiver, count: int, kind: str | None = None) -> bool:
+    return len([h for h in receiver.hits[NEW] if kind in (None, h.payload["type"])]) >= count
+
+
+async def test_a_class_cancelled_after_a_merge_is_told_to_the_successor_once_naming_every_learner(
+        start_notification, js, all_receiver, org_headers, province):
+    service = await start_notification()
+    other = "xa-hoa-phu"
+    for org in (OLD, other, NEW):
+        await register(service, all_receiver, org, org_headers)
+    course = Course(province)
+    await publish(js, [course.opened(), course.join("Nguyễn Văn An", OLD), course.join("Trần Thị Bình", other)])
+    await eventually(lambda: _hits_of(all_receiver, other, 1))
+    await publish(js, [merged(province, local_day(datetime.now(UTC)), (OLD, other))])
+    pool = service.app.state.runtime.pool
+
+    async def known():  # scheduling's stream is applied apart from enrolment's: the merge first, here
+        return await pool.fetchval("SELECT count(*) FROM organisation_successions") == 2
+    await eventually(known)
+    await publish(js, [course.cancel()])
+    await eventually(lambda: _hits(all_receiver, 1, "class.cancelled"))
+    await asyncio.sleep(1)  # time for a second notice to show up, if there were one
+    [told] = [h for h in all_receiver.hits[NEW] if h.payload["type"] == "class.cancelled"]
+    assert {x["full_name"] for x in told.payload["data"]["learners"]} == {"Nguyễn Văn An", "Trần Thị Bình"}
+    assert not [h for org in (OLD, other) for h in all_receiver.hits[org] if h.payload["type"] == "class.cancelled"]
+
+
+async def _hits_of(receiver, org: str, count: int) -> bool:
+    return len(receiver.hits[org]) >= count

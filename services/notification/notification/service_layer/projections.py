@@ -5,7 +5,7 @@ its checkpoint commit together: a redelivered or replayed event adds nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
@@ -104,6 +104,9 @@ class Projections:
         await views.lock_class(conn, event.class_id)  # see _cancelled_already
         await views.cancel_class(conn, event.class_id, event.reason)
         affected = await views.learners_in_class(conn, event.class_id)
+        # one notice per organisation as of the cancellation: predecessors merged by then, their successor's one
+        now_named = await successions.addressees(conn, [x.organisation.code for x in affected], envelope.occurred_at)
+        affected = [replace(x, organisation=now_named.get(x.organisation.code, x.organisation)) for x in affected]
         untold = await views.mark_told(conn, event.class_id, [x.learner_id for x in affected], kinds.CLASS_CANCELLED,
                                        envelope.event_id)
         await self._send(conn, envelope,
