@@ -151,6 +151,8 @@ async def test_three_communes_merge_mid_year_and_the_successor_carries_on_their_
     assert r.status_code == 201, r.text
     assert r.json()["name"] == "Đảng ủy xã Hậu Lộc"
     problem(await year.client.post(merges, json=merge, headers=year.admin), 409, "organisation-succeeded")  # again
+    found = (await year.client.get(f"{year.urls['enrolment']}{DIRECTORY}/{a}", headers=year.staff)).json()
+    assert (found["successor_code"], found["succession"], found["succeeded_on"]) == (new, "merged", str(today()))
 
     # a predecessor's code is refused naming the successor; the successor sends learners
     refused = problem(await year.enrol(second, "Đỗ Văn Hùng", a), 422, "organisation-succeeded")
@@ -253,6 +255,7 @@ async def test_a_rename_a_move_and_a_dissolution_each_hold_from_their_day(year, 
     r = await year.client.post(f"{directory}/{commune}/rename", headers=year.admin, json={
         "name": "Đảng ủy xã Hoa Lộc (mới)", "effective_on": str(today() + timedelta(days=30)), "decision": decision})
     assert r.status_code == 200, r.text
+    assert (r.json()["name"], r.json()["previous_name"]) == ("Đảng ủy xã Hoa Lộc (mới)", "Đảng ủy xã Hoa Lộc")
     r = await year.enrol(klass, "Bùi Văn Khánh", commune)
     assert r.status_code == 201 and r.json()["organisation_name"] == "Đảng ủy xã Hoa Lộc", r.text
     problem(await year.client.post(f"{directory}/{commune}/rename", headers=year.staff, json={

@@ -47,9 +47,10 @@ async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
 
 
 _SELECT = """
-SELECT code, centre, name, kind, parent_code, contacts, registered_at, updated_at,
-       (SELECT count(*) FROM organisations c WHERE c.parent_code = o.code)::int AS children
-FROM organisations o
+SELECT code, centre, name, kind, parent_code, contacts, registered_at, updated_at, previous_name, renamed_on,
+       (SELECT count(*) FROM organisations c WHERE c.parent_code = o.code)::int AS children,
+       s.successor_code, s.change AS succession, s.effective_on AS succeeded_on
+FROM organisations o LEFT JOIN organisation_successions s ON s.predecessor_code = o.code
 """
 
 
