@@ -1,7 +1,8 @@
 """Merges against real NATS and PostgreSQL. One dated ahead: until its day the predecessor keeps its mail; from
 then on a notice of a later event is the successor's from the start, and the pass that runs every
 SUCCESSION_CHECK_INTERVAL re-addresses what was still waiting for the predecessor, once. One in force: a class
-cancelled afterwards is told to the successor in one notice naming its predecessors' learners."""
+cancelled afterwards is told to the successor in one notice naming its predecessors' learners; an email waiting
+for the predecessor's digest goes to the successor's office instead."""
 from __future__ import annotations
 
 import asyncio
@@ -15,16 +16,17 @@ from ttct.eventsourcing.eventstore import make_envelopes
 from ttct.papers.labels import local_day
 
 from notification.service_layer import successions
-from notification_helpers import Course, eventually, publish
-from test_notification_kinds import get, register
+from notification_helpers import Course, eventually, publish, registered
+from test_notification_kinds import HOA_LOC, get, register, smtp_settings
 
 pytestmark = pytest.mark.integration
 OLD, NEW = "xa-hoa-loc", "xa-hau-loc"
 
 
-def merged(province: str, effective_on: date, predecessors: tuple[str, ...] = (OLD,)):
+def merged(province: str, effective_on: date, predecessors: tuple[str, ...] = (OLD,), *, after: int = 0):
+    """On the successor's stream, after `after` events of its own (its registration)."""
     meta = EventMetadata(province=province, centre="hau-loc", correlation_id=uuid4())
-    [env] = make_envelopes(f"enrolment:organisation:{NEW}", 0, [OrganisationsMerged(
+    [env] = make_envelopes(f"enrolment:organisation:{NEW}", after, [OrganisationsMerged(
         successor_code=NEW, successor_name="Đảng ủy xã Hậu Lộc", predecessor_codes=list(predecessors),
         effective_on=effective_on,
         decision={"number": "1686/QĐ-UBND", "signed_on": "2026-11-20"})], meta, now=datetime.now(UTC), new_id=uuid4)
@@ -101,3 +103,32 @@ async def test_a_class_cancelled_after_a_merge_is_told_to_the_successor_once_nam
 
 async def _hits_of(receiver, org: str, count: int) -> bool:
     return len(receiver.hits[org]) >= count
+
+
+async def test_an_email_waiting_for_a_predecessor_s_digest_goes_to_the_successor_s_office_instead(
+        start_notification, js, smtp, org_headers, province):
+    service = await start_notification(**smtp_settings(smtp))
+    r = await service.http.put(f"/v1/organisations/{OLD}/channel-settings",
+                               json={"webhook": "immediate", "email": "digest"}, headers=org_headers(OLD))
+    assert r.status_code == 200, r.text
+    office = "vanphong@hauloc.example.vn"
+    course = Course(province)
+    await publish(js, [registered(province, OLD, "Đảng ủy xã Hoa Lộc", HOA_LOC),
+                       registered(province, NEW, "Đảng ủy xã Hậu Lộc", [
+                           {"name": "Văn phòng Đảng ủy xã Hậu Lộc", "role": "office", "email": office},
+                           {"name": "Hà Văn Hậu", "role": "bí thư", "phone": "0912 000 111", "is_head": True}]),
+                       course.opened(), course.join("Nguyễn Văn An", OLD)])
+    pool = service.app.state.runtime.pool
+
+    async def held():
+        return await pool.fetchval("SELECT count(*) FROM email_deliveries WHERE status = 'held'") == 1
+    await eventually(held)
+    await publish(js, [merged(province, local_day(datetime.now(UTC)), after=1)])
+    await eventually(lambda: _mails_to(smtp, office))
+    [mail] = smtp.to(office)
+    assert "Nguyễn Văn An" in mail.html
+    assert smtp.to(HOA_LOC[0]["email"]) == []  # the predecessor's office: nothing
+
+
+async def _mails_to(smtp, address: str) -> bool:
+    return len(smtp.to(address)) >= 1
