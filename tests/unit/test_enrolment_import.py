@@ -200,3 +200,15 @@ def test_rows_citing_a_recorded_decision_number_with_another_date_or_signer_are_
     assert [p.code for p in rows[1].problems] == ["dispatch-decision-differs"]
     assert "20/02/2027" in rows[1].problems[0].detail and "125-QĐ/ĐU" in rows[1].problems[0].detail_vi
     assert [p.code for p in rows[3].problems] == ["dispatch-decision-differs"]  # differs from row 4 of this list
+
+
+def test_a_row_naming_an_organisation_merged_by_the_day_of_the_import_is_refused_naming_its_successor():
+    from enrolment.domain.reorganisation import Succession
+    merged = {"xa-da-loc": Succession(code="xa-da-loc", successor_code="xa-hau-loc", successor_name="Đảng ủy xã Hậu Lộc",
+                                      effective_on=date(2027, 1, 1), decision_number="1686/QĐ-UBND")}
+    rows = imp.registered_in(imp.check_rows([row("A"), row("B", **{"Mã đơn vị": "xa-da-loc"})], ORG, on=TODAY),
+                             DIRECTORY, merged)
+    assert rows[0].problems == () and rows[0].organisation == ORG
+    [problem] = rows[1].problems
+    assert problem.code == "organisation-succeeded" and "xa-hau-loc" in problem.detail
+    assert "Đảng ủy xã Hậu Lộc" in problem.detail_vi
