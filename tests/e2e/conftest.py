@@ -9,7 +9,8 @@ import pytest
 
 from ttct_dev.directory import register_organisations
 from ttct_dev.receiver import WebhookReceiver
-from ttct_dev.services import Services
+from ttct_dev.console import Console
+from ttct_dev.services import Services, free_port
 from ttct_dev.tokens import LocalIssuer
 
 
@@ -26,12 +27,27 @@ CENTRES["thanh-hoa"] = {"name": "Ban Tuyên giáo Tỉnh ủy Thanh Hóa", "supe
 
 
 @pytest.fixture(scope="session")
-def services(stack, issuer, tmp_path_factory):
+def console_port() -> int:
+    """The console's port, chosen before the services start: a certificate's QR code leads to its /verify page."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def services(stack, issuer, tmp_path_factory, console_port):
     logs = tmp_path_factory.mktemp("service-logs")
     running = Services(stack, issuer, province="thanh-hoa", log_dir=logs, database_prefix=f"e2e_{uuid.uuid4().hex[:6]}_",
-                       env={"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "RATE_LIMIT_PER_SECOND": "0", "WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1",
+                       env={"CERTIFICATE_VERIFICATION_URL": f"http://127.0.0.1:{console_port}/verify","WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "RATE_LIMIT_PER_SECOND": "0", "WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1",
                             "CENTRES": json.dumps(CENTRES, ensure_ascii=False)})
     with running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def console(services, issuer, console_port, tmp_path_factory):
+    """The console and the local identity provider: the staff's, organisations' and province's pages, and the
+    public page a certificate's QR code leads to."""
+    with Console(services, issuer.dir.parent, log_dir=tmp_path_factory.mktemp("console-logs"),
+                 port=console_port) as running:
         yield running
 
 

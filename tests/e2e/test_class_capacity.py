@@ -1,7 +1,7 @@
 """A class's capacity through the public APIs on the running services: a class planned to refuse when full
-refuses the learner who finds no seat (409, naming it and its capacity); the centre changes the seats of an
-open class (never below those taken; raising them promotes waiting learners in order, and their organisation
-is told)."""
+has no seats to read until it opens (404, as its roster), then refuses the learner who finds no seat (409, naming
+it and its capacity); the centre changes the seats of an open class (never below those taken; raising them
+promotes waiting learners in order, and their organisation is told)."""
 from __future__ import annotations
 
 import uuid
@@ -28,6 +28,8 @@ async def test_a_class_planned_to_refuse_when_full_refuses_the_learner_who_finds
     r = await http.post(f"{scheduling}/classes", json={**CLASS, "status": "planned", "when_full": "refuse"})
     assert r.status_code == 201, r.text
     class_id = r.json()["class_id"]
+    r = await http.get(f"{enrolment}/classes/{class_id}/capacity")  # only planned: nothing to enrol in yet
+    assert r.status_code == 404 and r.json()["type"] == "urn:ttct:problem:class-unknown", r.text
     r = await http.post(f"{scheduling}/classes/{class_id}/open")
     assert r.status_code == 200, r.text
     r = await http.get(f"{scheduling}/classes/{class_id}")

@@ -3,6 +3,8 @@ class (one per learner at most, rating only lecturers who taught it) and its les
 them per class, per lecturer and per programme type, for the centre and for the province."""
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -82,3 +84,50 @@ async def test_a_lecturer_may_not_enter_forms_and_another_centre_sees_nothing(ce
     r = await centre.client.get(f"{services.urls['assessment']}/v1/centres/khac/classes/{class_id}/evaluation",
                                 headers=issuer.headers("centre-staff", centre="khac"))
     assert r.status_code == 404 and r.json()["type"] == "urn:ttct:problem:class-unknown", r.text
+
+
+async def test_learners_fill_in_their_own_forms_with_one_time_codes_without_signing_in(centre, services):
+    class_id, sessions = await centre.schedule_class(2)
+    for name in ("Lê Thị Bình Mã Phiếu", "Trần Văn An Mã Phiếu", "Phạm Thị Cúc Mã Phiếu"):
+        await centre.enrol(class_id, name)
+    public = f"{services.urls['assessment']}/v1/public/evaluation-forms"
+    for _ in range(300):  # assessment hears of the seats from enrolment's stream
+        if len((await centre.call("GET", f"/classes/{class_id}/attendance")).json()) == 3:
+            break
+        await asyncio.sleep(0.1)
+    # one form entered by the centre from paper: two places left, so two codes (a third would make a fourth form)
+    assert (await centre.call("POST", f"/classes/{class_id}/evaluations", {"content": 3})).status_code == 201
+    r = await centre.call("POST", f"/classes/{class_id}/evaluation-codes", {})
+    assert r.status_code == 201, r.text
+    codes = r.json()["codes"]
+    assert len(codes) == 2 and len(set(codes)) == 2 and all(len(c) == 11 and c[5] == "-" for c in codes), codes
+    problem(await centre.call("POST", f"/classes/{class_id}/evaluation-codes", {"count": 1}), 409,
+            "evaluation-codes-exceed-learners")
+
+    # the learner opens the form with their code, as printed or typed in lower case without the dash; no token
+    async with httpx.AsyncClient(timeout=30) as anyone:
+        form = await anyone.get(f"{public}/{codes[0].lower().replace('-', '')}")
+        assert form.status_code == 200, form.text
+        [lecturer] = form.json()["lecturers"]
+        assert form.json()["class_title"] == "Lớp Sơ cấp LLCT khóa 3" and set(form.json()) == {
+            "class_title", "centre", "lecturers"}  # nothing about any learner
+        sent = await anyone.post(f"{public}/{codes[0]}", json={
+            "content": 5, "organisation": 5, "comment": "Rất bổ ích",
+            "lecturers": [{"lecturer_id": lecturer["lecturer_id"], "rating": 4}]})
+        assert sent.status_code == 201 and sent.json()["class_id"] == class_id, sent.text
+        # a code is used once, and an unknown code is refused, each with a reason in Vietnamese
+        again = await anyone.post(f"{public}/{codes[0]}", json={"content": 1})
+        assert again.status_code == 409 and "đã được dùng" in again.json()["detail_vi"], again.text
+        unknown = await anyone.get(f"{public}/ABCDE-FGHJK")
+        assert unknown.status_code == 404 and "không đúng" in unknown.json()["detail_vi"], unknown.text
+        assert (await anyone.post(f"{public}/{codes[1]}", json={})).status_code == 422  # empty: the code stays
+        # the same slip sent twice at once (a double tap): one form
+        both = await asyncio.gather(*(anyone.post(f"{public}/{codes[1]}", json={"content": 4}) for _ in range(2)))
+        assert sorted(r.status_code for r in both) == [201, 409], [r.text for r in both]
+
+    summary = (await centre.call("GET", f"/classes/{class_id}/evaluation")).json()
+    assert (summary["forms"], float(summary["content"]), summary["comments"]) == (3, 4.0, ["Rất bổ ích"])
+
+    # every learner has a form now: no more codes, even replacing the unused ones
+    problem(await centre.call("POST", f"/classes/{class_id}/evaluation-codes", {"replace_unused": True}), 409,
+            "evaluation-codes-exceed-learners")

@@ -55,6 +55,8 @@ async def test_one_record_across_two_centres_for_their_staff_and_the_province(se
         assert (lines[first.code]["grade_band"], lines[first.code]["passed"], lines[first.code]["certificate_number"]
                 ) == ("gioi", True, certificate)
         assert (lines[second.code]["finalised"], lines[second.code]["passed"]) == (False, None)
+        # a centre without a profile in the deployment's CENTRES is named as its papers print it
+        assert lines[first.code]["centre_name"] == f"Trung tâm Chính trị {first.code}"
 
         assert (await client.get(url, headers=issuer.headers("centre-staff", centre=second.code))).json() == record
         assert (await client.get(url, headers=issuer.headers("province-admin"))).status_code == 200

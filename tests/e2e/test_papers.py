@@ -203,7 +203,9 @@ async def test_the_score_sheet_and_the_result_reports_match_the_results(course):
     assert "Kính gửi: Huyện đoàn Hậu Lộc" in one and "Đảng ủy xã Hoa Lộc" not in one
 
 
-async def test_each_certificate_s_qr_code_leads_to_its_verification_genuine_revoked_or_reissued(course):
+async def test_each_certificate_s_qr_code_leads_to_its_verification_genuine_revoked_or_reissued(course, console):
+    """The QR code leads to the console's public page (CERTIFICATE_VERIFICATION_URL), which answers a program
+    with the verification's JSON and a browser with the page (tests/e2e/console/test_portal_public.py)."""
     certificates = {c["learner_id"]: c for c in (await course.get("assessment", "/certificates")).json()
                     if not c["revoked"]}
     r = await course.get("assessment", "/certificate-papers")
@@ -214,6 +216,7 @@ async def test_each_certificate_s_qr_code_leads_to_its_verification_genuine_revo
     async with httpx.AsyncClient(timeout=30) as anyone:  # no token: the public page
         for page in pages:
             [url] = qr_codes(page)
+            assert url.startswith(f"{console.url}/verify/"), url
             verified = (await anyone.get(url)).json()
             assert verified["status"] == "genuine" and verified["genuine"], verified
             cert = next(c for c in certificates.values() if c["certificate_number"] == verified["certificate_number"])
@@ -257,10 +260,12 @@ async def test_the_year_report_prints_the_figures_and_its_tables_match_them(cour
     total = rows[-1]
     assert total["Loại chương trình"] == "Tổng cộng"
     assert (total["Số lớp"], total["Lượt học viên"], total["Có kết quả"], total["Đạt"], total["Tỉ lệ đạt"],
-            total["Không đủ ĐK dự thi"], total["Xuất sắc"]) == (
+            total["Không đủ ĐK dự thi"], total["Xuất sắc"], total["Tỉ lệ chuyên cần"]) == (
         f["total"]["classes"], f["total"]["places"], f["total"]["results"]["finalised"],
         f["total"]["results"]["passed"], f["total"]["results"]["pass_rate"], f["total"]["results"]["ineligible"],
-        f["total"]["results"]["grades"]["xuat_sac"])
+        f["total"]["results"]["grades"]["xuat_sac"], f["total"]["results"]["attendance_rate"])
+    # 14 of the 15 sessions the five were counted for: Trần Văn An missed the first
+    assert f["total"]["results"]["attendance_rate"] == 0.9333 and "Tỉ lệ chuyên cần của các lượt học viên này: 93,3%" in text
     organisations = xlsx_rows((await course.client.get(url, params={"year": YEAR, "format": "xlsx"})).content,
                               "Theo đơn vị")
     assert {o["Mã đơn vị"]: o["Lượt học viên"] for o in organisations} == {

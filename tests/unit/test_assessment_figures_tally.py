@@ -23,12 +23,14 @@ def rows():
         ],
         "results": [
             {"centre": "hau-loc", "programme_type": "so_cap_llct", "organisation_code": "xa-a",
-             "organisation_name": "Xã A", "eligible": True, "passed": True, "grade_band": "gioi", "learners": 6},
+             "organisation_name": "Xã A", "eligible": True, "passed": True, "grade_band": "gioi", "learners": 6,
+             "sessions_attended": 58, "sessions_counted": 60},
             {"centre": "hau-loc", "programme_type": "so_cap_llct", "organisation_code": "xa-a",
              "organisation_name": "Xã A", "eligible": True, "passed": False, "grade_band": "khong_dat",
-             "learners": 1},
+             "learners": 1, "sessions_attended": 8, "sessions_counted": 10},
             {"centre": "nga-son", "programme_type": "so_cap_llct", "organisation_code": "xa-b",
-             "organisation_name": "Xã B", "eligible": False, "passed": False, "grade_band": None, "learners": 1},
+             "organisation_name": "Xã B", "eligible": False, "passed": False, "grade_band": None, "learners": 1,
+             "sessions_attended": 2, "sessions_counted": 10},
         ],
     }
 
@@ -53,6 +55,15 @@ def test_pass_rate_is_passed_over_finalised_and_grades_count_eligible_learners_b
 
 def test_a_centres_figures_have_no_per_centre_lines():
     assert figures(2024, "hau-loc", rows()).by_centre == []
+
+
+def test_attendance_is_the_finalised_learners_sessions_attended_over_sessions_counted():
+    f = figures(2024, None, rows())
+    assert (f.total.results.sessions_attended, f.total.results.sessions_counted) == (68, 80)
+    assert f.total.results.attendance_rate == 0.85
+    assert [(c.centre, c.results.attendance_rate) for c in f.by_centre] == [("hau-loc", 0.9429), ("nga-son", 0.2)]
+    ket_nap = next(l for l in f.by_programme_type if l.programme_type == "ket_nap_dang")
+    assert ket_nap.results.attendance_rate is None  # no result yet: no rate, not 0
 
 
 def test_by_todays_map_merged_organisations_add_up_into_their_successor_and_totals_do_not_change():

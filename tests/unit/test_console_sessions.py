@@ -164,7 +164,8 @@ def test_a_refusal_goes_beside_its_fields_in_vietnamese_and_what_was_typed_is_ke
 
     page = console.post("/classes/new", data={**form, "capacity": "30", "starts_on": "01/09/2027"})
     assert posted[-1] == {"programme_type": "so_cap_llct", "title": "", "venue": "", "status": "planned",
-                          "capacity": 30, "starts_on": "2027-09-01", "ends_on": "2027-09-30"}
+                          "when_full": "waiting-list", "capacity": 30, "starts_on": "2027-09-01",
+                          "ends_on": "2027-09-30"}
     summary = re.findall(r'<li><a href="#(\w+)">', page.text)
     assert summary == ["title", "venue"]  # the service's fields, in the form's order
     assert 'id="title-error"' in page.text and 'aria-describedby="title-hint title-error"' in page.text

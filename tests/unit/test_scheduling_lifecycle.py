@@ -245,3 +245,28 @@ def test_the_capacity_policy_chosen_in_the_plan_travels_into_class_opened_and_de
     assert opened.when_full == "waiting-list"
     with pytest.raises(ValidationError):
         c.OpenClass(**FIELDS, when_full="overfill")
+
+
+def test_staff_plan_an_open_class_shorter_or_longer_but_never_below_the_sessions_scheduled():
+    state = at("open")
+    for _ in range(3):
+        state = run(state, schedule(state, session_date=date(2026, 12, 2 + state.scheduled_sessions)))
+    assert state.planned_with(state.scheduled_sessions) == 30  # the programme's plan, not the 3 scheduled
+    [changed] = c.decide_change_plan(c.ChangePlan(planned_sessions=4, reason="Rút ngắn"), CLASS_ID, state)
+    assert (changed.planned_sessions, changed.previous_planned_sessions, changed.scheduled_sessions) == (4, 30, 3)
+    state = run(state, [changed])
+    [scheduled] = schedule(state, session_date=date(2026, 12, 9))
+    assert (scheduled.scheduled_sessions, scheduled.planned_sessions) == (4, 4)  # the staff's plan holds
+    state = run(state, [scheduled])
+    [scheduled] = schedule(state, session_date=date(2026, 12, 10))
+    assert scheduled.planned_sessions == 5  # never fewer than scheduled
+    assert c.decide_change_plan(c.ChangePlan(planned_sessions=4, reason="Như cũ"), CLASS_ID, state) == []
+    with pytest.raises(Rejected) as refused:
+        c.decide_change_plan(c.ChangePlan(planned_sessions=3, reason="Rút ngắn nữa"), CLASS_ID, state)
+    assert refused.value.code == "plan-below-scheduled" and "4 buổi" in refused.value.detail_vi
+
+
+@pytest.mark.parametrize("status", ["planned", "completed", "cancelled"])
+def test_a_plan_is_changed_only_while_the_class_runs(status):
+    with pytest.raises(Rejected):
+        c.decide_change_plan(c.ChangePlan(planned_sessions=10, reason="Đổi"), CLASS_ID, at(status))

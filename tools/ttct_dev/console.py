@@ -23,6 +23,7 @@ class Console:
     data_dir: Path  # LocalIssuer's: the provider signs with the key the services trust
     log_dir: Path | None = None
     fixed_ports: bool = False
+    port: int | None = None  # the console's, chosen beforehand (the services print its /verify in QR codes)
     env: dict[str, str] = field(default_factory=dict)
     url: str = ""
     oidc_url: str = ""
@@ -39,7 +40,7 @@ class Console:
     def start(self, timeout: float = 30.0) -> None:
         import os
 
-        console_port, oidc_port = self._port("console"), self._port("oidc")
+        console_port, oidc_port = self.port or self._port("console"), self._port("oidc")
         self.url, self.oidc_url = f"http://127.0.0.1:{console_port}", f"http://127.0.0.1:{oidc_port}"
         self._spawn("oidc", ["ttct_dev.oidc", "--port", str(oidc_port), "--data-dir", str(self.data_dir),
                              "--province", self.services.province,

@@ -14,9 +14,10 @@ import sys
 import threading
 from pathlib import Path
 
+from ttct_dev.console import DEFAULT_PORTS as CONSOLE_PORTS
 from ttct_dev.console import Console
 from ttct_dev.oidc import DEMO_ACCOUNTS, DEMO_PASSWORD, ROLE_NAMES
-from ttct_dev.services import DEFAULT_PORTS, SERVICES, Services, moved_warning
+from ttct_dev.services import DEFAULT_PORTS, SERVICES, Services, free_port, moved_warning
 from ttct_dev.stack import SUBSCRIBERS, LocalStack
 from ttct_dev.tokens import LocalIssuer
 
@@ -30,6 +31,10 @@ def main() -> None:
     args = parser.parse_args()
     ports = {service: args.first_port + i for i, service in enumerate(SERVICES)}
     dev_only = {"WEBHOOK_ALLOW_PRIVATE_TARGETS": os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")}
+    # the console's port is chosen first: certificates' QR codes lead to its public verification page
+    console_port = free_port(CONSOLE_PORTS["console"])
+    dev_only["CERTIFICATE_VERIFICATION_URL"] = os.environ.get("CERTIFICATE_VERIFICATION_URL",
+                                                              f"http://127.0.0.1:{console_port}/verify")
     logs = args.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
 
@@ -41,7 +46,7 @@ def main() -> None:
         info = stack.start()
         with Services(info, LocalIssuer(args.data_dir), province=args.province, log_dir=logs, fixed_ports=True,
                       ports=ports, env=dev_only) as services, \
-                Console(services, args.data_dir, log_dir=logs, fixed_ports=True) as console:
+                Console(services, args.data_dir, log_dir=logs, fixed_ports=True, port=console_port) as console:
             print(f"\nThe training-centre system is running (province {args.province}).")
             nats_address = info.nats_url.rsplit("@", 1)[-1]  # the admin password stays in .data/nats-users.json
             print(f"  NATS        nats://{nats_address}  (users and passwords: {args.data_dir}/nats-users.json)")
@@ -58,6 +63,8 @@ def main() -> None:
                 print("\nWebhook endpoints may be on this machine (WEBHOOK_ALLOW_PRIVATE_TARGETS=true: for "
                       "development only).")
             print(f"\n  Console       {console.url}   (identity provider {console.oidc_url})")
+            verify = dev_only["CERTIFICATE_VERIFICATION_URL"]
+            print(f"  Certificates  {verify}/<code>   (where the QR codes lead; no sign-in)")
             print(f"  Demo accounts (password {DEMO_PASSWORD}):")
             for a in DEMO_ACCOUNTS:
                 print(f"    {a.username:<18} {a.name:<16} {ROLE_NAMES[a.role]:<18} {a.centre or a.org or args.province}")

@@ -6,6 +6,7 @@ from functools import partial
 from fastapi import FastAPI
 from ttct.contracts import ClassOpened, DomainEvent, LearnerEnrolled
 from ttct.contracts.class_cancelled import ClassCancelled
+from ttct.contracts.class_plan_changed import ClassPlanChanged
 from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.session_cancelled import SessionCancelled
@@ -16,7 +17,7 @@ from ttct.operations.runtime import Runtime
 from ttct.privacy.personal import KeyRing
 
 from assessment import figures
-from assessment.adapters import evaluations, facts, row_security, schemes, views
+from assessment.adapters import evaluation_codes, evaluations, facts, row_security, schemes, views
 from assessment.entrypoints import attendance, certificates, http, papers, results
 from assessment.entrypoints import evaluations as evaluation_routes
 from assessment.entrypoints import learner_record
@@ -29,7 +30,7 @@ def projections(ring: KeyRing | None = None,
                 recheck: eligibility.Recheck | None = None) -> dict[str, dict[type[DomainEvent], Handler]]:
     """The other services' events assessment keeps, by the context that publishes them (see adapters/facts.py
     for why each handler may see them in any order). `ring` opens the learners' sealed names; `recheck` checks
-    eligibility again once a cancelled session is out of the facts."""
+    eligibility again once a cancelled session is out of the facts, or the class's plan changed."""
     ring = ring or KeyRing()
     seats = batched(partial(facts.on_seats, ring))  # one handler for both: their runs join
     react = recheck or eligibility.Recheck()
@@ -38,9 +39,14 @@ def projections(ring: KeyRing | None = None,
         await facts.on_session_cancelled(conn, envelope, event)
         await react(conn, envelope, event)
 
+    async def plan_changed(conn, envelope, event: ClassPlanChanged) -> None:
+        await facts.on_class_plan_changed(conn, envelope, event)
+        await react(conn, envelope, event)
+
     return {
         "scheduling": {ClassOpened: facts.on_class_opened, ClassCancelled: facts.on_class_cancelled,
-                       SessionScheduled: facts.on_session_scheduled, SessionCancelled: session_cancelled},
+                       SessionScheduled: facts.on_session_scheduled, SessionCancelled: session_cancelled,
+                       ClassPlanChanged: plan_changed},
         "enrolment": {LearnerEnrolled: seats, LearnerWithdrawn: seats,
                       LearnerErased: partial(facts.on_learner_erased, ring)},
     }
@@ -57,8 +63,8 @@ PROJECTION_TABLES = (
 other services' events. Not the figures: their handlers are idempotent upserts, and assessment's own results feed
 them too (`python -m assessment.figures rebuild` computes them again)."""
 
-SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *evaluations.SCHEMA, *figures.SCHEMA, *eligibility.SCHEMA,
-          *row_security.SCHEMA]
+SCHEMA = [*facts.SCHEMA, *schemes.SCHEMA, *views.SCHEMA, *evaluations.SCHEMA, *evaluation_codes.SCHEMA,
+          *figures.SCHEMA, *eligibility.SCHEMA, *row_security.SCHEMA]
 
 
 def create_app(settings: AssessmentSettings) -> FastAPI:
@@ -75,6 +81,6 @@ def create_app(settings: AssessmentSettings) -> FastAPI:
     return build_app(runtime, title="Assessment", on_start=on_start,
                      routers=[http.router, attendance.router, results.router, certificates.router, papers.router,
                               certificates.public, figures.router, evaluation_routes.router,
-                              learner_record.router],
+                              evaluation_routes.public, learner_record.router],
                      description="Attendance and eligibility, assessment schemes, scores and conduct, final results "
                                  "and certificates, per class; public certificate verification.")

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import structlog
@@ -17,8 +18,10 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from console import i18n, sessions
 from console.adapters.api import Problem
-from console.entrypoints import (attendance, auth, centres, classes, home, imports, lifecycle, quotas, results,
-                                 roster, timetable)
+from console.entrypoints import (attendance, auth, capacity, centres, classes, decisions, evaluation,
+                                 evaluation_codes, evaluation_figures, home, hours, imports, learners, lifecycle,
+                                 organisation, organisation_hooks, plan, province, quotas, results, roster,
+                                 survey, timetable, verify)
 from console.settings import ConsoleSettings
 from console.views import render
 
@@ -64,6 +67,11 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+def _here(request: Request) -> str:
+    """The page asked for, its query included (a year, a filter), to come back to after signing in."""
+    return f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
+
+
 def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None,
                today: Callable[[], date] = date.today) -> FastAPI:
     """`transport` lets tests put fake services (and a fake identity provider) behind the console; `today`, the
@@ -86,7 +94,10 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
                                   **({"transport": transport} if transport else {})})
     app.state.oauth = oauth
     app.include_router(auth.router)
-    for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, results, lifecycle):
+    for pages in (organisation, organisation_hooks, province, verify, survey):  # organisations, province, public
+        app.include_router(pages.router)
+    for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, capacity, results, evaluation,
+                  evaluation_codes, evaluation_figures, hours, learners, decisions, plan, lifecycle):
         app.include_router(pages.router)  # lifecycle last: its POST /classes/{id}/{step} would match the others
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
@@ -98,7 +109,7 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     async def _sign_in(request: Request, _exc: Exception):
         if request.method != "GET":
             return render(request, "signed_out.html", status=401, expired=True)
-        return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
+        return RedirectResponse(f"/sign-in?next={quote(_here(request), safe='/')}", status_code=303)
 
     @app.exception_handler(sessions.BadCsrfToken)
     async def _csrf(request: Request, _exc: Exception):
@@ -109,7 +120,7 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     async def _problem(request: Request, exc: Problem):
         if exc.status == 401:  # the token expired or was revoked at the provider
             request.session.clear()
-            return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
+            return RedirectResponse(f"/sign-in?next={quote(_here(request), safe='/')}", status_code=303)
         message = exc.detail_vi if i18n.current.get() == "vi" and exc.detail_vi else exc.detail
         return render(request, "error.html", status=exc.status if exc.status in (403, 404) else 502, message=message)
 

@@ -44,3 +44,34 @@ IMPORT_ROWS = {"would-enrol": N_("Will be enrolled"), "would-wait": N_("Will wai
                "already-enrolled": N_("Already in the class"), "already-waiting": N_("Already waiting"),
                "error": N_("Error"), "enrolled": N_("Enrolled"), "waitlisted": N_("Waiting for a seat")}
 WAIT_REASONS = {"class-full": N_("the class is full"), "over-quota": N_("over the organisation's quota")}
+
+GRADE_BANDS = {"xuat_sac": N_("Excellent"), "gioi": N_("Very good"), "kha": N_("Good"), "trung_binh": N_("Average"),
+               "khong_dat": N_("Not passed")}
+CONDUCT = {"tot": N_("Good conduct"), "kha": N_("Fairly good conduct"), "trung_binh": N_("Average conduct"),
+           "yeu": N_("Poor conduct")}
+# a notice's delivery status in the organisation's log
+NOTICE_STATUSES = {"delivered": N_("Delivered"), "pending": N_("Being sent"), "held": N_("Held for the digest"),
+                   "digested": N_("Sent in a digest"), "failed": N_("Failed"), "no_endpoint": N_("No webhook address"),
+                   "cancelled": N_("Cancelled")}
+NOTICE_TYPES = {
+    "enrolment.confirmed": N_("Enrolment confirmed"), "enrolment.promoted": N_("Given a seat from the waiting list"),
+    "enrolment.waitlisted": N_("On the waiting list"), "class.cancelled": N_("Class cancelled"),
+    "attendance.absent": N_("Absent from a session"), "attendance.eligibility_lost": N_("No longer eligible"),
+    "attendance.eligibility_restored": N_("Eligible again"), "class.result_report": N_("Result report"),
+    "learner.result_recorded": N_("Score recorded"), "class.digest": N_("Digest"),
+    "endpoint.disabled": N_("Webhook address disabled"), "webhook.test": N_("Test notice")}
+RECIPIENTS = {"organisation": N_("The organisation"), "head": N_("Head of the party committee"),
+              "contacts": N_("Every contact"), "test": N_("Test")}
+ATTEMPT_OUTCOMES = {"delivered": N_("Delivered"), "retry": N_("Will be retried"), "failed": N_("Failed"),
+                    "endpoint_gone": N_("Address gone (410)"), "interrupted": N_("Interrupted")}
+CHANNEL_MODES = {"immediate": N_("Every notice as it happens"), "digest": N_("One digest per class")}
+
+WHEN_FULL = {"waiting-list": N_("Learners wait for a seat on the waiting list"),
+             "refuse": N_("Learners are refused once every seat is taken")}
+
+LECTURER_KINDS = {"in_house": N_("The centre's lecturers"), "part_time": N_("Part-time lecturers"),
+                  "collaborator": N_("Collaborators"), "party_leader": N_("Party committee leaders"),
+                  None: N_("Kind not recorded")}
+
+# what a download link offers: the services' papers (PDF) and their tables
+FILE_FORMATS = {"xlsx": N_("Excel table (XLSX)"), "csv": N_("CSV table"), "pdf": N_("Paper to print (PDF)")}

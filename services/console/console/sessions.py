@@ -31,6 +31,8 @@ class Person:
     name: str
     role: str
     centres: tuple[str, ...]
+    organisation: str | None = None
+    """A sending organisation's person: the organisation (claim `org`) whose pages they see, and no other."""
 
     def may(self, permission: str) -> bool:
         """Whether to offer an action at all (the services' own table of roles); the service still decides."""
@@ -47,7 +49,8 @@ def start(request: Request, claims: dict, token: dict) -> None:
     centres = claims.get("centres", claims.get("centre")) or []
     request.session.update({
         "person": {"subject": claims["sub"], "name": claims.get("name") or claims["sub"],
-                   "role": claims.get("role", ""), "centres": [centres] if isinstance(centres, str) else centres},
+                   "role": claims.get("role", ""), "centres": [centres] if isinstance(centres, str) else centres,
+                   "organisation": claims.get("org")},
         "token": token["access_token"], "expires_at": token.get("expires_at") or time.time() + 300,
         "csrf": secrets.token_urlsafe(32), "seen": time.time()})
 
@@ -60,13 +63,23 @@ def person(request: Request) -> Person:
         s.clear()
         raise SignInNeeded
     s["seen"] = now
-    p = s["person"]
-    return Person(p["subject"], p["name"], p["role"], tuple(p["centres"]))
+    return of(s["person"])
+
+
+def of(p: dict) -> Person:
+    """The person as the session keeps them."""
+    return Person(p["subject"], p["name"], p["role"], tuple(p["centres"]), p.get("organisation"))
 
 
 def api(request: Request) -> Api:
     person(request)
     return Api(request.app.state.http, request.app.state.bases, request.session["token"])
+
+
+def public_csrf(request: Request) -> str:
+    """The CSRF token of a public form (no sign-in, e.g. a learner's own evaluation form): kept in the visitor's
+    session cookie like a signed-in person's, and signs nobody in."""
+    return request.session.setdefault("csrf", secrets.token_urlsafe(32))
 
 
 async def check_csrf(request: Request) -> dict:

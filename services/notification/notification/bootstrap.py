@@ -6,9 +6,10 @@ from ttct.http.app import build_app
 from ttct.operations.runtime import Runtime
 from ttct.privacy.personal import KeyRing
 
-from notification.adapters import row_security
+from notification.adapters import committed_order, row_security
 from notification.adapters.schema import SCHEMA
 from notification.entrypoints import (
+    http_endpoint_controls,
     http_endpoints,
     http_feed,
     http_log,
@@ -25,7 +26,7 @@ from notification.settings import NotificationSettings
 def create_app(settings: NotificationSettings) -> FastAPI:
     ring = KeyRing()
     handlers = projections(Projections(email=bool(settings.smtp_host), centre=settings.centre, keyring=ring))
-    runtime = Runtime(settings, schema=[*SCHEMA, *row_security.SCHEMA], projections=handlers, workers=[dispatch],
+    runtime = Runtime(settings, schema=[*SCHEMA, *committed_order.SCHEMA, *row_security.SCHEMA], projections=handlers, workers=[dispatch],
                       keyring=ring,
                       # what `ttct.admin rebuild` empties: never notices or deliveries, so a rebuild re-derives the
                       # same notices (same ids, ON CONFLICT DO NOTHING) and sends nothing again
@@ -33,7 +34,7 @@ def create_app(settings: NotificationSettings) -> FastAPI:
                                          "final_results", "organisation_successions"))
     return build_app(runtime, title="Notification",
                      routers=[http_endpoints.router, http_log.router, http_feed.router, http_reports.router,
-                              http_record.router, http_successions.router],
+                              http_record.router, http_endpoint_controls.router, http_successions.router],
                      description="Tells sending organisations how their learners did: enrolment, absence and result "
                                  "notices by signed webhooks (Standard Webhooks v1), email with a PDF report and "
                                  "a polling feed, retried, with a delivery log.")

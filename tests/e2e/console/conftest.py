@@ -11,7 +11,6 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import async_playwright
 
-from ttct_dev.console import Console
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "console"
 
@@ -25,12 +24,6 @@ def english_texts() -> list[str]:
         # a text with placeholders ({name}) is looked for by its literal pieces
         return [piece.strip() for m in read_po(f) if isinstance(m.id, str)
                 for piece in re.split(r"\{\w*\}", m.id) if len(piece.strip()) >= 3]
-
-
-@pytest.fixture(scope="session")
-def console(services, issuer, tmp_path_factory):
-    with Console(services, issuer.dir.parent, log_dir=tmp_path_factory.mktemp("console-logs")) as running:
-        yield running
 
 
 @pytest.fixture(scope="session")

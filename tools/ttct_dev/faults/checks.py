@@ -1,5 +1,6 @@
 """After a fault: is every command answered 2xx in the store, once? Does `python -m ttct.admin verify` find
-nothing missing or doubled? Does every organisation's receiver hold exactly one delivery per notice?"""
+nothing missing or doubled? Does every organisation's receiver hold exactly one delivery per notice? Do the reading
+services' projections equal a rebuild (ttct_dev.faults.rebuilt)?"""
 from __future__ import annotations
 
 import asyncio
@@ -8,15 +9,18 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
+from ttct.eventsourcing.topology import READS
 
 from ttct_dev.faults.fleet import Fleet
 from ttct_dev.faults.load import ORGANISATIONS, Ledger
 from ttct_dev.receiver import WebhookReceiver
 
 RESULT = "learner.result_recorded"
+READERS = tuple(service for service, contexts in READS.items() if contexts)  # the services with projections
 # kind of command -> (service whose store holds it, its event type, the payload field naming it)
 STORED = {"class": ("scheduling", "ClassOpened", "class_id"),
           "session": ("scheduling", "SessionScheduled", "session_id"),
@@ -39,6 +43,20 @@ class Audit:
     @property
     def ok(self) -> bool:
         return not self.lost and not self.doubled and self.verify_status == 0
+
+
+@dataclass
+class Rebuilt:
+    """Each reading service's projections compared with a rebuild of them."""
+
+    rows: dict[str, int] = field(default_factory=dict)  # service -> rows compared
+    differences: list[str] = field(default_factory=list)  # "service: table [key]: before …, after rebuild …"
+    verify_status: int | None = None  # `ttct.admin verify` once the rebuilt services have caught up
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences and not self.problems and self.verify_status == 0
 
 
 async def stored_counts(fleet: Fleet) -> dict[str, Counter]:
@@ -71,6 +89,46 @@ async def verify(fleet: Fleet, timeout: float = 120.0) -> tuple[int, Counter]:
         await asyncio.sleep(2)
 
 
+async def dead_letters(fleet: Fleet, services: Sequence[str] = READERS) -> int:
+    """Dead letters in the reading services' databases (a rebuild clears them: count them before)."""
+    found = 0
+    for service in services:
+        conn = await asyncpg.connect(fleet.database(service, direct=True))
+        try:
+            found += await conn.fetchval("SELECT count(*) FROM dead_letters")
+        finally:
+            await conn.close()
+    return found
+
+
+async def rebuild_matches(fleet: Fleet, services: Sequence[str] = READERS, timeout: float = 120.0) -> Rebuilt:
+    """Rebuild each service's projections (`ttct.admin <service> rebuild`, with the release it runs) and compare
+    them with what they held before (`python -m ttct_dev.faults.rebuilt`); then verify again: the rebuilt
+    checkpoints must agree with the streams."""
+    result = Rebuilt()
+
+    def rebuilt(service: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "ttct_dev.faults.rebuilt", service], env=fleet.admin_env(service),
+                              capture_output=True, text=True, timeout=timeout)
+
+    # side by side: each is its own database, and most of each is building its service's app
+    runs = await asyncio.gather(*(asyncio.to_thread(rebuilt, service) for service in services))
+    for service, done in zip(services, runs, strict=True):
+        try:
+            said = json.loads(done.stdout.strip().splitlines()[-1])
+        except (json.JSONDecodeError, IndexError):
+            result.problems.append(f"{service}: the rebuild failed: {done.stderr.strip()[-300:]}")
+            continue
+        result.rows[service] = sum(said["tables"].values())
+        result.differences += [f"{service}: {d['text']}" for d in said["differences"]]
+        if any(f" {outcome}" in said["rebuild"] for outcome in ("dead-lettered", "parked", "held", "waiting")):
+            result.problems.append(f"{service}: {said['rebuild']}")
+    result.verify_status, findings = await verify(fleet, timeout)
+    if result.verify_status != 0:
+        result.problems.append(f"verify after the rebuilds: exit status {result.verify_status}: {dict(findings)}")
+    return result
+
+
 async def until_delivered(receiver: WebhookReceiver, ledger: Ledger, timeout: float) -> bool:
     """Until every accepted score's notice has reached its organisation's receiver."""
     expected = {c.ids["learner_id"] for c in ledger.accepted("score")}
@@ -81,6 +139,21 @@ async def until_delivered(receiver: WebhookReceiver, ledger: Ledger, timeout: fl
             return True
         await asyncio.sleep(0.5)
     return False
+
+
+def result_notices(receiver: WebhookReceiver) -> dict[str, set[str]]:
+    """learner -> the webhook-ids under which their result notice arrived (one, however often it was retried)."""
+    by_learner: dict[str, set[str]] = {}
+    for code, _ in ORGANISATIONS:
+        for r in receiver.received[code]:
+            if r.verified and r.payload.get("type") == RESULT:
+                by_learner.setdefault(r.payload["data"]["learner_id"], set()).add(r.webhook_id)
+    return by_learner
+
+
+def twice(notices: dict[str, set[str]]) -> int:
+    """How many notices arrived again under another webhook-id (`result_notices`): each a notice sent twice."""
+    return sum(len(ids) - 1 for ids in notices.values())
 
 
 async def audit(fleet: Fleet, ledger: Ledger, receiver: WebhookReceiver, *, settle: float = 120.0) -> Audit:
@@ -107,21 +180,18 @@ async def audit(fleet: Fleet, ledger: Ledger, receiver: WebhookReceiver, *, sett
             result.doubled += extra
             result.problems.append(f"{extra} more {event_type} in the store than {kind} commands sent")
     expected = {c.ids["learner_id"] for c in ledger.accepted("score")}
-    by_learner: dict[str, set[str]] = {}
+    by_learner = result_notices(receiver)
     for code, _ in ORGANISATIONS:
-        for r in receiver.received[code]:
-            if r.verified and r.payload.get("type") == RESULT:
-                by_learner.setdefault(r.payload["data"]["learner_id"], set()).add(r.webhook_id)
-                result.deliveries += 1
+        result.deliveries += sum(1 for r in receiver.received[code] if r.verified and r.payload.get("type") == RESULT)
         if any(not r.verified for r in receiver.received[code]):
             result.problems.append(f"{code}: a delivery failed its signature check")
     result.notices_expected, result.notices_received = len(expected), len(expected & by_learner.keys())
     for learner in expected - by_learner.keys():
         result.lost += 1
         result.problems.append(f"the result notice of learner {learner} never arrived")
+    result.doubled += twice(by_learner)
     for learner, ids in by_learner.items():
         if len(ids) > 1:
-            result.doubled += len(ids) - 1
             result.problems.append(f"learner {learner}'s result notice arrived under {len(ids)} webhook-ids")
     if result.verify_status != 0:
         result.problems.append(f"verify exit status {result.verify_status}: {dict(result.verify_findings)}")

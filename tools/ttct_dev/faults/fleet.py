@@ -27,6 +27,8 @@ class Replica:
     env: dict[str, str]
     log: Path
     process: subprocess.Popen | None = None
+    release: dict[str, str] = field(default_factory=dict)  # what it was last started with beyond `env` (PYTHONPATH)
+    started_at: float = 0.0
 
     @property
     def name(self) -> str:
@@ -41,9 +43,10 @@ class Replica:
         return self.process is not None and self.process.poll() is None
 
     def start(self, extra_env: dict[str, str] | None = None) -> None:
+        self.release, self.started_at = dict(extra_env or {}), time.monotonic()
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen([sys.executable, "-m", self.service],
-                                            env={**self.env, **(extra_env or {})}, stdout=out,
+                                            env={**self.env, **self.release}, stdout=out,
                                             stderr=subprocess.STDOUT)
 
     def kill(self) -> None:
@@ -152,8 +155,10 @@ class Fleet:
                 **{f"{s.upper()}_DATABASE_URL": self.database(s, direct=True) for s in SERVICES}}
 
     def admin_env(self, service: str) -> dict[str, str]:
-        """A service's own environment, for `python -m ttct.admin <service> …` (replay, skip)."""
-        env = dict(self.nodes[service][0].env)
+        """A service's own environment, for `python -m ttct.admin <service> …` (replay, skip, rebuild), with the
+        release its last started replica runs."""
+        latest = max(self.nodes[service], key=lambda replica: replica.started_at)
+        env = {**latest.env, **latest.release}
         env["DATABASE_URL"] = self.database(service, direct=True)
         env["KEY_VAULT_URL"] = self.database("keys", direct=True)
         return env

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ttct_dev.faults.checks import Audit, audit
+from ttct_dev.faults.checks import Audit, Rebuilt, audit, dead_letters, rebuild_matches, result_notices, twice
 from ttct_dev.faults.fleet import Fleet
 from ttct_dev.faults.load import Load
 from ttct_dev.receiver import WebhookReceiver
@@ -32,6 +32,9 @@ class Figures:
     settled: float | None = None  # seconds from the load's end until verify found everything in place
     lost: int = 0
     doubled: int = 0
+    dead_letters: int = 0  # in the reading services once everything settled (before the rebuilds clear them)
+    rebuilt_rows: int | None = None  # projection rows compared with a rebuild (None: not compared)
+    rebuild_differences: int | None = None  # rows that differ from their rebuild, are missing or extra
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     ok: bool = False
@@ -113,7 +116,8 @@ class World:
         return round(max(firsts) - moment, 1) if firsts else None
 
     async def finish(self, figures: Figures, *, settle: float = 150.0) -> Figures:
-        """Stop the load, wait until everything is in place (or `settle` s), and audit."""
+        """Stop the load, wait until everything is in place (or `settle` s), audit, and compare the projections with
+        a rebuild of them."""
         self.mark("load stopping")
         await self.load.stop()
         self.mark("load stopped; auditing")
@@ -140,5 +144,26 @@ class World:
         figures.notes.append(f"notices {result.notices_received}/{result.notices_expected} "
                              f"({result.deliveries} deliveries)")
         figures.problems += result.problems[:20]
-        figures.ok = result.ok and not other and figures.given_up == 0 and not figures.problems
+        figures.dead_letters = await dead_letters(self.fleet)
+        rebuilt = await self.rebuild_matches()
+        figures.rebuilt_rows, figures.rebuild_differences = sum(rebuilt.rows.values()), len(rebuilt.differences)
+        per_service = ", ".join(f"{service} {n}" for service, n in rebuilt.rows.items())
+        figures.notes.append(f"projections compared with a rebuild: {figures.rebuilt_rows} rows ({per_service}), "
+                             f"{figures.rebuild_differences} differing")
+        figures.problems += [f"differs from its rebuild: {d}" for d in rebuilt.differences[:20]] + rebuilt.problems
+        figures.ok = (result.ok and rebuilt.ok and not other and figures.given_up == 0 and not figures.problems)
         return figures
+
+    async def rebuild_matches(self) -> Rebuilt:
+        """Each reading service's projections compared with a rebuild of them; the rebuild sends no notice again
+        (notification derives the same notices, with the same ids, which it already holds)."""
+        doubled = twice(result_notices(self.receiver))
+        self.mark("rebuilding each reading service's projections")
+        rebuilt = await rebuild_matches(self.fleet)
+        await asyncio.sleep(1.0)  # a result notice the rebuild sent again would have arrived now
+        again = twice(result_notices(self.receiver)) - doubled
+        self.mark(f"rebuilt: {len(rebuilt.differences)} rows differ; verify status {rebuilt.verify_status}; "
+                  f"{again} result notices sent again")
+        if again:
+            rebuilt.problems.append(f"{again} result notices arrived again, under new webhook-ids, after the rebuilds")
+        return rebuilt

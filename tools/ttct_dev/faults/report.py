@@ -27,16 +27,19 @@ def write(path: Path, figures: list[Figures], *, quick: bool, rate: float, wall:
         "120 s; *recover* the seconds from the fault's end (for a kill: from the kill) until every commanded "
         "service answered 2xx again; *settled* the seconds from the load's end until `ttct.admin verify` found "
         "everything in place; *lost* commands answered 2xx missing from the store, or notices never delivered; "
-        "*doubled* events stored twice or notices delivered under two webhook-ids.",
+        "*doubled* events stored twice or notices delivered under two webhook-ids; *rebuild* the reading services' "
+        "projection rows (enrolment, assessment, notification) compared with `ttct.admin <service> rebuild` of them "
+        "once everything settled, and how many differed from their rebuild, were missing or extra "
+        "(ttct_dev.faults.rebuilt).",
         "",
         "| scenario | fault | load s | offered /s | held /s | accepted | 5xx answers | given up | recover s "
-        "| settled s | lost | doubled | held? |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| settled s | lost | doubled | rebuild: rows, differing | held? |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for f in figures:
         lines.append(f"| {f.scenario} | {f.fault} | {f.seconds:.0f} | {f.offered} | {f.held} | {f.accepted} "
                      f"| {f.refused} | {f.given_up} | {_s(f.recover)} | {_s(f.settled)} | {f.lost} | {f.doubled} "
-                     f"| {'yes' if f.ok else 'NO'} |")
+                     f"| {_rebuild(f)} | {'yes' if f.ok else 'NO'} |")
     lines += ["", "## Notes per scenario", ""]
     for f in figures:
         lines.append(f"- **{f.scenario}**: " + "; ".join(f.notes + [f"{f.connection_errors} connection errors "
@@ -46,6 +49,10 @@ def write(path: Path, figures: list[Figures], *, quick: bool, rate: float, wall:
         for problem in f.problems:
             lines.append(f"  - problem: {problem}")
     path.write_text("\n".join(lines) + "\n")
+
+
+def _rebuild(f: Figures) -> str:
+    return "not compared" if f.rebuilt_rows is None else f"{f.rebuilt_rows}, {f.rebuild_differences}"
 
 
 def _cpus() -> int:

@@ -81,15 +81,18 @@ async def database_away(root: Path, *, rate: float, quick: bool, outage: float =
 
 
 async def rolling_upgrade(root: Path, *, rate: float, quick: bool) -> Figures:
-    """A rolling upgrade, publisher first: assessment restarts with the next release's contracts and writes
-    ScoreRecorded and AttendanceRecorded v3, which notification (still the old release) cannot read and parks;
-    then notification restarts with the new release too and `python -m ttct.admin notification replay` applies each
-    parked stream's events: nothing lost, each applied once (one notice per score), in order."""
-    from ttct_dev.faults.upgrade import UPGRADED
+    """A rolling upgrade, publisher first: assessment restarts with the next release (ttct_dev.faults.upgrade),
+    which writes a new event type, ResultSchemePinned, before each learner's first score, and AttendanceRecorded v3;
+    notification (still the old release) can read neither and parks their streams, each score held behind its
+    learner's ResultSchemePinned. Then notification restarts with the new release too and `python -m ttct.admin
+    notification replay` applies each parked stream's events: nothing lost, each applied once (one notice per
+    score), in order per stream."""
+    from ttct_dev.faults.upgrade import NEW_TYPES, NEW_VERSIONS, UPGRADED
 
     gap = 4.0 if quick else 6.0
-    figures = Figures("5. rolling upgrade", "assessment upgraded first (ScoreRecorded and AttendanceRecorded v3) "
-                      "mid-load, notification parks them; notification upgraded, its dead letters replayed")
+    figures = Figures("5. rolling upgrade", "assessment upgraded first mid-load (a new event type, ResultSchemePinned, "
+                      "and AttendanceRecorded v3), notification parks them; notification upgraded, its dead letters "
+                      "replayed")
     upgraded = {"PYTHONPATH": str(UPGRADED)}
     async with World(root, "rolling-upgrade", rate=rate) as w:
         fleet = await w.start_fleet(replicas=1)
@@ -100,22 +103,42 @@ async def rolling_upgrade(root: Path, *, rate: float, quick: bool) -> Figures:
             await fleet.restart(replica, upgraded)
         await asyncio.sleep(2 * gap)
         parked = await _dead_letters(fleet, "notification", upgraded)
-        w.mark(f"notification (old release) holds {len(parked)} dead letters")
-        if not parked:
-            figures.problems.append("the old reader parked nothing: the new version did not reach it")
+        causes = _parked_by(parked, [c.event_type for c in NEW_TYPES], [c.event_type for c in NEW_VERSIONS])
+        w.mark(f"notification (old release) holds {len(parked)} dead letters: {causes}")
+        for cause, n in causes.items():
+            if not n and cause.startswith(("unknown", "newer")):
+                figures.problems.append(f"the old reader parked nothing for {cause}: it did not reach it")
+            if n and cause == "other":
+                figures.problems.append(f"the old reader parked {n} events for another reason")
         for replica in fleet.nodes["notification"]:
             w.mark(f"upgrading {replica.name}")
             await fleet.restart(replica, upgraded)
         await asyncio.sleep(gap)
         replayed = await _replay_all(w, fleet, "notification", upgraded)
         left = await _dead_letters(fleet, "notification", upgraded)
-        figures.notes.append(f"{len(parked)} events parked by the old reader; {replayed} parked streams replayed "
-                             f"after its upgrade; {len(left)} dead letters left")
+        figures.notes.append(f"{len(parked)} events parked by the old reader ("
+                             + ", ".join(f"{n} {cause}" for cause, n in causes.items())
+                             + f"); {replayed} parked streams replayed after its upgrade; {len(left)} dead letters "
+                             "left")
         if left:
             figures.problems.append(f"{len(left)} dead letters left after the replays")
         figures.recover = w.recovered_after(at)
         await w.finish(figures)
     return figures
+
+
+def _parked_by(letters: list[dict], new_types: list[str], new_versions: list[str]) -> dict[str, int]:
+    """How many streams each new contract parked (by the reader's error: consumer.describe of UnknownEvent), and
+    how many events were held behind them."""
+    causes = {**{f"unknown type {t}": 0 for t in new_types}, **{f"newer {t}": 0 for t in new_versions}, "held": 0}
+    for letter in letters:
+        error = letter["error"]
+        cause = ("held" if error.startswith("held")
+                 else next((f"unknown type {t}" for t in new_types if f"unknown event type '{t}'" in error),
+                           next((f"newer {t}" for t in new_versions if f"{t} v" in error and "newer" in error),
+                                "other")))
+        causes[cause] = causes.get(cause, 0) + 1
+    return causes
 
 
 async def nats_cluster(root: Path, *, rate: float, quick: bool) -> Figures:
@@ -168,7 +191,6 @@ async def nats_and_vault_away(root: Path, *, rate: float, quick: bool) -> Figure
     import asyncpg
 
     from ttct_dev.faults.cluster import NatsNodes
-    from ttct_dev.stack import database_url
 
     nats_outage, vault_outage = 20.0, 45.0
     gap = 4.0 if quick else 8.0
@@ -219,16 +241,9 @@ async def nats_and_vault_away(root: Path, *, rate: float, quick: bool) -> Figure
                                  f"{accepted} of {sent} commands sent were answered 2xx (eventually); every service "
                                  f"answered 2xx again {w.recovered_after(opened)} s after the vault was back")
             await w.finish(figures)
-            dead = 0
-            for service in ("enrolment", "assessment", "notification"):
-                conn = await asyncpg.connect(database_url(w.stack_info.postgres_url, f"ttct_{service}"))
-                try:
-                    dead += await conn.fetchval("SELECT count(*) FROM dead_letters")
-                finally:
-                    await conn.close()
-            figures.notes.append(f"{dead} dead letters")
-            if dead:
-                figures.problems.append(f"{dead} events dead-lettered")
+            figures.notes.append(f"{figures.dead_letters} dead letters")
+            if figures.dead_letters:
+                figures.problems.append(f"{figures.dead_letters} events dead-lettered")
                 figures.ok = False
     finally:
         await asyncio.to_thread(nodes.stop)

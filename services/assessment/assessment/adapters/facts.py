@@ -22,6 +22,7 @@ from ttct.contracts import ClassOpened, Envelope, LearnerEnrolled
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.contracts.class_plan_changed import ClassPlanChanged
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
 from ttct.contracts.types import SealedPersonalData, SendingOrganisation
@@ -157,6 +158,23 @@ async def on_session_cancelled(conn: asyncpg.Connection, envelope: Envelope, eve
         event.session_id, event.class_id, envelope.centre,
     )
     await _scheduled_total(conn, envelope, event)
+
+
+async def on_class_plan_changed(conn: asyncpg.Connection, envelope: Envelope, event: ClassPlanChanged) -> None:
+    """The centre's own plan replaces the programme's: both the plan ClassOpened gave and the one the latest
+    session event carried, so a lowered plan is not outweighed by the older, larger one."""
+    await conn.execute(
+        """
+        INSERT INTO class_facts (class_id, centre, planned_sessions, scheduled_total, scheduled_plan,
+                                 scheduled_total_at)
+        VALUES ($1, $2, $3, $4, $3, $5)
+        ON CONFLICT (class_id) DO UPDATE SET planned_sessions = excluded.planned_sessions,
+            scheduled_total = excluded.scheduled_total, scheduled_plan = excluded.scheduled_plan,
+            scheduled_total_at = excluded.scheduled_total_at
+        WHERE class_facts.scheduled_total_at IS NULL OR class_facts.scheduled_total_at <= excluded.scheduled_total_at
+        """,
+        event.class_id, envelope.centre, event.planned_sessions, event.scheduled_sessions, envelope.occurred_at,
+    )
 
 
 # A run of seats in one statement, from arrays (one element per event of a round).

@@ -2,7 +2,7 @@
 
 Tables without a centre of their own follow their class: a row is seen when its class is (the policy reads
 `class_facts`, or `figure_classes`, under their own policies). Certificates may also be read, by a public
-verification, when the scope is the lookup of their verification code.
+verification, when the scope is the lookup of their verification code, and a class's evaluation code by a learner holding it.
 """
 from ttct.privacy.tenancy import by_centre, protect, through
 
@@ -16,4 +16,6 @@ SCHEMA = [
                                                                         "eligibility_rechecks")),
     *(protect(table, through("class_id", "figure_classes")) for table in ("figure_places", "figure_results")),
     protect("certificates", by_centre(), lookup="verification_code = ttct_lookup()"),
+    # a learner's one-time evaluation code is looked up by its hash, from a public route (evaluation_codes.py)
+    protect("evaluation_codes", by_centre(), lookup="code_hash = ttct_lookup()"),
 ]

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts import DomainEvent
 from ttct.contracts.class_reviewed import ClassReviewed
 from ttct.contracts.course_evaluated import CourseEvaluated, LecturerRating, Rating, Remark
@@ -67,6 +67,30 @@ def decide_evaluation(command: EvaluateCourse, facts: ClassFacts, learners: int,
                        "mỗi học viên một phiếu", code="evaluation-forms-exceed-learners")
     return [CourseEvaluated(class_id=facts.class_id, evaluation_id=evaluation_id, content=command.content,
                             organisation=command.organisation, lecturers=command.lecturers, comment=command.comment)]
+
+
+class IssueEvaluationCodes(BaseModel):
+    """Codes for the learners to fill in the class's form themselves, one each, handed out at random."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    count: int | None = Field(default=None, ge=1, le=5000, description="how many (default: one for every learner "
+                              "who has no form and no code yet)")
+    replace_unused: bool = Field(default=False, description="void the codes issued earlier and not used (slips "
+                                 "lost) before issuing")
+
+
+def codes_to_issue(command: IssueEvaluationCodes, facts: ClassFacts, learners: int, forms: int, unused: int) -> int:
+    """How many codes to issue: never more than the class's learners who have neither a form nor a code, so codes
+    cannot add forms beyond one per learner."""
+    facts.usable()
+    open_places = learners - forms - (0 if command.replace_unused else unused)
+    count = open_places if command.count is None else command.count
+    if open_places <= 0 or count > open_places:
+        raise Rejected(f"class {facts.class_id} has {learners} learners, {forms} forms and {unused} unused codes: "
+                       f"{max(open_places, 0)} more codes at most", f"Lớp {facts.class_id} có {learners} học viên, "
+                       f"{forms} phiếu và {unused} mã chưa dùng: chỉ cấp thêm được tối đa {max(open_places, 0)} mã",
+                       code="evaluation-codes-exceed-learners", available=max(open_places, 0))
+    return count
 
 
 def decide_review(command: ReviewClass, facts: ClassFacts) -> list[DomainEvent]:

@@ -1,12 +1,13 @@
-"""Course evaluation over HTTP: the centre enters each learner's anonymous survey form and its lessons-learned
-review (rút kinh nghiệm) of a class, and reads what they add up to per class, lecturer and programme type."""
+"""Course evaluation over HTTP: the centre enters each learner's anonymous survey form (or issues one-time codes
+with which the learners fill it in themselves, on a public route) and its lessons-learned review (rút kinh
+nghiệm) of a class, and reads what they add up to per class, lecturer and programme type."""
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import ProgrammeType
@@ -17,13 +18,17 @@ from ttct.http.conventions import WRITE
 
 from assessment.adapters import evaluations, paper_views
 from assessment.adapters.facts import VIETNAM
-from assessment.domain.evaluation import EvaluateCourse, ReviewClass
+from assessment.domain.evaluation import EvaluateCourse, IssueEvaluationCodes, ReviewClass
 from assessment.entrypoints.http import metadata
 from assessment.figures.routes import YEAR, province_admin
 from assessment.service_layer import evaluation
 
 router = APIRouter(tags=["course evaluation"])
+public = APIRouter(prefix="/v1/public", tags=["public"])
 CLASS = "/v1/centres/{centre}/classes/{class_id}"
+EvaluationCode = Path(min_length=8, max_length=40, pattern=r"^[A-Za-z0-9 -]+$",
+                      description="the one-time code printed on the learner's slip (case, spaces and dashes "
+                                  "do not matter)")
 
 
 class EvaluationEntered(BaseModel):
@@ -65,6 +70,56 @@ async def enter_evaluation(centre: Code, class_id: UUID, command: EvaluateCourse
                            _caller: Principal = centre_access("results:write")) -> EvaluationEntered:
     evaluation_id = await evaluation.evaluate(request.app.state.runtime, request.app.state.evaluations, centre,
                                               class_id, command, metadata(request, centre))
+    return EvaluationEntered(evaluation_id=evaluation_id, class_id=class_id)
+
+
+class EvaluationCodes(BaseModel):
+    class_id: UUID
+    codes: list[str]
+
+
+class LecturerToRate(BaseModel):
+    lecturer_id: UUID
+    full_name: str
+
+
+class EvaluationForm(BaseModel):
+    class_title: str
+    centre: str
+    lecturers: list[LecturerToRate]
+
+
+@router.post(f"{CLASS}/evaluation-codes", status_code=201, response_model=EvaluationCodes, responses=WRITE,
+             summary="Issue one-time codes for the class's learners to fill in their evaluation form themselves "
+                     "(shown once: print them on slips and hand them out at random); never more than the "
+                     "learners without a form or a code")
+async def issue_evaluation_codes(centre: Code, class_id: UUID, command: IssueEvaluationCodes, request: Request,
+                                 _caller: Principal = centre_access("results:write")) -> EvaluationCodes:
+    issued = await evaluation.issue_codes(request.app.state.runtime, request.app.state.evaluations, centre, class_id,
+                                          command)
+    return EvaluationCodes(class_id=class_id, codes=issued)
+
+
+@public.get("/evaluation-forms/{code}", response_model=EvaluationForm,
+            responses={404: {"description": "no such code"}, 409: {"description": "the code has been used"}},
+            summary="The evaluation form a learner's code opens: the class and the lecturers to rate (public, "
+                    "no token; nothing about any learner)")
+async def evaluation_form(request: Request, code: str = EvaluationCode) -> EvaluationForm:
+    centre, facts, lecturers = await evaluation.class_of_code(request.app.state.runtime, code)
+    return EvaluationForm(class_title=facts.title, centre=centre, lecturers=[
+        LecturerToRate(lecturer_id=k, full_name=v) for k, v in sorted(lecturers.items(),
+                                                                      key=lambda kv: name_sort_key(kv[1]))])
+
+
+@public.post("/evaluation-forms/{code}", status_code=201, response_model=EvaluationEntered,
+             responses={**WRITE, 404: {"description": "no such code"}, 409: {"description": "the code has been used"}},
+             summary="A learner sends their own anonymous evaluation form with their one-time code (public, no "
+                     "token); the code is then used up")
+async def send_evaluation_form(command: EvaluateCourse, request: Request,
+                               code: str = EvaluationCode) -> EvaluationEntered:
+    rt = request.app.state.runtime
+    evaluation_id, class_id = await evaluation.evaluate_with_code(rt, request.app.state.evaluations, code, command,
+                                                                  lambda centre: metadata(request, centre))
     return EvaluationEntered(evaluation_id=evaluation_id, class_id=class_id)
 
 

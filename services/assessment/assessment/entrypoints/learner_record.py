@@ -7,7 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from ttct.contracts.types import GradeBand, ProgrammeType
 from ttct.domain.errors import NotFound
 from ttct.http.auth import Principal, principal, require
@@ -23,6 +23,7 @@ OFFERED = (Format.json, *FILES)
 
 class RecordLine(BaseModel):
     centre: str
+    centre_name: str = Field(description="the centre's name as its papers print it (the deployment's CENTRES)")
     class_id: UUID
     class_title: str
     programme_type: ProgrammeType | None
@@ -72,14 +73,14 @@ async def learner_record_of(learner_id: UUID, request: Request, fmt: Format = fo
     rows = await learner_record.record(pool, learner_id)
     # the reading goes in the access log of a centre of the caller's where the learner sat a class
     request.state.audit_centre = next((r["centre"] for r in rows if r["centre"] in caller.centres), None)
-    lines = [RecordLine(**{k: v for k, v in r.items() if k != "full_name"}, finalised=r["eligible"] is not None)
-             for r in rows]
+    runtime = request.app.state.runtime
+    lines = [RecordLine(**{k: v for k, v in r.items() if k != "full_name"}, finalised=r["eligible"] is not None,
+                        centre_name=runtime.settings.centre_profile(r["centre"]).name) for r in rows]
     found = LearnerRecord(learner_id=learner_id, full_name=rows[-1]["full_name"], classes=lines,
                           completed=sum(1 for x in lines if x.passed),
                           certificates=sum(1 for x in lines if x.certificate_number and not x.certificate_revoked))
     if fmt is Format.json:
         return found
-    runtime = request.app.state.runtime
     issuer = runtime.settings.centre_profile(sorted(caller.centres)[0] if caller.centres else
                                              runtime.settings.province_code)
     data = found.model_dump(mode="python")

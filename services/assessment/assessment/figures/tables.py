@@ -64,6 +64,10 @@ SCHEMA = [
     )
     """,
     *maps.SCHEMA,
+    # attendance of the finalised learners (LearnerResultFinalised's counts): the year's attendance rate; rows
+    # written before these columns count no session until `python -m assessment.figures rebuild`
+    "ALTER TABLE figure_results ADD COLUMN IF NOT EXISTS sessions_attended integer NOT NULL DEFAULT 0",
+    "ALTER TABLE figure_results ADD COLUMN IF NOT EXISTS sessions_counted integer NOT NULL DEFAULT 0",
 ]
 
 
@@ -107,16 +111,20 @@ async def on_result_finalised(conn: asyncpg.Connection, envelope: Envelope, even
     org = event.sending_organisation
     await conn.execute(
         """
-        INSERT INTO figure_results VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        INSERT INTO figure_results (class_id, learner_id, organisation_code, organisation_name, eligible, passed,
+                                    grade_band, changed_at, changed_version, sessions_attended, sessions_counted)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (class_id, learner_id) DO UPDATE SET organisation_code = excluded.organisation_code,
             organisation_name = excluded.organisation_name, eligible = excluded.eligible, passed = excluded.passed,
             grade_band = excluded.grade_band, changed_at = excluded.changed_at,
-            changed_version = excluded.changed_version
+            changed_version = excluded.changed_version, sessions_attended = excluded.sessions_attended,
+            sessions_counted = excluded.sessions_counted
         WHERE (figure_results.changed_at, figure_results.changed_version)
               <= (excluded.changed_at, excluded.changed_version)
         """,
         event.class_id, event.learner_id, org.code, org.name, event.eligible, event.passed,
-        event.grade_band.value if event.grade_band else None, envelope.occurred_at, envelope.stream_version)
+        event.grade_band.value if event.grade_band else None, envelope.occurred_at, envelope.stream_version,
+        event.sessions_attended, event.sessions_counted)
 
 
 Handler = Callable[[asyncpg.Connection, Envelope, Any], Awaitable[None]]
@@ -156,7 +164,8 @@ GROUP BY c.centre, c.programme_type, p.organisation_code
 """
 _RESULTS = """
 SELECT c.centre, c.programme_type, r.organisation_code, max(r.organisation_name) AS organisation_name,
-       r.eligible, r.passed, r.grade_band, count(*) AS learners
+       r.eligible, r.passed, r.grade_band, count(*) AS learners,
+       sum(r.sessions_attended)::int AS sessions_attended, sum(r.sessions_counted)::int AS sessions_counted
 FROM figure_results r JOIN figure_classes c USING (class_id)
 WHERE c.opened AND NOT c.cancelled AND c.year = $1 AND ($2::text IS NULL OR c.centre = $2)
 GROUP BY c.centre, c.programme_type, r.organisation_code, r.eligible, r.passed, r.grade_band

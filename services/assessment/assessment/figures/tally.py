@@ -8,6 +8,8 @@ Counting rules:
 - a result is a learner's latest LearnerResultFinalised in the class (a re-sit replaces it); `pass_rate` is
   passed / finalised (ineligible learners are finalised and did not pass); `grades` counts the eligible learners'
   bands, every band present, and `ineligible` those who may not sit the final test;
+- attendance is the finalised learners' (their result's sessions attended over sessions counted, summed):
+  `attendance_rate`.
 - by the map as recorded, a learner counts under the organisation that sent them then; by today's map, under the
   organisation it has since been merged or dissolved into (`successors`): the lines of predecessors add up into
   their successor's, every total the same.
@@ -28,6 +30,10 @@ class Results(BaseModel):
     ineligible: int = 0
     pass_rate: float | None = Field(default=None, description="passed / finalised, 4 decimals; none finalised: null")
     grades: dict[GradeBand, int] = Field(default_factory=lambda: {band: 0 for band in GradeBand})
+    sessions_attended: int = Field(default=0, description="sessions the finalised learners attended, together")
+    sessions_counted: int = Field(default=0, description="sessions that counted for them (held, not cancelled)")
+    attendance_rate: float | None = Field(default=None, description="sessions_attended / sessions_counted, 4 "
+                                                                    "decimals; none counted: null")
 
 
 class Line(BaseModel):
@@ -69,6 +75,8 @@ class Figures(BaseModel):
 def _add_result(results: Results, row: dict) -> None:
     n = row["learners"]
     results.finalised += n
+    results.sessions_attended += row.get("sessions_attended") or 0
+    results.sessions_counted += row.get("sessions_counted") or 0
     if row["passed"]:
         results.passed += n
     if not row["eligible"]:
@@ -79,6 +87,8 @@ def _add_result(results: Results, row: dict) -> None:
 
 def _rate(results: Results) -> Results:
     results.pass_rate = round(results.passed / results.finalised, 4) if results.finalised else None
+    results.attendance_rate = (round(results.sessions_attended / results.sessions_counted, 4)
+                               if results.sessions_counted else None)
     return results
 
 

@@ -17,13 +17,14 @@ TITLE = "Báo cáo kết quả đào tạo, bồi dưỡng"
 _RESULTS = (Column("Có kết quả", 0.9, "int", "center"), Column("Đạt", 0.8, "int", "center"),
             Column("Tỉ lệ đạt", 0.9, "ratio", "center"),
             *(Column(band.label, 0.9, "int", "center") for band in GradeBand),
-            Column("Không đủ ĐK dự thi", 1.0, "int", "center"))
+            Column("Không đủ ĐK dự thi", 1.0, "int", "center"), Column("Tỉ lệ chuyên cần", 0.9, "ratio", "center"))
 _CLASSES = (Column("Số lớp", 0.7, "int", "center"), Column("Lớp hủy", 0.7, "int", "center"),
             Column("Lượt học viên", 0.9, "int", "center"))
 
 
 def _results(r: Results) -> tuple:
-    return (r.finalised, r.passed, r.pass_rate, *(r.grades[band] for band in GradeBand), r.ineligible)
+    return (r.finalised, r.passed, r.pass_rate, *(r.grades[band] for band in GradeBand), r.ineligible,
+            r.attendance_rate)
 
 
 def _line(line: Line) -> tuple:
@@ -59,6 +60,8 @@ def _summary(f: Figures, who: str) -> str:
     if r.finalised:
         text += (f" Có {r.finalised} lượt học viên đã có kết quả, trong đó {r.passed} lượt đạt yêu cầu (tỉ lệ "
                  f"{labels.ratio(r.pass_rate)}); {r.ineligible} lượt không đủ điều kiện dự thi.")
+        if r.attendance_rate is not None:
+            text += f" Tỉ lệ chuyên cần của các lượt học viên này: {labels.ratio(r.attendance_rate)}."
     return text
 
 

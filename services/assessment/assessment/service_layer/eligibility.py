@@ -1,16 +1,17 @@
-"""Eligibility checked again when scheduling cancels a session of a class: fewer sessions are counted, so a
-learner who had lost eligibility may be back within the threshold (EligibilityRestored), or one whose absences
-now weigh more may lose it (EligibilityLost).
+"""Eligibility checked again when scheduling cancels a session of a class or the centre changes the class's plan
+of sessions: with fewer sessions counted, a learner who had lost eligibility may be back within the threshold
+(EligibilityRestored), or one whose absences now weigh more may lose it (EligibilityLost); with more, the reverse.
 
 A reaction of the consumer, in its transaction: the attendance stream is read and appended to on the
-consumer's connection, so the events appear exactly when the SessionCancelled is marked applied. Each
-cancellation is reacted to once: `eligibility_rechecks` remembers it (and is not among the tables a rebuild
+consumer's connection, so the events appear exactly when the SessionCancelled (or ClassPlanChanged) is marked
+applied. Each is reacted to once: `eligibility_rechecks` remembers it (and is not among the tables a rebuild
 resets), so a replay or a rebuild appends nothing again.
 """
 from __future__ import annotations
 
 import asyncpg
 from ttct.contracts import Envelope, EventMetadata, read_event
+from ttct.contracts.class_plan_changed import ClassPlanChanged
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.eventsourcing.eventstore import ConcurrencyConflict, EventStore, make_envelopes
 from ttct.operations.runtime import Runtime
@@ -41,7 +42,7 @@ async def _attendance(conn: asyncpg.Connection, stream_id: str) -> tuple[att.Att
 
 
 class Recheck:
-    """The consumer's handler of SessionCancelled, after the facts are updated. Its store, clock and ids are the
+    """The consumer's handler of SessionCancelled and ClassPlanChanged, after the facts are updated. Its store, clock and ids are the
     service's runtime's (`runtime`, set once the runtime exists: the consumers start with it, before the app's
     on_start has run); without one (tools that only read the handlers' shape) it does nothing."""
 
@@ -53,7 +54,8 @@ class Recheck:
         # appends also project the figures of assessment's own events, as the app's store does
         return store if isinstance(store, Projecting) else Projecting(store)
 
-    async def __call__(self, conn: asyncpg.Connection, envelope: Envelope, event: SessionCancelled) -> None:
+    async def __call__(self, conn: asyncpg.Connection, envelope: Envelope,
+                       event: SessionCancelled | ClassPlanChanged) -> None:
         if self.runtime is None:
             return
         first = await conn.fetchval("INSERT INTO eligibility_rechecks VALUES ($1, $2) ON CONFLICT DO NOTHING"

@@ -51,6 +51,16 @@ class Api:
         query = {k: v for k, v in params.items() if v not in (None, "")}
         return (await self._call("GET", service, path, params=query)).json()
 
+    async def get_page(self, service: str, path: str, **params: Any) -> tuple[Any, str | None]:
+        """One page of a list and the cursor of the next (X-Next-Cursor; None on the last page)."""
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        response = await self._call("GET", service, path, params=query)
+        return response.json(), response.headers.get("X-Next-Cursor")
+    async def download(self, service: str, path: str, **params: Any) -> httpx.Response:
+        """A paper or a table (PDF, XLSX, CSV) as the service made it, to be handed on to the browser unchanged."""
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        return await self._call("GET", service, path, params=query)
+
     async def upload(self, service: str, path: str, *, filename: str, content: bytes, fields: dict[str, str],
                      **params: Any) -> Any:
         """A file sent on as it came (multipart), with the form's other fields."""
@@ -72,3 +82,24 @@ class Api:
                    idempotency_key: str | None = None) -> Any:
         headers = {k: v for k, v in {"If-Match": if_match, "Idempotency-Key": idempotency_key}.items() if v}
         return (await self._call(method, service, path, json=body, headers=headers)).json()
+
+    async def download(self, service: str, path: str, **params: Any) -> httpx.Response:
+        """A paper (PDF, XLSX, CSV) as the service made it, to hand on to the browser unchanged."""
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        return await self._call("GET", service, path, params=query)
+
+
+async def public_get(client: httpx.AsyncClient, bases: dict[str, str], service: str, path: str) -> Any:
+    """A public route (no token): what anyone may read, e.g. whether a certificate is genuine."""
+    response = await client.get(f"{bases[service]}/v1{path}")
+    if response.status_code >= 400:
+        raise Problem.of(response)
+    return response.json()
+
+
+async def public_post(client: httpx.AsyncClient, bases: dict[str, str], service: str, path: str, body: Any) -> Any:
+    """A public route (no token) that takes something from anyone holding a code, e.g. a learner's own form."""
+    response = await client.post(f"{bases[service]}/v1{path}", json=body)
+    if response.status_code >= 400:
+        raise Problem.of(response)
+    return response.json()

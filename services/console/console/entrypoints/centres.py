@@ -24,6 +24,16 @@ def centre_of(request: Request, person: sessions.Person) -> str | None:
     return asked if asked in person.centres else (person.centres[0] if person.centres else None)
 
 
+def no_centre(request: Request, person: sessions.Person):
+    """What a page about one centre shows a person who has none yet: the province's administrator chooses one; anyone
+    else is told their account has none. None when there is a centre."""
+    if centre_of(request, person) is not None:
+        return None
+    if person.role == "province-admin":
+        return RedirectResponse("/centre", status_code=303)
+    return render(request, "error.html", status=403, message=i18n.gettext("Your account is not linked to a centre."))
+
+
 @router.get("/centre")
 async def choose_centre(request: Request, code: str = ""):
     person = sessions.person(request)

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from console import i18n, labels, sessions
 from console.adapters.api import Problem
-from console.entrypoints.centres import centre_of
+from console.entrypoints.centres import centre_of, no_centre
 from console.entrypoints.forms import FormErrors
 from console.views import render
 from ttct.domain.names import name_sort_key, text_sort_key
@@ -22,18 +22,16 @@ _ = i18n.gettext
 SORTS = {"title": lambda c: text_sort_key(c["title"]), "starts_on": lambda c: c["starts_on"],
          "capacity": lambda c: c["capacity"], "status": lambda c: list(labels.CLASS_STATUSES).index(c["status"])}
 PAGE_SIZE = 50  # rows a page of a list shows; all of the centre's classes are sorted first
-CLASS_FIELDS = ("programme_type", "title", "capacity", "starts_on", "ends_on", "venue", "status")
+CLASS_FIELDS = ("programme_type", "title", "capacity", "starts_on", "ends_on", "venue", "when_full", "status")
 
 
 @router.get("/classes")
 async def class_list(request: Request, status: str = "", programme_type: str = "", q: str = "",
                      sort: str = "starts_on", dir: str = "asc", page: int = 1, year: str = ""):
     person = sessions.person(request)
+    if elsewhere := no_centre(request, person):
+        return elsewhere
     centre = centre_of(request, person)
-    if centre is None and person.role == "province-admin":
-        return RedirectResponse("/centre", status_code=303)
-    if centre is None:
-        return render(request, "error.html", status=403, message=_("Your account is not linked to a centre."))
     year = year.strip() if year.strip().isdigit() and len(year.strip()) == 4 else ""  # a typo shows every year
     rows = await sessions.api(request).get("scheduling", f"/centres/{centre}/classes", status=status,
                                            programme_type=programme_type,
@@ -54,7 +52,7 @@ async def class_list(request: Request, status: str = "", programme_type: str = "
 
 def _blank_form() -> dict[str, str]:
     return {"programme_type": "", "title": "", "capacity": "", "starts_on": "", "ends_on": "", "venue": "",
-            "status": "planned", "key": str(uuid.uuid4())}
+            "when_full": "waiting-list", "status": "planned", "key": str(uuid.uuid4())}
 
 
 def _messages() -> dict[str, str]:
@@ -65,6 +63,7 @@ def _messages() -> dict[str, str]:
         "starts_on": _("Enter the first day as dd/mm/yyyy, for example 01/03/2027"),
         "ends_on": _("Enter the last day as dd/mm/yyyy, for example 10/03/2027"),
         "venue": _("Enter where the class meets"),
+        "when_full": _("Choose what happens to a learner who comes when every seat is taken"),
         "status": _("Choose whether to plan the class or open it for enrolment now"),
     }
 
@@ -92,7 +91,7 @@ async def plan_class(request: Request):
     person = sessions.person(request)
     form = {**_blank_form(), **{k: str(v) for k, v in (await sessions.check_csrf(request)).items()}}
     centre, messages, errors = centre_of(request, person), _messages(), FormErrors(CLASS_FIELDS)
-    body: dict[str, object] = {k: form[k].strip() for k in ("programme_type", "title", "venue", "status")}
+    body: dict[str, object] = {k: form[k].strip() for k in ("programme_type", "title", "venue", "when_full", "status")}
     # only what JSON cannot carry is checked here; every rule is the service's
     if not form["capacity"].strip().isdigit():
         errors.add("capacity", messages["capacity"])
@@ -122,25 +121,34 @@ async def class_page_of(request: Request, class_id: uuid.UUID, *, status: int = 
     centre, api = centre_of(request, person), sessions.api(request)
     the_class, version = await api.get_tagged("scheduling", f"/centres/{centre}/classes/{class_id}")
     base = f"/centres/{centre}/classes/{class_id}"
-    class_sessions, roster, waiting, quotas = await asyncio.gather(
-        api.get("scheduling", f"{base}/sessions"), _unless_unknown(api.get("enrolment", f"{base}/enrolments")),
-        _unless_unknown(api.get("enrolment", f"{base}/waiting-list")),
-        _unless_unknown(api.get("enrolment", f"{base}/quotas")))
+    code = the_class.get("programme_code")  # its rules: whether enrolments must cite a dispatch decision
+    class_sessions, roster, waiting, quotas, seats, programme, standings = await asyncio.gather(
+        api.get("scheduling", f"{base}/sessions"), unless_unknown(api.get("enrolment", f"{base}/enrolments")),
+        unless_unknown(api.get("enrolment", f"{base}/waiting-list")),
+        unless_unknown(api.get("enrolment", f"{base}/quotas")),
+        unless_unknown(api.get("enrolment", f"{base}/capacity")),
+        unless_unknown(api.get("scheduling", f"/centres/{centre}/programmes/{code}")) if code else asyncio.sleep(0),
+        # each learner's attendance and whether they may still sit the final test (lost, or restored by a correction)
+        unless_unknown(api.get("assessment", f"{base}/attendance"))
+        if person.may("attendance:read") else asyncio.sleep(0))
     if roster is not None:
         roster.sort(key=lambda learner: name_sort_key(learner["full_name"]))
     names = {r["organisation_code"]: r["organisation_name"] for r in (roster or []) + (waiting or [])}
     class_sessions.sort(key=lambda s: (s["session_date"], s["starts_at"]))
     return render(request, "class.html", status=status, c=the_class, version=version, sessions=class_sessions,
-                  roster=roster, waiting=waiting, quotas=quotas, organisation_names=names, labels=labels,
+                  roster=roster, waiting=waiting, quotas=quotas, seats=seats, programme=programme,
+                  standings={r["learner_id"]: r for r in standings or []},
+                  organisation_names=names, labels=labels,
                   flash=request.session.pop("flash", None), problem=problem)
 
 
-async def _unless_unknown(call):
-    """None while enrolment has not yet heard of a new class (it learns of it from scheduling's event)."""
+async def unless_unknown(call):
+    """None while enrolment or assessment has not yet heard of a new class (they learn of it from scheduling's
+    events): a 404, or assessment's 409 class-unknown."""
     try:
         return await call
     except Problem as refused:
-        if refused.status != 404:
+        if refused.status != 404 and refused.code != "class-unknown":
             raise
         return None
 

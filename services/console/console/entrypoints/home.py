@@ -22,6 +22,8 @@ _ = i18n.gettext
 @router.get("/")
 async def home(request: Request, year: int | None = None):
     person = sessions.person(request)
+    if person.role == "organisation":  # a sending organisation has pages of its own, no centre's
+        return RedirectResponse("/organisation", status_code=303)
     centre = centre_of(request, person)
     if centre is None:
         return RedirectResponse("/centre" if person.role == "province-admin" else "/classes", status_code=303)

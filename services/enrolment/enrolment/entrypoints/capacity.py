@@ -16,7 +16,7 @@ from ttct.http.auth import Principal, centre_access
 from ttct.http.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, etag
 
 from enrolment.domain.roster import ChangeCapacity
-from enrolment.entrypoints.http import Promotion, _metadata, _promotions
+from enrolment.entrypoints.http import Promotion, _known, _metadata, _promotions
 from enrolment.service_layer import handlers
 
 router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}", tags=["capacity"], responses=READ)
@@ -38,10 +38,13 @@ class CapacityChange(BaseModel):
 
 
 @router.get("/capacity", response_model=CapacityView,
-            responses={200: {"description": "the class's seats", "headers": _ETAG}},
+            responses={200: {"description": "the class's seats", "headers": _ETAG},
+                       404: {**READ[404], "description": "no class open for enrolment by this id at this centre "
+                                                         "(class-unknown), as on the roster's reads"}},
             summary="The class's capacity, seats taken and waiting learners (with ETag)")
 async def get_capacity(centre: Code, class_id: UUID, request: Request, response: Response,
                        _caller: Principal = centre_access("enrolments:read")) -> CapacityView:
+    await _known(request, centre, class_id)  # a class enrolment has not heard of is absent, as on the roster's reads
     found, version = await handlers.capacity(request.app.state.runtime.pool, request.app.state.rosters, centre,
                                              class_id)
     response.headers["ETag"] = etag(version)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from notification.adapters.committed_order import EMAIL_ATTEMPTS
 from notification.adapters.deliveries import AttemptResult
 from notification.domain.backoff import Decision, Outcome
 
@@ -111,11 +112,13 @@ async def seconds_until_due(pool: asyncpg.Pool) -> float | None:
 
 async def for_organisation(pool: asyncpg.Pool, organisation: str, notice_id: UUID | None, after: int,
                            limit: int, outcome: str | None = None) -> list[dict]:
+    """The organisation's email attempts after the log position `after`, in the order they committed."""
+    await EMAIL_ATTEMPTS.sequence_committed(pool)
     rows = await pool.fetch(
-        "SELECT a.attempt_id, a.attempted_at, a.attempt_no, a.smtp_code, a.latency_ms, a.error, a.outcome,"
-        " d.delivery_id, d.notice_id, d.address, d.status AS delivery_status, n.notice_type, n.recipient"
+        "SELECT a.log_position, a.attempt_id, a.attempted_at, a.attempt_no, a.smtp_code, a.latency_ms, a.error,"
+        " a.outcome, d.delivery_id, d.notice_id, d.address, d.status AS delivery_status, n.notice_type, n.recipient"
         " FROM email_attempts a JOIN email_deliveries d USING (delivery_id) JOIN notices n USING (notice_id)"
-        " WHERE n.organisation_code = $1 AND ($2::uuid IS NULL OR d.notice_id = $2) AND a.attempt_id > $3"
-        " AND ($5::text IS NULL OR a.outcome = $5) ORDER BY a.attempt_id LIMIT $4",
+        " WHERE n.organisation_code = $1 AND ($2::uuid IS NULL OR d.notice_id = $2) AND a.log_position > $3"
+        " AND ($5::text IS NULL OR a.outcome = $5) ORDER BY a.log_position LIMIT $4",
         organisation, notice_id, after, limit, outcome)
     return [dict(r) for r in rows]

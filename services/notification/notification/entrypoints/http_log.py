@@ -13,6 +13,7 @@ from ttct.http.auth import Principal, organisation_access
 from ttct.http.pagination import Page, page_params, paged
 
 from notification.adapters import delivery_log, emails, notices, views
+from notification.adapters.committed_order import EMAIL_ATTEMPTS, WEBHOOK_ATTEMPTS, CommittedOrder
 from ttct.domain.names import name_sort_key
 from notification.domain.notices import overall_status
 from notification.entrypoints.successors import taken_over
@@ -94,17 +95,25 @@ class LearnerView(BaseModel):
     score: Decimal | None
     grade_band: str | None
     scored_at: datetime | None
+    starts_on: date | None = None
+    ends_on: date | None = None
 
 
 Reader = organisation_access("notifications:read")
 Outcome = Literal["delivered", "retry", "failed", "endpoint_gone", "interrupted"]
 
 
-def _after(page: Page, after: int | None) -> int:
-    """Where the list resumes: the standard cursor, else the deprecated `after` (the last position or attempt_id
-    seen, as clients written before cursors send it)."""
+async def _after(pool, page: Page, after: int | None, log: CommittedOrder) -> int:
+    """Where an attempts log resumes: the standard cursor (a log position, in the committed order), else the
+    deprecated `after` (the attempt_id last seen, as clients written before cursors send it), placed so that
+    nothing is skipped."""
     key = page.after(int)
-    return key[0] if key else after or 0
+    if key:
+        return key[0]
+    if not after:
+        return 0
+    await log.sequence_committed(pool)
+    return await log.position_after(pool, after)
 
 
 def _legacy_after(description: str) -> Any:
@@ -138,18 +147,19 @@ async def list_notices(org: Code, request: Request, response: Response,
 
 
 @router.get("/deliveries", response_model=list[AttemptView], responses=paged(),
-            summary="The delivery log: every attempt to deliver the organisation's notices, oldest first, filtered; "
+            summary="The delivery log: every attempt to deliver the organisation's notices, in the order they were "
+                    "made (committed), filtered; "
                     "paginated (X-Next-Cursor, Link rel=next)")
 async def list_attempts(org: Code, request: Request, response: Response, endpoint_id: UUID | None = None,
                         notice_id: UUID | None = None, outcome: Outcome | None = None,
                         page: Page = Depends(page_params),
                         after: int | None = _legacy_after("the `attempt_id` of the last attempt seen"),
                         _caller: Principal = Reader) -> list[AttemptView]:
-    rows = await delivery_log.attempts(request.app.state.runtime.pool, org, endpoint_id=endpoint_id,
-                                       notice_id=notice_id, outcome=outcome, after=_after(page, after),
-                                       limit=page.fetch)
+    pool = request.app.state.runtime.pool
+    rows = await delivery_log.attempts(pool, org, endpoint_id=endpoint_id, notice_id=notice_id, outcome=outcome,
+                                       after=await _after(pool, page, after, WEBHOOK_ATTEMPTS), limit=page.fetch)
     return [AttemptView.model_validate(r)
-            for r in page.answer(request, response, rows, key=lambda r: (r["attempt_id"],))]
+            for r in page.answer(request, response, rows, key=lambda r: (r["log_position"],))]
 
 
 @router.get("/email-deliveries", response_model=list[EmailAttemptView], responses=paged(),
@@ -159,10 +169,11 @@ async def list_email_attempts(org: Code, request: Request, response: Response, n
                               outcome: Outcome | None = None, page: Page = Depends(page_params),
                               after: int | None = _legacy_after("the `attempt_id` of the last attempt seen"),
                               _caller: Principal = Reader) -> list[EmailAttemptView]:
-    rows = await emails.for_organisation(request.app.state.runtime.pool, org, notice_id, _after(page, after),
+    pool = request.app.state.runtime.pool
+    rows = await emails.for_organisation(pool, org, notice_id, await _after(pool, page, after, EMAIL_ATTEMPTS),
                                          page.fetch, outcome)
     return [EmailAttemptView.model_validate(r)
-            for r in page.answer(request, response, rows, key=lambda r: (r["attempt_id"],))]
+            for r in page.answer(request, response, rows, key=lambda r: (r["log_position"],))]
 
 
 def _learner_order(row: dict) -> tuple:

@@ -10,6 +10,7 @@ from ttct.contracts import ClassOpened, Envelope, read_event
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_completed import ClassCompleted
 from ttct.contracts.class_planned import ClassPlanned
+from ttct.contracts.class_plan_changed import ClassPlanChanged
 from ttct.contracts.class_started import ClassStarted
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
@@ -84,6 +85,9 @@ async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
             case ClassCancelled():
                 await _status(conn, event.class_id, "cancelled", envelope, event.reason)
                 await session_views.cancel_class(conn, event.class_id, at)
+            case ClassPlanChanged():
+                await conn.execute("UPDATE classes SET planned_sessions = $2, updated_at = $3 WHERE class_id = $1",
+                                   event.class_id, event.planned_sessions, at)
             case SessionScheduled() | SessionCancelled():
                 await conn.execute("UPDATE classes SET planned_sessions = $2, updated_at = $3 WHERE class_id = $1",
                                    event.class_id, event.planned_sessions, at)

@@ -19,6 +19,7 @@ from ttct.contracts import ClassOpened, DomainEvent
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_completed import ClassCompleted
 from ttct.contracts.class_opened import WhenFull
+from ttct.contracts.class_plan_changed import ClassPlanChanged
 from ttct.contracts.class_planned import ClassPlanned
 from ttct.contracts.class_started import ClassStarted
 from ttct.contracts.envelope import Code
@@ -78,6 +79,15 @@ class CancelClass(BaseModel):
     reason: VietnameseText
 
 
+class ChangePlan(BaseModel):
+    """The centre's decision to plan a class for a different number of sessions than its programme does."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    planned_sessions: int = Field(ge=1, le=500, description="the sessions the class plans from now on")
+    reason: VietnameseText = Field(description="why (e.g. the number and date of the centre's decision)")
+
+
 class Status(StrEnum):
     none = "none"
     planned = "planned"
@@ -108,8 +118,8 @@ class ClassState:
     cancel_reason: str | None = None
     sessions: Mapping[UUID, SessionEntry] = field(default_factory=lambda: MappingProxyType({}))
     programme_sessions: int = 0
-    """The sessions planned when the class opened (ClassOpened: its programme's, or more if more were already
-    scheduled; 0 = not known)."""
+    """The sessions the class plans: when it opened (ClassOpened: its programme's, or more if more were already
+    scheduled; 0 = not known), or as staff last set it (ClassPlanChanged)."""
 
     @property
     def opened(self) -> bool:
@@ -265,6 +275,29 @@ def decide_cancel_session(class_id: UUID, session_id: UUID, state: ClassState) -
                              **_counts(state, state.scheduled_sessions - 1))]
 
 
+def decide_change_plan(command: ChangePlan, class_id: UUID, state: ClassState) -> list[DomainEvent]:
+    """Plan the class for `command.planned_sessions` sessions: not fewer than those already scheduled (cancel some
+    first), and only while sessions may still change; a plan that is already the class's changes nothing."""
+    _existing(class_id, state)
+    _check_schedulable(state, "given another plan", "thay đổi số buổi kế hoạch")
+    if state.status is Status.planned:
+        raise _refusal(state, "given a plan of sessions before it opens (its programme's plan applies when it "
+                       "opens)", "thay đổi số buổi kế hoạch trước khi mở lớp", "class-not-open")
+    scheduled = state.scheduled_sessions
+    if command.planned_sessions < scheduled:
+        raise Rejected(f"the class already has {scheduled} sessions scheduled: it cannot plan only "
+                       f"{command.planned_sessions} (cancel sessions first)",
+                       f"Lớp đã xếp {scheduled} buổi học nên không thể giảm kế hoạch xuống {command.planned_sessions} "
+                       f"buổi (hãy hủy bớt buổi học trước)", code="plan-below-scheduled",
+                       scheduled_sessions=scheduled)
+    previous = state.planned_with(scheduled)
+    if command.planned_sessions == previous:
+        return []
+    return [ClassPlanChanged(class_id=class_id, planned_sessions=command.planned_sessions,
+                             previous_planned_sessions=previous, scheduled_sessions=scheduled,
+                             reason=command.reason)]
+
+
 def _with_session(state: ClassState, session_id: UUID, entry: SessionEntry) -> ClassState:
     return replace(state, sessions=MappingProxyType({**state.sessions, session_id: entry}))
 
@@ -283,6 +316,8 @@ def evolve(state: ClassState, event: DomainEvent) -> ClassState:
             return replace(state, status=Status.completed)
         case ClassCancelled(reason=reason):
             return replace(state, status=Status.cancelled, cancel_reason=reason)
+        case ClassPlanChanged():
+            return replace(state, programme_sessions=event.planned_sessions)
         case SessionScheduled():
             slot = Slot(event.session_date, event.starts_at, event.ends_at)
             return _with_session(state, event.session_id, SessionEntry(slot, event.topic))

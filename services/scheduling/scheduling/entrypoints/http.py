@@ -20,7 +20,7 @@ from ttct.http.pagination import Page, page_params, paged
 from ttct.http.problems import command_metadata
 
 from scheduling.adapters import class_views, session_views
-from scheduling.domain.classes import CancelClass, OpenClass, PlanClass, ScheduleSession
+from scheduling.domain.classes import CancelClass, ChangePlan, OpenClass, PlanClass, ScheduleSession
 from scheduling.service_layer import handlers
 
 router = APIRouter(prefix="/v1/centres/{centre}", tags=["classes"], responses=READ)
@@ -108,11 +108,11 @@ async def open_class(centre: Code, command: NewClass, request: Request, response
 
 
 async def _change(request: Request, response: Response, centre: str, class_id: UUID, action: str,
-                  if_match: str | None, cancel: CancelClass | None = None) -> ClassView:
+                  if_match: str | None, command: CancelClass | ChangePlan | None = None) -> ClassView:
     runtime = request.app.state.runtime
     metadata = command_metadata(request, runtime.settings.province_code, centre)
     version = await handlers.change_class(request.app.state.classes, runtime.pool, centre, class_id, action,
-                                          metadata, cancel, if_match=if_match_tags(if_match))
+                                          metadata, command, if_match=if_match_tags(if_match))
     response.headers["ETag"] = etag(version)
     return await class_view(request, centre, class_id)
 
@@ -148,6 +148,15 @@ async def cancel_class(centre: Code, class_id: UUID, command: CancelClass, reque
                        if_match: str | None = IfMatch,
                        _caller: Principal = centre_access("classes:write")) -> ClassView:
     return await _change(request, response, centre, class_id, "cancel", if_match, command)
+
+
+@router.put("/classes/{class_id}/plan", response_model=ClassView, responses=_changed("the class, with its new plan"),
+            summary="Plan the class for another number of sessions than its programme does (the centre's decision, "
+                    "with its reason); never below the sessions scheduled; If-Match makes it conditional")
+async def change_plan(centre: Code, class_id: UUID, command: ChangePlan, request: Request, response: Response,
+                      if_match: str | None = IfMatch,
+                      _caller: Principal = centre_access("classes:write")) -> ClassView:
+    return await _change(request, response, centre, class_id, "plan", if_match, command)
 
 
 @router.get("/classes", response_model=list[ClassView], responses=paged(),

@@ -18,6 +18,7 @@ from scheduling.adapters import catalogue, class_views, registry
 from scheduling.domain import classes as domain
 from scheduling.domain.classes import (
     CancelClass,
+    ChangePlan,
     ClassState,
     OpenClass,
     PlanClass,
@@ -67,9 +68,9 @@ async def _in_centre(pool: asyncpg.Pool, centre: str, class_id: UUID) -> dict:
 
 
 async def change_class(classes: Aggregates[ClassState], pool: asyncpg.Pool, centre: str, class_id: UUID,
-                       action: str, metadata: EventMetadata, cancel: CancelClass | None = None,
+                       action: str, metadata: EventMetadata, command: CancelClass | ChangePlan | None = None,
                        if_match: frozenset[str] | None = None) -> int:
-    """open (a planned class) | start | complete | cancel."""
+    """open (a planned class) | start | complete | cancel (with CancelClass) | plan (with ChangePlan)."""
     view = await _in_centre(pool, centre, class_id)
     if action == "open":
         code = view["programme_code"]
@@ -79,9 +80,12 @@ async def change_class(classes: Aggregates[ClassState], pool: asyncpg.Pool, cent
         decide = lambda s: domain.decide_start(class_id, s)  # noqa: E731
     elif action == "complete":
         decide = lambda s: domain.decide_complete(class_id, s)  # noqa: E731
+    elif action == "plan":
+        assert isinstance(command, ChangePlan)
+        decide = lambda s: domain.decide_change_plan(command, class_id, s)  # noqa: E731
     else:
-        assert cancel is not None
-        decide = lambda s: domain.decide_cancel(class_id, s, cancel)  # noqa: E731
+        assert isinstance(command, CancelClass)
+        decide = lambda s: domain.decide_cancel(class_id, s, command)  # noqa: E731
     return await _execute(classes, class_id, decide, metadata, if_match)
 
 

@@ -1,2 +1,4 @@
-# A process whose PYTHONPATH starts with this directory runs the next release's contracts (ttct_dev.faults.upgrade).
-import ttct_dev.faults.upgrade  # noqa: F401
+# A process whose PYTHONPATH starts with this directory runs the next release (ttct_dev.faults.upgrade).
+from ttct_dev.faults.upgrade import install
+
+install()
