@@ -158,6 +158,11 @@ async def test_three_communes_merge_mid_year_and_the_successor_carries_on_their_
     refused = problem(await year.enrol(second, "Đỗ Văn Hùng", a), 422, "organisation-succeeded")
     assert new in refused["detail"] and "Đảng ủy xã Hậu Lộc" in refused["detail_vi"]
     assert refused["successor_code"] == new
+    quotas = f"{year.urls['enrolment']}/v1/centres/{year.centre}/classes/{second}/quotas"
+    problem(await year.client.put(f"{quotas}/{a}", json={"quota": 5}, headers=year.staff), 422,
+            "organisation-succeeded")
+    r = await year.client.put(f"{quotas}/{new}", json={"quota": 5}, headers=year.staff)
+    assert r.status_code == 200, r.text
     r = await year.enrol(second, "Đỗ Văn Hùng", new)
     assert r.status_code == 201, r.text
     assert (r.json()["organisation_code"], r.json()["organisation_name"]) == (new, "Đảng ủy xã Hậu Lộc")

@@ -123,9 +123,13 @@ async def withdraw_learner(pool: asyncpg.Pool, rosters: Aggregates[Roster], cent
 
 async def set_quota(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: str, class_id: UUID,
                     organisation: Code, command: SetQuota, metadata: EventMetadata,
-                    if_match: frozenset[str] | None = None) -> tuple[list[DomainEvent], int]:
+                    if_match: frozenset[str] | None = None, today: date | None = None) -> tuple[list[DomainEvent], int]:
     """The events (OrganisationQuotaSet and the promotions it allows) and the roster's version afterwards (its
-    ETag); with `if_match`, only on the roster's version the client read."""
+    ETag); with `if_match`, only on the roster's version the client read. An organisation merged or dissolved by
+    `today` is given no quota (removing one it had is allowed): its successor's learners enrol under the successor."""
+    if today is not None and command.quota is not None:
+        check_not_succeeded(organisation, await reorganisation.successions(pool, [organisation], today),
+                            "path.organisation")
     facts = await class_facts(pool, centre, class_id)
     appended: list[DomainEvent] = []
 
