@@ -1,9 +1,10 @@
 """OrganisationDissolved v1: a sending organisation was dissolved from `effective_on`, by the decision cited
 (published by enrolment, on the organisation's stream).
 
-`successor_code` names the organisation that takes over its people and its mail (often its parent): from that
-day (`successor_name` its name then) the dissolved code is refused in enrolments naming it, and what would reach the dissolved organisation
-(notices, result reports, pending deliveries) reaches the successor instead.
+`successor_code` names the organisation that takes over its people and its mail (often its parent;
+`successor_name` its name then): from that day the dissolved code is refused in enrolments naming it, and what
+would reach the dissolved organisation (notices, result reports, pending deliveries) reaches the successor
+instead.
 """
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ _REPORTED = """
 SELECT DISTINCT ON (n.class_id) n.class_id, n.centre, coalesce(c.title, n.body::jsonb #>> '{data,class_title}')
        AS class_title, coalesce(c.programme_type, n.body::jsonb #>> '{data,programme_type}') AS programme_type,
        c.starts_on, c.ends_on, n.created_at AS reported_at,
-       (SELECT count(*) FROM final_results r WHERE r.class_id = n.class_id AND r.organisation_code = ANY($1::text[]))::int
-           AS learners,
+       (SELECT count(*) FROM final_results r WHERE r.class_id = n.class_id
+        AND r.organisation_code = ANY($1::text[]))::int AS learners,
        (SELECT count(*) FROM final_results r WHERE r.class_id = n.class_id AND r.organisation_code = ANY($1::text[])
         AND (r.result ->> 'passed')::boolean)::int AS passed
 FROM notices n LEFT JOIN classes c USING (class_id)
