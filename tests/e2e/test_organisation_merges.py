@@ -145,6 +145,8 @@ async def test_three_communes_merge_mid_year_and_the_successor_carries_on_their_
     assert [len(p["endpoints"]) for p in mail["predecessors"]] == [1, 1, 1]
     assert (await year.client.get(f"{year.urls['enrolment']}{DIRECTORY}/{new}", headers=year.staff)).status_code == 404
     problem(await year.client.post(merges, json=merge, headers=year.staff), 403, "forbidden")
+    problem(await year.client.post(merges, json={**merge, "successor": None}, headers=year.admin), 422,
+            "successor-details-required")
 
     # mid-year: the merge, in force from today
     r = await year.client.post(merges, json=merge, headers=year.admin)

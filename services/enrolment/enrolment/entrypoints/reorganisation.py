@@ -92,7 +92,9 @@ def _today(request: Request) -> date:
                      "SendingOrganisationRegistered for a successor it creates)")
 async def merge(command: MergeOrganisations, request: Request,
                 _caller: Principal = province_admin_access("organisations:write")) -> OrganisationView:
-    centre = command.successor.centre if command.successor else await _centre(request, command.successor_code)
+    found = await views.get(request.app.state.runtime.pool, command.successor_code)
+    # an unknown successor without details is refused by the decision (422 successor-details-required)
+    centre = command.successor.centre if command.successor else found["centre"] if found else "unknown"
     row = await handlers.merge(request.app.state.runtime.pool, request.app.state.organisations, command,
                                _metadata(request, centre))
     return OrganisationView.model_validate(row)
