@@ -54,7 +54,7 @@ token: venv  ## a bearer token from the local identity provider: make token ROLE
 	  $(if $(filter centre-staff lecturer integration,$(ROLE)),--centre $(CENTRE),) $(if $(SCOPE),--scope "$(SCOPE)",) \
 	  $(if $(LECTURER),--lecturer-id $(LECTURER),)
 
-demo-programme: venv  ## a whole programme for Hậu Lộc: plan, clash, import, waiting list, attendance, results, certificates, figures
+demo-programme: venv  ## a whole programme for Hậu Lộc: plan, clash, import, waiting list, attendance, results, certificates, figures, a merge of its communes
 	$(BIN)/python -m ttct_dev.programme_demo
 
 clean-data:  ## forget the local data of `make run`

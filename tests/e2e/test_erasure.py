@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 import tempfile
 import unicodedata
 import uuid
@@ -168,11 +166,7 @@ async def test_an_erased_learner_is_shown_as_erased_everywhere_and_found_nowhere
         assert report["summary"] == {"learners": 2, "passed": 2}
 
     # (e) notification's projections rebuilt from the streams: the learner is still erased
-    env = {**os.environ, **issuer.env, **services.env, "DATABASE_URL": services.database("notification"),
-           "NATS_URL": services.nats_url("notification"), "PROVINCE_CODE": services.province,
-           "KEY_VAULT_URL": services.key_vault}
-    done = subprocess.run([sys.executable, "-m", "ttct.admin", "notification", "rebuild"], env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = services.admin("notification", "rebuild")
     assert done.returncode == 0, done.stderr
     async with httpx.AsyncClient(timeout=30, headers=issuer.headers("organisation", org=org)) as org_http:
         async def rebuilt():

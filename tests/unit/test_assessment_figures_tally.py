@@ -64,3 +64,14 @@ def test_attendance_is_the_finalised_learners_sessions_attended_over_sessions_co
     assert [(c.centre, c.results.attendance_rate) for c in f.by_centre] == [("hau-loc", 0.9429), ("nga-son", 0.2)]
     ket_nap = next(l for l in f.by_programme_type if l.programme_type == "ket_nap_dang")
     assert ket_nap.results.attendance_rate is None  # no result yet: no rate, not 0
+
+
+def test_by_todays_map_merged_organisations_add_up_into_their_successor_and_totals_do_not_change():
+    recorded = figures(2024, None, rows())
+    today = figures(2024, None, rows(), {"xa-a": ("xa-moi", "Xã Mới"), "xa-b": ("xa-moi", "Xã Mới")})
+    assert (recorded.map, today.map) == ("recorded", "today")
+    assert today.total == recorded.total and today.by_centre == recorded.by_centre
+    [line] = today.by_organisation
+    assert (line.organisation_code, line.organisation_name, line.places) == ("xa-moi", "Xã Mới", 67)
+    assert line.results.finalised == sum(x.results.finalised for x in recorded.by_organisation) == 8
+    assert line.results.passed == 6 and line.results.ineligible == 1

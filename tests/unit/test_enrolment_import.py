@@ -244,3 +244,15 @@ def test_an_imported_learner_s_profile_is_sealed_on_their_events_and_kept_throug
         roster = r.evolve(roster, event)
     [promotion] = r.decide_withdraw(ids[2], "ốm", facts, roster)[1:]
     assert promotion.learner_id == ids[3] and promotion.profile == profile
+
+
+def test_a_row_naming_an_organisation_merged_by_the_day_of_the_import_is_refused_naming_its_successor():
+    from enrolment.domain.reorganisation import Succession
+    merged = {"xa-da-loc": Succession(code="xa-da-loc", successor_code="xa-hau-loc", successor_name="Đảng ủy xã Hậu Lộc",
+                                      effective_on=date(2027, 1, 1), decision_number="1686/QĐ-UBND")}
+    rows = imp.registered_in(imp.check_rows([row("A"), row("B", **{"Mã đơn vị": "xa-da-loc"})], ORG, on=TODAY),
+                             DIRECTORY, merged)
+    assert rows[0].problems == () and rows[0].organisation == ORG
+    [problem] = rows[1].problems
+    assert problem.code == "organisation-succeeded" and "xa-hau-loc" in problem.detail
+    assert "Đảng ủy xã Hậu Lộc" in problem.detail_vi

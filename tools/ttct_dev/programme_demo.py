@@ -6,7 +6,9 @@ refused, naming the clash); a commune's party committee sends its list (the pref
 fixed list imports with the dispatch decisions that sent the learners, the class is full so one learner waits); a withdrawal promotes the waiting learner;
 attendance is taken and one learner loses eligibility; scores and conduct are recorded, finalisation issues the
 certificates, anyone verifies one; the learners' evaluation forms and the centre's lessons-learned review are
-entered; the year's figures show the programme; the lecturers' teaching hours of last year are reported.
+entered; the year's figures show the programme; the lecturers' teaching hours of last year are reported; at the
+end the two communes merge into one (previewed, then ordered by the province admin): their codes are refused from
+then on, naming the successor, and the year's figures read by today's map add up into it.
 
 The class result report ("Thông báo kết quả học tập") then reaches each sending organisation the way it asked:
 Đảng ủy xã Hoa Lộc by a signed webhook (its receiver, run here, verifies every delivery with the Standard Webhooks
@@ -58,6 +60,7 @@ PAPERS = (  # the class's papers written to the output folder: (service, path, f
 )
 ORGANISATION = {"code": "xa-hoa-loc", "name": "Đảng ủy xã Hoa Lộc"}  # sends the list; told by webhook
 BY_EMAIL = {"code": "xa-lien-loc", "name": "Đảng ủy xã Liên Lộc"}  # two of the list's learners; told by email
+SUCCESSOR = {"code": "xa-hau-loc", "name": "Đảng ủy xã Hậu Lộc"}  # the two communes merge into it at the end
 BY_EMAIL_LEARNERS = ("Trần Văn An", "Nguyễn Văn Dũng")  # their rows name Liên Lộc in Mã đơn vị / Tên đơn vị
 # the directory's contacts: Hoa Lộc gives no email (told by webhook only); Liên Lộc's office is emailed the
 # organisation's notices, its secretary (the head of its party committee) the alerts meant for the head
@@ -678,6 +681,45 @@ async def teaching_hours(c: Centre, story: Story, today: date, output: Path | No
         say(f"written to {output / 'bang-tong-hop-gio-giang.pdf'}")
 
 
+async def merge(c: Centre, story: Story, province_admin: dict, today: date) -> None:
+    """The 2025 reorganisation, in small: the two communes merge into one from today. Nothing recorded changes;
+    their codes are refused from now on, naming the successor; the year's figures read by today's map add up."""
+    a, b = story.by_webhook, story.by_email
+    successor = {"code": SUCCESSOR["code"] + story.by_webhook["code"][len(ORGANISATION["code"]):],
+                 "name": SUCCESSOR["name"]}
+    step(f"The map changes: {a['name']} and {b['name']} merge into {successor['name']} from today")
+    body = {"predecessor_codes": [a["code"], b["code"]], "successor_code": successor["code"],
+            "effective_on": str(today), "decision": {"number": "1686/QĐ-UBND", "signed_on": str(today - timedelta(30))},
+            "successor": {"name": successor["name"], "kind": "party-committee", "centre": c.code,
+                          "contacts": WEBHOOK_CONTACTS}}
+    r = await c.client.post(f"{c.directory}/merges/preview", json=body, headers=province_admin)
+    check(r.status_code == 200, "the province admin previews the merge", r)
+    for p in r.json()["predecessors"]:
+        say(f"preview: {p['name']}: {p['learners']} learners, {p['open_enrolments']} open enrolments, "
+            f"{len(p['contacts'])} contacts → {successor['name']}")
+    r = await c.client.post(f"{c.directory}/merges", json=body)
+    check(r.status_code == 403, "centre staff may not merge organisations", r)
+    r = await c.client.post(f"{c.directory}/merges", json=body, headers=province_admin)
+    check(r.status_code == 201, "the province admin merges them (decision 1686/QĐ-UBND)", r)
+    r = await c.client.post(f"{c.enrolment}/classes/{story.class_id}/enrolments", json={
+        "full_name": "Bùi Văn Khoa", "date_of_birth": "1991-03-08", "sending_organisation": {"code": a["code"]}})
+    check(r.status_code == 422 and r.json()["successor_code"] == successor["code"],
+          f"{a['name']}'s code is refused, naming {successor['name']}", r)
+    say(f"an enrolment under {a['code']}: 422 {r.json()['detail_vi']}")
+
+    def rolled_up(f) -> bool:
+        return [x["organisation_code"] for x in f["by_organisation"]] == [successor["code"]]
+
+    f = await eventually(lambda: c.client.get(f"{c.assessment}/figures", params={"year": story.year,
+                                                                                 "map": "today"}),
+                         rolled_up, "the figures by today's map")
+    check(f["total"] == story.figures["total"], "the totals read the same by either map")
+    [line] = f["by_organisation"]
+    say(f"the year's figures by today's map: {line['organisation_name']}: {line['places']} places, "
+        f"{line['results']['passed']} passed (as recorded: "
+        + "; ".join(f"{x['organisation_name']} {x['places']}" for x in story.figures["by_organisation"]) + ")")
+
+
 async def papers(c: Centre, story: Story, session: str, output: Path) -> None:
     step(f"The class's papers, written to {output}")
     from ttct_dev.paper_checks import pdf_text, xlsx_rows
@@ -734,6 +776,7 @@ async def play(urls: dict[str, str], issuer: LocalIssuer, *, centre: str = CENTR
         if output is not None:
             await papers(c, story, sessions[0], output)
         await teaching_hours(c, story, today, output)
+        await merge(c, story, issuer.headers("province-admin"), today)
     return story
 
 
@@ -748,7 +791,8 @@ async def _play_and_report(urls: dict[str, str], issuer: LocalIssuer, mailbox: M
         await receiver.stop()
     print("\nPASS: a whole programme, from the plan to the year's figures; the result report reached "
           f"{story.by_webhook['name']} by webhook (after {len(FAIL_WITH)} failed attempts) and "
-          f"{story.by_email['name']} by email, its PDF saved in {output} with the class's papers")
+          f"{story.by_email['name']} by email, its PDF saved in {output} with the class's papers; then the two "
+          f"communes merged into {SUCCESSOR['name']}")
     return True
 
 

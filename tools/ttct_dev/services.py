@@ -74,6 +74,14 @@ class Services:
         """The key vault's database (learners' data keys, issue 7): one for all services, outside their stores."""
         return database_url(self.stack.postgres_url, f"{self.database_prefix}keys")
 
+    def admin(self, service: str, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
+        """`python -m ttct.admin <service> <args>` (an operator's command, e.g. rebuild) on this service's database
+        and NATS user, its output captured."""
+        env = {**os.environ, **self.issuer.env, **self.env, "DATABASE_URL": self.database(service),
+               "NATS_URL": self.nats_url(service), "PROVINCE_CODE": self.province, "KEY_VAULT_URL": self.key_vault}
+        return subprocess.run([sys.executable, "-m", "ttct.admin", service, *args], env=env, capture_output=True,
+                              text=True, timeout=timeout)
+
     def start(self, timeout: float = 60.0) -> None:
         asyncio.run(ensure_databases(self.stack.postgres_url, [f"{self.database_prefix}{s}" for s in self.services]
                                      + [f"{self.database_prefix}keys"]))

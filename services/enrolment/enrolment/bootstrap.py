@@ -9,7 +9,7 @@ from ttct.http.app import build_app
 from ttct.operations.runtime import Runtime
 from ttct.privacy.personal import KeyRing
 
-from enrolment.adapters import organisations, row_security, views
+from enrolment.adapters import organisations, reorganisation, row_security, views
 from enrolment.domain import organisations as organisation_domain
 from enrolment.domain.roster import Roster, evolve
 from enrolment.entrypoints import capacity as capacity_routes
@@ -19,13 +19,15 @@ from enrolment.entrypoints import imports as import_routes
 from enrolment.entrypoints import learners as learner_routes
 from enrolment.entrypoints import organisations as organisation_routes
 from enrolment.entrypoints import papers as paper_routes
+from enrolment.entrypoints import reorganisation as reorganisation_routes
 from enrolment.entrypoints.http import router
 from enrolment.service_layer import erasure
 from enrolment.settings import EnrolmentSettings
 
 
 def create_app(settings: EnrolmentSettings) -> FastAPI:
-    runtime = Runtime(settings, schema=[*views.SCHEMA, *organisations.SCHEMA, *row_security.SCHEMA],
+    runtime = Runtime(settings, schema=[*views.SCHEMA, *organisations.SCHEMA, *reorganisation.SCHEMA,
+                                        *row_security.SCHEMA],
                       projections={"scheduling": {ClassOpened: views.on_class_opened,
                                                   ClassCancelled: views.on_class_cancelled}},
                       projection_tables=["classes"], keyring=KeyRing())
@@ -39,7 +41,7 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
     return build_app(runtime, title="Enrolment", on_start=on_start,
                      routers=[router, import_routes.router, organisation_routes.router, learner_routes.router,
                               erasure_routes.router, paper_routes.router, capacity_routes.router,
-                              decision_routes.router],
+                              decision_routes.router, reorganisation_routes.router],
                      description="Enrol learners sent by their organisations into a centre's classes: seats, "
                                  "quotas and waiting lists, transfers, bulk imports; the province's directory of "
                                  "sending organisations.")

@@ -8,7 +8,15 @@ from ttct.privacy.personal import KeyRing
 
 from notification.adapters import committed_order, row_security
 from notification.adapters.schema import SCHEMA
-from notification.entrypoints import http_endpoint_controls, http_endpoints, http_feed, http_log, http_record, http_reports
+from notification.entrypoints import (
+    http_endpoint_controls,
+    http_endpoints,
+    http_feed,
+    http_log,
+    http_record,
+    http_reports,
+    http_successions,
+)
 from notification.entrypoints.consumers import projections
 from notification.entrypoints.worker import dispatch
 from notification.service_layer.projections import Projections
@@ -23,10 +31,10 @@ def create_app(settings: NotificationSettings) -> FastAPI:
                       # what `ttct.admin rebuild` empties: never notices or deliveries, so a rebuild re-derives the
                       # same notices (same ids, ON CONFLICT DO NOTHING) and sends nothing again
                       projection_tables=("classes", "organisations", "organisation_learners", "attendance",
-                                         "final_results"))
+                                         "final_results", "organisation_successions"))
     return build_app(runtime, title="Notification",
                      routers=[http_endpoints.router, http_log.router, http_feed.router, http_reports.router,
-                              http_record.router, http_endpoint_controls.router],
+                              http_record.router, http_endpoint_controls.router, http_successions.router],
                      description="Tells sending organisations how their learners did: enrolment, absence and result "
                                  "notices by signed webhooks (Standard Webhooks v1), email with a PDF report and "
                                  "a polling feed, retried, with a delivery log.")

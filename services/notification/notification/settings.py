@@ -44,6 +44,10 @@ class NotificationSettings(papers.PaperSettings):
                                      "endpoint and email its organisation's contacts")
     digest_interval: float = Field(default=86400.0, gt=0,
                                    description="seconds between digests for organisations in digest mode")
+    succession_check_interval: float = Field(
+        default=3600.0, gt=0, description="seconds between passes that re-address the notices of organisations whose "
+                                          "merge or dissolution came into force (one dated ahead of when it was "
+                                          "recorded; one in force already is re-addressed as it is applied)")
     smtp_host: str | None = Field(default=None, description="SMTP server; unset: no email is sent or queued")
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = Field(default="thong-bao@ttct.local", description="the From address of notices")

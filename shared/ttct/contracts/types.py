@@ -101,6 +101,17 @@ class DispatchDecision(BaseModel):
                                                'Thường vụ Đảng ủy xã Hoa Lộc"')
 
 
+class ReorganisationDecision(BaseModel):
+    """The decision that ordered a change to the province's map of organisations (quyết định sáp nhập, đổi tên,
+    giải thể...): its number and the day it was signed, as a merge, rename, move or dissolution cites it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    number: Annotated[str, Field(min_length=1, max_length=50, description='as written on it, e.g. "1686/QĐ-UBND"'),
+                      AfterValidator(_nfc)]
+    signed_on: date
+
+
 def upcast_dispatch_decision(payload: dict) -> dict:
     """To the version that may cite the learner's dispatch decision: earlier events cite none."""
     return {**payload, "dispatch_decision": None}

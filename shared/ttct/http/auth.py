@@ -197,6 +197,20 @@ def organisation_access(permission: str):
     return Depends(check)
 
 
+def province_admin_access(permission: str):
+    """A route dependency for changes only the province may make (its map of organisations): the role of
+    province admin, with `permission`."""
+
+    async def check(caller: Principal = Depends(principal)) -> Principal:
+        if caller.role is not Role.province_admin:
+            raise Forbidden(f"only the province's admins may {permission.replace(':', ' ')}",
+                            f"Chỉ quản trị cấp tỉnh mới có quyền {permission}")
+        require(permission, caller)
+        return caller
+
+    return Depends(check)
+
+
 _PROVINCE_WRITERS = (Role.province_admin, Role.centre_staff)
 
 

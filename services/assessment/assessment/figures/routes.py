@@ -1,14 +1,14 @@
 """The year's figures: one centre's (its staff, `figures:read`) and the whole province's (province admins only)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from ttct.contracts.envelope import Code
-from ttct.http.auth import Forbidden, Principal, Role, centre_access, principal, require
+from ttct.http.auth import Principal, centre_access, province_admin_access
 from ttct.papers import labels, pdf
 from ttct.papers.http import FILES, Format, documented, format_choice, respond
 
 from assessment.adapters.facts import VIETNAM
-from assessment.figures import tables, tally
+from assessment.figures import maps, tables, tally
 from assessment.papers import figures as year_report
 
 router = APIRouter(tags=["figures"])
@@ -18,37 +18,40 @@ YEAR = Query(default=None, ge=2000, le=2100, description="the year classes start
 
 def province_admin(permission: str):
     """A route dependency: a province admin of the token's province (the verifier checks the province)."""
-
-    async def check(caller: Principal = Depends(principal)) -> Principal:
-        if caller.role is not Role.province_admin:
-            raise Forbidden(f"only the province's admins may {permission.replace(':', ' ')} for the whole province",
-                            f"Chỉ quản trị cấp tỉnh mới có quyền {permission} toàn tỉnh")
-        require(permission, caller)
-        return caller
-
-    return Depends(check)
+    return province_admin_access(permission)
 
 
-async def _figures(request: Request, year: int | None, centre: str | None) -> tally.Figures:
-    year = year or request.app.state.runtime.clock().astimezone(VIETNAM).year
-    rows = await tables.counts(request.app.state.runtime.pool, year, centre)
+MAP = Query("recorded", alias="map",
+            description="by_organisation by the map as recorded (each learner under the organisation that sent "
+                        "them: the map of that year) or by today's (organisations merged or dissolved since rolled "
+                        "up into their successors; totals unchanged)")
+
+
+async def _figures(request: Request, year: int | None, centre: str | None,
+                   by: tally.Map = "recorded") -> tally.Figures:
+    now = request.app.state.runtime.clock().astimezone(VIETNAM)
+    year = year or now.year
+    pool = request.app.state.runtime.pool
+    rows = await tables.counts(pool, year, centre)
+    if by == "today":
+        return tally.figures(year, centre, rows, await maps.successors(pool, now.date()))
     return tally.figures(year, centre, rows)
 
 
 @router.get("/v1/centres/{centre}/figures", response_model=tally.Figures,
             summary="A centre's figures for a year: classes, learner places, pass rate and grades, per programme "
                     "type and per sending organisation")
-async def centre_figures(centre: Code, request: Request, year: int | None = YEAR,
+async def centre_figures(centre: Code, request: Request, year: int | None = YEAR, by: tally.Map = MAP,
                          _caller: Principal = centre_access("figures:read")) -> tally.Figures:
-    return await _figures(request, year, centre)
+    return await _figures(request, year, centre, by)
 
 
 @router.get("/v1/figures", response_model=tally.Figures,
             summary="The province's figures for a year, also per centre (province admins only)",
             responses={403: {"description": "not a province admin"}})
-async def province_figures(request: Request, year: int | None = YEAR,
+async def province_figures(request: Request, year: int | None = YEAR, by: tally.Map = MAP,
                            _caller: Principal = province_admin("figures:read")) -> tally.Figures:
-    return await _figures(request, year, None)
+    return await _figures(request, year, None, by)
 
 
 async def _report(request: Request, fmt: Format, year: int | None, centre: str | None) -> Response:

@@ -17,9 +17,13 @@ from ttct.contracts import ClassOpened, DomainEvent, Envelope, LearnerEnrolled
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.contracts.organisation_dissolved import OrganisationDissolved
+from ttct.contracts.organisations_merged import OrganisationsMerged
 from ttct.eventsourcing.consumer import batched, is_batched, rounds
 
-TABLES = ("figure_classes", "figure_places", "figure_results")
+from assessment.figures import maps
+
+TABLES = ("figure_classes", "figure_places", "figure_results", "figure_successions")
 
 SCHEMA = [
     """
@@ -59,6 +63,7 @@ SCHEMA = [
         PRIMARY KEY (class_id, learner_id)
     )
     """,
+    *maps.SCHEMA,
     # attendance of the finalised learners (LearnerResultFinalised's counts): the year's attendance rate; rows
     # written before these columns count no session until `python -m assessment.figures rebuild`
     "ALTER TABLE figure_results ADD COLUMN IF NOT EXISTS sessions_attended integer NOT NULL DEFAULT 0",
@@ -127,7 +132,8 @@ Handler = Callable[[asyncpg.Connection, Envelope, Any], Awaitable[None]]
 # by the context that publishes them
 HANDLERS: dict[str, dict[type[DomainEvent], Handler]] = {
     "scheduling": {ClassOpened: on_class_opened, ClassCancelled: on_class_cancelled},
-    "enrolment": {LearnerEnrolled: on_places, LearnerWithdrawn: on_places},
+    "enrolment": {LearnerEnrolled: on_places, LearnerWithdrawn: on_places, OrganisationsMerged: maps.on_succession,
+                  OrganisationDissolved: maps.on_succession},
     "assessment": {LearnerResultFinalised: on_result_finalised},
 }
 EVENT_TYPES = {context: [t.event_type for t in handlers] for context, handlers in HANDLERS.items()}
@@ -176,6 +182,6 @@ async def snapshot(db: asyncpg.Pool | asyncpg.Connection) -> dict[str, list[tupl
     """Every figure row, in a stable order (what a rebuild must reproduce)."""
     out = {}
     for table in TABLES:
-        rows = await db.fetch(f"SELECT * FROM {table} ORDER BY class_id, 2")
+        rows = await db.fetch(f"SELECT * FROM {table} ORDER BY 1, 2")
         out[table] = [tuple(r.values()) for r in rows]
     return out

@@ -10,10 +10,14 @@ Counting rules:
   bands, every band present, and `ineligible` those who may not sit the final test;
 - attendance is the finalised learners' (their result's sessions attended over sessions counted, summed):
   `attendance_rate`.
+- by the map as recorded, a learner counts under the organisation that sent them then; by today's map, under the
+  organisation it has since been merged or dissolved into (`successors`): the lines of predecessors add up into
+  their successor's, every total the same.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -54,9 +58,14 @@ class OrganisationLine(BaseModel):
     results: Results = Field(default_factory=Results)
 
 
+Map = Literal["recorded", "today"]
+
+
 class Figures(BaseModel):
     year: int
     centre: str | None = Field(description="the centre, or null for the whole province")
+    map: Map = Field("recorded", description="by_organisation as recorded (the map of that year), or by today's "
+                                             "(organisations merged or dissolved since counted in their successor)")
     total: Line
     by_programme_type: list[ProgrammeLine]
     by_organisation: list[OrganisationLine]
@@ -83,9 +92,12 @@ def _rate(results: Results) -> Results:
     return results
 
 
-def figures(year: int, centre: str | None, rows: dict[str, Iterable[dict]]) -> Figures:
+def figures(year: int, centre: str | None, rows: dict[str, Iterable[dict]],
+            successors: Mapping[str, tuple[str, str]] | None = None) -> Figures:
     """`rows` as `tables.counts` returns them: classes, places and results grouped by centre, programme type and
-    (places, results) sending organisation."""
+    (places, results) sending organisation; with `successors` (code -> successor's code and name), by today's map."""
+    if successors is not None:
+        rows = {name: [_renamed(row, successors) for row in found] for name, found in rows.items()}
     total = Line()
     programmes: dict[str, ProgrammeLine] = {}
     centres: dict[str, CentreLine] = {}
@@ -117,4 +129,12 @@ def figures(year: int, centre: str | None, rows: dict[str, Iterable[dict]]) -> F
         year=year, centre=centre, total=total,
         by_programme_type=sorted(programmes.values(), key=lambda l: l.programme_type),
         by_organisation=sorted(organisations.values(), key=lambda l: l.organisation_code),
-        by_centre=sorted(centres.values(), key=lambda l: l.centre) if centre is None else [])
+        by_centre=sorted(centres.values(), key=lambda l: l.centre) if centre is None else [],
+        map="recorded" if successors is None else "today")
+
+
+def _renamed(row: dict, successors: Mapping[str, tuple[str, str]]) -> dict:
+    if row.get("organisation_code") not in successors:
+        return row
+    code, name = successors[row["organisation_code"]]
+    return {**row, "organisation_code": code, "organisation_name": name}

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import asyncpg
 from ttct.contracts import Envelope, read_event
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
 
+from enrolment.adapters import reorganisation
 from enrolment.domain.organisations import ParentFacts
 
 SCHEMA = [
@@ -23,6 +25,9 @@ SCHEMA = [
     )
     """,
     "CREATE INDEX IF NOT EXISTS organisations_by_parent ON organisations (parent_code)",
+    # A rename dated ahead: the name enrolments use until `renamed_on` (OrganisationRenamed).
+    "ALTER TABLE organisations ADD COLUMN IF NOT EXISTS previous_name text",
+    "ALTER TABLE organisations ADD COLUMN IF NOT EXISTS renamed_on date",
 ]
 
 
@@ -37,12 +42,15 @@ async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
                 event.code, envelope.centre, event.name, event.kind, event.parent_code,
                 json.dumps([c.model_dump(mode="json") for c in event.contacts], ensure_ascii=False),
                 envelope.occurred_at)
+        else:
+            await reorganisation.project(conn, envelope, event)
 
 
 _SELECT = """
-SELECT code, centre, name, kind, parent_code, contacts, registered_at, updated_at,
-       (SELECT count(*) FROM organisations c WHERE c.parent_code = o.code)::int AS children
-FROM organisations o
+SELECT code, centre, name, kind, parent_code, contacts, registered_at, updated_at, previous_name, renamed_on,
+       (SELECT count(*) FROM organisations c WHERE c.parent_code = o.code)::int AS children,
+       s.successor_code, s.change AS succession, s.effective_on AS succeeded_on
+FROM organisations o LEFT JOIN organisation_successions s ON s.predecessor_code = o.code
 """
 
 
@@ -74,7 +82,10 @@ async def list_organisations(db: asyncpg.Pool, *, kind: str | None, parent: str 
     return [_row(r) for r in rows]
 
 
-async def names(db: asyncpg.Pool | asyncpg.Connection, codes: list[str]) -> dict[str, str]:
-    """The registered names of those of `codes` the directory knows, by code."""
-    rows = await db.fetch("SELECT code, name FROM organisations WHERE code = ANY($1::text[])", sorted(set(codes)))
+async def names(db: asyncpg.Pool | asyncpg.Connection, codes: list[str], today: date | None = None) -> dict[str, str]:
+    """The registered names of those of `codes` the directory knows, by code: on `today` (a rename dated after
+    it not yet in force), or the latest."""
+    rows = await db.fetch(
+        "SELECT code, CASE WHEN $2::date < renamed_on THEN previous_name ELSE name END AS name FROM organisations"
+        " WHERE code = ANY($1::text[])", sorted(set(codes)), today)
     return {r["code"]: r["name"] for r in rows}

@@ -24,6 +24,7 @@ from ttct.domain.errors import Rejected
 
 from enrolment.domain import decisions
 from enrolment.domain.organisations import OrganisationRef, not_registered
+from enrolment.domain.reorganisation import Succession, succeeded
 from enrolment.domain.roster import (
     ClassFacts,
     EnrolLearner,
@@ -74,7 +75,7 @@ def canonical_header(header: object) -> str | None:
 class RowProblem:
     field: str
     code: str  # missing-field | malformed-date | invalid-field | duplicate-row | organisation-not-registered |
-    # dispatch-decision-required | dispatch-decision-differs
+    # dispatch-decision-required | dispatch-decision-differs | organisation-succeeded
     detail: str
     detail_vi: str
 
@@ -245,14 +246,19 @@ def check_rows(raws: Sequence[Mapping[str, object]], default: OrganisationRef | 
     return checked
 
 
-def registered_in(rows: Sequence[CheckedRow], directory: Mapping[str, str]) -> list[CheckedRow]:
+def registered_in(rows: Sequence[CheckedRow], directory: Mapping[str, str],
+                  successions: Mapping[str, Succession] | None = None) -> list[CheckedRow]:
     """The rows with their organisations as the directory (code -> registered name) names them; a row naming an
-    unregistered code is an error of that row (a name the row gives is not used: the directory's is)."""
+    unregistered code, or one merged or dissolved by now (`successions`), is an error of that row (a name the row
+    gives is not used: the directory's is)."""
     resolved = []
     for row in rows:
         if row.command is not None:
             code = row.command.sending_organisation.code
-            if code in directory:
+            if successions and code in successions:
+                row = CheckedRow(row.row, None, (RowProblem("organisation_code", "organisation-succeeded",
+                                                            *succeeded(successions[code])),))
+            elif code in directory:
                 row = replace(row, organisation=SendingOrganisation(code=code, name=directory[code]))
             else:
                 row = CheckedRow(row.row, None, (RowProblem("organisation_code", "organisation-not-registered",

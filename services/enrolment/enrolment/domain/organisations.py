@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from pydantic import BaseModel, ConfigDict, Field
 from ttct.contracts import DomainEvent
 from ttct.contracts.envelope import Code
+from ttct.contracts.organisation_moved import OrganisationMoved
+from ttct.contracts.organisation_renamed import OrganisationRenamed
 from ttct.contracts.sending_organisation_registered import (
     OrganisationKind,
     SendingOrganisationRegistered,
@@ -121,8 +123,16 @@ def decide_register(command: RegisterOrganisation, parent: ParentFacts | None, s
 
 
 def evolve(state: Organisation, event: DomainEvent) -> Organisation:
+    """A rename or a move changes what the organisation is registered as (so a PUT of the new details is no
+    change); a merge into it or its dissolution only counts (the directory's view holds who succeeded whom)."""
     if isinstance(event, SendingOrganisationRegistered):
         return Organisation(registered=event, version=state.version + 1)
+    if isinstance(event, OrganisationRenamed) and state.registered is not None:
+        return Organisation(registered=state.registered.model_copy(update={"name": event.name}),
+                            version=state.version + 1)
+    if isinstance(event, OrganisationMoved) and state.registered is not None:
+        return Organisation(registered=state.registered.model_copy(update={"parent_code": event.parent_code}),
+                            version=state.version + 1)
     return replace(state, version=state.version + 1)
 
 

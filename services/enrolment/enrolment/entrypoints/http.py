@@ -243,6 +243,7 @@ async def set_quota(centre: Code, class_id: UUID, organisation: Code, command: S
     runtime = request.app.state.runtime
     events, version = await handlers.set_quota(runtime.pool, request.app.state.rosters, centre, class_id,
                                                organisation, command, _metadata(request, centre),
-                                               if_match=if_match_tags(if_match))
+                                               if_match=if_match_tags(if_match),
+                                               today=labels.local_day(runtime.clock()))
     response.headers["ETag"] = etag(version)
     return QuotaChange(organisation_code=organisation, quota=command.quota, promoted=await _promotions(request, events))

@@ -2,10 +2,11 @@
 province; an organisation's `centre` is the centre whose area it is in)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from ttct.contracts.envelope import Code
 from ttct.contracts.sending_organisation_registered import OrganisationKind
 from ttct.contracts.types import OrganisationContact
@@ -35,6 +36,13 @@ class OrganisationView(BaseModel):
     children: int
     registered_at: datetime
     updated_at: datetime
+    previous_name: str | None = Field(None, description="its name before its latest rename (POST …/rename)")
+    renamed_on: date | None = Field(None, description="the day that rename holds from; until then enrolments "
+                                                      "name it previous_name")
+    successor_code: str | None = Field(None, description="the organisation it was merged into or dissolved with "
+                                                         "as successor (refused in enrolments from succeeded_on)")
+    succession: Literal["merged", "dissolved"] | None = None
+    succeeded_on: date | None = None
 
 
 async def _register(request: Request, response: Response, command: RegisterOrganisation, update: bool,

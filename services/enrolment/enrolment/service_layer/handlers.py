@@ -26,8 +26,10 @@ from ttct.privacy.personal import KeyDestroyed, KeyVault, PersonalData, SealedPe
 
 from enrolment.adapters import decisions as cited_decisions
 from enrolment.adapters import organisations as directory
+from enrolment.adapters import reorganisation
 from enrolment.adapters import views
 from enrolment.domain import decisions
+from enrolment.domain.reorganisation import check_not_succeeded
 from enrolment.domain.organisations import sending_organisation
 from enrolment.domain.roster import (
     ChangeCapacity,
@@ -92,7 +94,9 @@ async def enrol_learner(
     date sealed with their key. `today` is the day of enrolment (Vietnam time)."""
     check_birth_date(command, today)  # before the learner is registered or given a key
     code = command.sending_organisation.code
-    organisation = sending_organisation(code, await directory.names(pool, [code]))
+    organisation = sending_organisation(code, await directory.names(pool, [code], today))
+    check_not_succeeded(code, await reorganisation.successions(pool, [code], today),
+                        "body.sending_organisation.code")
     if command.dispatch_decision is not None:
         wanted = decisions.key(code, command.dispatch_decision)
         decisions.check(code, command.dispatch_decision, await cited_decisions.recorded(pool, [wanted]))
@@ -122,9 +126,13 @@ async def withdraw_learner(pool: asyncpg.Pool, rosters: Aggregates[Roster], cent
 
 async def set_quota(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: str, class_id: UUID,
                     organisation: Code, command: SetQuota, metadata: EventMetadata,
-                    if_match: frozenset[str] | None = None) -> tuple[list[DomainEvent], int]:
+                    if_match: frozenset[str] | None = None, today: date | None = None) -> tuple[list[DomainEvent], int]:
     """The events (OrganisationQuotaSet and the promotions it allows) and the roster's version afterwards (its
-    ETag); with `if_match`, only on the roster's version the client read."""
+    ETag); with `if_match`, only on the roster's version the client read. An organisation merged or dissolved by
+    `today` is given no quota (removing one it had is allowed): its successor's learners enrol under the successor."""
+    if today is not None and command.quota is not None:
+        check_not_succeeded(organisation, await reorganisation.successions(pool, [organisation], today),
+                            "path.organisation")
     facts = await class_facts(pool, centre, class_id)
     appended: list[DomainEvent] = []
 

@@ -18,6 +18,7 @@ from ttct.privacy.personal import KeyVault, random_nonce
 
 from enrolment.adapters import decisions as cited_decisions
 from enrolment.adapters import organisations as directory
+from enrolment.adapters import reorganisation
 from enrolment.adapters import views
 from enrolment.domain import decisions
 from enrolment.domain.importing import (
@@ -46,7 +47,8 @@ async def import_rows(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: s
     facts = await class_facts(pool, centre, class_id)
     rows = check_rows(raws, default, on=today, first_row=first_row, decision=decision)
     codes = [row.command.sending_organisation.code for row in rows if row.command is not None]
-    rows = registered_in(rows, await directory.names(pool, codes))
+    rows = registered_in(rows, await directory.names(pool, codes, today),
+                         await reorganisation.successions(pool, codes, today))
     cited = {decisions.key(row.command.sending_organisation.code, row.command.dispatch_decision)
              for row in rows if row.command is not None and row.command.dispatch_decision is not None}
     rows = consistent_decisions(rows, await cited_decisions.recorded(pool, sorted(cited)))

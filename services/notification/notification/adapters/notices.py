@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 from ttct.operations.telemetry import current_trace_headers
+from ttct.papers.labels import local_day
 
 from notification.adapters import emails
 from notification.domain.kinds import HEAD_TOO
@@ -42,32 +44,36 @@ async def lock_organisation(conn: asyncpg.Connection, organisation: str) -> None
 # back for the email path. pg_notify is delivered only when the consumer's transaction commits (dropped on
 # rollback), so no dispatcher, in this replica or another, wakes before the deliveries are visible.
 _ADD = """
-WITH stored AS (
+WITH addressee AS (
+    SELECT CASE WHEN $14::date IS NULL THEN $4 ELSE organisation_addressee($4, $14, $15) END AS code
+), stored AS (
     INSERT INTO notices (notice_id, notice_type, event_id, organisation_code, centre, class_id, learner_id, body,
                          recipient, traceparent)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING notice_id
+    SELECT $1, $2, $3, addressee.code, $5, $6, $7, $8, $9, $10 FROM addressee
+    ON CONFLICT DO NOTHING RETURNING notice_id, organisation_code
 ), modes AS (
-    SELECT channel, mode FROM channel_preferences WHERE organisation_code = $4
+    SELECT channel, mode FROM channel_preferences WHERE organisation_code = (SELECT code FROM addressee)
 ), queued AS (
     INSERT INTO deliveries (delivery_id, notice_id, endpoint_id, status)
     SELECT gen_random_uuid(), stored.notice_id, e.endpoint_id,
            CASE WHEN $11 AND (SELECT mode FROM modes WHERE channel = 'webhook') = 'digest' THEN 'held'
                 ELSE 'pending' END
-    FROM stored JOIN webhook_endpoints e ON e.organisation_code = $4 AND e.enabled
+    FROM stored JOIN webhook_endpoints e ON e.organisation_code = stored.organisation_code AND e.enabled
     WHERE $12
     ON CONFLICT (notice_id, endpoint_id) DO NOTHING RETURNING 1
 ), counted AS (
     SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM queued) AS queued
 )
 SELECT stored, queued, (SELECT mode FROM modes WHERE channel = 'email') AS email_mode,
-       CASE WHEN queued > 0 THEN pg_notify($13, '') END AS woken
+       CASE WHEN queued > 0 THEN pg_notify($13, '') END AS woken, (SELECT code FROM addressee) AS addressee
 FROM counted
 """
 
 
-async def add(conn: asyncpg.Connection, notice: Notice, *, email: bool = False) -> int:
+async def add(conn: asyncpg.Connection, notice: Notice, *, email: bool = False, at: datetime | None = None) -> int:
     """Store a notice and a pending delivery to each enabled endpoint of its organisation (organisation
-    notices) and, with `email`, to each of its email recipients; return how many deliveries.
+    notices) and, with `email`, to each of its email recipients; return how many deliveries. With `at` (when the
+    event that caused it happened), a notice to an organisation merged or dissolved by then is its successor's.
 
     A notice already stored (the same event applied again, e.g. after its checkpoint was lost) adds nothing.
     """
@@ -75,13 +81,14 @@ async def add(conn: asyncpg.Connection, notice: Notice, *, email: bool = False) 
     row = await conn.fetchrow(
         _ADD, notice.notice_id, notice.notice_type, notice.event_id, notice.organisation_code, notice.centre,
         notice.class_id, notice.learner_id, notice.body, notice.recipient,
-        current_trace_headers().get("traceparent"), digestible, notice.recipient == ORGANISATION, WAKE_CHANNEL)
+        current_trace_headers().get("traceparent"), digestible, notice.recipient == ORGANISATION, WAKE_CHANNEL,
+        None if at is None else local_day(at), at)
     if not row["stored"]:
         return 0
     count = row["queued"]
     if email:
-        await lock_organisation(conn, notice.organisation_code)
-        contacts = await conn.fetchval("SELECT contacts FROM organisations WHERE code = $1", notice.organisation_code)
+        await lock_organisation(conn, row["addressee"])
+        contacts = await conn.fetchval("SELECT contacts FROM organisations WHERE code = $1", row["addressee"])
         status = "held" if digestible and row["email_mode"] == "digest" else "pending"
         queued = await emails.add(conn, notice.notice_id,
                                   email_recipients(json.loads(contacts) if contacts else [], notice.recipient,

@@ -227,4 +227,33 @@ SCHEMA = [
         outcome       text NOT NULL
     )
     """,
+    # Who succeeded whom (OrganisationsMerged, OrganisationDissolved): from its effective day a predecessor's mail
+    # goes to its successor, and the successor reads its predecessors' learners and reports.
+    """
+    CREATE TABLE IF NOT EXISTS organisation_successions (
+        predecessor_code text PRIMARY KEY,
+        successor_code   text NOT NULL,
+        change           text NOT NULL,
+        effective_on     date NOT NULL,
+        decision         jsonb NOT NULL,
+        recorded_at      timestamptz NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS organisation_successions_by_successor ON organisation_successions (successor_code)",
+    # The organisation whose mail `$1`'s is for an event at `$3` (on day `$2` in Vietnam): itself, or the end of its
+    # chain of successions in force that day and recorded by then. Recorded by then: an event applied before the
+    # change was known is addressed on replay (a rebuild) as it was live, so a rebuild sends nothing new.
+    """
+    CREATE OR REPLACE FUNCTION organisation_addressee(text, date, timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
+        WITH RECURSIVE chain(code, depth) AS (
+            SELECT $1, 0
+            UNION ALL
+            SELECT s.successor_code, c.depth + 1 FROM chain c
+            JOIN organisation_successions s ON s.predecessor_code = c.code AND s.effective_on <= $2
+                                           AND s.recorded_at <= $3
+            WHERE c.depth < 20
+        )
+        SELECT code FROM chain ORDER BY depth DESC LIMIT 1
+    $$
+    """,
 ]

@@ -70,7 +70,7 @@ def _decision(decision: DispatchDecision | None) -> str | None:
 
 
 async def dispatch_decisions(db: asyncpg.Pool | asyncpg.Connection, class_id: UUID,
-                             organisation: str | None = None) -> dict[str, list[dict[str, Any]]]:
+                             organisations: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
     """The dispatch decisions that sent each organisation's learners with a final result in the class (by
     organisation code), each once, by date and number: what its result report cites."""
     rows = await db.fetch(
@@ -78,8 +78,8 @@ async def dispatch_decisions(db: asyncpg.Pool | asyncpg.Connection, class_id: UU
         " l.dispatch_decision ->> 'number' AS number FROM organisation_learners l"
         " JOIN final_results f ON f.class_id = l.class_id AND f.learner_id = l.learner_id"
         " AND f.organisation_code = l.organisation_code WHERE l.class_id = $1"
-        " AND l.dispatch_decision IS NOT NULL AND ($2::text IS NULL OR l.organisation_code = $2)"
-        " ORDER BY organisation_code, signed_on, number", class_id, organisation)
+        " AND l.dispatch_decision IS NOT NULL AND ($2::text[] IS NULL OR l.organisation_code = ANY($2))"
+        " ORDER BY organisation_code, signed_on, number", class_id, organisations)
     found: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         found.setdefault(r["organisation_code"], []).append(json.loads(r["dispatch_decision"]))
@@ -228,15 +228,16 @@ async def organisation(pool: asyncpg.Pool, code: str) -> dict | None:
     return dict(row) if row else None
 
 
-async def learners(pool: asyncpg.Pool, code: str, class_id: UUID | None = None) -> list[dict]:
+async def learners(pool: asyncpg.Pool, codes: list[str], class_id: UUID | None = None) -> list[dict]:
+    """The learners sent by any of `codes` (an organisation and those it took over)."""
     rows = await pool.fetch(
         """
         SELECT l.class_id, l.learner_id, l.centre, l.full_name, l.class_title, l.date_of_birth, l.seat_number,
                l.enrolled_at, l.score, l.grade_band, l.scored_at, c.starts_on, c.ends_on
         FROM organisation_learners l LEFT JOIN classes c USING (class_id)
-        WHERE l.organisation_code = $1 AND ($2::uuid IS NULL OR l.class_id = $2)
+        WHERE l.organisation_code = ANY($1::text[]) AND ($2::uuid IS NULL OR l.class_id = $2)
         """,
-        code, class_id,
+        codes, class_id,
     )
     return [dict(r) for r in rows]
 
@@ -278,8 +279,9 @@ async def erase(conn: asyncpg.Connection, learner_id: UUID) -> int:
     return len(notices)
 
 
-async def learner_record(pool: asyncpg.Pool, code: str, learner_id: UUID) -> list[dict]:
-    """Every class the organisation sent the learner to, at any centre, with the final result once there is one."""
+async def learner_record(pool: asyncpg.Pool, codes: list[str], learner_id: UUID) -> list[dict]:
+    """Every class the organisation (any of `codes`: it and those it took over) sent the learner to, at any centre,
+    with the final result once there is one."""
     rows = await pool.fetch(
         """
         SELECT l.class_id, l.class_title, l.centre, l.full_name, coalesce(l.status, 'enrolled') AS status,
@@ -287,7 +289,7 @@ async def learner_record(pool: asyncpg.Pool, code: str, learner_id: UUID) -> lis
         FROM organisation_learners l LEFT JOIN classes c USING (class_id)
         LEFT JOIN final_results r ON r.class_id = l.class_id AND r.learner_id = l.learner_id
                                  AND r.organisation_code = l.organisation_code
-        WHERE l.organisation_code = $1 AND l.learner_id = $2
+        WHERE l.organisation_code = ANY($1::text[]) AND l.learner_id = $2
         ORDER BY c.starts_on NULLS LAST, l.class_id
-        """, code, learner_id)
+        """, codes, learner_id)
     return [{**dict(r), "result": json.loads(r["result"]) if r["result"] else None} for r in rows]

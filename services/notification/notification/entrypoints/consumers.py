@@ -11,6 +11,10 @@ from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.contracts.organisation_dissolved import OrganisationDissolved
+from ttct.contracts.organisation_moved import OrganisationMoved
+from ttct.contracts.organisation_renamed import OrganisationRenamed
+from ttct.contracts.organisations_merged import OrganisationsMerged
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
 from ttct.eventsourcing.consumer import Handler
 
@@ -22,7 +26,9 @@ def projections(p: Projections) -> dict[str, dict[type[DomainEvent], Handler]]:
         "scheduling": {ClassOpened: p.class_opened, ClassCancelled: p.class_cancelled},
         "enrolment": {SendingOrganisationRegistered: p.organisation_registered, LearnerEnrolled: p.learner_enrolled,
                       LearnerWaitlisted: p.learner_waitlisted, LearnerWithdrawn: p.learner_withdrawn,
-                      LearnerErased: p.learner_erased},
+                      LearnerErased: p.learner_erased, OrganisationsMerged: p.organisations_merged,
+                      OrganisationDissolved: p.organisation_dissolved, OrganisationRenamed: p.organisation_renamed,
+                      OrganisationMoved: p.organisation_moved},
         "assessment": {ScoreRecorded: p.score_recorded, AttendanceRecorded: p.attendance_recorded,
                        EligibilityLost: p.eligibility_lost, EligibilityRestored: p.eligibility_lost,
                        LearnerResultFinalised: p.result_finalised,

@@ -12,6 +12,7 @@ from ttct.contracts.types import VietnameseText
 from ttct.domain.errors import Invalid, NotFound
 from ttct.http.auth import Principal, organisation_access
 from ttct.http.pagination import Page, page_params, paged
+from ttct.papers.labels import local_day
 
 from notification.adapters import endpoints
 from notification.adapters.sender import resolve
@@ -50,7 +51,8 @@ async def register(org: Code, body: RegisterEndpoint, request: Request,
     runtime = request.app.state.runtime
     created = await handlers.register(
         runtime.pool, org, body.url, body.description,
-        allow_private=runtime.settings.webhook_allow_private_targets, resolver=resolve, new_id=runtime.new_id)
+        allow_private=runtime.settings.webhook_allow_private_targets, resolver=resolve, new_id=runtime.new_id,
+        today=local_day(runtime.clock()))
     return EndpointCreated.model_validate(created)
 
 

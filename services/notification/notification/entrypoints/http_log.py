@@ -7,7 +7,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from ttct.contracts.envelope import Code
 from ttct.http.auth import Principal, organisation_access
 from ttct.http.pagination import Page, page_params, paged
@@ -16,13 +16,15 @@ from notification.adapters import delivery_log, emails, notices, views
 from notification.adapters.committed_order import EMAIL_ATTEMPTS, WEBHOOK_ATTEMPTS, CommittedOrder
 from ttct.domain.names import name_sort_key
 from notification.domain.notices import overall_status
+from notification.entrypoints.successors import taken_over
 
 router = APIRouter(prefix="/v1/organisations/{org}", tags=["notices and delivery log"])
 
 
 class DeliveryState(BaseModel):
     endpoint_id: UUID
-    url: str
+    url: str | None = Field(description="null for an endpoint of another organisation the caller may not see (a "
+                                        "notice re-addressed to it from an organisation merged into it)")
     status: str
     attempts: int
     next_attempt_at: datetime | None
@@ -133,6 +135,7 @@ async def list_notices(org: Code, request: Request, response: Response,
                        after: int | None = _legacy_after("the `position` of the last notice seen"),
                        _caller: Principal = Reader) -> list[NoticeView]:
     pool = request.app.state.runtime.pool
+    await taken_over(request, org)  # a notice re-addressed to it shows its deliveries to a predecessor's endpoint
     # the cursor carries the committed order (feed position); the deprecated `after`, a notice's `position`
     key = page.after(int)
     start = key[0] if key else await notices.feed_position_of(pool, org, after) if after else 0
@@ -184,7 +187,8 @@ async def list_learners(org: Code, request: Request, response: Response, class_i
                         page: Page = Depends(page_params), _caller: Principal = Reader) -> list[LearnerView]:
     # The Vietnamese name order is Python's (name_sort_key), so the page is cut from the sorted list; the cursor
     # names the last (class, learner), never the learner's name, and resumes after that row's place.
-    rows = sorted(await views.learners(request.app.state.runtime.pool, org, class_id), key=_learner_order)
+    rows = sorted(await views.learners(request.app.state.runtime.pool, await taken_over(request, org),
+                                                class_id), key=_learner_order)
     after = page.after(UUID, UUID)
     if after is not None:
         last = next((r for r in rows if (r["class_id"], r["learner_id"]) == after), None)

@@ -16,6 +16,7 @@ from ttct.papers.http import Format, documented, format_choice, respond
 from ttct.papers.model import FILED, Column, Sheet, Workbook
 
 from notification.adapters import views
+from notification.entrypoints.successors import taken_over
 
 router = APIRouter(prefix="/v1/organisations/{org}", tags=["learner record"])
 OFFERED = (Format.json, Format.xlsx, Format.csv)
@@ -68,7 +69,8 @@ def _book(record: OrganisationLearnerRecord) -> Workbook:
 async def learner_record(org: Code, learner_id: UUID, request: Request, fmt: Format = format_choice(*OFFERED),
                          _caller: Principal = organisation_access("notifications:read")
                          ) -> OrganisationLearnerRecord | Response:
-    rows = await views.learner_record(request.app.state.runtime.pool, org, learner_id)
+    rows = await views.learner_record(request.app.state.runtime.pool, await taken_over(request, org),
+                                      learner_id)
     if not rows:
         raise NotFound(f"the organisation sent no learner {learner_id} to any class",
                        f"Đơn vị không cử học viên {learner_id} đi học lớp nào", code="learner-unknown")

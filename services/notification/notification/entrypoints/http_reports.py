@@ -19,6 +19,7 @@ from ttct.papers.model import Workbook
 
 from notification.adapters import reports as reported
 from notification.adapters import views
+from notification.entrypoints.successors import taken_over
 
 router = APIRouter(prefix="/v1/organisations/{org}", tags=["result reports"])
 OFFERED = (Format.json, *FILES)
@@ -47,14 +48,15 @@ class ResultReport(ReportedClass):
 
 async def _report(request: Request, org: str, class_id: UUID) -> ResultReport:
     pool = request.app.state.runtime.pool
-    found = await reported.reported_classes(pool, org, class_id)
+    codes = await taken_over(request, org)
+    found = await reported.reported_classes(pool, codes, class_id)
     if not found:
         raise NotFound(f"no result report of class {class_id} was sent to this organisation",
                        f"Đơn vị chưa nhận thông báo kết quả học tập của lớp {class_id}", code="result-report-unknown")
     organisation = await views.organisation(pool, org) or {"code": org, "name": org}
-    lines = sorted(await reported.lines(pool, org, class_id), key=lambda x: name_sort_key(x["full_name"]))
+    lines = sorted(await reported.lines(pool, codes, class_id), key=lambda x: name_sort_key(x["full_name"]))
     settings = request.app.state.runtime.settings
-    decisions = (await views.dispatch_decisions(pool, class_id, org)).get(org, [])
+    decisions = [d for cited in (await views.dispatch_decisions(pool, class_id, codes)).values() for d in cited]
     return ResultReport(**found[0], centre_name=settings.centre_profile(found[0]["centre"]).name,
                         sending_organisation={"code": organisation["code"], "name": organisation["name"]},
                         dispatch_decisions=decisions, results=lines)
@@ -65,7 +67,7 @@ async def _report(request: Request, org: str, class_id: UUID) -> ResultReport:
                     "its learners passed")
 async def list_reports(org: Code, request: Request,
                        _caller: Principal = organisation_access("notifications:read")) -> list[ReportedClass]:
-    rows = await reported.reported_classes(request.app.state.runtime.pool, org)
+    rows = await reported.reported_classes(request.app.state.runtime.pool, await taken_over(request, org))
     return [ReportedClass.model_validate(r) for r in rows]
 
 

@@ -9,7 +9,7 @@ from ttct.operations.runtime import Runtime
 from notification.adapters.mailer import Mailer
 from notification.adapters.sender import WebhookSender, make_client
 from notification.adapters.waker import Waker
-from notification.service_layer import digests, endpoint_health
+from notification.service_layer import digests, endpoint_health, successions
 from notification.service_layer.channels import EmailChannel, WebhookChannel
 from notification.service_layer.dispatcher import Dispatcher, Limits
 from notification.settings import NotificationSettings
@@ -38,6 +38,8 @@ async def dispatch(runtime: Runtime) -> None:
             async with asyncio.TaskGroup() as group:
                 group.create_task(Dispatcher(webhooks, limits, webhook_nudge).run())
                 group.create_task(digests.run(runtime.pool, settings.digest_interval, runtime.clock))
+                group.create_task(successions.run(runtime.pool, settings.succession_check_interval, runtime.clock,
+                                                  email=bool(settings.smtp_host)))
                 if settings.smtp_host:
                     mailer = Mailer(settings.smtp_config, clock=runtime.clock)
                     email = EmailChannel(runtime.pool, mailer, settings.retry_policy, lease=limits.lease)

@@ -5,8 +5,8 @@ its checkpoint commit together: a redelivered or replayed event adds nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import structlog
@@ -20,10 +20,15 @@ from ttct.contracts.learner_erased import LearnerErased
 from ttct.contracts.learner_result_finalised import LearnerResultFinalised
 from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
+from ttct.contracts.organisation_dissolved import OrganisationDissolved
+from ttct.contracts.organisation_moved import OrganisationMoved
+from ttct.contracts.organisation_renamed import OrganisationRenamed
+from ttct.contracts.organisations_merged import OrganisationsMerged
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
+from ttct.papers.labels import local_day
 from ttct.privacy.personal import KeyRing, display_name
 
-from notification.adapters import notices, views
+from notification.adapters import notices, successions, views
 from notification.domain import kinds
 from notification.domain.notices import HEAD, Notice, result_notice
 
@@ -44,8 +49,8 @@ class Projections:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def _send(self, conn: asyncpg.Connection, envelope: Envelope, items: list[Notice]) -> None:
-        for notice in items:
-            queued = await notices.add(conn, notice, email=self.email)
+        for notice in items:  # a notice of an event after a merge in force is the successor's
+            queued = await notices.add(conn, notice, email=self.email, at=envelope.occurred_at)
             log.info("notice created", notice_id=str(notice.notice_id), notice_type=notice.notice_type,
                      event_id=str(envelope.event_id), organisation=notice.organisation_code,
                      recipient=notice.recipient, deliveries=queued)
@@ -99,6 +104,9 @@ class Projections:
         await views.lock_class(conn, event.class_id)  # see _cancelled_already
         await views.cancel_class(conn, event.class_id, event.reason)
         affected = await views.learners_in_class(conn, event.class_id)
+        # one notice per organisation as of the cancellation: predecessors merged by then, their successor's one
+        now_named = await successions.addressees(conn, [x.organisation.code for x in affected], envelope.occurred_at)
+        affected = [replace(x, organisation=now_named.get(x.organisation.code, x.organisation)) for x in affected]
         untold = await views.mark_told(conn, event.class_id, [x.learner_id for x in affected], kinds.CLASS_CANCELLED,
                                        envelope.event_id)
         await self._send(conn, envelope,
@@ -135,12 +143,47 @@ class Projections:
         stream (assessment:class:<id>), so they are all stored by now."""
         lines = await views.final_results(conn, event.class_id)
         decisions = await views.dispatch_decisions(conn, event.class_id)
+        # an organisation merged or dissolved by the day of the results: one report, to its successor, with the
+        # learners of all its predecessors (as of the event, so a rebuild derives the same reports)
+        now_named = await successions.addressees(conn, [o.code for o, _ in lines], envelope.occurred_at)
+        if now_named:
+            lines = [(now_named.get(o.code, o), line) for o, line in lines]
+            merged: dict[str, list] = {}
+            for code, cited in decisions.items():
+                merged.setdefault(now_named[code].code if code in now_named else code, []).extend(cited)
+            decisions = merged
         reports = kinds.report_notices(envelope, event, self.centre(envelope.centre), lines, decisions)
         if self.clock() - envelope.occurred_at > timedelta(days=self.email_backfill_days):
             # history replayed (a rebuild): the heads' reports are newer than the service's first report of these
             # classes, so a rebuild after an upgrade would email every head years of reports; they get none
             reports = [n for n in reports if n.recipient != HEAD]
         await self._send(conn, envelope, reports)
+
+    async def organisations_merged(self, conn: asyncpg.Connection, envelope: Envelope,
+                                   event: OrganisationsMerged) -> None:
+        await successions.save(conn, event.predecessor_codes, event.successor_code, "merged", event.effective_on,
+                               event.decision, envelope.occurred_at)
+        await self._readdress_if_due(conn, event.effective_on)
+
+    async def organisation_dissolved(self, conn: asyncpg.Connection, envelope: Envelope,
+                                     event: OrganisationDissolved) -> None:
+        await successions.save(conn, [event.code], event.successor_code, "dissolved", event.effective_on,
+                               event.decision, envelope.occurred_at)
+        await self._readdress_if_due(conn, event.effective_on)
+
+    async def _readdress_if_due(self, conn: asyncpg.Connection, effective_on: date) -> None:
+        """In force already (a date today or past): now. Dated ahead: the worker's daily pass does it then."""
+        today = local_day(self.clock())
+        if effective_on <= today:
+            moved, disabled = await successions.readdress(conn, self.clock(), email=self.email)
+            log.info("notices re-addressed to successors", notices=moved, endpoints_disabled=disabled)
+
+    async def organisation_renamed(self, conn: asyncpg.Connection, envelope: Envelope,
+                                   event: OrganisationRenamed) -> None:
+        await successions.rename(conn, event.code, event.name, envelope.occurred_at)
+
+    async def organisation_moved(self, conn: asyncpg.Connection, envelope: Envelope, event: OrganisationMoved) -> None:
+        await successions.move(conn, event.code, event.parent_code)
 
     async def learner_erased(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerErased) -> None:
         """Issue 7: the learner's name and birth date leave every view and stored notice."""
