@@ -152,10 +152,15 @@ class Position(BaseModel):
     event_type: str = "?"
 
 
+Placed = Position | Envelope
+"""Where an event belongs: its envelope when it reads (which has every field of a `Position`, already validated),
+else what could be read leniently."""
+
+
 @dataclass(frozen=True)
 class Received:
     msg: Msg
-    position: Position
+    position: Placed
     envelope: Envelope | None = None
     event: DomainEvent | None = None
     error: BaseException | None = None  # why this reader cannot read it
@@ -176,11 +181,13 @@ def read_position(data: bytes) -> Position | None:
         return None
 
 
-def read_message(data: bytes) -> tuple[Position | None, Envelope | None, DomainEvent | None, BaseException | None]:
-    """The event as this reader reads it, or its position and why it cannot."""
+def read_message(data: bytes) -> tuple[Placed | None, Envelope | None, DomainEvent | None, BaseException | None]:
+    """The event as this reader reads it, or its position and why it cannot. Read once: the envelope's fields are
+    parsed and validated from the bytes, its payload (a JSON object there) is validated once, by its contract,
+    after any upcasting, and the envelope is the position. Only what does not read is parsed again, leniently."""
     try:
         envelope = Envelope.model_validate_json(data)
-        return Position.model_validate(envelope.model_dump()), envelope, read_event(envelope), None
+        return envelope, envelope, read_event(envelope), None
     except Exception as exc:
         return read_position(data), None, None, exc
 
@@ -223,7 +230,7 @@ async def save_states(conn: asyncpg.Connection, consumer: str, states: Mapping[s
         [st.held_to for _, st in changed])
 
 
-async def write_letter(conn: asyncpg.Connection, consumer: str, subject: str, position: Position | None,
+async def write_letter(conn: asyncpg.Connection, consumer: str, subject: str, position: Placed | None,
                        deliveries: int, error: str, body: bytes) -> None:
     await conn.execute(
         "INSERT INTO dead_letters (consumer, subject, event_id, stream_id, stream_version, deliveries, error, body)"
