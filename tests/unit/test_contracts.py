@@ -45,6 +45,17 @@ def test_vietnamese_names_are_stored_nfc_normalised_and_trimmed():
     assert org.name == unicodedata.normalize("NFC", "Nguyễn Thị Hồng")
 
 
+
+def test_names_refuse_every_control_character_and_lone_surrogate_and_nothing_else():
+    refused = {cp for cp in range(0x110000) if unicodedata.category(chr(cp)) in ("Cc", "Cs")}
+    for cp in range(0x110000):
+        name = f"Nguyễn Văn {chr(cp)}An"
+        if cp in refused and not chr(cp).isspace():  # tab, new line … become spaces first
+            with pytest.raises(ValidationError, match=f"U\\+{cp:04X}" if cp < 0xD800 else "unicode"):
+                SendingOrganisation(code="xa-hoa-loc", name=name)
+        elif cp not in refused and (cp < 0x300 or cp % 97 == 0):  # Latin, Vietnamese marks, a sample of the rest
+            SendingOrganisation(code="xa-hoa-loc", name=name)
+
 def test_events_are_frozen_and_readers_tolerate_fields_they_do_not_know_yet():
     event = opened()
     with pytest.raises(ValidationError):

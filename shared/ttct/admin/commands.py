@@ -43,6 +43,7 @@ from nats.js.errors import NotFoundError
 from ttct.eventsourcing.consumer import ProjectionRunner, Received, is_transient, read_message, replay_parked
 from ttct.eventsourcing.nats_permissions import inbox_prefix
 from ttct.eventsourcing.topology import PUBLISHES, durable_name, filter_subject
+from ttct.operations.collector import pace_collector
 from ttct.operations.runtime import Runtime
 from ttct.operations.settings import ServiceSettings, load_settings
 from ttct.privacy import tenancy
@@ -309,6 +310,7 @@ def main() -> None:
             parser.error(f"{args.command} needs the dead letter's id")
         print(asyncio.run(replay(runtime, args.id, skip=args.command == "skip")))
     else:
+        pace_collector()  # as the service consumes: see ttct.operations.collector
         print(asyncio.run(rebuild(runtime)))
 
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -152,10 +153,15 @@ class Position(BaseModel):
     event_type: str = "?"
 
 
+Placed = Position | Envelope
+"""Where an event belongs: its envelope when it reads (which has every field of a `Position`, already validated),
+else what could be read leniently."""
+
+
 @dataclass(frozen=True)
 class Received:
     msg: Msg
-    position: Position
+    position: Placed
     envelope: Envelope | None = None
     event: DomainEvent | None = None
     error: BaseException | None = None  # why this reader cannot read it
@@ -176,11 +182,13 @@ def read_position(data: bytes) -> Position | None:
         return None
 
 
-def read_message(data: bytes) -> tuple[Position | None, Envelope | None, DomainEvent | None, BaseException | None]:
-    """The event as this reader reads it, or its position and why it cannot."""
+def read_message(data: bytes) -> tuple[Placed | None, Envelope | None, DomainEvent | None, BaseException | None]:
+    """The event as this reader reads it, or its position and why it cannot. Read once: the envelope's fields are
+    parsed and validated from the bytes, its payload (a JSON object there) is validated once, by its contract,
+    after any upcasting, and the envelope is the position. Only what does not read is parsed again, leniently."""
     try:
         envelope = Envelope.model_validate_json(data)
-        return Position.model_validate(envelope.model_dump()), envelope, read_event(envelope), None
+        return envelope, envelope, read_event(envelope), None
     except Exception as exc:
         return read_position(data), None, None, exc
 
@@ -223,7 +231,7 @@ async def save_states(conn: asyncpg.Connection, consumer: str, states: Mapping[s
         [st.held_to for _, st in changed])
 
 
-async def write_letter(conn: asyncpg.Connection, consumer: str, subject: str, position: Position | None,
+async def write_letter(conn: asyncpg.Connection, consumer: str, subject: str, position: Placed | None,
                        deliveries: int, error: str, body: bytes) -> None:
     await conn.execute(
         "INSERT INTO dead_letters (consumer, subject, event_id, stream_id, stream_version, deliveries, error, body)"
@@ -368,13 +376,23 @@ class ProjectionRunner:
         """The event's `process` span, a child of the command that caused it (its context is in the envelope)."""
         start = tracer.start_as_current_span if activate else tracer.start_span
         return start(f"process {env.event_type}", context=context_from(env.traceparent, env.tracestate),
-                     kind=trace.SpanKind.CONSUMER,
-                     attributes={"messaging.system": "nats", "ttct.eventsourcing.consumer": self.consumer,
-                                 "ttct.event_id": str(env.event_id)})
+                     kind=trace.SpanKind.CONSUMER, attributes=self._attributes(env))
+
+    def _attributes(self, env: Envelope) -> dict[str, str]:
+        return {"messaging.system": "nats", "ttct.eventsourcing.consumer": self.consumer,
+                "ttct.event_id": str(env.event_id)}
 
     async def _apply_run(self, conn: asyncpg.Connection, run: Sequence[Received]) -> None:
-        # Each event keeps its own span in its own trace, open while the run is applied.
-        spans = [self._span(r.envelope, activate=False) for r in run if r.envelope is not None]
+        # Each event keeps its own span in its own trace, open while the run is applied. Its attributes are made
+        # only for a span that records them: a run is a rebuild's whole batch, and without tracing they are waste.
+        spans = []
+        for r in run:
+            if r.envelope is not None:
+                span = tracer.start_span(f"process {r.envelope.event_type}", kind=trace.SpanKind.CONSUMER,
+                                         context=context_from(r.envelope.traceparent, r.envelope.tracestate))
+                if span.is_recording():
+                    span.set_attributes(self._attributes(r.envelope))
+                spans.append(span)
         try:
             with structlog.contextvars.bound_contextvars(event_type=run[0].position.event_type, events=len(run)):
                 await self._handlers[type(run[0].event)](conn, [(r.envelope, r.event) for r in run])
@@ -395,8 +413,9 @@ class ProjectionRunner:
         return left + 0.2  # just after the predecessor
 
     async def _settle(self, batch: Sequence[Received], outcomes: Sequence[str]) -> None:
+        for outcome, n in Counter(outcomes).items():  # one labelled counter per outcome, not per event
+            metrics.EVENTS.labels(self.consumer, outcome).inc(n)
         for r, outcome in zip(batch, outcomes, strict=True):
-            metrics.EVENTS.labels(self.consumer, outcome).inc()
             if outcome == "wait":
                 await r.msg.nak(delay=self._wait_delay(r.stream_id))
             else:

@@ -12,6 +12,7 @@ from ttct.http.auth import TokenVerifier
 from ttct.http.limits import BodySizeLimit, RateLimit
 from ttct.http.problems import DatabaseUnavailable, install_problem_handlers
 from ttct.operations import metrics
+from ttct.operations.collector import pace_collector
 from ttct.operations.logging import configure_logging
 from ttct.operations.runtime import Runtime, serve
 from ttct.operations.settings import S, load_settings
@@ -97,4 +98,5 @@ def _document_conventions(app: FastAPI) -> None:
 
 def main(settings_class: type[S], create_app: Callable[[S], FastAPI]) -> None:
     settings = load_settings(settings_class)
+    pace_collector()  # a consumer batch's objects die young: see ttct.operations.collector
     serve(create_app(settings), settings)

@@ -9,6 +9,7 @@ from the table, as a rebuild tool would read them; the figure is the projection 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from ttct.contracts import LearnerEnrolled
 from ttct.eventsourcing.consumer import ProjectionRunner
+from ttct.operations.collector import pace_collector
 from ttct.operations.schema import migrate
 from ttct.privacy.personal import KeyRing, KeyVault, PersonalData, seal
 
@@ -160,15 +162,19 @@ async def rebuild(pool: asyncpg.Pool, batch: int) -> dict[str, float]:
                                 " ORDER BY position LIMIT $2", after, batch)
 
     replayed = waits = 0
-    started = time.monotonic()
-    upcoming = asyncio.create_task(page(0))
-    while rows := await upcoming:
-        upcoming = asyncio.create_task(page(rows[-1]["position"]))  # read the next page while this one applies
-        msgs = [_Stored(r["body"].encode(), subject) for r in rows]
-        await runner.handle_batch(msgs)
-        replayed += len(msgs)
-        waits += sum(m.waits for m in msgs)
-    seconds = time.monotonic() - started
+    collector = pace_collector()  # the pace the services and `ttct.admin … rebuild` run at; restored after
+    try:
+        started = time.monotonic()
+        upcoming = asyncio.create_task(page(0))
+        while rows := await upcoming:
+            upcoming = asyncio.create_task(page(rows[-1]["position"]))  # read the next page while this one applies
+            msgs = [_Stored(r["body"].encode(), subject) for r in rows]
+            await runner.handle_batch(msgs)
+            replayed += len(msgs)
+            waits += sum(m.waits for m in msgs)
+        seconds = time.monotonic() - started
+    finally:
+        gc.set_threshold(*collector)
     counts = [await pool.fetchval(f"SELECT count(*) FROM {t}") for t in tables]
     projected = max(counts, default=0)
     dead = await pool.fetchval("SELECT count(*) FROM dead_letters WHERE consumer = $1", CONSUMER)
