@@ -203,8 +203,11 @@ class Runtime:
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run the service until SIGINT/SIGTERM; uvicorn then finishes in-flight requests and runs the shutdown."""
+    # Idle keep-alive connections are kept longer than the clients' own pools keep them (httpx 5 s, a gateway's
+    # 60 s): with equal limits, a client may send on a connection at the moment the server closes it, and the
+    # request fails with "server disconnected" though nothing is wrong (seen between the console and assessment).
     config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                            access_log=False, lifespan="on", timeout_graceful_shutdown=20)
+                            access_log=False, lifespan="on", timeout_graceful_shutdown=20, timeout_keep_alive=75)
     try:
         uvicorn.Server(config).run()
     except KeyboardInterrupt:
