@@ -75,3 +75,5 @@ LECTURER_KINDS = {"in_house": N_("The centre's lecturers"), "part_time": N_("Par
 
 # what a download link offers: the services' papers (PDF) and their tables
 FILE_FORMATS = {"xlsx": N_("Excel table (XLSX)"), "csv": N_("CSV table"), "pdf": N_("Paper to print (PDF)")}
+
+GENDERS = {"male": N_("Male"), "female": N_("Female")}

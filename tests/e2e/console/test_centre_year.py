@@ -20,13 +20,14 @@ DECISION = {"number": "125-QĐ/ĐU", "signed_on": "2027-02-15", "signer": "Ban T
 CENTRE = "hau-loc"
 
 
-async def _enrol(services, http, class_id: str, names: list[str], decision: dict | None = None) -> dict[str, str]:
+async def _enrol(services, http, class_id: str, names: list[str], decision: dict | None = None,
+                 profile: dict | None = None) -> dict[str, str]:
     roster = f"{services.urls['enrolment']}/v1/centres/{CENTRE}/classes/{class_id}/enrolments"
     await _until_known(lambda: http.get(roster))
     ids = {}
     for name in names:
         r = await http.post(roster, json={"full_name": name, "date_of_birth": "1988-04-12", "sending_organisation": ORG,
-                                          **({"dispatch_decision": decision} if decision else {})})
+                                          **({"dispatch_decision": decision} if decision else {}), **(profile or {})})
         assert r.status_code in (201, 202), r.text
         ids[name] = r.json()["learner_id"]
     return ids
@@ -362,7 +363,9 @@ async def test_staff_open_a_learner_s_record_from_the_roster_with_its_grade_and_
         console, page: Page, screenshot, services, http, organisations):
     await organisations({ORG["code"]: ORG["name"]})
     taught = await _class_with_a_session(services, http, "Chuyên đề cho cán bộ chủ chốt xã")
-    learner = (await _enrol(services, http, taught["class_id"], ["Nguyễn Thị Hồng Nhung"], DECISION))[
+    profile = {"gender": "female", "position": "Phó Bí thư Đảng ủy xã", "party_admitted_on": "2012-05-19",
+               "party_card_number": "42012345"}
+    learner = (await _enrol(services, http, taught["class_id"], ["Nguyễn Thị Hồng Nhung"], DECISION, profile))[
         "Nguyễn Thị Hồng Nhung"]
     base = f"{services.urls['assessment']}/v1/centres/{CENTRE}/classes/{taught['class_id']}"
     r = await _until_known(lambda: http.post(f"{base}/scores", json={"learner_id": learner, "score": 8.5}))
@@ -378,7 +381,10 @@ async def test_staff_open_a_learner_s_record_from_the_roster_with_its_grade_and_
     await page.goto(f"{console.url}/classes/{taught['class_id']}")
     await page.get_by_role("link", name="Nguyễn Thị Hồng Nhung", exact=True).click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Nguyễn Thị Hồng Nhung")
-    await expect(page.locator("dl.summary")).to_contain_text(re.compile(r"Số chương trình đã hoàn thành\s*1"))
+    await expect(page.locator("dl.summary").first).to_contain_text(re.compile(r"Số chương trình đã hoàn thành\s*1"))
+    learner_fields = page.locator("dl[aria-labelledby=profile]")
+    for shown in ("Giới tính", "Nữ", "Phó Bí thư Đảng ủy xã", "Ngày vào Đảng", "19/05/2012", "42012345"):
+        await expect(learner_fields).to_contain_text(shown)
     line = page.locator("table[aria-labelledby=classes] tbody tr", has_text=taught["title"])
     await expect(line).to_contain_text("01/03/2027 – 10/03/2027")
     await expect(line).to_contain_text("8.5 (Giỏi) – Đạt")
