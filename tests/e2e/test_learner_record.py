@@ -46,9 +46,10 @@ async def test_one_record_across_two_centres_for_their_staff_and_the_province(se
         url = f"{services.urls['assessment']}/v1/learners/{learner}/record"
         as_first = issuer.headers("centre-staff", centre=first.code)
         record = (await until_known(lambda: client.get(url, headers=as_first))).json()
-        for _ in range(100):  # the second centre's enrolment reaches assessment by its own stream
+        for _ in range(300):  # the second centre's enrolment reaches assessment by its own stream
             if len(record.get("classes", [])) == 2:
                 break
+            await asyncio.sleep(0.1)
             record = (await client.get(url, headers=as_first)).json()
         assert record["full_name"] == "Nguyễn Thị Hồng Nhung" and (record["completed"], record["certificates"]) == (1, 1)
         lines = {x["centre"]: x for x in record["classes"]}

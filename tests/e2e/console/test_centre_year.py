@@ -365,8 +365,8 @@ async def test_staff_open_a_learner_s_record_from_the_roster_with_its_grade_and_
     taught = await _class_with_a_session(services, http, "Chuyên đề cho cán bộ chủ chốt xã")
     profile = {"gender": "female", "position": "Phó Bí thư Đảng ủy xã", "party_admitted_on": "2012-05-19",
                "party_card_number": "42012345"}
-    learner = (await _enrol(services, http, taught["class_id"], ["Nguyễn Thị Hồng Nhung"], DECISION, profile))[
-        "Nguyễn Thị Hồng Nhung"]
+    learner = (await _enrol(services, http, taught["class_id"], ["Đặng Thị Hồng Nhung"], DECISION, profile))[
+        "Đặng Thị Hồng Nhung"]
     base = f"{services.urls['assessment']}/v1/centres/{CENTRE}/classes/{taught['class_id']}"
     r = await _until_known(lambda: http.post(f"{base}/scores", json={"learner_id": learner, "score": 8.5}))
     assert r.status_code == 201, r.text
@@ -379,8 +379,8 @@ async def test_staff_open_a_learner_s_record_from_the_roster_with_its_grade_and_
 
     await sign_in(page, console.url)
     await page.goto(f"{console.url}/classes/{taught['class_id']}")
-    await page.get_by_role("link", name="Nguyễn Thị Hồng Nhung", exact=True).click()
-    await expect(page.get_by_role("heading", level=1)).to_contain_text("Nguyễn Thị Hồng Nhung")
+    await page.get_by_role("link", name="Đặng Thị Hồng Nhung", exact=True).click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Đặng Thị Hồng Nhung")
     await expect(page.locator("dl.summary").first).to_contain_text(re.compile(r"Số chương trình đã hoàn thành\s*1"))
     learner_fields = page.locator("dl[aria-labelledby=profile]")
     for shown in ("Giới tính", "Nữ", "Phó Bí thư Đảng ủy xã", "Ngày vào Đảng", "19/05/2012", "42012345"):
