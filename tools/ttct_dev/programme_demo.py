@@ -456,8 +456,8 @@ async def quiet(c: Centre, story: Story, issuer: LocalIssuer, receiver: WebhookR
     kinds = sorted({r.payload["type"] for r in receiver.unique(code)})
     say(f"{story.by_webhook['name']} has its {len(receiver.unique(code))} notices so far, each verified "
         f"({', '.join(kinds)})")
-    receiver.fail_next[code] = list(FAIL_WITH)
-    say(f"its receiver now goes down: the next {len(FAIL_WITH)} deliveries are answered "
+    receiver.fail_next[code], receiver.fail_only[code] = list(FAIL_WITH), REPORT
+    say(f"its receiver now goes down for the result report: its next {len(FAIL_WITH)} deliveries are answered "
         f"{', '.join(map(str, FAIL_WITH))}")
 
 

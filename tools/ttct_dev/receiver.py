@@ -31,6 +31,9 @@ class WebhookReceiver:
     secrets: dict[str, str] = field(default_factory=dict)
     received: dict[str, list[Received]] = field(default_factory=lambda: defaultdict(list))
     fail_next: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    fail_only: dict[str, str] = field(default_factory=dict)
+    """org -> the kind of notice (payload `type`) its `fail_next` answers are for; other notices go through, so a
+    notice that happens to arrive meanwhile does not take a failure meant for another."""
     port: int = 0
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
@@ -41,7 +44,8 @@ class WebhookReceiver:
     async def _hook(self, request: Request) -> Response:
         org = request.path_params["org"]
         body = await request.body()
-        if self.fail_next[org]:
+        if self.fail_next[org] and (org not in self.fail_only
+                                    or json.loads(body).get("type") == self.fail_only[org]):
             return Response(status_code=self.fail_next[org].pop(0))
         try:
             Webhook(self.secrets[org]).verify(body, dict(request.headers))
