@@ -364,7 +364,7 @@ async def test_staff_open_a_learner_s_record_from_the_roster_with_its_grade_and_
     await organisations({ORG["code"]: ORG["name"]})
     taught = await _class_with_a_session(services, http, "Chuyên đề cho cán bộ chủ chốt xã")
     profile = {"gender": "female", "position": "Phó Bí thư Đảng ủy xã", "party_admitted_on": "2012-05-19",
-               "party_card_number": "42012345"}
+               "party_card_number": "42098761"}
     learner = (await _enrol(services, http, taught["class_id"], ["Đặng Thị Hồng Nhung"], DECISION, profile))[
         "Đặng Thị Hồng Nhung"]
     base = f"{services.urls['assessment']}/v1/centres/{CENTRE}/classes/{taught['class_id']}"
@@ -383,7 +383,7 @@ async def test_staff_open_a_learner_s_record_from_the_roster_with_its_grade_and_
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Đặng Thị Hồng Nhung")
     await expect(page.locator("dl.summary").first).to_contain_text(re.compile(r"Số chương trình đã hoàn thành\s*1"))
     learner_fields = page.locator("dl[aria-labelledby=profile]")
-    for shown in ("Giới tính", "Nữ", "Phó Bí thư Đảng ủy xã", "Ngày vào Đảng", "19/05/2012", "42012345"):
+    for shown in ("Giới tính", "Nữ", "Phó Bí thư Đảng ủy xã", "Ngày vào Đảng", "19/05/2012", "42098761"):
         await expect(learner_fields).to_contain_text(shown)
     line = page.locator("table[aria-labelledby=classes] tbody tr", has_text=taught["title"])
     await expect(line).to_contain_text("01/03/2027 – 10/03/2027")
