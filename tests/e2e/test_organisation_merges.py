@@ -27,8 +27,9 @@ def today():
     return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
 
 
-async def _eventually(check, what: str, attempts: int = 300):
-    """`check()`'s answer (awaited if it is a coroutine) once it is truthy."""
+async def _eventually(check, what: str, attempts: int = 900):
+    """`check()`'s answer (awaited if it is a coroutine) once it is truthy; up to a minute and a half, as the
+    whole suite on two cores can hold a consumer back that long."""
     for _ in range(attempts):
         found = check()
         found = await found if inspect.isawaitable(found) else found

@@ -373,26 +373,25 @@ class ProjectionRunner:
                   stream_version=r.version, error=repr(exc))
 
     def _span(self, env: Envelope, *, activate: bool):
-        """The event's `process` span, a child of the command that caused it (its context is in the envelope)."""
-        start = tracer.start_as_current_span if activate else tracer.start_span
-        return start(f"process {env.event_type}", context=context_from(env.traceparent, env.tracestate),
-                     kind=trace.SpanKind.CONSUMER, attributes=self._attributes(env))
+        """The event's `process` span, a child of the command that caused it (its context is in the envelope).
+        A span of a run (not activated) gets its attributes only if it records them: a run is a rebuild's whole
+        batch, and without tracing they are waste."""
+        name, context = f"process {env.event_type}", context_from(env.traceparent, env.tracestate)
+        if activate:
+            return tracer.start_as_current_span(name, context=context, kind=trace.SpanKind.CONSUMER,
+                                                attributes=self._attributes(env))
+        span = tracer.start_span(name, context=context, kind=trace.SpanKind.CONSUMER)
+        if span.is_recording():
+            span.set_attributes(self._attributes(env))
+        return span
 
     def _attributes(self, env: Envelope) -> dict[str, str]:
         return {"messaging.system": "nats", "ttct.eventsourcing.consumer": self.consumer,
                 "ttct.event_id": str(env.event_id)}
 
     async def _apply_run(self, conn: asyncpg.Connection, run: Sequence[Received]) -> None:
-        # Each event keeps its own span in its own trace, open while the run is applied. Its attributes are made
-        # only for a span that records them: a run is a rebuild's whole batch, and without tracing they are waste.
-        spans = []
-        for r in run:
-            if r.envelope is not None:
-                span = tracer.start_span(f"process {r.envelope.event_type}", kind=trace.SpanKind.CONSUMER,
-                                         context=context_from(r.envelope.traceparent, r.envelope.tracestate))
-                if span.is_recording():
-                    span.set_attributes(self._attributes(r.envelope))
-                spans.append(span)
+        # Each event keeps its own span in its own trace, open while the run is applied.
+        spans = [self._span(r.envelope, activate=False) for r in run if r.envelope is not None]
         try:
             with structlog.contextvars.bound_contextvars(event_type=run[0].position.event_type, events=len(run)):
                 await self._handlers[type(run[0].event)](conn, [(r.envelope, r.event) for r in run])

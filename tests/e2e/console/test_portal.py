@@ -145,6 +145,7 @@ async def test_an_organisation_finds_its_learner_s_result_downloads_the_report_a
     await hoa.get_by_role("link", name="Nguyễn Thị Hoà").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Quá trình học tập")
     await expect(page.get_by_role("row", name=certificate)).to_contain_text("Xuất sắc")
+    await expect(page.get_by_role("row", name=certificate)).to_contain_text("Trung tâm Chính trị huyện Hậu Lộc")
     await screenshot("2-record")
 
     # the class's result report: read on the page, downloaded as the PDF the email carries

@@ -77,6 +77,7 @@ async def send(request: Request, code: str):
     form = {k: str(v) for k, v in (await sessions.check_csrf(request)).items()}
     if not CODE.fullmatch(code):
         return await _form(request, code)
+    lecturers: list[dict] = []
     try:
         lecturers = (await _opened(request, code))["lecturers"]
         await public_post(request.app.state.http, request.app.state.bases, "assessment",

@@ -27,6 +27,8 @@ class RecordLine(BaseModel):
     class_id: UUID
     class_title: str
     centre: str
+    centre_name: str
+    """the centre as the deployment's papers name it (CENTRES)"""
     programme_type: str | None
     starts_on: date | None
     ends_on: date | None
@@ -55,7 +57,7 @@ COLUMNS = (Column("STT", 0.5, "int"), Column("Lớp"), Column("Chương trình")
 
 
 def _book(record: OrganisationLearnerRecord) -> Workbook:
-    rows = tuple((i, x.class_title, labels.programme(x.programme_type), x.centre, x.starts_on, x.ends_on,
+    rows = tuple((i, x.class_title, labels.programme(x.programme_type), x.centre_name, x.starts_on, x.ends_on,
                   x.final_score, labels.grade(x.grade_band) if x.finalised else "Chưa có kết quả",
                   labels.conduct(x.conduct), x.certificate_number or "", x.class_id)
                  for i, x in enumerate(record.classes, 1))
@@ -74,11 +76,12 @@ async def learner_record(org: Code, learner_id: UUID, request: Request, fmt: For
     if not rows:
         raise NotFound(f"the organisation sent no learner {learner_id} to any class",
                        f"Đơn vị không cử học viên {learner_id} đi học lớp nào", code="learner-unknown")
-    lines = []
+    lines, settings = [], request.app.state.runtime.settings
     for r in rows:
         result = {k: v for k, v in (r["result"] or {}).items() if k in RecordLine.model_fields}
         lines.append(RecordLine(**{k: r[k] for k in ("class_id", "class_title", "centre", "programme_type",
                                                        "starts_on", "ends_on", "status")},
+                                centre_name=settings.centre_profile(r["centre"]).name,
                                 finalised=r["result"] is not None, **result))
     sealed = next((r["profile"] for r in reversed(rows) if r["profile"]), None)
     profile = await request.app.state.runtime.keyring.open(SealedPersonalData.model_validate_json(sealed),
