@@ -19,10 +19,21 @@ async def centre(services, issuer):
         yield Centre(services, issuer, client)
 
 
+async def assessment_knows(centre, class_id: str, learners: set[str]) -> None:
+    """One form per learner is counted against the learners assessment has heard of: wait until it has heard of
+    every one enrolled (enrolment publishes them; under a full suite that can take a while)."""
+    for _ in range(600):
+        r = await centre.call("GET", f"/classes/{class_id}/attendance")
+        if r.status_code == 200 and {s["learner_id"] for s in r.json()} >= learners:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"assessment never listed {learners} in class {class_id}")
+
+
 async def test_forms_add_up_per_class_lecturer_and_programme_and_stay_anonymous(centre, services, issuer):
     class_id, sessions = await centre.schedule_class(2)
-    for name in ("Lê Thị Bình", "Trần Văn An"):
-        await centre.enrol(class_id, name)
+    learners = {await centre.enrol(class_id, name) for name in ("Lê Thị Bình", "Trần Văn An")}
+    await assessment_knows(centre, class_id, learners)
     s = f"{services.urls['scheduling']}/v1/centres/{centre.code}/classes/{class_id}/sessions"
     lecturer = (await centre.client.get(s, headers=centre.scheduling)).json()[0]
     r = await centre.client.post(f"{services.urls['scheduling']}/v1/lecturers", headers=centre.scheduling,
@@ -88,13 +99,10 @@ async def test_a_lecturer_may_not_enter_forms_and_another_centre_sees_nothing(ce
 
 async def test_learners_fill_in_their_own_forms_with_one_time_codes_without_signing_in(centre, services):
     class_id, sessions = await centre.schedule_class(2)
-    for name in ("Lê Thị Bình Mã Phiếu", "Trần Văn An Mã Phiếu", "Phạm Thị Cúc Mã Phiếu"):
-        await centre.enrol(class_id, name)
+    learners = {await centre.enrol(class_id, name)
+                for name in ("Lê Thị Bình Mã Phiếu", "Trần Văn An Mã Phiếu", "Phạm Thị Cúc Mã Phiếu")}
     public = f"{services.urls['assessment']}/v1/public/evaluation-forms"
-    for _ in range(300):  # assessment hears of the seats from enrolment's stream
-        if len((await centre.call("GET", f"/classes/{class_id}/attendance")).json()) == 3:
-            break
-        await asyncio.sleep(0.1)
+    await assessment_knows(centre, class_id, learners)  # assessment hears of the seats from enrolment's stream
     # one form entered by the centre from paper: two places left, so two codes (a third would make a fourth form)
     assert (await centre.call("POST", f"/classes/{class_id}/evaluations", {"content": 3})).status_code == 201
     r = await centre.call("POST", f"/classes/{class_id}/evaluation-codes", {})

@@ -138,10 +138,17 @@ async def test_three_communes_merge_mid_year_and_the_successor_carries_on_their_
         (a, 2, 1), (b, 2, 1), (c, 2, 1)]
     assert all(p["contacts"] == [{**HEAD, "email": None}] for p in preview["predecessors"])
     async def held():  # Lộc Sơn's enrolment notice, held for its digest, once notification has made it
+        notices = await year.read(c, "/notices", limit=200)
+        giang = [n for n in notices if n["notice_type"] == "enrolment.confirmed"
+                 and n["payload"]["data"]["learner_id"] == people["Vũ Văn Giang"]]
+        if not (giang and [d["status"] for d in giang[0]["deliveries"]] == ["held"]):
+            return False
         r = await year.client.get(f"{year.urls['notification']}/v1/organisation-successions/preview",
                                   params={"successor": new, "predecessor": [a, b, c]}, headers=year.admin)
         assert r.status_code == 200, r.text
-        return r.json()["predecessors"][2]["pending_notices"] == 1 and r.json()
+        # other notices of Lộc Sơn's (its first class's results) may still be on their way, or held if
+        # notification made them after the digest was chosen: each is counted, none is lost
+        return r.json()["predecessors"][2]["pending_notices"] >= 1 and r.json()
     mail = await _eventually(held, "Lộc Sơn's notice held")
     assert [len(p["endpoints"]) for p in mail["predecessors"]] == [1, 1, 1]
     assert (await year.client.get(f"{year.urls['enrolment']}{DIRECTORY}/{new}", headers=year.staff)).status_code == 404
