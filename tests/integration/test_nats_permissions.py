@@ -11,7 +11,8 @@ import pytest
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import NotFoundError
 from nats_users import AsNatsUser
-from ttct.eventsourcing.nats_permissions import CHART_FILE, CHART_PROVINCE, as_json, inbox_prefix, permissions
+from ttct.eventsourcing.nats_permissions import (CHART_FILE, CHART_PROVINCE, OWN_READERS, as_json, inbox_prefix,
+                                                permissions)
 from ttct.eventsourcing.topology import PUBLISHES, READS, consumer_config, durable_name, ensure_consumers, ensure_stream
 from ttct_dev.stack import ensure_nats_province
 
@@ -159,10 +160,11 @@ def test_the_users_rights_follow_the_topology():
             continue
         assert events == ([f"ttct.thanh-hoa.*.{service}.>"] if service in PUBLISHES else [])
         assert rights["subscribe"]["allow"] == [f"_INBOX_{service}.>"]
-        assert not [s for s in publish if ".DELETE." in s and not s.endswith((f".{service}-thanh-hoa",
-                                                                              f".{service}-thanh-hoa-rebuild"))]
+        own = {f"{service}-thanh-hoa", f"{service}-thanh-hoa-rebuild",
+               *(f"{service}-thanh-hoa-{reader}" for reader in OWN_READERS.get(service, ()))}
+        assert not [s for s in publish if ".DELETE." in s and s.rsplit(".", 1)[1] not in own]
         consumers = {s.rsplit(".", 1)[1] for s in publish if s.startswith("$JS.API.CONSUMER.INFO.")}
-        assert consumers <= {f"{service}-thanh-hoa"}
+        assert consumers <= own - {f"{service}-thanh-hoa-rebuild"}
         assert {s.split(".")[5] for s in publish if s.startswith("$JS.API.CONSUMER.MSG.NEXT.")} == {
             PUBLISHES[c] for c in READS[service]}
 

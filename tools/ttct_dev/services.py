@@ -77,10 +77,14 @@ class Services:
     def admin(self, service: str, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
         """`python -m ttct.admin <service> <args>` (an operator's command, e.g. rebuild) on this service's database
         and NATS user, its output captured."""
+        return self.command(service, "ttct.admin", service, *args, timeout=timeout)
+
+    def command(self, service: str, module: str, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
+        """`python -m <module> <args>` with `service`'s environment (its database, its NATS user), captured."""
         env = {**os.environ, **self.issuer.env, **self.env, "DATABASE_URL": self.database(service),
                "NATS_URL": self.nats_url(service), "PROVINCE_CODE": self.province, "KEY_VAULT_URL": self.key_vault}
-        return subprocess.run([sys.executable, "-m", "ttct.admin", service, *args], env=env, capture_output=True,
-                              text=True, timeout=timeout)
+        return subprocess.run([sys.executable, "-m", module, *args], env=env, capture_output=True, text=True,
+                              timeout=timeout)
 
     def start(self, timeout: float = 60.0) -> None:
         asyncio.run(ensure_databases(self.stack.postgres_url, [f"{self.database_prefix}{s}" for s in self.services]

@@ -12,7 +12,8 @@ calls its runtime makes (nats-py 2.x subjects):
   `CONSUMER.MSG.NEXT` (`pull_subscribe_bind` + `fetch`), and `$JS.ACK.<stream>.<durable>.>` (ack, nak, term,
   in-progress all publish to the message's reply subject); and for `<durable>-rebuild` (the rebuild's own
   unacknowledged consumer, also deleted by the server once idle) the named create, `CONSUMER.MSG.NEXT` and
-  `CONSUMER.DELETE` only;
+  `CONSUMER.DELETE` only; likewise for `<durable>-figures` (assessment's figures rebuild, `OWN_READERS`), with
+  `CONSUMER.INFO` too;
 - subscribe `_INBOX_<service>.>` only (its own inbox prefix, set by ttct.operations.runtime): replies to its API requests,
   `publish_async` acks and the deliveries of `fetch` — never another service's.
 
@@ -69,6 +70,10 @@ CHART_FILE = Path("deploy/helm/ttct/files/nats-permissions.json")
 SUBSCRIBER_CHART_FILE = Path("deploy/helm/ttct/files/nats-subscriber-permissions.json")
 _CODE = re.compile(r"[a-z0-9][a-z0-9-]*")  # province, centre and subscriber names: one subject token, no wildcard
 
+# Consumers of their own, besides the durable and its rebuild's, that a service's tools create (named
+# `<durable>-<reader>`, unacknowledged): assessment's figures rebuild (`python -m assessment.figures rebuild`).
+OWN_READERS: dict[str, tuple[str, ...]] = {"assessment": ("figures",)}
+
 # {"publish": {"allow": [...], "deny": [...] (subscribers only)}, "subscribe": {"allow": [...]}}
 Permissions = dict[str, dict[str, list[str]]]
 
@@ -101,6 +106,12 @@ def service_permissions(service: str, province: str) -> Permissions:
             f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}-rebuild",
             f"$JS.API.CONSUMER.DELETE.{stream}.{durable}-rebuild",
         ]
+        for reader in OWN_READERS.get(service, ()):  # a tool of the service's re-reading the stream, e.g. its figures
+            publish += [f"$JS.API.CONSUMER.CREATE.{stream}.{durable}-{reader}",
+                        f"$JS.API.CONSUMER.CREATE.{stream}.{durable}-{reader}.>",
+                        f"$JS.API.CONSUMER.INFO.{stream}.{durable}-{reader}",
+                        f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}-{reader}",
+                        f"$JS.API.CONSUMER.DELETE.{stream}.{durable}-{reader}"]
     return {"publish": {"allow": _unique(publish)}, "subscribe": {"allow": [f"{inbox_prefix(service)}.>"]}}
 
 
@@ -141,7 +152,7 @@ def subscriber_permissions(name: str, province: str, centres: Iterable[str]) -> 
     allow += [f"$JS.FC.{stream}.>" for stream in PUBLISHES.values()]  # an ordered push consumer's flow control
     # A create naming an existing consumer updates it: never a service's durable (it would narrow its filter).
     deny = [f"$JS.API.CONSUMER.CREATE.*.{durable_name(service, province)}{suffix}.>" for service in SERVICES
-            for suffix in ("", "-rebuild")]
+            for suffix in ("", "-rebuild", *(f"-{reader}" for reader in OWN_READERS.get(service, ())))]
     expanded = [s.replace(CHART_CENTRE, c) for s in allow for c in (centres if CHART_CENTRE in s else [CHART_CENTRE])]
     return {"publish": {"allow": _unique(expanded), "deny": deny},
             "subscribe": {"allow": [f"{subscriber_inbox_prefix(name)}.>"]}}

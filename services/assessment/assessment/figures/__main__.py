@@ -7,6 +7,7 @@ import asyncio
 
 import asyncpg
 import nats
+from ttct.eventsourcing.nats_permissions import inbox_prefix
 from ttct.operations.schema import migrate
 from ttct.operations.settings import load_settings
 from ttct.privacy import tenancy
@@ -18,7 +19,9 @@ from assessment.settings import AssessmentSettings
 async def _rebuild(settings: AssessmentSettings) -> dict[str, int]:
     # as the login role, the tables' owner, which must ask for every centre's rows (row-level security)
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2, init=tenancy.every_row)
-    nc = await nats.connect(servers=settings.nats_servers)
+    # as the service's own NATS user, whose permissions allow replies only under its inbox prefix
+    nc = await nats.connect(servers=settings.nats_servers, name=f"{settings.service_name}-figures-rebuild",
+                            inbox_prefix=inbox_prefix(settings.service_name).encode())
     try:
         await migrate(pool, SCHEMA)
         return await rebuild(pool, nc.jetstream(), settings.province_code)

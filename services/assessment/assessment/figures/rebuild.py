@@ -18,7 +18,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from ttct.contracts import Envelope, read_event
-from ttct.eventsourcing.topology import PUBLISHES
+from ttct.eventsourcing.topology import PUBLISHES, durable_name
 
 from assessment.figures import tables
 
@@ -27,8 +27,9 @@ STREAMS_READ = ("scheduling", "enrolment")
 
 
 def consumer_name(province: str) -> str:
-    """The rebuild's ephemeral consumer, named (not random) so that NATS permissions can allow exactly it."""
-    return f"assessment-figures-{province}"
+    """The rebuild's ephemeral consumer, named (not random) so that NATS permissions can allow exactly it to
+    assessment's own user (ttct.eventsourcing.nats_permissions.OWN_READERS)."""
+    return f"{durable_name('assessment', province)}-figures"
 
 
 async def _reread(conn: asyncpg.Connection, js: JetStreamContext, context: str, province: str) -> int:
