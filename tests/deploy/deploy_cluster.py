@@ -26,7 +26,9 @@ from deploy_chart import Pod, Prerequisites, Rendered
 
 CNPG_PORT = 5432
 # Settings whose URL is a name compared with a token's claim, never an address anyone connects to.
-IDENTIFIERS = frozenset({"AUTH_ISSUER"})
+# Settings holding a URL that names something rather than one to call: the tokens' issuer, the console's own address
+# (the browser's, for its redirect URI and cookie)
+IDENTIFIERS = frozenset({"AUTH_ISSUER", "PUBLIC_URL"})
 
 
 def _pem_key(key) -> str:

@@ -75,7 +75,11 @@ def gateway_app(rendered: Rendered, network: Network, client: httpx.AsyncClient)
     route names (deploy_routes, the controllers' matching rules), 404 where no route matches. Like a gateway
     with tracing on, it starts a sampled trace for a request that comes without one."""
     async def forward(request: Request) -> Response:
-        service = route(rendered, request.url.path)
+        # the Host header picks the console's own host; any other is the API's
+        host = request.headers.get("x-forwarded-host") or request.headers.get("host", "").split(":")[0]
+        named = {h for o in rendered.of("HTTPRoute") + rendered.of("Ingress") for h in
+                 (o["spec"].get("hostnames") or [r.get("host") for r in o["spec"].get("rules", [])])}
+        service = route(rendered, request.url.path, host if host in named else None)
         if service is None:
             return Response(status_code=404)
         target = network.targets[(network.key(service), 80)]

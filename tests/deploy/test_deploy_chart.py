@@ -25,7 +25,7 @@ pytestmark = pytest.mark.deploy
 
 CRD_SCHEMAS = Path(__file__).with_name("crd_schemas")
 RELEASE, NAMESPACE = "ttct", "ttct"
-SERVICES = ("scheduling", "enrolment", "assessment", "notification")
+SERVICES = ("scheduling", "enrolment", "assessment", "notification", "console")
 # The oldest Kubernetes minor the chart is tested for, and the newest kubernetes-validate knows.
 KUBE_VERSIONS = ("1.33.0", kubernetes_validate.latest_version())
 
@@ -46,6 +46,11 @@ EVERYTHING = {
     "natsConnection": {"networkPolicyPeers": [{"ipBlock": {"cidr": "10.30.0.0/24"}}]},
     "serviceDefaults": {"autoscaling": {"enabled": True}},
     "services": {"assessment": {"enabled": False},
+                 "console": {"enabled": True, "publicHostnames": ["console.example.vn"],
+                             "calls": ["scheduling", "enrolment", "notification"],  # assessment is off here
+                             "env": {"PUBLIC_URL": "https://console.example.vn",
+                                     "OIDC_METADATA_URL": "https://id.example.vn/.well-known/openid-configuration"},
+                             "secretEnv": {"SESSION_SECRET": {"secretName": "console", "key": "session"}}},
                  "notification": {"podDisruptionBudget": {"enabled": False},
                                   "natsConnection": {"secretName": "notices-nats", "secretKey": "uri"}}},
     "topology": {"service": "enrolment", "natsConnection": {"secretName": "ops-nats-admin"}},
@@ -99,9 +104,27 @@ def manifest(obj: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def service_setting(scenario: str, service: str, *path: str) -> Any:
+    """A service's setting as the chart merges it: the scenario's, else values.yaml's services.<name>, else its
+    serviceDefaults."""
+    chart = yaml.safe_load((CHART / "values.yaml").read_text())
+    for source in (values_for(scenario).get("services", {}).get(service), chart["services"].get(service),
+                   chart["serviceDefaults"]):
+        found = source or {}
+        for key in path:
+            found = found.get(key, {}) if isinstance(found, dict) else {}
+        if found != {}:
+            return found
+    return None
+
+
 def enabled_services(scenario: str) -> list[str]:
-    services = values_for(scenario).get("services", {})
-    return [s for s in SERVICES if services.get(s, {}).get("enabled", True)]
+    return [s for s in SERVICES if service_setting(scenario, s, "enabled")]
+
+
+def nats_users(scenario: str) -> list[str]:
+    """The enabled services that connect to NATS (each as a user of its own): all but the console."""
+    return [s for s in enabled_services(scenario) if service_setting(scenario, s, "natsConnection", "enabled")]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -303,12 +326,19 @@ def test_every_deployment_gets_the_runtime_conventions(scenario):
         env = {e["name"]: e for e in container["env"]}
         assert len(env) == len(container["env"]), "no variable twice"
         assert not set(env) & set(data), "a variable both in the ConfigMap and the container: which one wins?"
-        database = env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
-        assert database == ({"name": f"{name}-db-app", "key": "uri"} if cnpg
-                            else {"name": f"{name}-database", "key": "url"})
+        if service_setting(scenario, service, "database", "enabled"):
+            database = env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+            assert database == ({"name": f"{name}-db-app", "key": "uri"} if cnpg
+                                else {"name": f"{name}-database", "key": "url"})
+        else:  # the console keeps no data
+            assert "DATABASE_URL" not in env and "KEY_VAULT_URL" not in env
         # Each service connects to NATS as its own user: its URL, with that user's password, from its own Secret.
         assert "NATS_URL" not in data
-        assert env["NATS_URL"]["valueFrom"]["secretKeyRef"] == nats_secret(scenario, service)
+        if service in nats_users(scenario):
+            assert env["NATS_URL"]["valueFrom"]["secretKeyRef"] == nats_secret(scenario, service)
+        # The services it calls (the console), at their Services' in-cluster names.
+        for callee in service_setting(scenario, service, "calls") or []:
+            assert data[f"{callee.upper()}_URL"] == f"http://ttct-{callee}.{NAMESPACE}.svc", name
         assert "k8s.pod.name=$(POD_NAME)" in env["OTEL_RESOURCE_ATTRIBUTES"]["value"]
         # The identity provider's keys: from its JWKS URL, or a mounted public key (else the service does not start).
         assert ("AUTH_JWKS_URL" in data) != ("AUTH_PUBLIC_KEY_FILE" in data), name
@@ -318,7 +348,7 @@ def test_every_deployment_gets_the_runtime_conventions(scenario):
             (source,) = [v["secret"] for v in deployment["spec"]["template"]["spec"]["volumes"] if v["name"] == volume]
             assert source["items"] == [{"key": "public.pem", "path": data["AUTH_PUBLIC_KEY_FILE"].rsplit("/", 1)[1]}]
         # The key vault, for those that seal or open learners' personal data: the chart's own cluster, or yours.
-        if service == "scheduling":
+        if service in ("scheduling", "console"):
             assert "KEY_VAULT_URL" not in env
         else:
             assert env["KEY_VAULT_URL"]["valueFrom"]["secretKeyRef"] == (
@@ -345,10 +375,13 @@ def test_every_service_and_the_job_read_nats_url_from_their_own_secret(scenario)
     refs = {}
     for workload in objects(scenario, "Deployment") + objects(scenario, "Job"):
         (container,) = workload["spec"]["template"]["spec"]["containers"]
+        if workload["metadata"]["labels"]["app.kubernetes.io/component"] not in [*nats_users(scenario), "topology"]:
+            assert not [e for e in container["env"] if e["name"] == "NATS_URL"]  # the console: no NATS at all
+            continue
         (nats_url,) = [e for e in container["env"] if e["name"] == "NATS_URL"]
         assert set(nats_url) == {"name", "valueFrom"}, "never a literal URL"
         refs[workload["metadata"]["labels"]["app.kubernetes.io/component"]] = nats_url["valueFrom"]["secretKeyRef"]
-    users = [*enabled_services(scenario), "topology"]
+    users = [*nats_users(scenario), "topology"]
     assert set(refs) == set(users)
     assert refs.pop("topology") == nats_secret(scenario, "admin")
     for service, ref in refs.items():
@@ -407,7 +440,7 @@ def test_autoscaled_deployments_leave_replicas_to_the_hpa(scenario):
 def test_province_scales_and_spreads():
     deployments = by_name("province", "Deployment")
     assert {h["spec"]["scaleTargetRef"]["name"] for h in objects("province", "HorizontalPodAutoscaler")} == {
-        "ttct-enrolment", "ttct-assessment", "ttct-notification"}
+        "ttct-enrolment", "ttct-assessment", "ttct-notification", "ttct-console"}
     assert deployments["ttct-scheduling"]["spec"]["replicas"] == 2
     for name, deployment in deployments.items():
         constraints = deployment["spec"]["template"]["spec"]["topologySpreadConstraints"]
@@ -452,10 +485,17 @@ def test_network_policies_allow_only_the_declared_traffic(scenario):
         if name == "ttct-topology":
             assert spec["ingress"] == [] and egress_ports == {53, 4222}
             continue
-        assert spec["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}],
-                                    **({"from": values["networkPolicy"]["ingressFrom"]}
-                                       if values.get("networkPolicy", {}).get("ingressFrom") else {})}]
         service = name.removeprefix("ttct-")
+        # the sources ingressFrom names and the services of the release that call this one (the console)
+        callers = [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ttct", "app.kubernetes.io/instance":
+                                                    RELEASE, "app.kubernetes.io/component": caller}}}
+                   for caller in enabled_services(scenario) if service in (service_setting(scenario, caller, "calls")
+                                                                           or [])]
+        assert spec["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}],
+                                    **({"from": values["networkPolicy"]["ingressFrom"] + callers}
+                                       if values.get("networkPolicy", {}).get("ingressFrom") else {})}]
+        if service_setting(scenario, service, "calls"):
+            declared = declared | {8080}  # the called services' HTTP port
         extra = values.get("services", {}).get(service, {}).get("networkPolicy", {}).get("extraEgress")
         if extra is None:
             extra = yaml.safe_load((CHART / "values.yaml").read_text())["services"][service].get(

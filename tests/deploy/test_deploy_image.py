@@ -21,7 +21,7 @@ from packaging.utils import canonicalize_name
 pytestmark = pytest.mark.deploy
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("scheduling", "enrolment", "assessment", "notification")
+SERVICES = ("scheduling", "enrolment", "assessment", "notification", "console")
 
 
 def _hadolint() -> str:

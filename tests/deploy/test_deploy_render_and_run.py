@@ -108,6 +108,19 @@ async def test_the_profile_comes_up_and_carries_the_seed_story(profile, stack, t
         assert outcome.ok, (outcome, {n: local.tail(15) for n, local in services.items()})
         assert all(r.verified for received in receiver.received.values() for r in received)
 
+        # The console, where the profile has it: on its own host, it asks assessment (at the in-cluster name the
+        # chart gave it) whether a certificate is genuine; a page of its own answers in Vietnamese.
+        if "console" in services:
+            host = rendered.values["services"]["console"]["publicHostnames"][0]
+            r = await client.get(f"{urls['console']}/verify/ABCD-EFGH", headers={"host": host})
+            assert r.status_code == 200 and r.json()["status"] == "unknown", (r.status_code, r.text[:300],
+                                                                               services["console"].tail(15))
+            r = await client.get(f"{urls['console']}/verify/ABCD-EFGH",
+                                 headers={"host": host, "accept": "text/html"})
+            assert r.status_code == 404 and "Xác minh giấy chứng nhận" in r.text, r.text[:300]
+            r = await client.get(f"{urls['console']}/classes", headers={"host": host}, follow_redirects=False)
+            assert r.status_code == 303 and r.headers["location"].startswith("/sign-in"), r.status_code
+
         # The streams as the topology Job made them for this profile.
         job_env = state.env(job.pod, job.container, job.name)
         admin = run.network.rewrite(job_env["NATS_URL"])

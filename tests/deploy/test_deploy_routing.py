@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from deploy_chart import PROFILES, ROOT, merged, profile_values, render
-from deploy_routes import backend_component, gateway_matches, ingress_nginx_match
+from deploy_routes import backend_component, gateway_matches, ingress_nginx_match, route
 from ttct_dev.routes import RouteConflict, derive
 
 pytestmark = pytest.mark.deploy
@@ -111,14 +111,14 @@ def test_routes_point_at_the_http_port_of_rendered_services(profile, router):
     rendered = _render(profile, router)
     deployments = {p.component: p for p in rendered.pods() if p.owner["kind"] == "Deployment"}
     if "gateway" in router:
-        (route,) = rendered.of("HTTPRoute")
+        route = rendered.get("HTTPRoute", rendered.fullname)  # the API's (the console's host has one of its own)
         assert route["spec"]["parentRefs"] == router["gateway"]["parentRefs"] or profile == "province"
         backends = [(b["name"], b["port"]) for rule in route["spec"]["rules"] for b in rule["backendRefs"]]
         for rule in route["spec"]["rules"]:
             assert len(rule["matches"]) <= 64 and rule["timeouts"]["request"].endswith("s")
         assert sum(len(rule["matches"]) for rule in route["spec"]["rules"]) < 128, "the CRD's limit on matches"
     else:
-        (ingress,) = rendered.of("Ingress")
+        ingress = rendered.get("Ingress", rendered.fullname)
         backends = [(p["backend"]["service"]["name"], p["backend"]["service"]["port"]["name"])
                     for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
         assert {p["pathType"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]} == {
@@ -135,13 +135,29 @@ def test_the_ingress_lets_the_largest_import_through_to_the_service(profile):
     """ingress-nginx's default body limit is 1 MiB; an import may be MAX_BODY_BYTES (8 MiB), and a larger body must
     reach the service so that it answers with its own 413 problem, in English and Vietnamese."""
     rendered = _render(profile, INGRESS)
-    (ingress,) = rendered.of("Ingress")
-    annotations = ingress["metadata"]["annotations"]
-    limit = int(annotations["nginx.ingress.kubernetes.io/proxy-body-size"].removesuffix("m")) * 1024 * 1024
-    for config_map in rendered.of("ConfigMap"):
-        if "MAX_BODY_BYTES" in config_map.get("data", {}):
-            assert limit > int(config_map["data"]["MAX_BODY_BYTES"]) >= 8 * 1024 * 1024
-    assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 60
+    for ingress in rendered.of("Ingress"):  # the API's, and the console's (a form posts an import through it)
+        annotations = ingress["metadata"]["annotations"]
+        limit = int(annotations["nginx.ingress.kubernetes.io/proxy-body-size"].removesuffix("m")) * 1024 * 1024
+        for config_map in rendered.of("ConfigMap"):
+            if "MAX_BODY_BYTES" in config_map.get("data", {}):
+                assert limit > int(config_map["data"]["MAX_BODY_BYTES"]) >= 8 * 1024 * 1024
+        assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 60
+
+
+@pytest.mark.parametrize("profile, router", ROUTERS)
+def test_the_console_has_its_host_to_itself(profile, router):
+    """Where the console is on, every path of its host reaches it, /v1/ included, and the API's hosts never do."""
+    rendered = _render(profile, router)
+    hosts = (rendered.values["services"].get("console") or {}).get("publicHostnames") or []
+    if not (rendered.values["services"].get("console") or {}).get("enabled"):
+        assert not hosts and not any("console" in o["metadata"]["name"] for o in rendered.objects)
+        return
+    console = f"{rendered.fullname}-console"
+    for host in hosts:
+        for path in ("/", "/classes", "/sign-in", "/static/console.css", "/verify/K7Q2-M9XD"):
+            assert route(rendered, path, host) == console, (host, path)
+    for path in ("/", "/classes", "/sign-in"):
+        assert route(rendered, path) is None  # the API's host: nothing but /v1/
 
 
 def test_the_routes_file_is_what_the_openapi_documents_give():

@@ -211,3 +211,40 @@ def test_every_text_of_the_console_is_translated_into_vietnamese():
     untranslated = sorted(m for m in found if isinstance(m, str) and vietnamese.gettext(m) == m)
     assert untranslated == []
     assert len(found) > 60
+
+
+def test_a_page_and_the_api_calls_it_makes_are_one_trace(tmp_path):
+    """An operator follows a slow page into the services: each call carries the page's trace (traceparent)."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    spans = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    issuer, seen = LocalIssuer(tmp_path), []
+    scheduling = fake_scheduling([], [])
+
+    async def recording(scope, receive, send):
+        if scope["type"] == "http":
+            seen.append(dict(scope["headers"]).get(b"traceparent", b"").decode())
+        await scheduling(scope, receive, send)
+
+    idp = provider_app(issuer, "http://idp", {"ttct-console": f"{CONSOLE}/auth/callback"})
+    settings = ConsoleSettings(
+        province_code="thanh-hoa", public_url=CONSOLE, scheduling_url="http://scheduling", enrolment_url="http://e",
+        assessment_url="http://a", notification_url="http://n", session_secret="s" * 40,
+        oidc_metadata_url="http://idp/.well-known/openid-configuration")
+    transport = httpx.ASGITransport(app=Hosts({"idp": idp, "scheduling": recording}))
+    with TestClient(create_app(settings, transport), base_url=CONSOLE) as console, \
+            TestClient(idp, base_url="http://idp") as idp_client:
+        sign_in(console, idp_client)
+        seen.clear()
+        assert console.get("/classes").status_code == 200
+    assert seen and all(seen), seen
+    [page] = [s for s in spans.get_finished_spans() if s.kind == trace.SpanKind.SERVER and s.name == "GET /classes"]
+    assert {int(h.split("-")[1], 16) for h in seen} == {page.context.trace_id}

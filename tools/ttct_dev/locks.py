@@ -18,6 +18,8 @@ from pathlib import Path
 
 from ttct_dev.services import SERVICES
 
+IMAGES = (*SERVICES, "console")  # one image per service, and the console's
+
 ROOT = Path(__file__).resolve().parents[2]
 LOCK_DIR = Path("docker/requirements")
 BUILD_BACKEND = "setuptools==80.9.0"
@@ -39,7 +41,7 @@ def _compile(requirements: list[str], exclude: list[str]) -> str:
 
 def locks() -> dict[Path, str]:
     found = {LOCK_DIR / "build.txt": _compile([BUILD_BACKEND], [])}
-    for service in SERVICES:
+    for service in IMAGES:
         found[LOCK_DIR / f"{service}.txt"] = _compile(["./shared", f"./services/{service}"],
                                                       ["ttct-shared", f"ttct-{service}"])
     return found

@@ -13,8 +13,11 @@ from authlib.integrations.starlette_client import OAuth
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from ttct.operations import metrics
+from ttct.operations.telemetry import configure_tracing, current_trace_headers
 
 from console import i18n, sessions
 from console.adapters.api import Problem
@@ -72,6 +75,12 @@ def _here(request: Request) -> str:
     return f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
 
 
+async def _carry_the_trace(request: httpx.Request) -> None:
+    """Each call to a service continues the page's trace, so an operator sees a page and the API calls it made as
+    one trace."""
+    request.headers.update(current_trace_headers())
+
+
 def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None,
                today: Callable[[], date] = date.today) -> FastAPI:
     """`transport` lets tests put fake services (and a fake identity provider) behind the console; `today`, the
@@ -79,7 +88,8 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        async with httpx.AsyncClient(timeout=settings.api_timeout, transport=transport) as client:
+        async with httpx.AsyncClient(timeout=settings.api_timeout, transport=transport,
+                                     event_hooks={"request": [_carry_the_trace]}) as client:
             app.state.http = client
             yield
 
@@ -93,6 +103,8 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
                    client_kwargs={"scope": settings.oidc_scope, "code_challenge_method": "S256",
                                   **({"transport": transport} if transport else {})})
     app.state.oauth = oauth
+    configure_tracing(settings.service_name)
+    metrics.install(app)  # /metrics: request durations by route, scraped like the services'
     app.include_router(auth.router)
     for pages in (organisation, organisation_hooks, province, verify, survey):  # organisations, province, public
         app.include_router(pages.router)
@@ -101,6 +113,9 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
         app.include_router(pages.router)  # lifecycle last: its POST /classes/{id}/{step} would match the others
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
+    # The probes: the console keeps nothing of its own, so serving is being ready (a service it calls that is down
+    # shows on the pages that need it, not as the whole console taken out of rotation).
+    @app.get("/healthz/live", include_in_schema=False)
     @app.get("/healthz/ready", include_in_schema=False)
     async def ready() -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -136,4 +151,5 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     app.add_middleware(SecurityHeaders, idp="/".join(idp.split("/", 3)[:3]))  # the sign-out form may go there
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret, session_cookie="ttct_console",
                        max_age=12 * 3600, same_site="lax", https_only=settings.secure_cookie)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics,static")
     return app

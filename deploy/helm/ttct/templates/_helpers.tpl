@@ -381,6 +381,14 @@ A service's plain environment (its ConfigMap): the chart's settings, then the gl
 {{- $_ := set $env "OTEL_EXPORTER_OTLP_ENDPOINT" . -}}
 {{- $_ := set $env "OTEL_EXPORTER_OTLP_PROTOCOL" $otlp.protocol -}}
 {{- end -}}
+{{- /* The services it calls (the console), by their Services' in-cluster names. */ -}}
+{{- $enabled := include "ttct.services" $root | fromJson -}}
+{{- range $callee := .svc.calls | default list -}}
+{{- if not (hasKey $enabled $callee) -}}
+{{- fail (printf "services.%s.calls: %s is not an enabled service of this release" $.name $callee) -}}
+{{- end -}}
+{{- $_ := set $env (printf "%s_URL" (upper $callee)) (printf "http://%s-%s.%s.svc" (include "ttct.fullname" $root) $callee $root.Release.Namespace) -}}
+{{- end -}}
 {{- $env = include "ttct.deepMerge" (dict "base" $env "over" $root.Values.env) | fromJson -}}
 {{- $env = include "ttct.deepMerge" (dict "base" $env "over" (.svc.env | default dict)) | fromJson -}}
 {{- if hasKey $env "NATS_URL" -}}
