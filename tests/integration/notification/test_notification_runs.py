@@ -56,7 +56,8 @@ async def databases(admin_url):
                 await conn.execute(statement)
             await conn.executemany("INSERT INTO organisations (code, name, updated_at, contacts)"
                                    " VALUES ($1, $2, now() - interval '1 day', $3::jsonb)",
-                                   [(code, f"Đảng ủy {code}", json.dumps(contacts)) for code, contacts in CONTACTS.items()])
+                                   [(code, f"Đảng ủy {code}", json.dumps(contacts))
+                                    for code, contacts in CONTACTS.items()])
             await conn.executemany("INSERT INTO webhook_endpoints (endpoint_id, organisation_code, url, secret)"
                                    " VALUES ($2, $1, 'https://example.invalid/' || $1, 'whsec_x')",
                                    list(ENDPOINTS.items()))

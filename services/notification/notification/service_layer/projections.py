@@ -169,7 +169,8 @@ class Projections:
         organisation."""
         named = [(envelope, event, display_name(await self.keyring.open(event.personal))) for envelope, event in items]
         await views.save_results(conn, named)
-        await self._send_run(conn, [(envelope, [result_notice(envelope, event, name)]) for envelope, event, name in named])
+        await self._send_run(conn, [(envelope, [result_notice(envelope, event, name)])
+                                    for envelope, event, name in named])
 
     async def score_recorded(self, conn: asyncpg.Connection, envelope: Envelope, event: ScoreRecorded) -> None:
         await self.scores_recorded(conn, [(envelope, event)])
