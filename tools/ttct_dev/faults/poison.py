@@ -12,13 +12,14 @@ from notification.service_layer.projections import Projections
 POISONED = Path(__file__).parent / "poisoned"
 POISON = Decimal("9.9")
 
-_score_recorded = Projections.score_recorded
+_scores_recorded = Projections.scores_recorded
 
 
-async def _buggy(self, conn, envelope, event) -> None:
-    if Decimal(str(event.score)) == POISON:
+async def _buggy(self, conn, items) -> None:
+    # a run with the poison fails whole; the consumer then applies its events one by one, and only that one fails
+    if any(Decimal(str(event.score)) == POISON for _, event in items):
         raise ValueError(f"the release with the bug cannot apply a score of {POISON}")
-    await _score_recorded(self, conn, envelope, event)
+    await _scores_recorded(self, conn, items)
 
 
-Projections.score_recorded = _buggy
+Projections.scores_recorded = _buggy

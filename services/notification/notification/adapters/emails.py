@@ -2,6 +2,7 @@
 notice and address."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -44,13 +45,19 @@ class ClaimedEmail:
 
 async def add(conn: asyncpg.Connection, notice_id: UUID, recipients: list[tuple[str, str | None]],
               status: str = "pending") -> int:
-    if not recipients:
+    return await add_each(conn, [(notice_id, address, name, status) for address, name in recipients])
+
+
+async def add_each(conn: asyncpg.Connection, rows: Sequence[tuple[UUID, str, str | None, str]]) -> int:
+    """Queue emails, each (notice, address, contact's name, first status), in one statement; how many were new
+    (an address a notice is queued to already adds nothing)."""
+    if not rows:
         return 0
     status = await conn.execute(
         "INSERT INTO email_deliveries (delivery_id, notice_id, address, contact_name, status)"
-        " SELECT gen_random_uuid(), $1, a, n, $4 FROM unnest($2::text[], $3::text[]) AS r(a, n)"
-        " ON CONFLICT (notice_id, address) DO NOTHING",
-        notice_id, [a for a, _ in recipients], [n for _, n in recipients], status)
+        " SELECT gen_random_uuid(), i, a, n, s FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])"
+        " AS r(i, a, n, s) ON CONFLICT (notice_id, address) DO NOTHING",
+        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows])
     return int(status.rsplit(" ", 1)[1])
 
 

@@ -1,5 +1,12 @@
-"""The events this service applies, by the context that publishes them (Runtime's `projections`)."""
+"""The events this service applies, by the context that publishes them (Runtime's `projections`).
+
+The many-a-command events (an organisation's list of enrolments, a class's scores, a session's roll call, a
+class's final results) go to batched handlers: the consumer hands each a run of consecutive events, applied in a
+few statements instead of a few per event (ttct.eventsourcing.consumer.batched)."""
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 from ttct.contracts import ClassOpened, DomainEvent, LearnerEnrolled, ScoreRecorded
 from ttct.contracts.attendance_recorded import AttendanceRecorded
@@ -16,22 +23,28 @@ from ttct.contracts.organisation_moved import OrganisationMoved
 from ttct.contracts.organisation_renamed import OrganisationRenamed
 from ttct.contracts.organisations_merged import OrganisationsMerged
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
-from ttct.eventsourcing.consumer import Handler
+from ttct.eventsourcing.consumer import BatchHandler, Handler, batched
 
 from notification.service_layer.projections import Projections
 
 
+def _runs(method: Callable[..., Awaitable[None]]) -> BatchHandler:
+    """A bound method taking runs, as a batched handler (a bound method takes no attribute; a partial does)."""
+    return batched(partial(method))
+
+
 def projections(p: Projections) -> dict[str, dict[type[DomainEvent], Handler]]:
+    placed = _runs(p.learners_placed)  # one handler for both: a roster's runs join
     return {
         "scheduling": {ClassOpened: p.class_opened, ClassCancelled: p.class_cancelled},
-        "enrolment": {SendingOrganisationRegistered: p.organisation_registered, LearnerEnrolled: p.learner_enrolled,
-                      LearnerWaitlisted: p.learner_waitlisted, LearnerWithdrawn: p.learner_withdrawn,
+        "enrolment": {SendingOrganisationRegistered: p.organisation_registered, LearnerEnrolled: placed,
+                      LearnerWaitlisted: placed, LearnerWithdrawn: p.learner_withdrawn,
                       LearnerErased: p.learner_erased, OrganisationsMerged: p.organisations_merged,
                       OrganisationDissolved: p.organisation_dissolved, OrganisationRenamed: p.organisation_renamed,
                       OrganisationMoved: p.organisation_moved},
-        "assessment": {ScoreRecorded: p.score_recorded, AttendanceRecorded: p.attendance_recorded,
+        "assessment": {ScoreRecorded: _runs(p.scores_recorded), AttendanceRecorded: _runs(p.attendances_recorded),
                        EligibilityLost: p.eligibility_lost, EligibilityRestored: p.eligibility_lost,
-                       LearnerResultFinalised: p.result_finalised,
+                       LearnerResultFinalised: _runs(p.learner_results_finalised),
                        ClassResultsFinalised: p.results_finalised},
     }
 

@@ -4,9 +4,10 @@ its checkpoint commit together: a redelivered or replayed event adds nothing.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 import structlog
@@ -25,6 +26,7 @@ from ttct.contracts.organisation_moved import OrganisationMoved
 from ttct.contracts.organisation_renamed import OrganisationRenamed
 from ttct.contracts.organisations_merged import OrganisationsMerged
 from ttct.contracts.sending_organisation_registered import SendingOrganisationRegistered
+from ttct.operations.telemetry import current_trace_headers
 from ttct.papers.labels import local_day
 from ttct.privacy.personal import KeyRing, display_name
 
@@ -49,11 +51,20 @@ class Projections:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def _send(self, conn: asyncpg.Connection, envelope: Envelope, items: list[Notice]) -> None:
-        for notice in items:  # a notice of an event after a merge in force is the successor's
-            queued = await notices.add(conn, notice, email=self.email, at=envelope.occurred_at)
-            log.info("notice created", notice_id=str(notice.notice_id), notice_type=notice.notice_type,
-                     event_id=str(envelope.event_id), organisation=notice.organisation_code,
-                     recipient=notice.recipient, deliveries=queued)
+        """The notices of one event applied on its own (its `process` span is the current one)."""
+        traceparent = current_trace_headers().get("traceparent") or envelope.traceparent
+        await self._send_run(conn, [(envelope, items)], traceparent=traceparent)
+
+    async def _send_run(self, conn: asyncpg.Connection, sent: Sequence[tuple[Envelope, list[Notice]]], *,
+                        traceparent: str | None = None) -> None:
+        """The notices of a run of events, stored together in their order; a notice of an event after a merge
+        in force is the successor's. Without `traceparent`, each notice's deliveries join its event's trace."""
+        outgoing = [notices.Outgoing(notice, envelope.occurred_at, traceparent or envelope.traceparent)
+                    for envelope, items in sent for notice in items]
+        stored, queued = await notices.add_all(conn, outgoing, email=self.email)
+        if stored:
+            log.info("notices created", notices=stored, deliveries=queued, events=len(sent),
+                     notice_types=sorted({o.notice.notice_type for o in outgoing}))
 
     async def class_opened(self, conn: asyncpg.Connection, envelope: Envelope, event: ClassOpened) -> None:
         await views.save_class(conn, envelope.centre, event, envelope.occurred_at)
@@ -70,32 +81,47 @@ class Projections:
                 log.info("emails queued for notices created before the contacts were known", organisation=event.code,
                          emails=queued)
 
-    async def learner_enrolled(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnrolled) -> None:
-        await views.lock_class(conn, event.class_id)
-        who = await self.keyring.open(event.personal)
-        await views.save_enrolment(conn, envelope.centre, event, envelope.occurred_at, who)
-        await self._send(conn, envelope, [kinds.enrolment_notice(envelope, event, who)])
-        await self._cancelled_already(conn, envelope, event, who)
+    async def learners_placed(self, conn: asyncpg.Connection,
+                              items: Sequence[tuple[Envelope, LearnerEnrolled | LearnerWaitlisted]]) -> None:
+        """A run of enrolments and waiting places (an organisation's list: thousands), with the effects of
+        applying them one by one in a few statements: the learners' rows, a notice each, and the late
+        cancellation of a class cancelled before them (`_cancelled_already`)."""
+        await views.lock_classes(conn, [event.class_id for _, event in items])
+        placed = [(envelope, event, await self.keyring.open(event.personal)) for envelope, event in items]
+        await views.save_placed(conn, placed)
+        late = await self._cancelled_already(conn, placed)
+        await self._send_run(conn, [
+            (envelope, [kinds.enrolment_notice(envelope, event, who) if isinstance(event, LearnerEnrolled)
+                        else kinds.waitlisted_notice(envelope, event, who), *late.get(envelope.event_id, [])])
+            for envelope, event, who in placed])
 
-    async def _cancelled_already(self, conn: asyncpg.Connection, envelope: Envelope,
-                                 event: LearnerEnrolled | LearnerWaitlisted, who) -> None:
-        """Scheduling's and enrolment's streams are applied independently: a class's cancellation may have been
-        applied before this enrolment, and named only the learners known then. The class's lock (taken first)
-        orders the two, so one of them sees the other; the learner is told once (not again on a promotion from
-        the waiting list, nor when the cancellation is applied again)."""
-        reason = await views.cancellation(conn, event.class_id)
-        if reason is not None and await views.mark_told(conn, event.class_id, [event.learner_id],
-                                                        kinds.CLASS_CANCELLED, envelope.event_id):
-            await self._send(conn, envelope, [kinds.late_cancelled_notice(envelope, event, reason, who)])
+    async def learner_enrolled(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerEnrolled) -> None:
+        await self.learners_placed(conn, [(envelope, event)])
 
     async def learner_waitlisted(self, conn: asyncpg.Connection, envelope: Envelope,
                                  event: LearnerWaitlisted) -> None:
-        await views.lock_class(conn, event.class_id)
-        await views.save_organisation(conn, event.sending_organisation, envelope.occurred_at)
-        who = await self.keyring.open(event.personal)
-        await views.save_waitlisted(conn, envelope.centre, event, who)
-        await self._send(conn, envelope, [kinds.waitlisted_notice(envelope, event, who)])
-        await self._cancelled_already(conn, envelope, event, who)
+        await self.learners_placed(conn, [(envelope, event)])
+
+    async def _cancelled_already(self, conn: asyncpg.Connection, placed: Sequence[views.Placed]
+                                 ) -> dict[UUID, list[Notice]]:
+        """Scheduling's and enrolment's streams are applied independently: a class's cancellation may have been
+        applied before these enrolments, and named only the learners known then. The classes' locks (taken
+        first) order the two, so one of them sees the other; each learner is told once (not again on a promotion
+        from the waiting list, nor when the cancellation is applied again). The late notices, by the event that
+        caused them."""
+        reasons = await views.cancellations(conn, [event.class_id for _, event, _ in placed])
+        if not reasons:
+            return {}
+        concerned = [(envelope, event, who) for envelope, event, who in placed if event.class_id in reasons]
+        untold = await views.mark_told_each(
+            conn, [(event.class_id, event.learner_id, envelope.event_id) for envelope, event, _ in concerned],
+            kinds.CLASS_CANCELLED)
+        late: dict[UUID, list[Notice]] = {}
+        for envelope, event, who in concerned:
+            if (event.class_id, event.learner_id) in untold:  # told by the first of its events in the run
+                untold.discard((event.class_id, event.learner_id))
+                late[envelope.event_id] = [kinds.late_cancelled_notice(envelope, event, reasons[event.class_id], who)]
+        return late
 
     async def learner_withdrawn(self, conn: asyncpg.Connection, envelope: Envelope, event: LearnerWithdrawn) -> None:
         await views.save_withdrawn(conn, event.sending_organisation.code, event.class_id, event.learner_id)
@@ -112,13 +138,24 @@ class Projections:
         await self._send(conn, envelope,
                          kinds.cancelled_notices(envelope, event, [x for x in affected if x.learner_id in untold]))
 
+    async def attendances_recorded(self, conn: asyncpg.Connection,
+                                   items: Sequence[tuple[Envelope, AttendanceRecorded]]) -> None:
+        """A run of attendance (a session's roll call): an absence alert for each learner newly recorded absent
+        (a re-recorded absence is not alerted again)."""
+        before = await views.record_attendances(conn, [event for _, event in items])
+        absent = [(envelope, event) for (envelope, event), was in zip(items, before)
+                  if event.status == "absent" and was != "absent"]
+        if not absent:
+            return
+        titles = await views.class_titles(conn, [event.class_id for _, event in absent])
+        await self._send_run(conn, [
+            (envelope, kinds.absence_notices(envelope, event, titles.get(event.class_id),
+                                             display_name(await self.keyring.open(event.personal))))
+            for envelope, event in absent])
+
     async def attendance_recorded(self, conn: asyncpg.Connection, envelope: Envelope,
                                   event: AttendanceRecorded) -> None:
-        before = await views.record_attendance(conn, event)
-        if event.status == "absent" and before != "absent":  # a re-recorded absence is not alerted again
-            title = await views.class_title(conn, event.class_id)
-            name = display_name(await self.keyring.open(event.personal))
-            await self._send(conn, envelope, kinds.absence_notices(envelope, event, title, name))
+        await self.attendances_recorded(conn, [(envelope, event)])
 
     async def eligibility_lost(self, conn: asyncpg.Connection, envelope: Envelope,
                                event: EligibilityLost | EligibilityRestored) -> None:
@@ -126,16 +163,29 @@ class Projections:
         name = display_name(await self.keyring.open(event.personal))
         await self._send(conn, envelope, kinds.eligibility_notices(envelope, event, name))
 
+    async def scores_recorded(self, conn: asyncpg.Connection, items: Sequence[tuple[Envelope, ScoreRecorded]]
+                              ) -> None:
+        """A run of scores (a class's scores saved at once): one result notice each, to the learner's sending
+        organisation."""
+        named = [(envelope, event, display_name(await self.keyring.open(event.personal))) for envelope, event in items]
+        await views.save_results(conn, named)
+        await self._send_run(conn, [(envelope, [result_notice(envelope, event, name)])
+                                    for envelope, event, name in named])
+
     async def score_recorded(self, conn: asyncpg.Connection, envelope: Envelope, event: ScoreRecorded) -> None:
-        """One result notice to the learner's sending organisation."""
-        name = display_name(await self.keyring.open(event.personal))
-        await views.save_result(conn, envelope.centre, event, envelope.occurred_at, name)
-        await self._send(conn, envelope, [result_notice(envelope, event, name)])
+        await self.scores_recorded(conn, [(envelope, event)])
+
+    async def learner_results_finalised(self, conn: asyncpg.Connection,
+                                     items: Sequence[tuple[Envelope, LearnerResultFinalised]]) -> None:
+        """A run of learners' final results: each one's line of the class's report, kept until the class's
+        results are final (ClassResultsFinalised comes after them on the class's stream)."""
+        await views.save_final_results(conn, [
+            (event, kinds.result_line(event, display_name(await self.keyring.open(event.personal))))
+            for _, event in items])
 
     async def result_finalised(self, conn: asyncpg.Connection, envelope: Envelope,
                                event: LearnerResultFinalised) -> None:
-        name = display_name(await self.keyring.open(event.personal))
-        await views.save_final_result(conn, event, kinds.result_line(event, name))
+        await self.learner_results_finalised(conn, [(envelope, event)])
 
     async def results_finalised(self, conn: asyncpg.Connection, envelope: Envelope,
                                 event: ClassResultsFinalised) -> None:
