@@ -109,6 +109,9 @@ async def test_the_province_admin_merges_two_communes_after_a_preview_and_change
     await expect(moves.get_by_role("row", name=re.compile(a))).to_contain_text("Lê Văn Bình (Người đứng đầu cấp ủy)")
     await expect(page.locator("main")).to_contain_text("Số 1686/QĐ-UBND, ký ngày 01/12/2026")
     await screenshot("3-preview")
+    await page.get_by_role("button", name="Quay lại sửa").click()  # back to the form, everything kept
+    await expect(page.get_by_label("Tên đơn vị mới")).to_have_value(f"Đảng ủy xã Hậu Lộc {communes['tag']}")
+    await page.get_by_role("button", name="Xem trước những gì được chuyển giao").click()
 
     # a double click on the confirmation merges once (one Idempotency-Key from the form to the confirmation)
     await page.get_by_role("button", name="Xác nhận sáp nhập").dblclick()

@@ -19,11 +19,12 @@ _ = i18n.gettext
 BANDS = ("xuat_sac", "gioi", "kha", "trung_binh", "khong_dat")
 
 
-def _admin(request: Request) -> sessions.Person:
+def admin(request: Request, why: str = N_("Only the province's administrators see every centre's figures.")
+          ) -> sessions.Person:
+    """The signed-in province administrator; anyone else is shown the forbidden page saying `why`."""
     person = sessions.person(request)
     if person.role != "province-admin":
-        raise Problem(403, "forbidden", "Only the province's administrators see every centre's figures.",
-                      _("Only the province's administrators see every centre's figures."))
+        raise Problem(403, "forbidden", why, _(why))
     return person
 
 
@@ -49,7 +50,7 @@ def _grade_chart(chart_id: str, title: str, lines: list[tuple[str, dict]]):
 
 @router.get("/province")
 async def province(request: Request, year: int | None = None, map: str = "recorded"):
-    _admin(request)
+    admin(request)
     year, by = _year(request, year), _map(map)
     figures = await sessions.api(request).get("assessment", "/figures", year=year, map=by)
     every = [line["centre"] for line in figures["by_centre"]]
@@ -75,7 +76,7 @@ async def province(request: Request, year: int | None = None, map: str = "record
 
 @router.get("/province/centres/{code}")
 async def centre(request: Request, code: str, year: int | None = None, map: str = "recorded"):
-    _admin(request)
+    admin(request)
     if not CENTRE_CODE.fullmatch(code):
         raise Problem(404, "not-found", "no such centre", _("This page does not exist."))
     year, by = _year(request, year), _map(map)
@@ -92,7 +93,7 @@ async def centre(request: Request, code: str, year: int | None = None, map: str 
 
 @router.get("/province/export")
 async def export(request: Request, year: int | None = None, format: str = "xlsx", centre: str = ""):
-    _admin(request)
+    admin(request)
     year = _year(request, year)
     path = f"/centres/{centre}/figures/report" if CENTRE_CODE.fullmatch(centre) else "/figures/report"
     paper = await sessions.api(request).download("assessment", path, year=year,

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from console import i18n, labels, sessions
 from console.adapters.api import Problem
 from console.entrypoints.centres import CENTRE_CODE
+from console.entrypoints import province
 from console.entrypoints.forms import FormErrors
 from console.views import render
 
@@ -60,11 +61,7 @@ PATHS = {"effective_on": "effective_on", "decision": "decision_number", "decisio
 
 
 def _admin(request: Request) -> sessions.Person:
-    person = sessions.person(request)
-    if person.role != "province-admin":
-        raise Problem(403, "forbidden", "Only the province's administrators change the map of organisations.",
-                      _("Only the province's administrators change the map of organisations."))
-    return person
+    return province.admin(request, N_("Only the province's administrators change the map of organisations."))
 
 
 def _messages() -> dict[str, str]:
