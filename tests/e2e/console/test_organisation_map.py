@@ -114,12 +114,19 @@ async def test_the_province_admin_merges_two_communes_after_a_preview_and_change
     await page.get_by_role("button", name="Xem trước những gì được chuyển giao").click()
 
     # a double click on the confirmation merges once (one Idempotency-Key from the form to the confirmation)
+    confirmation = page.locator("form:has(button[value=confirm])")
+    fields = {await i.get_attribute("name"): await i.get_attribute("value")
+              for i in await confirmation.locator("input[type=hidden]").all()}
     await page.get_by_role("button", name="Xác nhận sáp nhập").dblclick()
     await expect(page.get_by_role("heading", level=1)).to_contain_text(f"Đảng ủy xã Hậu Lộc {communes['tag']}")
     await expect(page.get_by_role("status")).to_contain_text(f"Đã sáp nhập {a}, {b} vào")
     merged_in = page.get_by_role("table", name="Các đơn vị đã sáp nhập hoặc giải thể vào đơn vị này")
     await expect(merged_in.locator("tbody tr")).to_have_count(2)
     await screenshot("4-merged")
+    # the same confirmation sent once more (a retry): answered as the first was, not refused as a second merge
+    again = await page.request.post(f"{console.url}/province/organisations/merge",
+                                    form={**fields, "action": "confirm"})
+    assert again.status == 200 and again.url.endswith(f"/province/organisations/{new}")
 
     await page.goto(f"{console.url}/province/organisations?centre={communes['centre']}")
     for code in (a, b):
