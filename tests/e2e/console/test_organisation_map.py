@@ -98,6 +98,12 @@ async def test_the_province_admin_merges_two_communes_after_a_preview_and_change
     await expect(page.get_by_label("Thuộc địa bàn trung tâm (mã)")).to_have_value(communes["centre"])
     await page.get_by_label("Họ và tên").fill("Lê Văn Thành")
     await page.get_by_label("Số điện thoại (nếu có)").fill("0912 000 111")
+    await page.get_by_label("Thư điện tử (nếu có)").fill("bithu-hauloc")  # refused beside the field it concerns
+    await page.get_by_role("button", name="Xem trước những gì được chuyển giao").click()
+    await expect(page.get_by_role("alert").get_by_role("link")).to_have_attribute("href", "#head_email")
+    await expect(page.get_by_role("alert")).to_contain_text("Nhập địa chỉ thư điện tử như vanphong@hauloc.gov.vn")
+    await expect(page.get_by_label("Tên đơn vị mới")).to_have_value(f"Đảng ủy xã Hậu Lộc {communes['tag']}")
+    await page.get_by_label("Thư điện tử (nếu có)").fill("")
     await page.get_by_role("button", name="Xem trước những gì được chuyển giao").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Kiểm tra việc sáp nhập trước khi xác nhận")
     moves = page.get_by_role("table", name="Những gì được chuyển giao")
