@@ -140,7 +140,13 @@ async def test_the_province_admin_merges_two_communes_after_a_preview_and_change
             f"Đã sáp nhập vào Đảng ủy xã Hậu Lộc {communes['tag']} từ ngày {today()}")
     await screenshot("5-directory-merged")
 
-    # the same merge again: refused, in Vietnamese, beside the organisations merged
+    # an organisation named twice, then the same merge again: refused, in Vietnamese, beside the organisations merged
+    await page.goto(f"{console.url}/province/organisations/merge?predecessor={communes['c']}&predecessor={communes['c']}")
+    await page.get_by_label("Mã đơn vị tiếp nhận").fill(new)
+    await _fill_dated(page, "1687/QĐ-UBND")
+    await page.get_by_role("button", name="Xem trước những gì được chuyển giao").click()
+    await expect(page.get_by_role("alert")).to_have_text(re.compile("Mỗi đơn vị được sáp nhập chỉ ghi một lần"))
+    await expect(page.get_by_role("alert").get_by_role("link")).to_have_attribute("href", "#predecessors")
     await page.goto(f"{console.url}/province/organisations/merge?predecessor={a}")
     await page.get_by_label("Mã đơn vị tiếp nhận").fill(communes["c"])
     await _fill_dated(page, "1687/QĐ-UBND")

@@ -110,12 +110,16 @@ def _dated(form: dict[str, str], errors: FormErrors) -> dict:
     return {"effective_on": effective, "decision": {"number": form["decision_number"].strip(), "signed_on": signed}}
 
 
-def _refused(errors: FormErrors, problem: Problem, codes: dict[str, str], renamed: dict[str, str] | None = None):
+def _refused(errors: FormErrors, problem: Problem, codes: dict[str, str], renamed: dict[str, str] | None = None,
+             whole: tuple[str, str] | None = None):
     """The service's refusal beside the fields it concerns: a 422's field paths through PATHS (`renamed` for a
-    form whose fields differ, e.g. a new successor's code), a refusal's code through `codes`, else on top."""
+    form whose fields differ, e.g. a new successor's code), one about the body as a whole beside `whole` (field,
+    message), a refusal's code through `codes`, else on top."""
     said = problem.detail_vi if i18n.current.get() == "vi" and problem.detail_vi else problem.detail
     messages, paths = _messages(), {**PATHS, **(renamed or {})}
     for error in problem.errors:
+        if error.get("field") == "body" and whole:
+            errors.add(*whole)
         path = re.sub(r"\.\d+", "", str(error.get("field", "")).removeprefix("body.")).removeprefix("body")
         while path and path not in paths:
             path = path.rpartition(".")[0]
@@ -215,7 +219,8 @@ async def merge(request: Request):
     except Problem as problem:
         if problem.status not in (404, 409, 422):
             raise
-        _refused(errors, problem, MERGE_CODES, renamed)
+        _refused(errors, problem, MERGE_CODES, renamed, whole=(
+            "predecessors", _("Name each organisation merged once, and not the organisation they merge into")))
         form["key"] = str(uuid.uuid4())  # the corrected form is a new request, not a replay of the refused one
         return _merge_page(request, form, errors)
     if action == "confirm":
