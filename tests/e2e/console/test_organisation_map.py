@@ -208,6 +208,14 @@ async def test_the_province_admin_merges_two_communes_after_a_preview_and_change
     await expect(page.get_by_role("row", name=re.compile(new))).to_contain_text("3")
     await screenshot("12-province-today")
 
+    # the same pages in English, the second language
+    await page.goto(f"{console.url}/province/organisations?centre={communes['centre']}&lang=en")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sending organisations of the province")
+    await expect(page.get_by_role("row", name=re.compile(a))).to_contain_text("Merged into ")
+    await page.goto(f"{console.url}/province/organisations/merge?predecessor={communes['c']}")
+    await expect(page.get_by_label("Organisations merged (codes)")).to_have_value(communes["c"])
+    await screenshot("13-merge-form-english")
+
 
 async def test_only_the_province_admin_sees_the_map_of_organisations(console, page: Page, screenshot, communes):
     await sign_in(page, console.url, "canbo.hauloc", "/classes")
