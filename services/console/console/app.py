@@ -23,8 +23,8 @@ from console import i18n, sessions
 from console.adapters.api import Problem
 from console.entrypoints import (attendance, auth, capacity, centres, classes, decisions, evaluation,
                                  evaluation_codes, evaluation_figures, home, hours, imports, learners, lifecycle,
-                                 organisation, organisation_hooks, plan, province, quotas, results, roster,
-                                 scores, survey, timetable, verify)
+                                 organisation, organisation_hooks, plan, province, quotas, reorganisation, results,
+                                 roster, scores, survey, timetable, verify)
 from console.settings import ConsoleSettings
 from console.views import render
 
@@ -106,7 +106,7 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     configure_tracing(settings.service_name)
     metrics.install(app)  # /metrics: request durations by route, scraped like the services'
     app.include_router(auth.router)
-    for pages in (organisation, organisation_hooks, province, verify, survey):  # organisations, province, public
+    for pages in (organisation, organisation_hooks, province, reorganisation, verify, survey):  # organisations, province, public
         app.include_router(pages.router)
     for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, capacity, results, scores,
                   evaluation, evaluation_codes, evaluation_figures, hours, learners, decisions, plan, lifecycle):
