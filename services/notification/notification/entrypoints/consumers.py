@@ -1,6 +1,7 @@
 """The events this service applies, by the context that publishes them (Runtime's `projections`)."""
 from __future__ import annotations
 
+from ttct import centres
 from ttct.contracts import ClassOpened, DomainEvent, LearnerEnrolled, ScoreRecorded
 from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.class_cancelled import ClassCancelled
@@ -28,7 +29,7 @@ def projections(p: Projections) -> dict[str, dict[type[DomainEvent], Handler]]:
                       LearnerWaitlisted: p.learner_waitlisted, LearnerWithdrawn: p.learner_withdrawn,
                       LearnerErased: p.learner_erased, OrganisationsMerged: p.organisations_merged,
                       OrganisationDissolved: p.organisation_dissolved, OrganisationRenamed: p.organisation_renamed,
-                      OrganisationMoved: p.organisation_moved},
+                      OrganisationMoved: p.organisation_moved, **centres.HANDLERS},
         "assessment": {ScoreRecorded: p.score_recorded, AttendanceRecorded: p.attendance_recorded,
                        EligibilityLost: p.eligibility_lost, EligibilityRestored: p.eligibility_lost,
                        LearnerResultFinalised: p.result_finalised,
