@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
+from ttct import centres
 from ttct.contracts.envelope import Code
 from ttct.http.auth import Principal, centre_access, province_admin_access
 from ttct.papers import labels, pdf
@@ -24,7 +25,9 @@ def province_admin(permission: str):
 MAP = Query("recorded", alias="map",
             description="by_organisation by the map as recorded (each learner under the organisation that sent "
                         "them: the map of that year) or by today's (organisations merged or dissolved since rolled "
-                        "up into their successors; totals unchanged)")
+                        "up into their successors; totals unchanged). By today's map the centres too: a centre "
+                        "merged into another (or made its site) counts under it in by_centre, and a successor's "
+                        "figures include its predecessors' classes")
 
 
 async def _figures(request: Request, year: int | None, centre: str | None,
@@ -32,10 +35,13 @@ async def _figures(request: Request, year: int | None, centre: str | None,
     now = request.app.state.runtime.clock().astimezone(VIETNAM)
     year = year or now.year
     pool = request.app.state.runtime.pool
-    rows = await tables.counts(pool, year, centre)
     if by == "today":
-        return tally.figures(year, centre, rows, await maps.successors(pool, now.date()))
-    return tally.figures(year, centre, rows)
+        merged = {code: s.successor_code for code, s in (await centres.successions(pool, now.date())).items()}
+        # a successor's figures take in its predecessors' rows (those the caller may see: row-level security)
+        wide = centre is not None and centre in merged.values()
+        rows = await tables.counts(pool, year, None if wide else centre)
+        return tally.figures(year, centre, rows, await maps.successors(pool, now.date()), merged)
+    return tally.figures(year, centre, await tables.counts(pool, year, centre))
 
 
 @router.get("/v1/centres/{centre}/figures", response_model=tally.Figures,

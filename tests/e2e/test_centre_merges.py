@@ -1,0 +1,210 @@
+"""When the map of centres changes: two centres, each with a class and certificates in the first half of the year,
+are registered in the province's register of centres and, mid-year, one is merged into the other, which is then
+renamed from tomorrow. Through the public API of the running services: the classes and certificates of both
+survive, the successor's staff read and act on the predecessor's classes in every service, the predecessor's own
+token is refused naming the successor, its certificates verify naming it, the year's figures read by the recorded
+map show both centres and by today's add up to one, and a rebuild of the services that keep the register gives
+the same reads."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import httpx
+import pytest
+from tests.e2e.test_assessment_flow import problem
+from tests.e2e.test_organisation_merges import _eventually, today
+from ttct_dev.demo import _until_known
+from ttct_dev.directory import register_organisations
+
+pytestmark = pytest.mark.e2e
+REGISTER = "/v1/province-centres"
+
+
+class Centre:
+    """A fresh centre of the province, its staff's token, its class and learners."""
+
+    def __init__(self, urls: dict, issuer, client: httpx.AsyncClient, name: str) -> None:
+        self.urls, self.client, self.name = urls, client, name
+        self.code = f"c-{uuid.uuid4().hex[:8]}"
+        self.staff = issuer.headers("centre-staff", centre=self.code)
+        self.org = f"xa-{self.code}"
+
+    def at(self, service: str, centre: str | None = None) -> str:
+        return f"{self.urls[service]}/v1/centres/{centre or self.code}"
+
+    async def open_class(self, title: str, starts_on: str, ends_on: str) -> str:
+        r = await self.client.post(f"{self.at('scheduling')}/classes", headers=self.staff, json={
+            "programme_type": "so_cap_llct", "title": title, "capacity": 30, "starts_on": starts_on,
+            "ends_on": ends_on, "venue": "Hội trường"})
+        assert r.status_code == 201, r.text
+        return r.json()["class_id"]
+
+    async def enrol(self, class_id: str, name: str) -> str:
+        url = f"{self.at('enrolment')}/classes/{class_id}/enrolments"
+        r = await _until_known(lambda: self.client.post(url, headers=self.staff, json={
+            "full_name": name, "date_of_birth": "1985-02-11", "sending_organisation": {"code": self.org}}))
+        assert r.status_code == 201, r.text
+        return r.json()["learner_id"]
+
+    async def finalise(self, class_id: str, learners: list[str]) -> None:
+        assessment = f"{self.at('assessment')}/classes/{class_id}"
+        for learner in learners:
+            r = await _until_known(lambda: self.client.post(f"{assessment}/scores", headers=self.staff,
+                                                            json={"learner_id": learner, "score": 8.0}))
+            assert r.status_code == 201, r.text
+        r = await self.client.post(f"{assessment}/finalisation", headers=self.staff)
+        assert r.status_code == 201, r.text
+
+
+async def _reads(client: httpx.AsyncClient, who: dict, nga_son: Centre, class_id: str) -> dict | None:
+    """What the successor's staff read of the predecessor's class in each service (None while one refuses)."""
+    found = {}
+    for service, path in (("scheduling", ""), ("enrolment", "/enrolments"), ("assessment", "/certificates")):
+        r = await client.get(f"{nga_son.at(service)}/classes/{class_id}{path}", headers=who)
+        if r.status_code != 200:
+            return None
+        found[service] = r.json()
+    return found
+
+
+async def _figures(client: httpx.AsyncClient, url: str, headers: dict, **params) -> dict:
+    r = await client.get(url, params=params, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_two_centres_merge_mid_year_and_the_successor_carries_on_their_work(services, issuer):
+    async with httpx.AsyncClient(timeout=30) as client:
+        admin = issuer.headers("province-admin")
+        hau_loc = Centre(services.urls, issuer, client, "Trung tâm Chính trị huyện Hậu Lộc")
+        nga_son = Centre(services.urls, issuer, client, "Trung tâm Chính trị huyện Nga Sơn")
+        register = f"{services.urls['enrolment']}{REGISTER}"
+        for centre in (hau_loc, nga_son):
+            r = await client.post(register, headers=admin, json={
+                "code": centre.code, "name": centre.name, "address": "tỉnh Thanh Hóa",
+                "parent_body": centre.name.replace("Trung tâm Chính trị huyện", "Huyện ủy"),
+                "effective_on": "2026-01-01"})
+            assert r.status_code == 201, r.text
+            await register_organisations(client, services.urls["enrolment"], {centre.org: f"Đảng ủy xã {centre.name}"},
+                                         centre=centre.code, headers=centre.staff)
+        problem(await client.post(register, headers=hau_loc.staff, json={
+            "code": f"c-{uuid.uuid4().hex[:8]}", "name": "X", "effective_on": "2026-01-01"}), 403, "forbidden")
+
+        # the first half of the year: a class at each centre, finalised, certificates issued
+        classes, learners = {}, {}
+        for centre, title, (starts, ends), people in (
+                (hau_loc, "Lớp Sơ cấp LLCT Hậu Lộc", ("2026-03-02", "2026-03-20"), ["Nguyễn Văn An", "Lê Thị Bình"]),
+                (nga_son, "Lớp Sơ cấp LLCT Nga Sơn", ("2026-04-06", "2026-04-24"),
+                 ["Trần Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"])):
+            classes[centre.code] = await centre.open_class(title, starts, ends)
+            learners[centre.code] = [await centre.enrol(classes[centre.code], p) for p in people]
+            await centre.finalise(classes[centre.code], learners[centre.code])
+        certificates = {}
+        for centre in (hau_loc, nga_son):
+            r = await client.get(f"{centre.at('assessment')}/classes/{classes[centre.code]}/certificates",
+                                 headers=centre.staff)
+            assert r.status_code == 200, r.text
+            certificates[centre.code] = r.json()
+            assert [(c["centre"], c["centre_name"]) for c in r.json()] == [(centre.code, centre.name)] * len(
+                learners[centre.code])
+
+        # the year's figures before the merge, by the recorded map: a line per centre
+        province = f"{services.urls['assessment']}/v1/figures"
+        ours = {hau_loc.code, nga_son.code}
+
+        def lines(figures: dict) -> dict:
+            return {x["centre"]: (x["classes"], x["places"], x["results"]["finalised"], x["results"]["passed"])
+                    for x in figures["by_centre"] if x["centre"] in ours}
+
+        async def figures_known():
+            found = lines(await _figures(client, province, admin, year=2026))
+            return found if found == {hau_loc.code: (1, 2, 2, 2), nga_son.code: (1, 3, 3, 3)} else None
+        before = await _eventually(figures_known, "both centres' figures")
+
+        # the preview says what moves where; only the province's admins may merge
+        decision = {"number": "1703/QĐ-UBND", "signed_on": str(today() - timedelta(days=20))}
+        merge = {"predecessor_codes": [nga_son.code], "successor_code": hau_loc.code, "kind": "merged",
+                 "effective_on": str(today()), "decision": decision}
+        r = await client.post(f"{register}/merges/preview", json=merge, headers=admin)
+        assert r.status_code == 200, r.text
+        assert [(p["code"], p["classes"], p["learners"]) for p in r.json()["predecessors"]] == [
+            (nga_son.code, 1, 3)]
+        assert (r.json()["successor"]["code"], r.json()["successor"]["classes"]) == (hau_loc.code, 1)
+        problem(await client.post(f"{register}/merges", json=merge, headers=hau_loc.staff), 403, "forbidden")
+        problem(await client.post(f"{register}/merges", headers=admin, json={
+            **merge, "predecessor_codes": [f"c-none-{uuid.uuid4().hex[:4]}"]}), 422, "centre-unknown")
+
+        # mid-year: Nga Sơn merged into Hậu Lộc from today; Hậu Lộc takes a new name from tomorrow
+        r = await client.post(f"{register}/merges", json=merge, headers=admin)
+        assert r.status_code == 201, r.text
+        assert r.json()["predecessor_codes"] == [nga_son.code]
+        problem(await client.post(f"{register}/merges", json=merge, headers=admin), 409, "centre-merged")
+        new_name = "Trung tâm Chính trị khu vực Hậu Lộc - Nga Sơn"
+        r = await client.post(f"{register}/{hau_loc.code}/rename", headers=admin, json={
+            "name": new_name, "effective_on": str(today() + timedelta(days=1)), "decision": decision})
+        assert r.status_code == 200, r.text
+        assert r.json()["name"] == hau_loc.name  # until tomorrow
+        assert [n["name"] for n in r.json()["names"]] == [hau_loc.name, new_name]
+        r = await client.get(f"{register}/{nga_son.code}", headers=hau_loc.staff)
+        assert (r.json()["successor_code"], r.json()["merge_kind"], r.json()["merged_on"]) == (
+            hau_loc.code, "merged", str(today()))
+
+        # the successor's staff read the predecessor's class, roster and certificates in every service, once each
+        # service has the merge
+        first = classes[nga_son.code]
+        reads = await _eventually(lambda: _reads(client, hau_loc.staff, nga_son, first),
+                                  "Hậu Lộc's staff read Nga Sơn's class everywhere")
+        assert reads["scheduling"]["centre"] == nga_son.code  # where it happened
+        assert {x["learner_id"] for x in reads["enrolment"]} == set(learners[nga_son.code])
+        assert reads["assessment"] == certificates[nga_son.code]
+        r = await client.get(f"{nga_son.at('assessment')}/classes/{first}/results", headers=hau_loc.staff)
+        assert r.status_code == 200 and len(r.json()["results"]) == 3, r.text
+        # ... and act on it: the successor opens next year's class where Nga Sơn's were held
+        r = await client.post(f"{nga_son.at('scheduling')}/classes", headers=hau_loc.staff, json={
+            "programme_type": "so_cap_llct", "title": "Lớp bồi dưỡng tại cơ sở Nga Sơn", "capacity": 30,
+            "starts_on": "2027-01-11", "ends_on": "2027-01-15", "venue": "Hội trường Nga Sơn"})
+        assert r.status_code == 201 and r.json()["centre"] == nga_son.code, r.text
+
+        # Nga Sơn's own token is refused, naming the successor, in every service
+        async def refused():
+            answers = [await client.get(f"{nga_son.at(service)}/classes/{first}{path}", headers=nga_son.staff)
+                       for service, path in (("scheduling", ""), ("enrolment", "/enrolments"),
+                                             ("assessment", "/certificates"))]
+            return all(r.status_code == 403 for r in answers) and answers
+        for answer in await _eventually(refused, "Nga Sơn's token refused everywhere"):
+            body = problem(answer, 403, "centre-merged")
+            assert body["successor_code"] == hau_loc.code and hau_loc.name in body["detail_vi"]
+
+        # certificates issued before keep where they happened: Nga Sơn's verifies naming Nga Sơn
+        public = f"{services.urls['assessment']}/v1/public/certificates"
+        verified = (await client.get(f"{public}/{certificates[nga_son.code][0]['verification_code']}")).json()
+        assert (verified["genuine"], verified["centre"], verified["centre_name"]) == (True, nga_son.code, nga_son.name)
+        verified = (await client.get(f"{public}/{certificates[hau_loc.code][0]['verification_code']}")).json()
+        assert (verified["centre"], verified["centre_name"]) == (hau_loc.code, hau_loc.name)  # its name that day
+
+        # the year's figures: by the recorded map as before, both centres; by today's, one line adding them up
+        async def read_figures() -> dict:
+            return {
+                "recorded": await _figures(client, province, admin, year=2026),
+                "today": await _figures(client, province, admin, year=2026, map="today"),
+                "successor": await _figures(client, f"{hau_loc.at('assessment')}/figures", hau_loc.staff, year=2026,
+                                            map="today"),
+                "predecessor": await _figures(client, f"{nga_son.at('assessment')}/figures", hau_loc.staff,
+                                              year=2026)}
+        found = await read_figures()
+        assert lines(found["recorded"]) == before
+        assert lines(found["today"]) == {hau_loc.code: (2, 5, 5, 5)}
+        assert found["today"]["total"] == found["recorded"]["total"]
+        assert (found["successor"]["total"]["places"], found["successor"]["total"]["classes"]) == (5, 2)
+        assert found["predecessor"]["total"]["places"] == 3
+
+        # a rebuild of every service that keeps the register gives the same reads
+        for service in ("scheduling", "assessment", "notification"):
+            done = services.admin(service, "rebuild")
+            assert done.returncode == 0, done.stderr
+        assert await _reads(client, hau_loc.staff, nga_son, first) == reads
+        problem(await client.get(f"{nga_son.at('scheduling')}/classes/{first}", headers=nga_son.staff), 403,
+                "centre-merged")
+        assert await read_figures() == found
+
