@@ -4,8 +4,9 @@ service's own database (`SCHEMA`, `HANDLERS`; enrolment writes them with its own
 ENROLMENT consumer, and `ttct.admin <service> rebuild` empties and refills them with `TABLES`).
 
 What they answer:
-- a centre's name on a day (`names_on`): a certificate says which centre issued it by the name it had that day;
-  a centre never registered has none here, and its readers fall back to the deployment's `CENTRES` setting;
+- a centre's name on a day (`names_on`, `on_paper`): a certificate says which centre issued it by the name it had
+  that day, and a paper's heading names the centre as registered on the paper's date; a centre never registered
+  has none here, and its readers fall back to the deployment's `CENTRES` setting;
 - who stands for a centre today (`Register.in_force`): the access check (ttct.http.auth) lets the successor's
   staff reach the predecessors' classes, and refuses a token naming only a centre merged away.
 
@@ -27,6 +28,8 @@ from ttct.contracts import DomainEvent, Envelope
 from ttct.contracts.centre_registered import CentreRegistered
 from ttct.contracts.centre_renamed import CentreRenamed
 from ttct.contracts.centres_merged import CentresMerged
+from ttct.papers.labels import local_day
+from ttct.papers.settings import CentreProfile
 
 SCHEMA = [
     """
@@ -148,6 +151,17 @@ class Register:
 
 
 def local_today(clock: Callable[[], datetime]) -> Callable[[], date]:
-    from ttct.papers.labels import local_day  # papers import the settings, which need no register
-
     return lambda: local_day(clock())
+
+
+async def on_paper(db: asyncpg.Pool | asyncpg.Connection, profile: CentreProfile, code: str, on: date) -> CentreProfile:
+    """The centre as a paper dated `on` names it: the register's name that day over the `CENTRES` setting's (and
+    the register's parent body, when the setting names no superior); the setting's profile alone for a centre
+    never registered."""
+    row = await db.fetchrow(
+        "SELECT name, parent_body FROM centre_names WHERE code = $1"
+        " ORDER BY valid_from <= $2 DESC, CASE WHEN valid_from <= $2 THEN valid_from END DESC, valid_from LIMIT 1",
+        code, on)
+    if row is None:
+        return profile
+    return profile.model_copy(update={"name": row["name"], "superior": profile.superior or row["parent_body"]})

@@ -16,6 +16,7 @@ from tests.e2e.test_assessment_flow import problem
 from tests.e2e.test_organisation_merges import _eventually, today
 from ttct_dev.demo import _until_known
 from ttct_dev.directory import register_organisations
+from ttct_dev.paper_checks import vietnamese_text
 
 pytestmark = pytest.mark.e2e
 REGISTER = "/v1/province-centres"
@@ -182,6 +183,10 @@ async def test_two_centres_merge_mid_year_and_the_successor_carries_on_their_wor
         assert (verified["genuine"], verified["centre"], verified["centre_name"]) == (True, nga_son.code, nga_son.name)
         verified = (await client.get(f"{public}/{certificates[hau_loc.code][0]['verification_code']}")).json()
         assert (verified["centre"], verified["centre_name"]) == (hau_loc.code, hau_loc.name)  # its name that day
+        # printed again by the successor's staff, Nga Sơn's certificates still name Nga Sơn as the issuer
+        r = await client.get(f"{nga_son.at('assessment')}/classes/{first}/certificate-papers", headers=hau_loc.staff)
+        assert r.status_code == 200, r.text
+        assert nga_son.name.upper() in vietnamese_text(r.content).upper()
 
         # the year's figures: by the recorded map as before, both centres; by today's, one line adding them up
         async def read_figures() -> dict:
