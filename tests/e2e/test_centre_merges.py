@@ -161,6 +161,11 @@ async def test_two_centres_merge_mid_year_and_the_successor_carries_on_their_wor
         assert reads["assessment"] == certificates[nga_son.code]
         r = await client.get(f"{nga_son.at('assessment')}/classes/{first}/results", headers=hau_loc.staff)
         assert r.status_code == 200 and len(r.json()["results"]) == 3, r.text
+        # a Nga Sơn learner's record, read by Hậu Lộc's staff, names the centre the class was held at
+        r = await client.get(f"{services.urls['assessment']}/v1/learners/{learners[nga_son.code][0]}/record",
+                             headers=hau_loc.staff)
+        assert r.status_code == 200, r.text
+        assert [(x["centre"], x["centre_name"]) for x in r.json()["classes"]] == [(nga_son.code, nga_son.name)]
         # ... and act on it: the successor opens next year's class where Nga Sơn's were held
         r = await client.post(f"{nga_son.at('scheduling')}/classes", headers=hau_loc.staff, json={
             "programme_type": "so_cap_llct", "title": "Lớp bồi dưỡng tại cơ sở Nga Sơn", "capacity": 30,

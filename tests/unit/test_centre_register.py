@@ -99,6 +99,7 @@ def test_the_successors_staff_reach_the_predecessors_through_chains_too():
     chain = {"nga-son": succession("hau-loc"), "hoang-hoa": succession("hau-loc")}
     caller = follow_successions(staff("hau-loc"), chain)
     assert caller.centres == {"hau-loc", "nga-son", "hoang-hoa"} and caller.merged_away == ()
+    assert caller.inherited == {"nga-son", "hoang-hoa"}  # its own centre stays the one its papers are issued by
     centre_scope(caller, "nga-son", "classes:read")
     assert caller.rows().centres == {"hau-loc", "nga-son", "hoang-hoa"}  # row-level security alike
 
@@ -114,7 +115,7 @@ def test_a_token_naming_only_a_merged_centre_is_refused_naming_the_successor_but
     site = follow_successions(staff("nga-son"), {"nga-son": succession("hau-loc", kind="site")})
     assert site.centres == {"nga-son"}
     both = follow_successions(staff("nga-son", "hau-loc"), {"nga-son": succession("hau-loc")})
-    assert both.centres == {"nga-son", "hau-loc"} and both.merged_away == ()
+    assert both.centres == {"nga-son", "hau-loc"} and both.merged_away == () and both.inherited == frozenset()
 
 
 def test_nothing_changes_for_a_province_admin_or_without_successions():

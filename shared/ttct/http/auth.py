@@ -70,6 +70,8 @@ class Principal:
     scopes: frozenset[str] = frozenset()
     lecturer_id: str | None = None
     """A lecturer's id in the province's register (claim `lecturer_id`): what they may write is their own teaching."""
+    inherited: frozenset[str] = frozenset()
+    """Centres among `centres` the caller reaches only as staff of their successor (`follow_successions`)."""
     merged_away: tuple[tuple[str, str, str], ...] = ()
     """(centre, successor's code, successor's name) for each centre of the token merged into another it does not
     name: the caller is refused there, naming the successor (`follow_successions`)."""
@@ -114,7 +116,8 @@ def follow_successions(caller: Principal, successions: Mapping[str, Succession])
     inherited = {code for code, s in successions.items() if s.successor_code in kept}
     gone = tuple(sorted((c, successions[c].successor_code, successions[c].successor_name)
                         for c in caller.centres - kept - inherited))
-    return replace(caller, centres=frozenset(kept | inherited), merged_away=gone)
+    return replace(caller, centres=frozenset(kept | inherited), inherited=frozenset(inherited - kept),
+                   merged_away=gone)
 
 
 def _set(claim: object) -> frozenset[str]:
