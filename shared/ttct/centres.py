@@ -132,6 +132,11 @@ async def successions(db: asyncpg.Pool | asyncpg.Connection, on: date) -> dict[s
     return {r["code"]: Succession(**r) for r in await db.fetch(_CHAIN, on)}
 
 
+async def predecessors(db: asyncpg.Pool | asyncpg.Connection, code: str, on: date) -> list[str]:
+    """The centres merged into `code` (or made its sites) by `on`, through chains too."""
+    return sorted(c for c, s in (await successions(db, on)).items() if s.successor_code == code)
+
+
 class Register:
     """The successions in force today, for the access check of every request (ttct.http.auth.principal)."""
 

@@ -171,6 +171,14 @@ async def test_two_centres_merge_mid_year_and_the_successor_carries_on_their_wor
             "programme_type": "so_cap_llct", "title": "Lớp bồi dưỡng tại cơ sở Nga Sơn", "capacity": 30,
             "starts_on": "2027-01-11", "ends_on": "2027-01-15", "venue": "Hội trường Nga Sơn"})
         assert r.status_code == 201 and r.json()["centre"] == nga_son.code, r.text
+        # the successor's list of classes takes in its predecessors' when asked, each where it is held
+        r = await client.get(f"{hau_loc.at('scheduling')}/classes", headers=hau_loc.staff,
+                             params={"with_predecessors": "true"})
+        assert r.status_code == 200, r.text
+        assert [(x["centre"], x["starts_on"]) for x in r.json()] == [
+            (hau_loc.code, "2026-03-02"), (nga_son.code, "2026-04-06"), (nga_son.code, "2027-01-11")]
+        r = await client.get(f"{hau_loc.at('scheduling')}/classes", headers=hau_loc.staff)
+        assert [x["centre"] for x in r.json()] == [hau_loc.code]
 
         # Nga Sơn's own token is refused, naming the successor, in every service
         async def refused():
