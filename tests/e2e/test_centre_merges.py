@@ -196,6 +196,12 @@ async def test_two_centres_merge_mid_year_and_the_successor_carries_on_their_wor
         assert (verified["genuine"], verified["centre"], verified["centre_name"]) == (True, nga_son.code, nga_son.name)
         verified = (await client.get(f"{public}/{certificates[hau_loc.code][0]['verification_code']}")).json()
         assert (verified["centre"], verified["centre_name"]) == (hau_loc.code, hau_loc.name)  # its name that day
+        # the commune that sent Nga Sơn's learners reads its result report naming the centre as registered
+        report = f"{services.urls['notification']}/v1/organisations/{nga_son.org}/result-reports/{first}"
+        async def reported():
+            r = await client.get(report, headers=issuer.headers("organisation", org=nga_son.org))
+            return r.status_code == 200 and r.json()
+        assert (await _eventually(reported, "Nga Sơn's result report"))["centre_name"] == nga_son.name
         # printed again by the successor's staff, Nga Sơn's certificates still name Nga Sơn as the issuer
         r = await client.get(f"{nga_son.at('assessment')}/classes/{first}/certificate-papers", headers=hau_loc.staff)
         assert r.status_code == 200, r.text
