@@ -66,12 +66,19 @@ async def _report(request: Request, fmt: Format, year: int | None, centre: str |
     f = await _figures(request, year, centre)
     runtime = request.app.state.runtime
     settings = runtime.settings
-    issuer = settings.centre_profile(centre or settings.province_code)
-    paper = year_report.year_report(issuer, labels.local_day(runtime.clock()), f,
-                                    lambda code: settings.centre_profile(code).name)
+    today = labels.local_day(runtime.clock())
+    code = centre or settings.province_code
+    issuer = await centres.on_paper(runtime.pool, settings.centre_profile(code), code, today)
+    # each centre by the register's name today (a centre never registered: the CENTRES setting's)
+    registered = await centres.names_on(runtime.pool, [(x.centre, today) for x in f.by_centre])
+
+    def name(code: str) -> str:
+        return registered.get((code, today)) or settings.centre_profile(code).name
+
+    paper = year_report.year_report(issuer, today, f, name)
     return await respond(request, fmt, name=f"{year_report.TITLE} năm {f.year} - {issuer.name}", learner_ids=(),
                          pdf=lambda: pdf.render([paper], settings.paper_font_file),
-                         workbook=lambda: year_report.year_book(f, lambda code: settings.centre_profile(code).name))
+                         workbook=lambda: year_report.year_book(f, name))
 
 
 @router.get("/v1/centres/{centre}/figures/report", response_class=Response,
