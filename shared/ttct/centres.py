@@ -28,6 +28,7 @@ from ttct.contracts import DomainEvent, Envelope
 from ttct.contracts.centre_registered import CentreRegistered
 from ttct.contracts.centre_renamed import CentreRenamed
 from ttct.contracts.centres_merged import CentresMerged
+from ttct.domain.errors import Invalid
 from ttct.papers.labels import local_day
 from ttct.papers.settings import CentreProfile
 
@@ -130,6 +131,18 @@ ORDER BY code, depth DESC
 async def successions(db: asyncpg.Pool | asyncpg.Connection, on: date) -> dict[str, Succession]:
     """Every centre merged by `on` (or made a site) -> whom it is part of on `on`."""
     return {r["code"]: Succession(**r) for r in await db.fetch(_CHAIN, on)}
+
+
+def check_opens_classes(code: str, found: Mapping[str, Succession]) -> None:
+    """A centre merged away (not made a site) opens no new class from the merge's day: its successor carries on its
+    work under its own code. 422 centre-merged naming the successor. Its classes opened before run to their end."""
+    s = found.get(code)
+    if s is not None and s.kind == "merged":
+        raise Invalid(f"centre {code} was merged into {s.successor_code} ({s.successor_name}) from {s.effective_on}: "
+                      f"open the class under {s.successor_code}",
+                      f"Trung tâm {code} đã được sáp nhập vào {s.successor_name} ({s.successor_code}) từ ngày "
+                      f"{s.effective_on:%d/%m/%Y}: hãy mở lớp dưới mã {s.successor_code}", code="centre-merged",
+                      successor_code=s.successor_code)
 
 
 async def predecessors(db: asyncpg.Pool | asyncpg.Connection, code: str, on: date) -> list[str]:

@@ -166,19 +166,27 @@ async def test_two_centres_merge_mid_year_and_the_successor_carries_on_their_wor
                              headers=hau_loc.staff)
         assert r.status_code == 200, r.text
         assert [(x["centre"], x["centre_name"]) for x in r.json()["classes"]] == [(nga_son.code, nga_son.name)]
-        # ... and act on it: the successor opens next year's class where Nga Sơn's were held
-        r = await client.post(f"{nga_son.at('scheduling')}/classes", headers=hau_loc.staff, json={
-            "programme_type": "so_cap_llct", "title": "Lớp bồi dưỡng tại cơ sở Nga Sơn", "capacity": 30,
-            "starts_on": "2027-01-11", "ends_on": "2027-01-15", "venue": "Hội trường Nga Sơn"})
-        assert r.status_code == 201 and r.json()["centre"] == nga_son.code, r.text
-        # the successor's list of classes takes in its predecessors' when asked, each where it is held
+        # ... and act on it: they close Nga Sơn's class, which is over
+        for step, status in (("start", "in_progress"), ("complete", "completed")):
+            r = await client.post(f"{nga_son.at('scheduling')}/classes/{first}/{step}", headers=hau_loc.staff)
+            assert r.status_code == 200 and r.json()["status"] == status, r.text
+        reads = await _reads(client, hau_loc.staff, nga_son, first)
+        # a centre merged away opens no new class: the successor opens next year's under its own code
+        next_year = {"programme_type": "so_cap_llct", "title": "Lớp bồi dưỡng tại Nga Sơn", "capacity": 30,
+                     "starts_on": "2027-01-11", "ends_on": "2027-01-15", "venue": "Hội trường Nga Sơn"}
+        refused = problem(await client.post(f"{nga_son.at('scheduling')}/classes", headers=hau_loc.staff,
+                                            json=next_year), 422, "centre-merged")
+        assert refused["successor_code"] == hau_loc.code
+        r = await client.post(f"{hau_loc.at('scheduling')}/classes", headers=hau_loc.staff, json=next_year)
+        assert r.status_code == 201 and r.json()["centre"] == hau_loc.code, r.text
+        # the successor's list of classes takes in its predecessors' when asked, each where it was held
         r = await client.get(f"{hau_loc.at('scheduling')}/classes", headers=hau_loc.staff,
                              params={"with_predecessors": "true"})
         assert r.status_code == 200, r.text
         assert [(x["centre"], x["starts_on"]) for x in r.json()] == [
-            (hau_loc.code, "2026-03-02"), (nga_son.code, "2026-04-06"), (nga_son.code, "2027-01-11")]
+            (hau_loc.code, "2026-03-02"), (nga_son.code, "2026-04-06"), (hau_loc.code, "2027-01-11")]
         r = await client.get(f"{hau_loc.at('scheduling')}/classes", headers=hau_loc.staff)
-        assert [x["centre"] for x in r.json()] == [hau_loc.code]
+        assert [x["centre"] for x in r.json()] == [hau_loc.code, hau_loc.code]
 
         # Nga Sơn's own token is refused, naming the successor, in every service
         async def refused():

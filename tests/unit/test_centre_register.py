@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from assessment.figures.tally import figures
 from enrolment.domain import centres as c
-from ttct.centres import Succession
+from ttct.centres import Succession, check_opens_classes
 from ttct.contracts.centre_registered import CentreRegistered
 from ttct.contracts.centre_renamed import CentreRenamed
 from ttct.contracts.centres_merged import CentresMerged
@@ -146,3 +146,11 @@ def test_figures_by_todays_map_of_centres_roll_a_predecessor_up_and_keep_the_tot
     assert (mine.total.classes, mine.total.places) == (3, 29)
     theirs = figures(2026, "nga-son", rows, {}, merged)
     assert (theirs.total.classes, theirs.total.places) == (1, 9)
+
+
+def test_a_centre_merged_away_opens_no_new_class_but_a_site_does():
+    with pytest.raises(Invalid) as refused:
+        check_opens_classes("nga-son", {"nga-son": succession("hau-loc")})
+    assert (refused.value.code, refused.value.extra["successor_code"]) == ("centre-merged", "hau-loc")
+    check_opens_classes("nga-son", {"nga-son": succession("hau-loc", kind="site")})
+    check_opens_classes("hau-loc", {"nga-son": succession("hau-loc")})

@@ -92,10 +92,12 @@ async def class_view(request: Request, centre: str, class_id: UUID) -> ClassView
 
 @router.post("/classes", status_code=201, response_model=ClassView,
              responses={**WRITE, 201: {"description": "the class as opened or planned", "headers": _ETAG}},
-             summary="Open a class for enrolment (or, with status planned, put it in the plan)")
+             summary="Open a class for enrolment (or, with status planned, put it in the plan); a centre merged "
+                     "into another opens none (422 centre-merged, naming its successor)")
 async def open_class(centre: Code, command: NewClass, request: Request, response: Response,
                      _caller: Principal = centre_access("classes:write")) -> ClassView:
     runtime = request.app.state.runtime
+    centres.check_opens_classes(centre, await centres.successions(runtime.pool, local_day(runtime.clock())))
     class_id = runtime.new_id()
     metadata = command_metadata(request, runtime.settings.province_code, centre)
     fields = command.model_dump(exclude={"status"})
