@@ -1,10 +1,11 @@
-"""When the map of centres changes: two centres, each with a class and certificates in the first half of the year,
-are registered in the province's register of centres and, mid-year, one is merged into the other, which is then
-renamed from tomorrow. Through the public API of the running services: the classes and certificates of both
-survive, the successor's staff read and act on the predecessor's classes in every service, the predecessor's own
-token is refused naming the successor, its certificates verify naming it, the year's figures read by the recorded
-map show both centres and by today's add up to one, and a rebuild of the services that keep the register gives
-the same reads."""
+"""When the map changes, communes and centres alike: two centres, each with a class and certificates in the first
+half of the year, are registered in the province's register of centres; mid-year three commune party committees
+that sent Hậu Lộc's learners merge into one, and Nga Sơn's centre is merged into Hậu Lộc's, which is then renamed
+from tomorrow. Through the public API of the running services: every learner's history and certificate survives,
+the successor's staff read and act on the predecessor's classes in every service, the predecessor's own token is
+refused naming the successor, its certificates verify naming it, the year's figures read by the recorded map as
+before (both centres, three communes) and by today's add up (one centre, one commune), and a rebuild of the
+services that keep the register gives the same reads."""
 from __future__ import annotations
 
 import uuid
@@ -15,7 +16,7 @@ import pytest
 from tests.e2e.test_assessment_flow import problem
 from tests.e2e.test_organisation_merges import _eventually, today
 from ttct_dev.demo import _until_known
-from ttct_dev.directory import register_organisations
+from ttct_dev.directory import HEAD, register_organisations
 from ttct_dev.paper_checks import vietnamese_text
 
 pytestmark = pytest.mark.e2e
@@ -41,10 +42,10 @@ class Centre:
         assert r.status_code == 201, r.text
         return r.json()["class_id"]
 
-    async def enrol(self, class_id: str, name: str) -> str:
+    async def enrol(self, class_id: str, name: str, org: str | None = None) -> str:
         url = f"{self.at('enrolment')}/classes/{class_id}/enrolments"
         r = await _until_known(lambda: self.client.post(url, headers=self.staff, json={
-            "full_name": name, "date_of_birth": "1985-02-11", "sending_organisation": {"code": self.org}}))
+            "full_name": name, "date_of_birth": "1985-02-11", "sending_organisation": {"code": org or self.org}}))
         assert r.status_code == 201, r.text
         return r.json()["learner_id"]
 
@@ -89,17 +90,24 @@ async def test_two_centres_merge_mid_year_and_the_successor_carries_on_their_wor
             assert r.status_code == 201, r.text
             await register_organisations(client, services.urls["enrolment"], {centre.org: f"Đảng ủy xã {centre.name}"},
                                          centre=centre.code, headers=centre.staff)
+        # Hậu Lộc's learners come from three communes, which merge mid-year
+        tag = uuid.uuid4().hex[:5]
+        communes = {f"xa-hoa-loc-{tag}": "Đảng ủy xã Hòa Lộc", f"xa-hoa-phu-{tag}": "Đảng ủy xã Hòa Phú",
+                    f"xa-loc-son-{tag}": "Đảng ủy xã Lộc Sơn"}
+        await register_organisations(client, services.urls["enrolment"], communes, centre=hau_loc.code,
+                                     headers=hau_loc.staff)
         problem(await client.post(register, headers=hau_loc.staff, json={
             "code": f"c-{uuid.uuid4().hex[:8]}", "name": "X", "effective_on": "2026-01-01"}), 403, "forbidden")
 
         # the first half of the year: a class at each centre, finalised, certificates issued
         classes, learners = {}, {}
         for centre, title, (starts, ends), people in (
-                (hau_loc, "Lớp Sơ cấp LLCT Hậu Lộc", ("2026-03-02", "2026-03-20"), ["Nguyễn Văn An", "Lê Thị Bình"]),
+                (hau_loc, "Lớp Sơ cấp LLCT Hậu Lộc", ("2026-03-02", "2026-03-20"),
+                 list(zip(["Nguyễn Văn An", "Lê Thị Bình", "Vũ Văn Giang"], communes))),
                 (nga_son, "Lớp Sơ cấp LLCT Nga Sơn", ("2026-04-06", "2026-04-24"),
-                 ["Trần Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"])):
+                 [(p, nga_son.org) for p in ("Trần Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em")])):
             classes[centre.code] = await centre.open_class(title, starts, ends)
-            learners[centre.code] = [await centre.enrol(classes[centre.code], p) for p in people]
+            learners[centre.code] = [await centre.enrol(classes[centre.code], p, org) for p, org in people]
             await centre.finalise(classes[centre.code], learners[centre.code])
         certificates = {}
         for centre in (hau_loc, nga_son):
@@ -120,10 +128,19 @@ async def test_two_centres_merge_mid_year_and_the_successor_carries_on_their_wor
 
         async def figures_known():
             found = lines(await _figures(client, province, admin, year=2026))
-            return found if found == {hau_loc.code: (1, 2, 2, 2), nga_son.code: (1, 3, 3, 3)} else None
+            return found if found == {hau_loc.code: (1, 3, 3, 3), nga_son.code: (1, 3, 3, 3)} else None
         before = await _eventually(figures_known, "both centres' figures")
 
-        # the preview says what moves where; only the province's admins may merge
+        # mid-year, the communes: Hòa Lộc, Hòa Phú and Lộc Sơn merge into Hậu Lộc commune's party committee
+        new_commune = f"xa-hau-loc-{tag}"
+        r = await client.post(f"{services.urls['enrolment']}/v1/sending-organisations/merges", headers=admin, json={
+            "predecessor_codes": list(communes), "successor_code": new_commune, "effective_on": str(today()),
+            "decision": {"number": "1686/QĐ-UBND", "signed_on": str(today() - timedelta(days=30))},
+            "successor": {"name": "Đảng ủy xã Hậu Lộc", "kind": "party-committee", "centre": hau_loc.code,
+                          "contacts": [HEAD]}})
+        assert r.status_code == 201, r.text
+
+        # the centres: the preview says what moves where; only the province's admins may merge
         decision = {"number": "1703/QĐ-UBND", "signed_on": str(today() - timedelta(days=20))}
         merge = {"predecessor_codes": [nga_son.code], "successor_code": hau_loc.code, "kind": "merged",
                  "effective_on": str(today()), "decision": decision}
@@ -132,6 +149,7 @@ async def test_two_centres_merge_mid_year_and_the_successor_carries_on_their_wor
         assert [(p["code"], p["classes"], p["learners"]) for p in r.json()["predecessors"]] == [
             (nga_son.code, 1, 3)]
         assert (r.json()["successor"]["code"], r.json()["successor"]["classes"]) == (hau_loc.code, 1)
+        assert r.json()["successor"]["learners"] == 3
         problem(await client.post(f"{register}/merges", json=merge, headers=hau_loc.staff), 403, "forbidden")
         problem(await client.post(f"{register}/merges", headers=admin, json={
             **merge, "predecessor_codes": [f"c-none-{uuid.uuid4().hex[:4]}"]}), 422, "centre-unknown")
@@ -215,7 +233,14 @@ async def test_two_centres_merge_mid_year_and_the_successor_carries_on_their_wor
         assert r.status_code == 200, r.text
         assert nga_son.name.upper() in vietnamese_text(r.content).upper()
 
-        # the year's figures: by the recorded map as before, both centres; by today's, one line adding them up
+        # every learner's history survives: Hậu Lộc's learners still under the communes that sent them then
+        r = await client.get(f"{services.urls['assessment']}/v1/learners/{learners[hau_loc.code][0]}/record",
+                             headers=hau_loc.staff)
+        assert [(x["centre_name"], x["organisation_name"], x["passed"], x["certificate_number"] is not None)
+                for x in r.json()["classes"]] == [(hau_loc.name, "Đảng ủy xã Hòa Lộc", True, True)]
+
+        # the year's figures: by the recorded map as before, both centres and three communes; by today's, one line
+        # for each adding them up
         async def read_figures() -> dict:
             return {
                 "recorded": await _figures(client, province, admin, year=2026),
@@ -226,9 +251,16 @@ async def test_two_centres_merge_mid_year_and_the_successor_carries_on_their_wor
                                               year=2026)}
         found = await read_figures()
         assert lines(found["recorded"]) == before
-        assert lines(found["today"]) == {hau_loc.code: (2, 5, 5, 5)}
+        assert lines(found["today"]) == {hau_loc.code: (2, 6, 6, 6)}
         assert found["today"]["total"] == found["recorded"]["total"]
-        assert (found["successor"]["total"]["places"], found["successor"]["total"]["classes"]) == (5, 2)
+        assert (found["successor"]["total"]["places"], found["successor"]["total"]["classes"]) == (6, 2)
+
+        def by_commune(figures: dict) -> dict:
+            return {x["organisation_code"]: x["places"] for x in figures["by_organisation"]
+                    if x["organisation_code"] in {*communes, new_commune, nga_son.org}}
+        assert by_commune(found["recorded"]) == {**dict.fromkeys(communes, 1), nga_son.org: 3}
+        assert by_commune(found["today"]) == {new_commune: 3, nga_son.org: 3}
+        assert by_commune(found["successor"]) == {new_commune: 3, nga_son.org: 3}
         assert found["predecessor"]["total"]["places"] == 3
 
         # a rebuild of every service that keeps the register gives the same reads
