@@ -195,10 +195,12 @@ async def test_a_programme_from_attendance_to_verified_certificates(centre, serv
             "genuine": True, "full_name": "Lê Thị Bình", "programme_type": "so_cap_llct",
             "programme": "Lớp Sơ cấp LLCT khóa 3", "status": "genuine", "issued_on": None,
             "certificate_number": certificate["certificate_number"], "replaced_by": None,
+            # the issuing centre, by its name then: never registered, the CENTRES setting's (here its default)
+            "centre": centre.code, "centre_name": f"Trung tâm Chính trị {centre.code}",
             "message_vi": "Giấy chứng nhận hợp lệ."}
         assert (await anyone.get(f"{public}/0000-0000-0000-0000")).json() == {
             "genuine": False, "full_name": None, "programme_type": None, "programme": None, "status": "unknown",
-            "certificate_number": None, "issued_on": None, "replaced_by": None,
+            "certificate_number": None, "issued_on": None, "replaced_by": None, "centre": None, "centre_name": None,
             "message_vi": "Không tìm thấy giấy chứng nhận có mã xác minh này."}
 
         # a re-sit for the one who failed: the essay again, 0.6 × 4.0 + 0.4 × 9.0 = 6.0 passes: certificate 2

@@ -8,7 +8,10 @@ attendance is taken and one learner loses eligibility; scores and conduct are re
 certificates, anyone verifies one; the learners' evaluation forms and the centre's lessons-learned review are
 entered; the year's figures show the programme; the lecturers' teaching hours of last year are reported; at the
 end the two communes merge into one (previewed, then ordered by the province admin): their codes are refused from
-then on, naming the successor, and the year's figures read by today's map add up into it.
+then on, naming the successor, and the year's figures read by today's map add up into it. Then the province's map
+of centres changes too: Hậu Lộc and its neighbour, the Nga Sơn centre, are entered in the province's register of
+centres and Nga Sơn is merged into Hậu Lộc (previewed, then ordered): Hậu Lộc's staff reach Nga Sơn's classes,
+a Nga Sơn token is refused naming Hậu Lộc, and Hậu Lộc's certificates still verify naming it.
 
 The class result report ("Thông báo kết quả học tập") then reaches each sending organisation the way it asked:
 Đảng ủy xã Hoa Lộc by a signed webhook (its receiver, run here, verifies every delivery with the Standard Webhooks
@@ -61,6 +64,7 @@ PAPERS = (  # the class's papers written to the output folder: (service, path, f
 ORGANISATION = {"code": "xa-hoa-loc", "name": "Đảng ủy xã Hoa Lộc"}  # sends the list; told by webhook
 BY_EMAIL = {"code": "xa-lien-loc", "name": "Đảng ủy xã Liên Lộc"}  # two of the list's learners; told by email
 SUCCESSOR = {"code": "xa-hau-loc", "name": "Đảng ủy xã Hậu Lộc"}  # the two communes merge into it at the end
+NEIGHBOUR = {"code": "nga-son", "name": "Trung tâm Chính trị huyện Nga Sơn"}  # merged into the centre at the end
 BY_EMAIL_LEARNERS = ("Trần Văn An", "Nguyễn Văn Dũng")  # their rows name Liên Lộc in Mã đơn vị / Tên đơn vị
 # the directory's contacts: Hoa Lộc gives no email (told by webhook only); Liên Lộc's office is emailed the
 # organisation's notices, its secretary (the head of its party committee) the alerts meant for the head
@@ -183,6 +187,8 @@ class Centre:
         self.public = f"{urls['assessment']}/v1/public"
         self.province = f"{urls['assessment']}/v1/figures"
         self.directory = f"{urls['enrolment']}/v1/sending-organisations"
+        self.register = f"{urls['enrolment']}/v1/province-centres"
+        self.urls = urls
         self.notification = f"{urls['notification']}/v1/organisations"
 
     async def post(self, url: str, body: object = None, expect: int | tuple[int, ...] = (200, 201),
@@ -720,6 +726,42 @@ async def merge(c: Centre, story: Story, province_admin: dict, today: date) -> N
         + "; ".join(f"{x['organisation_name']} {x['places']}" for x in story.figures["by_organisation"]) + ")")
 
 
+async def merge_centres(c: Centre, story: Story, issuer: LocalIssuer, today: date, suffix: str) -> None:
+    """The centres' map changes too: both centres entered in the province's register, Nga Sơn merged into Hậu Lộc
+    from today. Nothing either centre recorded changes; Hậu Lộc's staff reach Nga Sơn's classes from now on."""
+    admin = issuer.headers("province-admin")
+    neighbour = {"code": NEIGHBOUR["code"] + suffix, "name": NEIGHBOUR["name"]}
+    step(f"The map of centres changes: {neighbour['name']} merges into {CENTRE_NAME} from today")
+    for code, name, body in ((c.code, CENTRE_NAME, "Huyện ủy Hậu Lộc"), (neighbour["code"], neighbour["name"],
+                                                                          "Huyện ủy Nga Sơn")):
+        r = await c.client.post(c.register, headers=admin, json={
+            "code": code, "name": name, "parent_body": body, "effective_on": str(today.replace(month=1, day=1))})
+        check(r.status_code == 201, f"{name} is entered in the province's register of centres", r)
+    body = {"predecessor_codes": [neighbour["code"]], "successor_code": c.code, "kind": "merged",
+            "effective_on": str(today), "decision": {"number": "1703/QĐ-UBND", "signed_on": str(today - timedelta(20))}}
+    r = await c.client.post(f"{c.register}/merges/preview", json=body, headers=admin)
+    check(r.status_code == 200, "the province admin previews the merge of centres", r)
+    for p in [r.json()["successor"], *r.json()["predecessors"]]:
+        say(f"preview: {p['code']}: {p['classes']} classes, {p['learners']} learners")
+    r = await c.client.post(f"{c.register}/merges", json=body)
+    check(r.status_code == 403, "centre staff may not merge centres", r)
+    r = await c.client.post(f"{c.register}/merges", json=body, headers=admin)
+    check(r.status_code == 201, "the province admin merges them (decision 1703/QĐ-UBND)", r)
+    theirs = f"{c.urls['scheduling']}/v1/centres/{neighbour['code']}/classes"
+    await eventually(lambda: c.client.get(theirs), lambda found: isinstance(found, list),
+                     f"{CENTRE_NAME}'s staff read {neighbour['name']}'s classes")
+    say(f"{CENTRE_NAME}'s staff read {neighbour['name']}'s classes: GET /v1/centres/{neighbour['code']}/classes 200")
+    r = await c.client.get(theirs, headers=issuer.headers("centre-staff", centre=neighbour["code"]))
+    check(r.status_code == 403 and r.json()["successor_code"] == c.code,
+          f"a token for {neighbour['name']} alone is refused, naming {CENTRE_NAME}", r)
+    say(f"a token for {neighbour['code']} alone: 403 {r.json()['detail_vi']}")
+    async with httpx.AsyncClient(timeout=30) as anyone:
+        verified = (await anyone.get(f"{c.public}/certificates/{story.certificates[0]['verification_code']}")).json()
+    check(verified["genuine"] and verified["centre_name"] == CENTRE_NAME, "a certificate still verifies, naming the "
+          "centre that issued it")
+    say(f"certificate {verified['certificate_number']}: genuine, issued by {verified['centre_name']}")
+
+
 async def papers(c: Centre, story: Story, session: str, output: Path) -> None:
     step(f"The class's papers, written to {output}")
     from ttct_dev.paper_checks import pdf_text, xlsx_rows
@@ -777,6 +819,7 @@ async def play(urls: dict[str, str], issuer: LocalIssuer, *, centre: str = CENTR
             await papers(c, story, sessions[0], output)
         await teaching_hours(c, story, today, output)
         await merge(c, story, issuer.headers("province-admin"), today)
+        await merge_centres(c, story, issuer, today, org_suffix)
     return story
 
 
@@ -792,7 +835,7 @@ async def _play_and_report(urls: dict[str, str], issuer: LocalIssuer, mailbox: M
     print("\nPASS: a whole programme, from the plan to the year's figures; the result report reached "
           f"{story.by_webhook['name']} by webhook (after {len(FAIL_WITH)} failed attempts) and "
           f"{story.by_email['name']} by email, its PDF saved in {output} with the class's papers; then the two "
-          f"communes merged into {SUCCESSOR['name']}")
+          f"communes merged into {SUCCESSOR['name']}, and {NEIGHBOUR['name']} into {CENTRE_NAME}")
     return True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import partial
 
 from fastapi import FastAPI
+from ttct import centres
 from ttct.contracts import ClassOpened, DomainEvent, LearnerEnrolled
 from ttct.contracts.class_cancelled import ClassCancelled
 from ttct.contracts.class_plan_changed import ClassPlanChanged
@@ -48,12 +49,12 @@ def projections(ring: KeyRing | None = None,
                        SessionScheduled: facts.on_session_scheduled, SessionCancelled: session_cancelled,
                        ClassPlanChanged: plan_changed},
         "enrolment": {LearnerEnrolled: seats, LearnerWithdrawn: seats,
-                      LearnerErased: partial(facts.on_learner_erased, ring)},
+                      LearnerErased: partial(facts.on_learner_erased, ring), **centres.HANDLERS},
     }
 
 
 PROJECTION_TABLES = (
-    "class_sessions", "class_learners",
+    "class_sessions", "class_learners", *centres.TABLES,
     # A class's facts come again from scheduling's events, but for the scheme its first score pinned: assessment's
     # own decision (adapters/views.py), which a rebuild must not forget. Every facts handler is an upsert.
     "DELETE FROM class_facts WHERE pinned_scheme IS NULL",

@@ -10,9 +10,11 @@ from ttct.operations.runtime import Runtime
 from ttct.privacy.personal import KeyRing
 
 from enrolment.adapters import organisations, reorganisation, row_security, views
+from enrolment.domain import centres as centre_domain
 from enrolment.domain import organisations as organisation_domain
 from enrolment.domain.roster import Roster, evolve
 from enrolment.entrypoints import capacity as capacity_routes
+from enrolment.entrypoints import centres as centre_routes
 from enrolment.entrypoints import decisions as decision_routes
 from enrolment.entrypoints import erasure as erasure_routes
 from enrolment.entrypoints import imports as import_routes
@@ -36,12 +38,14 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
         app.state.rosters = Aggregates(rt.store, Roster, evolve, clock=rt.clock, new_id=rt.new_id)
         app.state.organisations = Aggregates(rt.store, organisation_domain.Organisation, organisation_domain.evolve,
                                              clock=rt.clock, new_id=rt.new_id)
+        app.state.centres_register = Aggregates(rt.store, centre_domain.Centre, centre_domain.evolve,
+                                                clock=rt.clock, new_id=rt.new_id)
         app.state.erasures = Aggregates(rt.store, lambda: None, erasure.evolve, clock=rt.clock, new_id=rt.new_id)
 
     return build_app(runtime, title="Enrolment", on_start=on_start,
                      routers=[router, import_routes.router, organisation_routes.router, learner_routes.router,
                               erasure_routes.router, paper_routes.router, capacity_routes.router,
-                              decision_routes.router, reorganisation_routes.router],
+                              decision_routes.router, reorganisation_routes.router, centre_routes.router],
                      description="Enrol learners sent by their organisations into a centre's classes: seats, "
                                  "quotas and waiting lists, transfers, bulk imports; the province's directory of "
                                  "sending organisations.")

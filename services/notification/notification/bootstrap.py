@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from ttct import centres
 from ttct.http.app import build_app
 from ttct.operations.runtime import Runtime
 from ttct.privacy.personal import KeyRing
@@ -31,7 +32,7 @@ def create_app(settings: NotificationSettings) -> FastAPI:
                       # what `ttct.admin rebuild` empties: never notices or deliveries, so a rebuild re-derives the
                       # same notices (same ids, ON CONFLICT DO NOTHING) and sends nothing again
                       projection_tables=("classes", "organisations", "organisation_learners", "attendance",
-                                         "final_results", "organisation_successions"))
+                                         "final_results", "organisation_successions", *centres.TABLES))
     return build_app(runtime, title="Notification",
                      routers=[http_endpoints.router, http_log.router, http_feed.router, http_reports.router,
                               http_record.router, http_endpoint_controls.router, http_successions.router],

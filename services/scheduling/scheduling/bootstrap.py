@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from ttct import centres
 from ttct.eventsourcing.aggregates import Aggregates
 from ttct.http.app import build_app
 from ttct.operations.runtime import Runtime
@@ -18,7 +19,8 @@ from scheduling.settings import SchedulingSettings
 
 def create_app(settings: SchedulingSettings) -> FastAPI:
     runtime = Runtime(settings, schema=[*class_views.SCHEMA, *catalogue.SCHEMA, *registry.SCHEMA,
-                                         *row_security.SCHEMA])
+                                         *row_security.SCHEMA],
+                      projections={"enrolment": centres.HANDLERS}, projection_tables=centres.TABLES)
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
         app.state.classes = Aggregates(rt.store, ClassState, evolve, clock=rt.clock, new_id=rt.new_id)

@@ -27,7 +27,8 @@ PUBLISHES: dict[str, str] = {
     "assessment": "ASSESSMENT",
 }
 READS: dict[str, tuple[str, ...]] = {
-    "scheduling": (),
+    # scheduling keeps of enrolment's events only the register of centres (ttct.centres), for its access checks
+    "scheduling": ("enrolment",),
     "enrolment": ("scheduling",),
     "assessment": ("scheduling", "enrolment"),
     "notification": ("scheduling", "enrolment", "assessment"),

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from ttct import centres
 from ttct.http import conventions, idempotency
 from ttct.http.auth import TokenVerifier
 from ttct.http.limits import BodySizeLimit, RateLimit
@@ -41,6 +42,7 @@ def build_app(
 
     app = FastAPI(title=title, version="1", description=description, lifespan=lifespan)
     app.state.verifier = TokenVerifier(settings)
+    app.state.centre_successions = centres.Register(lambda: runtime.pool, centres.local_today(lambda: runtime.clock()))
     runtime.install(app)
     install_problem_handlers(app)
     for router in [*routers, audit.router_for(settings.service_name)]:

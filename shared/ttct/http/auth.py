@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import structlog
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ttct.centres import Succession
 from ttct.domain.errors import DomainError, NotFound
 from ttct.operations.settings import ServiceSettings
 from ttct.privacy import tenancy
@@ -68,6 +70,11 @@ class Principal:
     scopes: frozenset[str] = frozenset()
     lecturer_id: str | None = None
     """A lecturer's id in the province's register (claim `lecturer_id`): what they may write is their own teaching."""
+    inherited: frozenset[str] = frozenset()
+    """Centres among `centres` the caller reaches only as staff of their successor (`follow_successions`)."""
+    merged_away: tuple[tuple[str, str, str], ...] = ()
+    """(centre, successor's code, successor's name) for each centre of the token merged into another it does not
+    name: the caller is refused there, naming the successor (`follow_successions`)."""
 
     def may(self, permission: str) -> bool:
         granted = ROLE_PERMISSIONS[self.role] | (self.scopes if self.role is Role.integration else frozenset())
@@ -75,6 +82,10 @@ class Principal:
 
     def sees_centre(self, centre: str) -> bool:
         return self.role is Role.province_admin or centre in self.centres
+
+    def successor_of(self, centre: str) -> tuple[str, str] | None:
+        """The successor (code, name) of a centre of the token that was merged away, else None."""
+        return next(((code, name) for c, code, name in self.merged_away if c == centre), None)
 
     def sees_organisation(self, organisation: str) -> bool:
         return self.role is Role.province_admin or organisation in self.organisations
@@ -90,6 +101,23 @@ class Principal:
         if self.role is Role.public:
             return tenancy.NONE
         return tenancy.tenant(centres=self.centres)
+
+
+def follow_successions(caller: Principal, successions: Mapping[str, Succession]) -> Principal:
+    """The caller as the centres' successions in force make them: staff of a successor also reach its
+    predecessors (its merged centres and its sites, through chains of merges too); a centre of the token that was
+    merged away (not made a site) into a centre the token does not name is no longer reached (`merged_away`: a
+    403 naming the successor), since its staff now work for the successor and need a token that says so. A site
+    carries on, so its own staff keep it. The province admin reaches every centre anyway."""
+    if not successions or not caller.centres or caller.role in (Role.province_admin, Role.organisation, Role.public):
+        return caller
+    kept = {c for c in caller.centres
+            if c not in successions or successions[c].kind == "site" or successions[c].successor_code in caller.centres}
+    inherited = {code for code, s in successions.items() if s.successor_code in kept}
+    gone = tuple(sorted((c, successions[c].successor_code, successions[c].successor_name)
+                        for c in caller.centres - kept - inherited))
+    return replace(caller, centres=frozenset(kept | inherited), inherited=frozenset(inherited - kept),
+                   merged_away=gone)
 
 
 def _set(claim: object) -> frozenset[str]:
@@ -152,6 +180,9 @@ async def principal(request: Request,
         raise Unauthenticated("a bearer token is required (Authorization: Bearer <JWT>)",
                               "Cần mã truy cập (Authorization: Bearer <JWT>)")
     found = await request.app.state.verifier.verify(credentials.credentials)
+    register = getattr(request.app.state, "centre_successions", None)  # a ttct.centres.Register
+    if register is not None and found.centres:
+        found = follow_successions(found, await register.in_force())
     request.state.principal = found
     tenancy.enter(found.rows())  # the rest of the request: the caller's rows only, whatever a route forgets
     return found
@@ -164,7 +195,14 @@ def require(permission: str, principal: Principal) -> None:
 
 
 def centre_scope(principal: Principal, centre: str, permission: str) -> None:
-    """Allow `permission` on `centre`'s resources; another centre's look like they do not exist."""
+    """Allow `permission` on `centre`'s resources; another centre's look like they do not exist. A centre of the
+    caller's token merged into another is refused naming its successor (403 centre-merged)."""
+    successor = principal.successor_of(centre)
+    if successor is not None and not principal.sees_centre(centre):
+        code, name = successor
+        raise Forbidden(f"centre {centre} was merged into {code} ({name}): its classes are reached with a token "
+                        f"for {code}", f"Trung tâm {centre} đã được sáp nhập vào {name} ({code}): cần mã truy cập "
+                        f"của trung tâm {code}", code="centre-merged", successor_code=code)
     if not principal.sees_centre(centre):
         raise NotFound("no such resource at this centre", "Không tìm thấy dữ liệu ở trung tâm này")
     require(permission, principal)

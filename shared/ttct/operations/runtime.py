@@ -19,6 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from ttct import centres
 from ttct.contracts import DomainEvent
 from ttct.eventsourcing.consumer import Handler, ProjectionRunner
 from ttct.eventsourcing.eventstore import EventStore
@@ -61,7 +62,8 @@ class Runtime:
         keyring: KeyRing | None = None,
     ) -> None:
         self.settings = settings
-        self.schema = schema
+        # every service keeps the province's register of centres, for its access checks (ttct.centres)
+        self.schema = [*centres.SCHEMA, *schema]
         self.projections = projections or {}
         self.workers = workers
         # the tables its consumers build from other services' events: what `ttct.admin rebuild` empties (a name)

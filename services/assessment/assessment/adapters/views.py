@@ -278,5 +278,5 @@ async def certificate(pool: asyncpg.Pool, centre: str, number: str) -> dict | No
 
 async def verify(pool: asyncpg.Pool, verification_code: str) -> dict | None:
     row = await pool.fetchrow("SELECT certificate_number, full_name, programme_type, class_title, issued_on, revoked,"
-                              " replaced_by FROM certificates WHERE verification_code = $1", verification_code)
+                              " replaced_by, centre FROM certificates WHERE verification_code = $1", verification_code)
     return dict(row) if row else None

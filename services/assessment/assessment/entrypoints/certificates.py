@@ -1,8 +1,12 @@
 """Certificates: a class's certificates, one certificate, revocation, and public verification.
 
 Verification is public (no token): anyone holding a certificate's verification code (its QR code leads here) learns
-whether it is genuine, revoked, or reissued (revoked in favour of a later one, after a re-sit); the holder's name
-and programme only while it is genuine, nothing else.
+whether it is genuine, revoked, or reissued (revoked in favour of a later one, after a re-sit), and which centre
+issued it; the holder's name and programme only while it is genuine, nothing else.
+
+A certificate names the centre that issued it as that centre was named on the day of issue (the province's
+register of centres, ttct.centres; the deployment's CENTRES setting for a centre never registered): a centre
+renamed or merged since still stands behind what it issued.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from ttct import centres
 from ttct.contracts.envelope import Code
 from ttct.domain.errors import NotFound
 from ttct.http.auth import Principal, centre_access
@@ -39,6 +44,8 @@ class CertificateView(BaseModel):
     revoked: bool
     revoked_reason: str | None
     replaced_by: str | None = Field(default=None, description="the certificate issued in its place after a re-sit")
+    centre: str = Field(description="the centre that issued it")
+    centre_name: str = Field(description="that centre's name on the day of issue")
 
 
 Standing = Literal["genuine", "revoked", "reissued", "unknown"]
@@ -58,7 +65,18 @@ class Verification(BaseModel):
     certificate_number: str | None = Field(default=None, description="the certificate's number (not for unknown)")
     issued_on: date | None = None
     replaced_by: str | None = Field(default=None, description="the number of the certificate issued in its place")
+    centre: str | None = Field(default=None, description="the centre that issued it (not for unknown)")
+    centre_name: str | None = Field(default=None, description="that centre's name on the day of issue, though it "
+                                                              "was renamed or merged into another since")
     message_vi: str = Field(default=_SAYS["unknown"], description="what the status means, in Vietnamese")
+
+
+async def issued_by(request: Request, rows: list[dict]) -> list[dict]:
+    """The rows with `centre_name`: each certificate's centre as named on its day of issue."""
+    settings = request.app.state.runtime.settings
+    names = await centres.names_on(request.app.state.runtime.pool, [(r["centre"], r["issued_on"]) for r in rows])
+    return [{**r, "centre_name": names.get((r["centre"], r["issued_on"])) or settings.centre_profile(r["centre"]).name}
+            for r in rows]
 
 
 @router.get("/classes/{class_id}/certificates", response_model=list[CertificateView],
@@ -78,8 +96,8 @@ async def class_certificates(centre: Code, class_id: UUID, request: Request, res
                        f"Không tìm thấy lớp {class_id} ở trung tâm này", code="class-unknown")
     rows = await views.class_certificates(pool, centre, class_id, revoked=revoked,
                                           after=page.after(str), limit=page.fetch)
-    return [CertificateView(**r)
-            for r in page.answer(request, response, rows, key=lambda r: (r["certificate_number"],))]
+    shown = page.answer(request, response, rows, key=lambda r: (r["certificate_number"],))
+    return [CertificateView(**r) for r in await issued_by(request, [dict(r) for r in shown])]
 
 
 @router.get("/certificates/{certificate_number:path}", response_model=CertificateView, summary="One certificate")
@@ -88,7 +106,7 @@ async def certificate(centre: Code, certificate_number: str, request: Request,
     row = await views.certificate(request.app.state.runtime.pool, centre, certificate_number)
     if row is None:
         raise unknown(certificate_number)
-    return CertificateView(**row)
+    return CertificateView(**(await issued_by(request, [row]))[0])
 
 
 @router.post("/certificate-revocations", response_model=CertificateView, summary="Revoke a certificate",
@@ -97,8 +115,8 @@ async def certificate(centre: Code, certificate_number: str, request: Request,
 async def revoke(centre: Code, command: RevokeCertificate, request: Request,
                  _caller: Principal = centre_access("certificates:write")) -> CertificateView:
     await handlers.revoke(request.app.state.assessment, centre, command, metadata(request, centre))
-    return CertificateView(**await views.certificate(request.app.state.runtime.pool, centre,
-                                                     command.certificate_number))
+    row = await views.certificate(request.app.state.runtime.pool, centre, command.certificate_number)
+    return CertificateView(**(await issued_by(request, [row]))[0])
 
 
 @public.get("/certificates/{verification_code}", response_model=Verification,
@@ -107,9 +125,12 @@ async def verify(verification_code: str, request: Request) -> Verification:
     code = verification_code.strip().upper()
     with tenancy.lookup(code):  # row-level security: this one certificate, no centre's others
         row = await views.verify(request.app.state.runtime.pool, code)
+        if row is not None:
+            row = (await issued_by(request, [row]))[0]
     if row is None:
         return Verification(genuine=False)
-    known = {"certificate_number": row["certificate_number"], "issued_on": row["issued_on"]}
+    known = {"certificate_number": row["certificate_number"], "issued_on": row["issued_on"],
+             "centre": row["centre"], "centre_name": row["centre_name"]}
     if row["revoked"]:
         status = "reissued" if row["replaced_by"] else "revoked"
         return Verification(genuine=False, status=status, replaced_by=row["replaced_by"], message_vi=_SAYS[status],

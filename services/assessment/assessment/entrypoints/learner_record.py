@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
+from ttct import centres
 from ttct.contracts.types import GradeBand, LearnerProfile, ProgrammeType
 from ttct.domain.errors import NotFound
 from ttct.http.auth import Principal, principal, require
@@ -23,7 +24,8 @@ OFFERED = (Format.json, *FILES)
 
 class RecordLine(BaseModel):
     centre: str
-    centre_name: str = Field(description="the centre's name as its papers print it (the deployment's CENTRES)")
+    centre_name: str = Field(description="the centre's name when the class started: the province's register of "
+                                         "centres', else as its papers print it (the deployment's CENTRES)")
     class_id: UUID
     class_title: str
     programme_type: ProgrammeType | None
@@ -77,8 +79,11 @@ async def learner_record_of(learner_id: UUID, request: Request, fmt: Format = fo
     # the reading goes in the access log of a centre of the caller's where the learner sat a class
     request.state.audit_centre = next((r["centre"] for r in rows if r["centre"] in caller.centres), None)
     runtime = request.app.state.runtime
+    # each class's centre as it was named when the class started (the register; else the CENTRES setting)
+    names = await centres.names_on(pool, [(r["centre"], r["starts_on"]) for r in rows if r["starts_on"]])
     lines = [RecordLine(**{k: v for k, v in r.items() if k != "full_name"}, finalised=r["eligible"] is not None,
-                        centre_name=runtime.settings.centre_profile(r["centre"]).name) for r in rows]
+                        centre_name=names.get((r["centre"], r["starts_on"]))
+                        or runtime.settings.centre_profile(r["centre"]).name) for r in rows]
     ring = runtime.keyring
     found = LearnerRecord(learner_id=learner_id, full_name=rows[-1]["full_name"], classes=lines,
                           profile=await learner_record.profile(pool, ring, learner_id),
@@ -86,10 +91,12 @@ async def learner_record_of(learner_id: UUID, request: Request, fmt: Format = fo
                           certificates=sum(1 for x in lines if x.certificate_number and not x.certificate_revoked))
     if fmt is Format.json:
         return found
-    issuer = runtime.settings.centre_profile(sorted(caller.centres)[0] if caller.centres else
-                                             runtime.settings.province_code)
+    own = sorted(caller.centres - caller.inherited)  # the caller's own centre issues it, not one merged into it
+    today = labels.local_day(runtime.clock())
+    code = own[0] if own else runtime.settings.province_code
+    issuer = await centres.on_paper(pool, runtime.settings.centre_profile(code), code, today)
     data = found.model_dump(mode="python")
-    sheet_paper = paper.record_paper(issuer, labels.local_day(runtime.clock()), data,
+    sheet_paper = paper.record_paper(issuer, today, data,
                                      lambda code: runtime.settings.centre_profile(code).name)
     return await respond(request, fmt, name=f"{paper.TITLE} - {found.full_name}", learner_ids=(learner_id,),
                          pdf=lambda: pdf.render([sheet_paper], runtime.settings.paper_font_file),

@@ -2,9 +2,11 @@
 of its sending organisations and its certificates, as PDF (and XLSX, CSV where they are tables)."""
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from ttct import centres
 from ttct.contracts.envelope import Code
 from ttct.domain.errors import NotFound
 from ttct.http.auth import Principal, centre_access
@@ -28,12 +30,14 @@ async def _class(request: Request, centre: str, class_id: UUID) -> dict:
     return found
 
 
-def _printing(request: Request, centre: str):
-    """The centre as its papers name it, today's date, and a renderer of papers into one PDF."""
+async def _printing(request: Request, centre: str, on: date | None = None):
+    """The centre as its papers name it on `on` (default today: the register's name that day, else the CENTRES
+    setting's), today's date, and a renderer of papers into one PDF."""
     runtime = request.app.state.runtime
     font = runtime.settings.paper_font_file
-    return runtime.settings.centre_profile(centre), labels.local_day(runtime.clock()), \
-        lambda papers: (lambda: pdf.render(papers, font))
+    today = labels.local_day(runtime.clock())
+    profile = await centres.on_paper(runtime.pool, runtime.settings.centre_profile(centre), centre, on or today)
+    return profile, today, lambda papers: (lambda: pdf.render(papers, font))
 
 
 @router.get("/sessions/{session_id}/attendance-sheet", response_class=Response,
@@ -51,7 +55,7 @@ async def attendance_sheet(centre: Code, class_id: UUID, session_id: UUID, reque
                        code="session-unknown")
     learners = list((await facts.learners(pool, centre, class_id)).values())
     marks = {r["learner_id"]: r["status"] for r in await views.attendance(pool, class_id, session_id)}
-    centre_profile, today, render = _printing(request, centre)
+    centre_profile, today, render = await _printing(request, centre)
     paper = attendance.attendance_sheet(centre_profile, today, the_class, session, learners, marks)
     sheet = attendance.session_sheet(learners, marks)
     return await respond(request, fmt, name=f"{attendance.SHEET_TITLE} - {labels.day(session['session_date'])}",
@@ -68,7 +72,7 @@ async def attendance_summary(centre: Code, class_id: UUID, request: Request, fmt
     pool = request.app.state.runtime.pool
     the_class = await _class(request, centre, class_id)
     listed = await handlers.standings(request.app.state.assessment, centre, class_id)
-    centre_profile, today, render = _printing(request, centre)
+    centre_profile, today, render = await _printing(request, centre)
     paper = attendance.summary(centre_profile, today, the_class, listed, float(the_class["max_absence_ratio"]))
     book = attendance.summary_book(the_class, listed, await paper_views.sessions(pool, centre, class_id),
                                    await paper_views.marks(pool, class_id))
@@ -89,7 +93,7 @@ async def score_sheet(centre: Code, class_id: UUID, request: Request, fmt: Forma
     recorded = {(r["learner_id"], r["component"]): r["score"] for r in await views.scores(pool, centre, class_id)}
     finals = {r["learner_id"]: r for r in await views.final_results(pool, centre, class_id)} \
         if await views.finalised_class(pool, centre, class_id) else {}
-    centre_profile, today, render = _printing(request, centre)
+    centre_profile, today, render = await _printing(request, centre)
     paper = scores.score_sheet(centre_profile, today, the_class, scheme, learners, recorded, finals)
     return await respond(request, fmt, name=f"{scores.TITLE} - {the_class['title']}",
                          learner_ids=[l.learner_id for l in learners], pdf=render([paper]),
@@ -113,7 +117,7 @@ async def result_reports(centre: Code, class_id: UUID, request: Request, fmt: Fo
         raise NotFound(f"no learner of organisation {organisation} has a result in class {class_id}",
                        f"Đơn vị {organisation} không có học viên có kết quả trong lớp {class_id}",
                        code="organisation-not-in-class")
-    centre_profile, today, render = _printing(request, centre)
+    centre_profile, today, render = await _printing(request, centre)
     papers: list[Paper] = results.result_reports(centre_profile, today, the_class, rows)
     return await respond(request, fmt, name=f"Thông báo kết quả học tập - {the_class['title']}",
                          learner_ids=[r["learner_id"] for r in rows], pdf=render(papers),
@@ -137,7 +141,8 @@ async def certificate_papers(centre: Code, class_id: UUID, request: Request, fmt
     if not rows:
         raise NotFound(f"class {class_id} has no valid certificate", f"Lớp {class_id} chưa có giấy chứng nhận",
                        code="no-certificates")
-    centre_profile, _, _ = _printing(request, centre)
+    # a certificate names its centre as named when it was issued
+    centre_profile, _, _ = await _printing(request, centre, rows[0]["issued_on"])
     papers = [results.certificate(r, runtime.settings.verification_url) for r in rows]
     name = f"Giấy chứng nhận {number}" if number else f"Giấy chứng nhận - {rows[0]['class_title']}"
     return await respond(request, fmt, name=name, learner_ids=[r["learner_id"] for r in rows],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
+from ttct import centres
 from ttct.contracts.envelope import Code
 from ttct.http.auth import Principal, centre_access, province_admin_access
 from ttct.papers import labels, pdf
@@ -24,7 +25,9 @@ def province_admin(permission: str):
 MAP = Query("recorded", alias="map",
             description="by_organisation by the map as recorded (each learner under the organisation that sent "
                         "them: the map of that year) or by today's (organisations merged or dissolved since rolled "
-                        "up into their successors; totals unchanged)")
+                        "up into their successors; totals unchanged). By today's map the centres too: a centre "
+                        "merged into another (or made its site) counts under it in by_centre, and a successor's "
+                        "figures include its predecessors' classes")
 
 
 async def _figures(request: Request, year: int | None, centre: str | None,
@@ -32,10 +35,13 @@ async def _figures(request: Request, year: int | None, centre: str | None,
     now = request.app.state.runtime.clock().astimezone(VIETNAM)
     year = year or now.year
     pool = request.app.state.runtime.pool
-    rows = await tables.counts(pool, year, centre)
     if by == "today":
-        return tally.figures(year, centre, rows, await maps.successors(pool, now.date()))
-    return tally.figures(year, centre, rows)
+        merged = {code: s.successor_code for code, s in (await centres.successions(pool, now.date())).items()}
+        # a successor's figures take in its predecessors' rows (those the caller may see: row-level security)
+        wide = centre is not None and centre in merged.values()
+        rows = await tables.counts(pool, year, None if wide else centre)
+        return tally.figures(year, centre, rows, await maps.successors(pool, now.date()), merged)
+    return tally.figures(year, centre, await tables.counts(pool, year, centre))
 
 
 @router.get("/v1/centres/{centre}/figures", response_model=tally.Figures,
@@ -60,12 +66,19 @@ async def _report(request: Request, fmt: Format, year: int | None, centre: str |
     f = await _figures(request, year, centre)
     runtime = request.app.state.runtime
     settings = runtime.settings
-    issuer = settings.centre_profile(centre or settings.province_code)
-    paper = year_report.year_report(issuer, labels.local_day(runtime.clock()), f,
-                                    lambda code: settings.centre_profile(code).name)
+    today = labels.local_day(runtime.clock())
+    code = centre or settings.province_code
+    issuer = await centres.on_paper(runtime.pool, settings.centre_profile(code), code, today)
+    # each centre by the register's name today (a centre never registered: the CENTRES setting's)
+    registered = await centres.names_on(runtime.pool, [(x.centre, today) for x in f.by_centre])
+
+    def name(code: str) -> str:
+        return registered.get((code, today)) or settings.centre_profile(code).name
+
+    paper = year_report.year_report(issuer, today, f, name)
     return await respond(request, fmt, name=f"{year_report.TITLE} năm {f.year} - {issuer.name}", learner_ids=(),
                          pdf=lambda: pdf.render([paper], settings.paper_font_file),
-                         workbook=lambda: year_report.year_book(f, lambda code: settings.centre_profile(code).name))
+                         workbook=lambda: year_report.year_book(f, name))
 
 
 @router.get("/v1/centres/{centre}/figures/report", response_class=Response,

@@ -93,11 +93,19 @@ def _rate(results: Results) -> Results:
 
 
 def figures(year: int, centre: str | None, rows: dict[str, Iterable[dict]],
-            successors: Mapping[str, tuple[str, str]] | None = None) -> Figures:
+            successors: Mapping[str, tuple[str, str]] | None = None,
+            merged_centres: Mapping[str, str] | None = None) -> Figures:
     """`rows` as `tables.counts` returns them: classes, places and results grouped by centre, programme type and
-    (places, results) sending organisation; with `successors` (code -> successor's code and name), by today's map."""
+    (places, results) sending organisation; with `successors` (code -> successor's code and name), by today's map.
+    With `merged_centres` (centre -> the centre it is part of today) the centres too are read by today's map: a
+    predecessor's rows count under its successor, and `centre`'s figures are its own rows and those rolled up into
+    it (rows of other centres, as a province-wide read returns them, are left out)."""
     if successors is not None:
         rows = {name: [_renamed(row, successors) for row in found] for name, found in rows.items()}
+    if merged_centres is not None:
+        rows = {name: [{**row, "centre": merged_centres.get(row["centre"], row["centre"])} for row in found
+                       if centre is None or row["centre"] == centre or merged_centres.get(row["centre"]) == centre]
+                for name, found in rows.items()}
     total = Line()
     programmes: dict[str, ProgrammeLine] = {}
     centres: dict[str, CentreLine] = {}

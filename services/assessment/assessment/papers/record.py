@@ -43,7 +43,8 @@ def _certificate(line: dict) -> str:
 
 
 def record_sheet(record: dict, centre_name: Callable[[str], str]) -> Sheet:
-    rows = tuple((i, x["class_title"], labels.programme(x["programme_type"]), centre_name(x["centre"]),
+    rows = tuple((i, x["class_title"], labels.programme(x["programme_type"]),
+                  x.get("centre_name") or centre_name(x["centre"]),
                   f"{labels.day(x['starts_on'])}–{labels.day(x['ends_on'])}", x["organisation_name"],
                   x["final_score"], _outcome(x), labels.conduct(x["conduct"]), _certificate(x), x["class_id"])
                  for i, x in enumerate(record["classes"], 1))

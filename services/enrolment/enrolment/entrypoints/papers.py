@@ -4,6 +4,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from ttct import centres
 from ttct.contracts.envelope import Code
 from ttct.domain.errors import NotFound
 from ttct.http.auth import Principal, centre_access
@@ -29,8 +30,9 @@ async def class_list(centre: Code, class_id: UUID, request: Request, fmt: Format
         raise NotFound(f"class {class_id} does not exist in this centre",
                        f"Không tìm thấy lớp {class_id} ở trung tâm này", code="class-unknown")
     roster = await views.roster(runtime.pool, centre, class_id, organisation=organisation)
-    paper = papers.class_list(runtime.settings.centre_profile(centre), labels.local_day(runtime.clock()), the_class,
-                              roster, organisation)
+    today = labels.local_day(runtime.clock())
+    profile = await centres.on_paper(runtime.pool, runtime.settings.centre_profile(centre), centre, today)
+    paper = papers.class_list(profile, today, the_class, roster, organisation)
     return await respond(request, fmt, name=f"{papers.TITLE} - {the_class['title']}",
                          learner_ids=[r["learner_id"] for r in roster],
                          pdf=lambda: pdf.render([paper], runtime.settings.paper_font_file),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import partial
 
+from ttct import centres
 from ttct.contracts import ClassOpened, DomainEvent, LearnerEnrolled, ScoreRecorded
 from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.class_cancelled import ClassCancelled
@@ -41,7 +42,7 @@ def projections(p: Projections) -> dict[str, dict[type[DomainEvent], Handler]]:
                       LearnerWaitlisted: placed, LearnerWithdrawn: p.learner_withdrawn,
                       LearnerErased: p.learner_erased, OrganisationsMerged: p.organisations_merged,
                       OrganisationDissolved: p.organisation_dissolved, OrganisationRenamed: p.organisation_renamed,
-                      OrganisationMoved: p.organisation_moved},
+                      OrganisationMoved: p.organisation_moved, **centres.HANDLERS},
         "assessment": {ScoreRecorded: _runs(p.scores_recorded), AttendanceRecorded: _runs(p.attendances_recorded),
                        EligibilityLost: p.eligibility_lost, EligibilityRestored: p.eligibility_lost,
                        LearnerResultFinalised: _runs(p.learner_results_finalised),

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
+from ttct import centres
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import DispatchDecision
 from ttct.domain.errors import NotFound
@@ -57,7 +58,10 @@ async def _report(request: Request, org: str, class_id: UUID) -> ResultReport:
     lines = sorted(await reported.lines(pool, codes, class_id), key=lambda x: name_sort_key(x["full_name"]))
     settings = request.app.state.runtime.settings
     decisions = [d for cited in (await views.dispatch_decisions(pool, class_id, codes)).values() for d in cited]
-    return ResultReport(**found[0], centre_name=settings.centre_profile(found[0]["centre"]).name,
+    today = labels.local_day(request.app.state.runtime.clock())
+    centre = found[0]["centre"]
+    profile = await centres.on_paper(pool, settings.centre_profile(centre), centre, today)
+    return ResultReport(**found[0], centre_name=profile.name,
                         sending_organisation={"code": organisation["code"], "name": organisation["name"]},
                         dispatch_decisions=decisions, results=lines)
 
@@ -84,7 +88,9 @@ async def get_report(org: Code, class_id: UUID, request: Request, fmt: Format = 
     settings = request.app.state.runtime.settings
     today = labels.local_day(request.app.state.runtime.clock())
     what = reports.ReportedClass(report.class_title, report.programme_type, report.starts_on, report.ends_on)
-    paper = reports.paper(settings.centre_profile(report.centre), today, what, report.sending_organisation,
+    profile = await centres.on_paper(request.app.state.runtime.pool, settings.centre_profile(report.centre),
+                                     report.centre, today)
+    paper = reports.paper(profile, today, what, report.sending_organisation,
                           report.results, [d.model_dump() for d in report.dispatch_decisions])
     return await respond(
         request, fmt, name=f"{reports.TITLE} - {report.class_title} - {report.sending_organisation['name']}",

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 import structlog
+from ttct import centres
 from ttct.contracts import ClassOpened, Envelope, LearnerEnrolled, ScoreRecorded
 from ttct.contracts.attendance_recorded import AttendanceRecorded
 from ttct.contracts.class_cancelled import ClassCancelled
@@ -202,7 +203,11 @@ class Projections:
             for code, cited in decisions.items():
                 merged.setdefault(now_named[code].code if code in now_named else code, []).extend(cited)
             decisions = merged
-        reports = kinds.report_notices(envelope, event, self.centre(envelope.centre), lines, decisions)
+        # the centre by its registered name on the day of the results, over the CENTRES setting's
+        centre = self.centre(envelope.centre)
+        registered = await centres.name_on(conn, envelope.centre, local_day(envelope.occurred_at))
+        centre = kinds.Centre(centre.code, registered) if registered else centre
+        reports = kinds.report_notices(envelope, event, centre, lines, decisions)
         if self.clock() - envelope.occurred_at > timedelta(days=self.email_backfill_days):
             # history replayed (a rebuild): the heads' reports are newer than the service's first report of these
             # classes, so a rebuild after an upgrade would email every head years of reports; they get none

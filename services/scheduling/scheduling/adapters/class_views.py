@@ -94,18 +94,18 @@ async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
                 await session_views.project(conn, envelope, event)
 
 
-async def list_classes(pool: asyncpg.Pool, centre: str, status: str | None = None, *,
+async def list_classes(pool: asyncpg.Pool, centres: list[str], status: str | None = None, *,
                        programme_type: str | None = None, starts_from: date | None = None,
                        starts_until: date | None = None, after: tuple[date, UUID] | None = None,
                        limit: int | None = None) -> list[dict]:
-    """The centre's classes by start date (then id), filtered, from after the key `after` on."""
+    """The centres' classes by start date (then id), filtered, from after the key `after` on."""
     after_on, after_id = after or (None, None)
     rows = await pool.fetch(
-        f"SELECT {_COLUMNS} FROM classes WHERE centre = $1 AND ($2::text IS NULL OR status = $2)"
+        f"SELECT {_COLUMNS} FROM classes WHERE centre = ANY($1::text[]) AND ($2::text IS NULL OR status = $2)"
         " AND ($3::text IS NULL OR programme_type = $3) AND ($4::date IS NULL OR starts_on >= $4)"
         " AND ($5::date IS NULL OR starts_on <= $5) AND ($6::date IS NULL OR (starts_on, class_id) > ($6, $7::uuid))"
         " ORDER BY starts_on, class_id LIMIT $8",
-        centre, status, programme_type, starts_from, starts_until, after_on, after_id, limit)
+        centres, status, programme_type, starts_from, starts_until, after_on, after_id, limit)
     return [dict(r) for r in rows]
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
+from ttct import centres
 from ttct.contracts.class_opened import WhenFull
 from ttct.contracts.envelope import Code
 from ttct.contracts.types import ProgrammeType
@@ -18,6 +19,7 @@ from ttct.http.auth import Principal, centre_access
 from ttct.http.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, WRITE, etag
 from ttct.http.pagination import Page, page_params, paged
 from ttct.http.problems import command_metadata
+from ttct.papers.labels import local_day
 
 from scheduling.adapters import class_views, session_views
 from scheduling.domain.classes import CancelClass, ChangePlan, OpenClass, PlanClass, ScheduleSession
@@ -90,10 +92,12 @@ async def class_view(request: Request, centre: str, class_id: UUID) -> ClassView
 
 @router.post("/classes", status_code=201, response_model=ClassView,
              responses={**WRITE, 201: {"description": "the class as opened or planned", "headers": _ETAG}},
-             summary="Open a class for enrolment (or, with status planned, put it in the plan)")
+             summary="Open a class for enrolment (or, with status planned, put it in the plan); a centre merged "
+                     "into another opens none (422 centre-merged, naming its successor)")
 async def open_class(centre: Code, command: NewClass, request: Request, response: Response,
                      _caller: Principal = centre_access("classes:write")) -> ClassView:
     runtime = request.app.state.runtime
+    centres.check_opens_classes(centre, await centres.successions(runtime.pool, local_day(runtime.clock())))
     class_id = runtime.new_id()
     metadata = command_metadata(request, runtime.settings.province_code, centre)
     fields = command.model_dump(exclude={"status"})
@@ -165,10 +169,17 @@ async def list_classes(centre: Code, request: Request, response: Response, statu
                        programme_type: ProgrammeType | None = None,
                        starts_from: date | None = Query(None, description="classes starting on or after this day"),
                        starts_until: date | None = Query(None, description="classes starting on or before this day"),
+                       with_predecessors: bool = Query(False, description="also the classes of the centres merged "
+                                                       "into this one (or made its sites) by today, each under its "
+                                                       "own `centre`"),
                        page: Page = Depends(page_params),
                        _caller: Principal = centre_access("classes:read")) -> list[ClassView]:
+    pool = request.app.state.runtime.pool
+    codes = [centre]
+    if with_predecessors:
+        codes += await centres.predecessors(pool, centre, local_day(request.app.state.runtime.clock()))
     rows = await class_views.list_classes(
-        request.app.state.runtime.pool, centre, status, programme_type=programme_type.value if programme_type else None,
+        pool, codes, status, programme_type=programme_type.value if programme_type else None,
         starts_from=starts_from, starts_until=starts_until, after=page.after(date, UUID), limit=page.fetch)
     rows = page.answer(request, response, rows, key=lambda r: (r["starts_on"], r["class_id"]))
     return [ClassView.model_validate(r) for r in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
+from ttct import centres
 from ttct.contracts.envelope import Code
 from ttct.http.auth import Principal, centre_access
 from ttct.papers import labels, pdf
@@ -24,8 +25,9 @@ async def timetable(centre: Code, class_id: UUID, request: Request, fmt: Format 
     runtime = request.app.state.runtime
     the_class = (await class_view(request, centre, class_id)).model_dump()
     sessions = await session_views.list_for_class(runtime.pool, class_id)
-    paper = papers.timetable(runtime.settings.centre_profile(centre), labels.local_day(runtime.clock()), the_class,
-                             sessions)
+    today = labels.local_day(runtime.clock())
+    profile = await centres.on_paper(runtime.pool, runtime.settings.centre_profile(centre), centre, today)
+    paper = papers.timetable(profile, today, the_class, sessions)
     return await respond(request, fmt, name=f"{papers.TITLE} - {the_class['title']}", learner_ids=(),
                          pdf=lambda: pdf.render([paper], runtime.settings.paper_font_file),
                          workbook=lambda: papers.timetable_book(the_class, sessions))

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
+from ttct import centres
 from ttct.contracts.envelope import Code
 from ttct.http.auth import Principal, centre_access
 from ttct.papers import labels, pdf
@@ -86,7 +87,9 @@ async def lecturer_hours(centre: Code, request: Request,
     if fmt is Format.json:
         return report
     data = report.model_dump(mode="python")
-    paper = papers.teaching_hours(runtime.settings.centre_profile(centre), labels.local_day(runtime.clock()), data)
+    today = labels.local_day(runtime.clock())
+    profile = await centres.on_paper(runtime.pool, runtime.settings.centre_profile(centre), centre, today)
+    paper = papers.teaching_hours(profile, today, data)
     return await respond(request, fmt, name=f"{papers.HOURS_TITLE} {papers.hours_period(year, month)}",
                          learner_ids=(), pdf=lambda: pdf.render([paper], runtime.settings.paper_font_file),
                          workbook=lambda: papers.teaching_hours_book(data))
