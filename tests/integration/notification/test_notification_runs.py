@@ -12,6 +12,7 @@ from datetime import date
 import asyncpg
 import pytest
 from notification_helpers import Course
+from ttct import centres
 from ttct.contracts import Envelope, read_event
 from ttct.contracts.types import GradeBand
 from ttct.eventsourcing.consumer import call_handler, is_batched
@@ -52,7 +53,7 @@ async def databases(admin_url):
     pools = [await asyncpg.create_pool(database_url(admin_url, name), min_size=1, max_size=2) for name in names]
     for pool in pools:
         async with pool.acquire() as conn:
-            for statement in [*SCHEMA, *committed_order.SCHEMA]:
+            for statement in [*SCHEMA, *committed_order.SCHEMA, *centres.SCHEMA]:
                 await conn.execute(statement)
             await conn.executemany("INSERT INTO organisations (code, name, updated_at, contacts)"
                                    " VALUES ($1, $2, now() - interval '1 day', $3::jsonb)",
