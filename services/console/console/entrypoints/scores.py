@@ -39,15 +39,20 @@ async def _recorded(api: Api, base: str) -> list[dict]:
         return []
 
 
-async def _grid(api: Api, centre: str, class_id: uuid.UUID, component: str) -> dict:
+async def _grid(api: Api, centre: str, class_id: uuid.UUID, component: str, *, recorded: bool = True) -> dict:
+    """`recorded`: the scores recorded so far too (a grid being sent needs them only if it is refused)."""
     base = f"/centres/{centre}/classes/{class_id}"
     # three services, asked at once: the page waits for the slowest, not for the sum
-    the_class, roster, recorded = await asyncio.gather(
-        api.get("scheduling", base), api.get("enrolment", f"{base}/enrolments"), _recorded(api, base))
+    the_class, roster, so_far = await asyncio.gather(
+        api.get("scheduling", base), api.get("enrolment", f"{base}/enrolments"),
+        _recorded(api, base) if recorded else asyncio.sleep(0, []))
     roster.sort(key=lambda r: name_sort_key(r["full_name"]))
-    components = sorted({s["component"] for s in recorded} | {"final", component})
-    scores = {s["learner_id"]: s for s in recorded if s["component"] == component}
-    return {"c": the_class, "roster": roster, "scores": scores, "component": component, "components": components}
+    return {"c": the_class, "roster": roster, "component": component, **_scores(so_far, component)}
+
+
+def _scores(recorded: list[dict], component: str) -> dict:
+    return {"scores": {s["learner_id"]: s for s in recorded if s["component"] == component},
+            "components": sorted({s["component"] for s in recorded} | {"final", component})}
 
 
 @router.get("/classes/{class_id}/scores")
@@ -64,7 +69,7 @@ async def record_scores(request: Request, class_id: uuid.UUID, component: str = 
     person = sessions.person(request)
     form = await sessions.check_csrf(request)
     centre, api, component = centre_of(request, person), sessions.api(request), _component(component)
-    grid = await _grid(api, centre, class_id, component)
+    grid = await _grid(api, centre, class_id, component, recorded=False)
     typed = {r["learner_id"]: str(form.get(f"score-{r['learner_id']}", "")).strip() for r in grid["roster"]}
     # a decimal comma is how scores are written here (8,5): the service reads a point
     sent = [(learner, score.replace(",", ".")) for learner, score in typed.items() if score]
@@ -92,4 +97,5 @@ async def record_scores(request: Request, class_id: uuid.UUID, component: str = 
         else:
             request.session["flash"] = _("The scores have been saved.")
             return RedirectResponse(f"{request.url.path}?component={component}", status_code=303)
+    grid.update(_scores(await _recorded(api, f"/centres/{centre}/classes/{class_id}"), component))
     return render(request, "scores.html", status=422, **grid, typed=typed, errors=errors, key=str(uuid.uuid4()))
