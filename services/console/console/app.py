@@ -11,9 +11,9 @@ import httpx
 import structlog
 from authlib.integrations.starlette_client import OAuth
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 
 from console import i18n, sessions
@@ -29,19 +29,34 @@ from console.views import render
 log = structlog.get_logger()
 
 
-class Language(BaseHTTPMiddleware):
-    """The page's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese."""
+class Language:
+    """The page's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese.
 
-    async def dispatch(self, request: Request, call_next):
+    Plain ASGI middleware (as SecurityHeaders): Starlette's BaseHTTPMiddleware runs the rest of the request in a
+    task of its own and streams the answer through, which a profile of the console showed on every page."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         asked = request.query_params.get("lang")
         token = i18n.current.set(i18n.pick(asked or request.cookies.get("lang")))
+
+        async def remembering(message) -> None:
+            if message["type"] == "http.response.start":
+                remembered = Response()
+                remembered.set_cookie("lang", asked, max_age=365 * 86400, samesite="lax", httponly=True)
+                MutableHeaders(scope=message).append("set-cookie", remembered.headers["set-cookie"])
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, remembering if asked in i18n.LOCALES else send)
         finally:
             i18n.current.reset(token)
-        if asked in i18n.LOCALES:
-            response.set_cookie("lang", asked, max_age=365 * 86400, samesite="lax", httponly=True)
-        return response
 
 
 SECURITY_HEADERS = {
@@ -54,17 +69,25 @@ SECURITY_HEADERS = {
 }
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
+class SecurityHeaders:
     def __init__(self, app, idp: str) -> None:
-        super().__init__(app)
+        self.app = app
         self.headers = {k: v.format(idp=idp) for k, v in SECURITY_HEADERS.items()}
 
-    async def dispatch(self, request: Request, call_next):
-        response = await call_next(request)
-        response.headers.update(self.headers)
-        if request.scope.get("session"):  # pages of a signed-in person are theirs alone
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def securing(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.update(self.headers)
+                if scope.get("session"):  # pages of a signed-in person are theirs alone
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, securing)
 
 
 def _here(request: Request) -> str:
