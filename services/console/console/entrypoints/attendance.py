@@ -55,9 +55,12 @@ async def record_attendance(request: Request, class_id: uuid.UUID, session_id: u
     person = sessions.person(request)
     form = await sessions.check_csrf(request)
     centre, api = centre_of(request, person), sessions.api(request)
-    sheet = await _sheet(api, centre, class_id, session_id, marks=False)
-    chosen = {r["learner_id"]: str(form.get(f"mark-{r['learner_id']}", "")) for r in sheet["roster"]}
-    missing = [r for r in sheet["roster"] if chosen[r["learner_id"]] not in labels.ATTENDANCE]
+    # the roster only: the class and the session are read again only to show a refused list (the service checks
+    # the session is the class's before it records anything)
+    roster = await api.get("enrolment", f"/centres/{centre}/classes/{class_id}/enrolments")
+    chosen = {r["learner_id"]: str(form.get(f"mark-{r['learner_id']}", "")) for r in roster}
+    missing = [r for r in sorted(roster, key=lambda r: name_sort_key(r["full_name"]))
+               if chosen[r["learner_id"]] not in labels.ATTENDANCE]
     errors: list[tuple[str | None, str]] = [
         (f"mark-{r['learner_id']}", _("Choose whether {name} was present, absent or excused").format(
             name=r["full_name"])) for r in missing]
@@ -74,6 +77,7 @@ async def record_attendance(request: Request, class_id: uuid.UUID, session_id: u
         else:
             request.session["flash"] = _("Attendance has been recorded.")
             return RedirectResponse(request.url.path, status_code=303)
+    sheet = await _sheet(api, centre, class_id, session_id, marks=False)
     sheet["marks"] = {k: v for k, v in chosen.items() if v}
     return render(request, "attendance.html", status=422, **sheet, labels=labels, errors=errors,
                   key=str(uuid.uuid4()))

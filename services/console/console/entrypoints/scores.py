@@ -39,20 +39,15 @@ async def _recorded(api: Api, base: str) -> list[dict]:
         return []
 
 
-async def _grid(api: Api, centre: str, class_id: uuid.UUID, component: str, *, recorded: bool = True) -> dict:
-    """`recorded`: the scores recorded so far too (a grid being sent needs them only if it is refused)."""
+async def _grid(api: Api, centre: str, class_id: uuid.UUID, component: str) -> dict:
     base = f"/centres/{centre}/classes/{class_id}"
     # three services, asked at once: the page waits for the slowest, not for the sum
-    the_class, roster, so_far = await asyncio.gather(
-        api.get("scheduling", base), api.get("enrolment", f"{base}/enrolments"),
-        _recorded(api, base) if recorded else asyncio.sleep(0, []))
+    the_class, roster, recorded = await asyncio.gather(
+        api.get("scheduling", base), api.get("enrolment", f"{base}/enrolments"), _recorded(api, base))
     roster.sort(key=lambda r: name_sort_key(r["full_name"]))
-    return {"c": the_class, "roster": roster, "component": component, **_scores(so_far, component)}
-
-
-def _scores(recorded: list[dict], component: str) -> dict:
-    return {"scores": {s["learner_id"]: s for s in recorded if s["component"] == component},
-            "components": sorted({s["component"] for s in recorded} | {"final", component})}
+    components = sorted({s["component"] for s in recorded} | {"final", component})
+    scores = {s["learner_id"]: s for s in recorded if s["component"] == component}
+    return {"c": the_class, "roster": roster, "scores": scores, "component": component, "components": components}
 
 
 @router.get("/classes/{class_id}/scores")
@@ -69,8 +64,10 @@ async def record_scores(request: Request, class_id: uuid.UUID, component: str = 
     person = sessions.person(request)
     form = await sessions.check_csrf(request)
     centre, api, component = centre_of(request, person), sessions.api(request), _component(component)
-    grid = await _grid(api, centre, class_id, component, recorded=False)
-    typed = {r["learner_id"]: str(form.get(f"score-{r['learner_id']}", "")).strip() for r in grid["roster"]}
+    # the roster only: the class and the scores recorded so far are read only to show a refused grid again
+    roster = await api.get("enrolment", f"/centres/{centre}/classes/{class_id}/enrolments")
+    roster.sort(key=lambda r: name_sort_key(r["full_name"]))
+    typed = {r["learner_id"]: str(form.get(f"score-{r['learner_id']}", "")).strip() for r in roster}
     # a decimal comma is how scores are written here (8,5): the service reads a point
     sent = [(learner, score.replace(",", ".")) for learner, score in typed.items() if score]
     errors = FormErrors(tuple(f"score-{learner}" for learner in typed))
@@ -84,7 +81,7 @@ async def record_scores(request: Request, class_id: uuid.UUID, component: str = 
         except Problem as problem:
             if problem.status not in (404, 409, 422):
                 raise
-            names = {r["learner_id"]: r["full_name"] for r in grid["roster"]}
+            names = {r["learner_id"]: r["full_name"] for r in roster}
             rows = {f"scores.{i}": f"score-{learner}" for i, (learner, _s) in enumerate(sent)}
             for error in problem.errors:  # e.g. body.scores.3.score: the fourth score sent
                 row = rows.get(".".join(str(error.get("field", "")).removeprefix("body.").split(".")[:2]))
@@ -97,5 +94,5 @@ async def record_scores(request: Request, class_id: uuid.UUID, component: str = 
         else:
             request.session["flash"] = _("The scores have been saved.")
             return RedirectResponse(f"{request.url.path}?component={component}", status_code=303)
-    grid.update(_scores(await _recorded(api, f"/centres/{centre}/classes/{class_id}"), component))
+    grid = await _grid(api, centre, class_id, component)
     return render(request, "scores.html", status=422, **grid, typed=typed, errors=errors, key=str(uuid.uuid4()))
