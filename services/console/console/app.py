@@ -114,6 +114,9 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     oauth.register("idp", server_metadata_url=settings.oidc_metadata_url, client_id=settings.oidc_client_id,
                    client_secret=settings.oidc_client_secret,
                    client_kwargs={"scope": settings.oidc_scope, "code_challenge_method": "S256",
+                                  # as patient with the identity provider as with the services (httpx's own
+                                  # 5 s made signing in fail with a 503 on a busy machine)
+                                  "timeout": settings.api_timeout,
                                   **({"transport": transport} if transport else {})})
     app.state.oauth = oauth
     app.include_router(auth.router)
