@@ -88,6 +88,13 @@ SELECT count(*) FROM new
 """
 
 
+def _columns(envelopes: Sequence[Envelope]) -> tuple[list, ...]:
+    """The events' columns as the append statements take them, one array each."""
+    return ([e.stream_version for e in envelopes], [e.event_id for e in envelopes],
+            [e.event_type for e in envelopes], [e.schema_version for e in envelopes],
+            [e.occurred_at for e in envelopes], [e.model_dump_json() for e in envelopes])
+
+
 class EventStore:
     def __init__(self, pool: asyncpg.Pool, on_append: Callable[[], None] | None = None) -> None:
         self._pool = pool
@@ -105,16 +112,7 @@ class EventStore:
         stream_id = envelopes[0].stream_id
         if any(e.stream_id != stream_id for e in envelopes):
             raise ValueError("one append writes one stream")
-        args = (
-            stream_id,
-            expected_version,
-            [e.stream_version for e in envelopes],
-            [e.event_id for e in envelopes],
-            [e.event_type for e in envelopes],
-            [e.schema_version for e in envelopes],
-            [e.occurred_at for e in envelopes],
-            [e.model_dump_json() for e in envelopes],
-        )
+        args = (stream_id, expected_version, *_columns(envelopes))
         also = WITH_THE_EVENTS.get()
         try:
             if conn is None:
@@ -150,17 +148,8 @@ class EventStore:
             if any(e.stream_id != envelopes[0].stream_id for e in envelopes):
                 raise ValueError("each write is one stream's")
         every = [e for envelopes, _version in writes for e in envelopes]
-        args = (
-            [envelopes[0].stream_id for envelopes, _version in writes],
-            [version for _envelopes, version in writes],
-            [e.stream_id for e in every],
-            [e.stream_version for e in every],
-            [e.event_id for e in every],
-            [e.event_type for e in every],
-            [e.schema_version for e in every],
-            [e.occurred_at for e in every],
-            [e.model_dump_json() for e in every],
-        )
+        args = ([envelopes[0].stream_id for envelopes, _version in writes],
+                [version for _envelopes, version in writes], [e.stream_id for e in every], *_columns(every))
         first = writes[0][0][0].stream_id, writes[0][1]
         try:
             inserted = await conn.fetchval(_APPEND_STREAMS, *args)
