@@ -11,10 +11,10 @@ import httpx
 import structlog
 from authlib.integrations.starlette_client import OAuth
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 from ttct.operations import metrics
 from ttct.operations.telemetry import configure_tracing, current_trace_headers
@@ -32,19 +32,34 @@ from console.views import render
 log = structlog.get_logger()
 
 
-class Language(BaseHTTPMiddleware):
-    """The page's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese."""
+class Language:
+    """The page's language: ?lang= (remembered in a cookie), else the cookie, else Vietnamese.
 
-    async def dispatch(self, request: Request, call_next):
+    Plain ASGI middleware (as SecurityHeaders): Starlette's BaseHTTPMiddleware runs the rest of the request in a
+    task of its own and streams the answer through, which a profile of the console showed on every page."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         asked = request.query_params.get("lang")
         token = i18n.current.set(i18n.pick(asked or request.cookies.get("lang")))
+
+        async def remembering(message) -> None:
+            if message["type"] == "http.response.start":
+                remembered = Response()
+                remembered.set_cookie("lang", asked, max_age=365 * 86400, samesite="lax", httponly=True)
+                MutableHeaders(scope=message).append("set-cookie", remembered.headers["set-cookie"])
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, remembering if asked in i18n.LOCALES else send)
         finally:
             i18n.current.reset(token)
-        if asked in i18n.LOCALES:
-            response.set_cookie("lang", asked, max_age=365 * 86400, samesite="lax", httponly=True)
-        return response
 
 
 SECURITY_HEADERS = {
@@ -57,17 +72,25 @@ SECURITY_HEADERS = {
 }
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
+class SecurityHeaders:
     def __init__(self, app, idp: str) -> None:
-        super().__init__(app)
+        self.app = app
         self.headers = {k: v.format(idp=idp) for k, v in SECURITY_HEADERS.items()}
 
-    async def dispatch(self, request: Request, call_next):
-        response = await call_next(request)
-        response.headers.update(self.headers)
-        if request.scope.get("session"):  # pages of a signed-in person are theirs alone
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def securing(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.update(self.headers)
+                if scope.get("session"):  # pages of a signed-in person are theirs alone
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, securing)
 
 
 def _here(request: Request) -> str:
@@ -101,6 +124,9 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     oauth.register("idp", server_metadata_url=settings.oidc_metadata_url, client_id=settings.oidc_client_id,
                    client_secret=settings.oidc_client_secret,
                    client_kwargs={"scope": settings.oidc_scope, "code_challenge_method": "S256",
+                                  # as patient with the identity provider as with the services (httpx's own
+                                  # 5 s made signing in fail with a 503 on a busy machine)
+                                  "timeout": settings.api_timeout,
                                   **({"transport": transport} if transport else {})})
     app.state.oauth = oauth
     configure_tracing(settings.service_name)

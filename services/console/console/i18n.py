@@ -7,7 +7,6 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from pathlib import Path
 
-from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -48,4 +47,6 @@ def day(value: date | datetime | str | None) -> str:
         return ""
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
-    return format_date(value, "dd/MM/yyyy", locale=current.get())
+    # dd/mm/yyyy is written with the same digits in every language here: no need for Babel's formatter, which
+    # takes some 0.1 ms a date, several milliseconds of a class page's 60 dates of birth
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"

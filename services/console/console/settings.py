@@ -15,6 +15,10 @@ class ConsoleSettings(BaseSettings):
     province_code: Code = Field(description="This deployment's province, e.g. thanh-hoa")
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    http_workers: int = Field(default=2, ge=1, le=64, description=(
+        "processes answering the browsers on the one port: a page's own work (reading the services' answers, "
+        "rendering) is CPU, one core's worth per process; the console keeps nothing between requests (the session "
+        "is in the signed cookie), so any of them may answer any request"))
     log_level: str = "INFO"
     public_url: str = Field(description="the console's own URL as the browser sees it (the OIDC redirect URI and "
                                         "whether the session cookie is Secure derive from it)")

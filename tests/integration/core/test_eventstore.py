@@ -65,3 +65,27 @@ async def test_every_append_queues_its_events_in_the_outbox_in_the_same_statemen
     with pytest.raises(ConcurrencyConflict):
         await store.append(envelopes("s:4:x", 0, 1), 0)
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 3
+
+
+async def test_many_streams_appended_in_one_statement_read_back_in_order_and_are_all_queued(pool):
+    store = EventStore(pool)
+    await store.append(envelopes("s:5:a", 0, 1), 0)
+    a, b = envelopes("s:5:a", 1, 2), envelopes("s:5:b", 0, 3)
+    async with store.transaction() as conn:
+        await store.append_streams([(a, 1), (b, 0), ([], 7)], conn=conn)
+    assert await store.read("s:5:a", after_version=1) == a
+    assert await store.read("s:5:b") == b
+    positions = await pool.fetch("SELECT e.event_id FROM outbox o JOIN events e USING (position) ORDER BY position")
+    assert [r["event_id"] for r in positions][1:] == [e.event_id for e in a + b]
+
+
+async def test_one_stale_stream_among_many_writes_none_of_them(pool):
+    store = EventStore(pool)
+    await store.append(envelopes("s:6:a", 0, 2), 0)
+    async with pool.acquire() as conn:
+        with pytest.raises(ConcurrencyConflict):
+            async with conn.transaction():
+                await store.append_streams([(envelopes("s:6:b", 0, 2), 0), (envelopes("s:6:a", 1), 1)], conn=conn)
+    assert await store.version("s:6:b") == 0
+    assert await store.version("s:6:a") == 2
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 2

@@ -301,6 +301,12 @@ async def learners_ever(db: asyncpg.Pool, centre: str, class_id: UUID) -> int:
                              centre, class_id)
 
 
+async def class_heard_of(db: asyncpg.Pool, centre: str, class_id: UUID) -> bool:
+    """Whether scheduling's events about the class have reached assessment (its facts are kept)."""
+    return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM class_facts WHERE centre = $1 AND class_id = $2)",
+                                  centre, class_id))
+
+
 async def class_known(db: asyncpg.Pool, centre: str, class_id: UUID) -> bool:
     return bool(await db.fetchval(
         "SELECT EXISTS (SELECT 1 FROM class_learners WHERE centre = $1 AND class_id = $2)"

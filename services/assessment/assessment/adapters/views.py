@@ -126,31 +126,61 @@ async def _name(conn: asyncpg.Connection, class_id: UUID, learner_id: UUID) -> s
                                class_id, learner_id) or ERASED
 
 
+_SCORE = ("INSERT INTO scores VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (class_id, learner_id, component)"
+          " DO UPDATE SET score = excluded.score, grade_band = excluded.grade_band,"
+          " scheme_version = excluded.scheme_version, recorded_at = excluded.recorded_at")
+_PINNED = "UPDATE class_facts SET pinned_scheme = coalesce(pinned_scheme, $2) WHERE class_id = $1"
+_MARK = ("INSERT INTO attendance VALUES ($1,$2,$3,$4,$5)"
+         " ON CONFLICT (class_id, session_id, learner_id) DO UPDATE SET status = excluded.status")
+
+
 async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    """A run of scores or of attendance marks (a class's grid or a session's list: dozens of events in one
+    transaction) goes to PostgreSQL as one pipelined statement each, not one round trip per event: the rows and
+    their order are the same as event by event."""
+    run: list[tuple[Envelope, object]] = []
     for envelope in envelopes:
-        await _apply(conn, envelope, read_event(envelope))
+        event = read_event(envelope)
+        if run and type(run[0][1]) is not type(event):
+            await _apply_run(conn, run)
+            run = []
+        if isinstance(event, (ScoreRecorded, AttendanceRecorded)):
+            run.append((envelope, event))
+        else:
+            await _apply(conn, envelope, event)
+    if run:
+        await _apply_run(conn, run)
+
+
+async def _apply_run(conn: asyncpg.Connection, run: list[tuple[Envelope, object]]) -> None:
+    if len(run) == 1:
+        await _apply(conn, *run[0])
+    elif isinstance(run[0][1], ScoreRecorded):
+        await conn.executemany(_SCORE, [
+            (e.class_id, e.learner_id, e.component, envelope.centre, e.score, e.grade_band.value, e.scheme_version,
+             envelope.occurred_at) for envelope, e in run])
+        # the first scheme a class's scores were graded by stays its scheme: once per class and scheme is enough
+        pinned = dict.fromkeys((e.class_id, e.scheme_version) for _envelope, e in run)
+        await conn.executemany(_PINNED, list(pinned))
+    else:
+        await conn.executemany(_MARK, [(e.class_id, e.session_id, e.learner_id, e.session_date, e.status)
+                                       for _envelope, e in run])
 
 
 async def _apply(conn: asyncpg.Connection, envelope: Envelope, event) -> None:  # noqa: C901 one case per event
     at = envelope.occurred_at
     match event:
         case ScoreRecorded():
-            await conn.execute(
-                "INSERT INTO scores VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (class_id, learner_id, component)"
-                " DO UPDATE SET score = excluded.score, grade_band = excluded.grade_band,"
-                " scheme_version = excluded.scheme_version, recorded_at = excluded.recorded_at",
-                event.class_id, event.learner_id, event.component, envelope.centre, event.score,
-                event.grade_band.value, event.scheme_version, at)
-            await conn.execute("UPDATE class_facts SET pinned_scheme = coalesce(pinned_scheme, $2) WHERE class_id = $1",
-                               event.class_id, event.scheme_version)
+            await conn.execute(_SCORE, event.class_id, event.learner_id, event.component, envelope.centre, event.score,
+                               event.grade_band.value, event.scheme_version, at)
+            await conn.execute(_PINNED, event.class_id, event.scheme_version)
         case ConductRated():
             await conn.execute("INSERT INTO conduct VALUES ($1,$2,$3,$4) ON CONFLICT (class_id, learner_id)"
                                " DO UPDATE SET rating = excluded.rating, note = excluded.note",
                                event.class_id, event.learner_id, event.rating, event.note)
         case AttendanceRecorded():
-            await conn.execute("INSERT INTO attendance VALUES ($1,$2,$3,$4,$5)"
-                               " ON CONFLICT (class_id, session_id, learner_id) DO UPDATE SET status = excluded.status",
-                               event.class_id, event.session_id, event.learner_id, event.session_date, event.status)
+            await conn.execute(_MARK, event.class_id, event.session_id, event.learner_id, event.session_date,
+                               event.status)
         case EligibilityLost():
             await conn.execute("INSERT INTO eligibility_lost VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING",
                                event.class_id, event.learner_id, event.sessions_counted, event.absences, at)

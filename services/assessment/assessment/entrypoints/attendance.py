@@ -10,8 +10,9 @@ from ttct.contracts.envelope import Code
 from ttct.http.auth import Principal, centre_access
 from ttct.http.pagination import Page, page_params, paged
 
-from assessment.adapters import views
+from assessment.adapters import facts, views
 from assessment.domain.attendance import RecordAttendance
+from assessment.domain.facts import class_unknown
 from assessment.entrypoints.http import metadata
 from assessment.entrypoints.teaching import own_teaching
 from assessment.service_layer import handlers
@@ -59,8 +60,10 @@ async def session_attendance(centre: Code, class_id: UUID, session_id: UUID, req
                              status: AttendanceStatus | None = Query(None, description="only learners marked so"),
                              page: Page = Depends(page_params),
                              _caller: Principal = centre_access("attendance:read")) -> list[MarkView]:
-    await handlers.standings(request.app.state.assessment, centre, class_id)  # 409 for a class not known here
-    rows = await views.attendance(request.app.state.runtime.pool, class_id, session_id, status=status,
+    pool = request.app.state.runtime.pool
+    if not await facts.class_heard_of(pool, centre, class_id):  # 409 for a class not known here yet
+        raise class_unknown(class_id)
+    rows = await views.attendance(pool, class_id, session_id, status=status,
                                   after=page.after(UUID), limit=page.fetch)
     return [MarkView(**r) for r in page.answer(request, response, rows, key=lambda r: (r["learner_id"],))]
 

@@ -94,3 +94,8 @@ class Projecting:
         async with self._store.transaction() as own:
             await self._store.append(envelopes, expected_version, conn=own)
             await project_own(own, envelopes)
+
+    async def append_streams(self, writes: Sequence[tuple[Sequence[Envelope], int]], *,
+                             conn: asyncpg.Connection) -> None:
+        await self._store.append_streams(writes, conn=conn)
+        await project_own(conn, [e for envelopes, _version in writes for e in envelopes])

@@ -18,14 +18,12 @@ ATTEMPTS = 5
 async def commit(store: EventStore, decision: dict[str, list[DomainEvent]], versions: dict[str, int],
                  metadata: EventMetadata, *, clock: Callable[[], datetime], new_id: Callable[[], UUID],
                  project: Project) -> list[Envelope]:
-    now, written = clock(), []
+    now = clock()
+    writes = [(make_envelopes(stream, versions[stream], events, metadata, now=now, new_id=new_id), versions[stream])
+              for stream, events in decision.items() if events]
+    written = [e for envelopes, _version in writes for e in envelopes]
     async with store.transaction() as conn:
-        for stream, events in decision.items():
-            if not events:
-                continue
-            envelopes = make_envelopes(stream, versions[stream], events, metadata, now=now, new_id=new_id)
-            await store.append(envelopes, versions[stream], conn=conn)
-            written += envelopes
+        await store.append_streams(writes, conn=conn)  # one statement, however many streams
         await project(conn, written)
     return written
 

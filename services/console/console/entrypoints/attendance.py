@@ -2,6 +2,7 @@
 to assessment as the session's whole list in one request."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from fastapi import APIRouter, Request
@@ -17,20 +18,28 @@ router = APIRouter(include_in_schema=False)
 _ = i18n.gettext
 
 
-async def _sheet(api: Api, centre: str, class_id: uuid.UUID, session_id: uuid.UUID) -> dict:
-    base = f"/centres/{centre}/classes/{class_id}"
-    the_class = await api.get("scheduling", base)
-    found = [s for s in await api.get("scheduling", f"{base}/sessions") if s["session_id"] == str(session_id)]
-    if not found:
-        raise Problem(404, "not-found", "no such session in this class", _("This class has no such session."))
-    roster = sorted(await api.get("enrolment", f"{base}/enrolments"), key=lambda r: name_sort_key(r["full_name"]))
+async def _marks(api: Api, base: str, session_id: uuid.UUID) -> dict[str, str]:
     try:
-        marks = {m["learner_id"]: m["status"] for m in await api.get("assessment", f"{base}/sessions/{session_id}/attendance")}
+        marks = await api.get("assessment", f"{base}/sessions/{session_id}/attendance")
     except Problem as problem:  # assessment learns of the class from its events, a moment after scheduling
         if problem.status != 409:
             raise
-        marks = {}
-    return {"c": the_class, "s": found[0], "roster": roster, "marks": marks}
+        return {}
+    return {m["learner_id"]: m["status"] for m in marks}
+
+
+async def _sheet(api: Api, centre: str, class_id: uuid.UUID, session_id: uuid.UUID, *, marks: bool = True) -> dict:
+    """`marks`: the marks recorded so far too (a list being sent replaces them: no need to read them first)."""
+    base = f"/centres/{centre}/classes/{class_id}"
+    # three services, asked at once: the page waits for the slowest, not for the sum
+    the_class, class_sessions, roster, recorded = await asyncio.gather(
+        api.get("scheduling", base), api.get("scheduling", f"{base}/sessions"),
+        api.get("enrolment", f"{base}/enrolments"), _marks(api, base, session_id) if marks else asyncio.sleep(0, {}))
+    found = [s for s in class_sessions if s["session_id"] == str(session_id)]
+    if not found:
+        raise Problem(404, "not-found", "no such session in this class", _("This class has no such session."))
+    roster.sort(key=lambda r: name_sort_key(r["full_name"]))
+    return {"c": the_class, "s": found[0], "roster": roster, "marks": recorded}
 
 
 @router.get("/classes/{class_id}/sessions/{session_id}/attendance")
@@ -46,9 +55,12 @@ async def record_attendance(request: Request, class_id: uuid.UUID, session_id: u
     person = sessions.person(request)
     form = await sessions.check_csrf(request)
     centre, api = centre_of(request, person), sessions.api(request)
-    sheet = await _sheet(api, centre, class_id, session_id)
-    chosen = {r["learner_id"]: str(form.get(f"mark-{r['learner_id']}", "")) for r in sheet["roster"]}
-    missing = [r for r in sheet["roster"] if chosen[r["learner_id"]] not in labels.ATTENDANCE]
+    # the roster only: the class and the session are read again only to show a refused list (the service checks
+    # the session is the class's before it records anything)
+    roster = await api.get("enrolment", f"/centres/{centre}/classes/{class_id}/enrolments")
+    chosen = {r["learner_id"]: str(form.get(f"mark-{r['learner_id']}", "")) for r in roster}
+    missing = [r for r in sorted(roster, key=lambda r: name_sort_key(r["full_name"]))
+               if chosen[r["learner_id"]] not in labels.ATTENDANCE]
     errors: list[tuple[str | None, str]] = [
         (f"mark-{r['learner_id']}", _("Choose whether {name} was present, absent or excused").format(
             name=r["full_name"])) for r in missing]
@@ -65,6 +77,7 @@ async def record_attendance(request: Request, class_id: uuid.UUID, session_id: u
         else:
             request.session["flash"] = _("Attendance has been recorded.")
             return RedirectResponse(request.url.path, status_code=303)
+    sheet = await _sheet(api, centre, class_id, session_id, marks=False)
     sheet["marks"] = {k: v for k, v in chosen.items() if v}
     return render(request, "attendance.html", status=422, **sheet, labels=labels, errors=errors,
                   key=str(uuid.uuid4()))

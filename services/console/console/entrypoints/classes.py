@@ -119,15 +119,23 @@ async def plan_class(request: Request):
 async def class_page_of(request: Request, class_id: uuid.UUID, *, status: int = 200, problem: str | None = None):
     person = sessions.person(request)
     centre, api = centre_of(request, person), sessions.api(request)
-    the_class, version = await api.get_tagged("scheduling", f"/centres/{centre}/classes/{class_id}")
     base = f"/centres/{centre}/classes/{class_id}"
-    code = the_class.get("programme_code")  # its rules: whether enrolments must cite a dispatch decision
-    class_sessions, roster, waiting, quotas, seats, programme, standings = await asyncio.gather(
+
+    async def class_and_programme():
+        the_class, version = await api.get_tagged("scheduling", base)
+        code = the_class.get("programme_code")  # its rules: whether enrolments must cite a dispatch decision
+        programme = await unless_unknown(api.get("scheduling", f"/centres/{centre}/programmes/{code}")) if code \
+            else None
+        return the_class, version, programme
+
+    # every service asked at once (only the programme waits for the class, which names it): the page waits for
+    # the slowest answer, not for the sum of them
+    (the_class, version, programme), class_sessions, roster, waiting, quotas, seats, standings = await asyncio.gather(
+        class_and_programme(),
         api.get("scheduling", f"{base}/sessions"), unless_unknown(api.get("enrolment", f"{base}/enrolments")),
         unless_unknown(api.get("enrolment", f"{base}/waiting-list")),
         unless_unknown(api.get("enrolment", f"{base}/quotas")),
         unless_unknown(api.get("enrolment", f"{base}/capacity")),
-        unless_unknown(api.get("scheduling", f"/centres/{centre}/programmes/{code}")) if code else asyncio.sleep(0),
         # each learner's attendance and whether they may still sit the final test (lost, or restored by a correction)
         unless_unknown(api.get("assessment", f"{base}/attendance"))
         if person.may("attendance:read") else asyncio.sleep(0))

@@ -64,8 +64,10 @@ async def record_scores(request: Request, class_id: uuid.UUID, component: str = 
     person = sessions.person(request)
     form = await sessions.check_csrf(request)
     centre, api, component = centre_of(request, person), sessions.api(request), _component(component)
-    grid = await _grid(api, centre, class_id, component)
-    typed = {r["learner_id"]: str(form.get(f"score-{r['learner_id']}", "")).strip() for r in grid["roster"]}
+    # the roster only: the class and the scores recorded so far are read only to show a refused grid again
+    roster = await api.get("enrolment", f"/centres/{centre}/classes/{class_id}/enrolments")
+    roster.sort(key=lambda r: name_sort_key(r["full_name"]))
+    typed = {r["learner_id"]: str(form.get(f"score-{r['learner_id']}", "")).strip() for r in roster}
     # a decimal comma is how scores are written here (8,5): the service reads a point
     sent = [(learner, score.replace(",", ".")) for learner, score in typed.items() if score]
     errors = FormErrors(tuple(f"score-{learner}" for learner in typed))
@@ -79,7 +81,7 @@ async def record_scores(request: Request, class_id: uuid.UUID, component: str = 
         except Problem as problem:
             if problem.status not in (404, 409, 422):
                 raise
-            names = {r["learner_id"]: r["full_name"] for r in grid["roster"]}
+            names = {r["learner_id"]: r["full_name"] for r in roster}
             rows = {f"scores.{i}": f"score-{learner}" for i, (learner, _s) in enumerate(sent)}
             for error in problem.errors:  # e.g. body.scores.3.score: the fourth score sent
                 row = rows.get(".".join(str(error.get("field", "")).removeprefix("body.").split(".")[:2]))
@@ -92,4 +94,5 @@ async def record_scores(request: Request, class_id: uuid.UUID, component: str = 
         else:
             request.session["flash"] = _("The scores have been saved.")
             return RedirectResponse(f"{request.url.path}?component={component}", status_code=303)
+    grid = await _grid(api, centre, class_id, component)
     return render(request, "scores.html", status=422, **grid, typed=typed, errors=errors, key=str(uuid.uuid4()))
