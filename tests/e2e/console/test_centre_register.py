@@ -106,6 +106,12 @@ async def test_the_province_admin_registers_two_centres_and_merges_one_into_the_
     await expect(page.get_by_role("alert")).to_contain_text(f"Không có trung tâm {unknown} trong danh mục")
     await expect(page.get_by_role("alert").get_by_role("link")).to_have_attribute("href", "#predecessors")
     await screenshot("4-merge-unknown")
+    await page.get_by_label("Các trung tâm được sáp nhập (mã)").fill(a)
+    await page.get_by_label("Trung tâm tiếp nhận (mã)").fill(unknown)
+    await page.get_by_role("button", name="Xem trước mỗi trung tâm đang có gì").click()
+    await expect(page.get_by_role("alert").get_by_role("link")).to_have_attribute("href", "#successor_code")
+    await expect(page.get_by_role("alert")).to_contain_text(f"Không có trung tâm {unknown} trong danh mục")
+    await page.get_by_label("Trung tâm tiếp nhận (mã)").fill(b)
 
     # the preview: the first centre's class, its three learners and their enrolments (the class ends in YEAR)
     await page.get_by_label("Các trung tâm được sáp nhập (mã)").fill(a)
@@ -129,7 +135,7 @@ async def test_the_province_admin_registers_two_centres_and_merges_one_into_the_
     await expect(page.get_by_role("row", name=re.compile(f"^{re.escape(centres['a_name'])}"))).to_contain_text(
         f"Đã sáp nhập vào {centres['b_name']} từ ngày {today()}")
     await expect(page.get_by_role("row", name=re.compile(f"^{re.escape(centres['b_name'])}"))).to_contain_text(
-        f"Tiếp nhận: {a}")
+        f"Tiếp nhận: {centres['a_name']}")
     await screenshot("6-merged")
 
     # merging it again is refused, naming its successor

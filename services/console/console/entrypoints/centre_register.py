@@ -79,6 +79,15 @@ def _refused(errors: FormErrors, problem: Problem, whole: str, near: str | None 
         errors.general.append(said)
 
 
+def _concerned(problem: Problem, body: dict) -> str:
+    """The field a refusal naming a centre goes beside: the successor's if it names the successor and none of the
+    centres merged (the successor unknown, or merged already itself), else the centres merged'."""
+    named = set((problem.detail or "").split())
+    if body["successor_code"] in named and not named & set(body["predecessor_codes"]):
+        return "successor_code"
+    return "predecessors"
+
+
 async def _register(request: Request) -> list[dict]:
     return await sessions.api(request).get("enrolment", REGISTER)
 
@@ -196,10 +205,7 @@ async def merge(request: Request):
     except Problem as problem:
         if problem.status not in (404, 409, 422):
             raise
-        # a refusal naming the successor goes beside it, any other centre's beside the centres merged
-        near = "successor_code" if body["successor_code"] in (problem.detail or "").split() and not any(
-            c in problem.detail.split() for c in body["predecessor_codes"]) else "predecessors"
-        _refused(errors, problem, "predecessors", near=near)
+        _refused(errors, problem, "predecessors", near=_concerned(problem, body))
         form["key"] = str(uuid.uuid4())
         return _merge_page(request, form, errors)
     if action == "confirm":
