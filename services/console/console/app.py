@@ -106,7 +106,8 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     configure_tracing(settings.service_name)
     metrics.install(app)  # /metrics: request durations by route, scraped like the services'
     app.include_router(auth.router)
-    for pages in (organisation, organisation_hooks, province, reorganisation, centre_register, verify, survey):  # organisations, province, public
+    # organisations, province (its map and its register of centres), public
+    for pages in (organisation, organisation_hooks, province, reorganisation, centre_register, verify, survey):
         app.include_router(pages.router)
     for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, capacity, results, scores,
                   evaluation, evaluation_codes, evaluation_figures, hours, learners, decisions, plan, lifecycle):

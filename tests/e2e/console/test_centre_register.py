@@ -11,21 +11,16 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.e2e.console.test_organisation_map import _fill_dated, today
 from tests.e2e.console.test_portal import Finished, finish_a_class, sign_in
 
 pytestmark = pytest.mark.e2e
 YEAR = 2033  # a year of its own: the class is this test's alone
-
-
-def today() -> str:
-    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y")
 
 
 @pytest.fixture
@@ -60,12 +55,6 @@ async def _register(page: Page, console_url: str, code: str, name: str, screensh
     await page.get_by_role("button", name="Xác nhận đăng ký").click()
     await expect(page.get_by_role("status")).to_have_text(f"Đã đăng ký {name}.")
     await expect(page.get_by_role("row", name=re.compile(code))).to_contain_text("Đang hoạt động")
-
-
-async def _fill_dated(page: Page, number: str) -> None:
-    await page.get_by_label("Số quyết định").fill(number)
-    await page.get_by_label("Ngày ký").fill("01/12/2026")
-    await page.get_by_label("Ngày có hiệu lực").fill(today())
 
 
 async def test_the_province_admin_registers_two_centres_and_merges_one_into_the_other_after_a_preview(
@@ -116,7 +105,8 @@ async def test_the_province_admin_registers_two_centres_and_merges_one_into_the_
     # the preview: the first centre's class, its three learners and their enrolments (the class ends in YEAR)
     await page.get_by_label("Các trung tâm được sáp nhập (mã)").fill(a)
     await page.get_by_role("button", name="Xem trước mỗi trung tâm đang có gì").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Kiểm tra việc sáp nhập trung tâm trước khi xác nhận")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Kiểm tra việc sáp nhập trung tâm trước khi xác nhận")
     moves = page.get_by_role("table", name="Mỗi trung tâm đang có gì")
     cells = moves.get_by_role("row", name=re.compile(f"\\({a}\\)")).locator("td")
     assert [await cells.nth(i).inner_text() for i in range(4)] == ["1", "1", "3", "3"]
