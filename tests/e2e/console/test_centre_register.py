@@ -118,7 +118,10 @@ async def test_the_province_admin_registers_two_centres_and_merges_one_into_the_
     await expect(page.get_by_label("Trung tâm tiếp nhận (mã)")).to_have_value(b)
     await page.get_by_role("button", name="Xem trước mỗi trung tâm đang có gì").click()
 
-    # a double click on the confirmation merges once
+    # a double click on the confirmation merges once (one Idempotency-Key from the form to the confirmation)
+    confirmation = page.locator("form:has(button[value=confirm])")
+    fields = {await i.get_attribute("name"): await i.get_attribute("value")
+              for i in await confirmation.locator("input[type=hidden]").all()}
     await page.get_by_role("button", name="Xác nhận sáp nhập").dblclick()
     await expect(page.get_by_role("status")).to_have_text(
         f"Đã sáp nhập {a} vào {centres['b_name']} từ ngày {today()}.")
@@ -127,6 +130,24 @@ async def test_the_province_admin_registers_two_centres_and_merges_one_into_the_
     await expect(page.get_by_role("row", name=re.compile(f"^{re.escape(centres['b_name'])}"))).to_contain_text(
         f"Tiếp nhận: {centres['a_name']}")
     await screenshot("6-merged")
+    # the same confirmation sent once more (a retry): answered as the first was, not refused as a second merge
+    again = await page.request.post(f"{console.url}/province/centres-register/merge",
+                                    form={**fields, "action": "confirm"})
+    assert again.status == 200 and again.url.endswith("/province/centres-register")
+
+    # a third centre made a site of the second: it stays active under its own staff
+    c, c_name = f"tt-c-{centres['tag']}", f"Trung tâm Chính trị huyện Nga Sơn cơ sở 2 {centres['tag']}"
+    await _register(page, console.url, c, c_name)
+    await page.get_by_role("link", name=f"Sáp nhập vào trung tâm khác {c_name}").click()
+    await page.get_by_label("Trung tâm tiếp nhận (mã)").fill(b)
+    await page.get_by_label("Trở thành cơ sở của trung tâm tiếp nhận", exact=False).check()
+    await _fill_dated(page, "2153/QĐ-UBND")
+    await page.get_by_role("button", name="Xem trước mỗi trung tâm đang có gì").click()
+    await expect(page.locator("main")).to_contain_text("cán bộ của từng cơ sở vẫn giữ quyền truy cập")
+    await page.get_by_role("button", name="Xác nhận sáp nhập").click()
+    await expect(page.get_by_role("status")).to_have_text(f"{c} là cơ sở của {centres['b_name']} từ ngày {today()}.")
+    await expect(page.get_by_role("row", name=re.compile(f"^{re.escape(c_name)}"))).to_contain_text(
+        f"Là cơ sở của {centres['b_name']} từ ngày {today()}")
 
     # merging it again is refused, naming its successor
     await page.goto(f"{console.url}/province/centres-register/merge?predecessor={a}")
