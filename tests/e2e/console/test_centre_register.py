@@ -166,6 +166,17 @@ async def test_the_province_admin_registers_two_centres_and_merges_one_into_the_
     await page.get_by_role("button", name="Xác nhận thay đổi").click()
     await expect(page.get_by_role("status")).to_contain_text("Đã đổi tên trung tâm thành Trung tâm Chính trị Hậu Lộc")
     await expect(page.get_by_role("row", name=re.compile(b))).to_contain_text(f"(tên cũ: {centres['b_name']})")
+    # a rename dated ahead: today's name stays, the coming one is said beside it
+    await page.get_by_role("link", name=re.compile("^Đổi tên Trung tâm Chính trị Hậu Lộc - Nga Sơn")).click()
+    await page.get_by_label("Tên mới").fill(f"Trung tâm Chính trị khu vực Hậu Lộc {centres['tag']}")
+    await _fill_dated(page, "2154/QĐ-UBND")
+    await page.get_by_label("Ngày có hiệu lực").fill("01/01/2030")
+    await page.get_by_role("button", name="Kiểm tra trước khi xác nhận").click()
+    await page.get_by_role("button", name="Xác nhận thay đổi").click()
+    row = page.get_by_role("row", name=re.compile(b))
+    await expect(row).to_contain_text(f"(tên cũ: {centres['b_name']})")
+    await expect(row).to_contain_text(
+        f"Mang tên Trung tâm Chính trị khu vực Hậu Lộc {centres['tag']} từ ngày 01/01/2030")
     await screenshot("8-renamed")
 
     # the public verification page names the centre that issued the certificate, as it was named then

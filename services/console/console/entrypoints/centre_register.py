@@ -110,6 +110,10 @@ async def register(request: Request):
     _admin(request)
     rows = await _register(request)
     names = {r["code"]: r["name"] for r in rows}
+    for row in rows:  # a rename may be dated ahead: the name before today's (enrolment's `name`), the one to come
+        now = max((i for i, n in enumerate(row["names"]) if n["name"] == row["name"]), default=0)
+        row["earlier"] = row["names"][now - 1]["name"] if now > 0 else None
+        row["coming"] = row["names"][now + 1] if now + 1 < len(row["names"]) else None
     return render(request, "centre_register.html", rows=rows, names=names, flash=request.session.pop("flash", None))
 
 
