@@ -21,7 +21,7 @@ from ttct.operations.telemetry import configure_tracing, current_trace_headers
 
 from console import i18n, sessions
 from console.adapters.api import Problem
-from console.entrypoints import (attendance, auth, capacity, centres, classes, decisions, evaluation,
+from console.entrypoints import (attendance, auth, capacity, centre_register, centres, classes, decisions, evaluation,
                                  evaluation_codes, evaluation_figures, home, hours, imports, learners, lifecycle,
                                  organisation, organisation_hooks, plan, province, quotas, reorganisation, results,
                                  roster, scores, survey, timetable, verify)
@@ -132,7 +132,8 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     configure_tracing(settings.service_name)
     metrics.install(app)  # /metrics: request durations by route, scraped like the services'
     app.include_router(auth.router)
-    for pages in (organisation, organisation_hooks, province, reorganisation, verify, survey):  # organisations, province, public
+    # organisations, province (its map and its register of centres), public
+    for pages in (organisation, organisation_hooks, province, reorganisation, centre_register, verify, survey):
         app.include_router(pages.router)
     for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, capacity, results, scores,
                   evaluation, evaluation_codes, evaluation_figures, hours, learners, decisions, plan, lifecycle):

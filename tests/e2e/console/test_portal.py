@@ -53,7 +53,11 @@ async def call(client: httpx.AsyncClient, method: str, url: str, body=None, expe
     return r.json()
 
 
-async def finish_a_class(urls: dict[str, str], client: httpx.AsyncClient, centre: str, done: Finished) -> None:
+async def finish_a_class(urls: dict[str, str], client: httpx.AsyncClient, centre: str, done: Finished,
+                         learners: list[tuple[str, dict, float]] | None = None, year: int = YEAR) -> None:
+    """A class of `year` at `centre` taken to certificates: `learners` (name, organisation, score), by default
+    the centre's of CLASSES."""
+    learners = CLASSES[centre] if learners is None else learners
     s, a = f"{urls['scheduling']}/v1/centres/{centre}", f"{urls['assessment']}/v1/centres/{centre}"
     await call(client, "PUT", f"{s}/programmes/so-cap-cong", {
         "programme_type": "so_cap_llct", "name": "Sơ cấp lý luận chính trị", "planned_sessions": 2,
@@ -62,30 +66,30 @@ async def finish_a_class(urls: dict[str, str], client: httpx.AsyncClient, centre
         "programme_code": "so-cap-cong", "components": [{"name": "final", "weight": "1"}]}, expect=(201, 409))
     opened = await call(client, "POST", f"{s}/classes", {
         "programme_type": "so_cap_llct", "programme_code": "so-cap-cong", "capacity": 30,
-        "title": f"Lớp Sơ cấp lý luận chính trị {centre} năm {YEAR} ({uuid.uuid4().hex[:4]})",
-        "starts_on": f"{YEAR}-04-01", "ends_on": f"{YEAR}-04-10", "venue": "Hội trường Trung tâm"})
+        "title": f"Lớp Sơ cấp lý luận chính trị {centre} năm {year} ({uuid.uuid4().hex[:4]})",
+        "starts_on": f"{year}-04-01", "ends_on": f"{year}-04-10", "venue": "Hội trường Trung tâm"})
     class_id = done.class_ids[centre] = opened["class_id"]
     base = f"/centres/{centre}/classes/{class_id}"
     lecturer = await call(client, "POST", f"{urls['scheduling']}/v1/lecturers", {
         "full_name": f"Nguyễn Văn Giảng {uuid.uuid4().hex[:4]}", "kind": "in_house", "home_centre": centre})
     venue = await call(client, "POST", f"{s}/venues", {"name": f"Hội trường {uuid.uuid4().hex[:4]}", "seats": 80})
     sessions = [await call(client, "POST", f"{urls['scheduling']}/v1{base}/sessions", {
-        "session_date": f"{YEAR}-04-0{day}", "starts_at": "07:30", "ends_at": "11:00", "topic": topic,
+        "session_date": f"{year}-04-0{day}", "starts_at": "07:30", "ends_at": "11:00", "topic": topic,
         "lecturer_id": lecturer["lecturer_id"], "venue_id": venue["venue_id"]})
         for day, topic in ((2, "Chủ nghĩa Mác - Lênin"), (3, "Lịch sử Đảng bộ"))]
-    await register_organisations(client, urls["enrolment"], {o["code"]: o["name"] for o in (HOA_LOC, OTHER)},
+    await register_organisations(client, urls["enrolment"], {o["code"]: o["name"] for _, o, _ in learners},
                                  centre=centre)
-    for name, org, _ in CLASSES[centre]:
+    for name, org, _ in learners:
         enrolled = await call(client, "POST", f"{urls['enrolment']}/v1{base}/enrolments", {
             "full_name": name, "date_of_birth": "1991-02-03", "sending_organisation": org})
         done.learners[name] = enrolled["learner_id"]
-    ours = [done.learners[name] for name, _, _ in CLASSES[centre]]
+    ours = [done.learners[name] for name, _, _ in learners]
     absent = done.learners.get(ABSENT_ONCE) if centre == "nga-son" else None
     for i, session in enumerate(sessions):
         await call(client, "PUT", f"{urls['assessment']}/v1{base}/sessions/{session['session_id']}/attendance",
                    {"marks": [{"learner_id": lid, "status": "absent" if lid == absent and i == 0 else "present"}
                               for lid in ours]})
-    for name, _, score in CLASSES[centre]:
+    for name, _, score in learners:
         await call(client, "POST", f"{urls['assessment']}/v1{base}/scores",
                    {"learner_id": done.learners[name], "score": score})
         await call(client, "POST", f"{urls['assessment']}/v1{base}/conduct",
