@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,6 +17,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 from ttct.operations import metrics
+from ttct.papers.labels import local_day
 from ttct.operations.telemetry import configure_tracing, current_trace_headers
 
 from console import i18n, sessions
@@ -105,9 +106,10 @@ async def _carry_the_trace(request: httpx.Request) -> None:
 
 
 def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None,
-               today: Callable[[], date] = date.today) -> FastAPI:
+               today: Callable[[], date] = lambda: local_day(datetime.now(UTC))) -> FastAPI:
     """`transport` lets tests put fake services (and a fake identity provider) behind the console; `today`, the
-    day the home page is about."""
+    day the home page is about: the day in Vietnam, whatever the server's clock zone (a UTC server is still on
+    yesterday from 17:00 to midnight UTC)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
