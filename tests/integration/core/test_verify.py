@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from running_services import enrol_and_score, start_all
 from ttct.admin import audit
+from ttct.eventsourcing.topology import READS
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +42,9 @@ async def test_verify_finds_every_discrepancy_made_on_a_running_system(admin_url
         clean = await _clean(running, nats_url)
         enrolment_line = next(s for s in clean.streams if s.stream == "ENROLMENT")
         assert enrolment_line.store == enrolment_line.jetstream > 0
-        assert set(enrolment_line.consumers) == {"assessment", "notification"}
+        # every reader of enrolment's stream (scheduling too: the register of centres)
+        assert set(enrolment_line.consumers) == {s for s, read in READS.items() if "enrolment" in read}
+        assert {"assessment", "notification", "scheduling"} <= set(enrolment_line.consumers)
         done = await asyncio.to_thread(_cli, running, nats_url)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "findings   none" in done.stdout
