@@ -25,10 +25,9 @@ from cryptography.x509.oid import NameOID
 from deploy_chart import Pod, Prerequisites, Rendered
 
 CNPG_PORT = 5432
-# Settings whose URL is a name compared with a token's claim, never an address anyone connects to.
 # Settings holding a URL that names something rather than one to call: the tokens' issuer, the console's own address
-# (the browser's, for its redirect URI and cookie)
-IDENTIFIERS = frozenset({"AUTH_ISSUER", "PUBLIC_URL"})
+# (the browser's, for its redirect URI and cookie), the page a certificate's QR code prints
+IDENTIFIERS = frozenset({"AUTH_ISSUER", "PUBLIC_URL", "CERTIFICATE_VERIFICATION_URL"})
 
 
 def _pem_key(key) -> str:

@@ -617,3 +617,11 @@ def test_service_false_overrides_a_true_default():
     assert "ttct-scheduling" not in hpas and "ttct-scheduling" not in pdbs and "ttct-enrolment" in hpas
     scheduling = [o for o in rendered if o["kind"] == "Deployment" and o["metadata"]["name"] == "ttct-scheduling"]
     assert scheduling[0]["spec"]["replicas"] == 0
+
+
+@pytest.mark.parametrize("scenario", ["single-centre", "province"])
+def test_a_certificate_s_qr_code_leads_to_the_console_s_public_page(scenario):
+    """Unset, assessment would print its own in-cluster address (http://0.0.0.0:8080/…) on every certificate."""
+    config = by_name(scenario, "ConfigMap")
+    assert config["ttct-assessment"]["data"]["CERTIFICATE_VERIFICATION_URL"] == (
+        config["ttct-console"]["data"]["PUBLIC_URL"] + "/verify")
