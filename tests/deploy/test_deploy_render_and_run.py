@@ -86,7 +86,10 @@ async def test_the_profile_comes_up_and_carries_the_seed_story(profile, stack, t
             run.start(local)
         await asyncio.gather(*(run.ready(local, READY_TIMEOUT) for local in nats_pods))
         run.start(job)
-        await run.run_to_completion(job, retries=job.pod.owner["spec"]["backoffLimit"], timeout=60)
+        try:
+            await run.run_to_completion(job, retries=job.pod.owner["spec"]["backoffLimit"], timeout=60)
+        except AssertionError as failed:  # what the NATS servers said tells why JetStream was not there
+            raise AssertionError("\n\n".join([str(failed), *(f"{n.name}:\n{n.tail(15)}" for n in nats_pods)]))
         for name, local in services.items():
             run.start(local, {"HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(local.port("http")),
                               **({"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"} if name == "notification" else {})})

@@ -8,6 +8,9 @@ import asyncio
 import os
 
 import nats
+import structlog
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import (
     AckPolicy,
@@ -17,7 +20,7 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from ttct.operations.settings import nats_servers
 
@@ -100,14 +103,34 @@ async def ensure_consumers(js: JetStreamContext, reader: str, province: str, *, 
         )
 
 
-async def apply(nats_url: str, province: str) -> None:
+# What a JetStream answers while it cannot yet take a request: a cluster still electing its meta leader (503),
+# no server with JetStream yet (no responders), a request lost in a leader change (timeout).
+NOT_YET_AVAILABLE = (ServiceUnavailableError, NoRespondersError, NatsTimeoutError)
+log = structlog.get_logger("ttct.topology")
+
+
+async def apply(nats_url: str, province: str, *, wait: float = 0.0) -> None:
+    """Create or update every stream and consumer. With `wait`, a JetStream not yet available (a cluster whose
+    servers are still finding each other) is asked again until it answers or `wait` seconds have passed; the
+    steps are idempotent, so starting over after a leader change mid-way is safe."""
+    deadline = asyncio.get_running_loop().time() + wait
+    pause = 0.5
     nc = await nats.connect(servers=nats_servers(nats_url))
     try:
         js = nc.jetstream()
-        for context in PUBLISHES:
-            await ensure_stream(js, context)
-        for reader in READS:
-            await ensure_consumers(js, reader, province)
+        while True:
+            try:
+                for context in PUBLISHES:
+                    await ensure_stream(js, context)
+                for reader in READS:
+                    await ensure_consumers(js, reader, province)
+                return
+            except NOT_YET_AVAILABLE as error:
+                if asyncio.get_running_loop().time() + pause > deadline:
+                    raise
+                log.info("jetstream_not_yet_available", error=type(error).__name__, retry_in_s=pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
     finally:
         await nc.close()
 
@@ -117,10 +140,12 @@ def main() -> None:
     parser.add_argument("command", choices=["apply"])
     parser.add_argument("--nats-url", default=os.getenv("NATS_URL", "nats://127.0.0.1:4222"))
     parser.add_argument("--province", default=os.getenv("PROVINCE_CODE"))
+    parser.add_argument("--wait", type=float, default=float(os.getenv("TOPOLOGY_WAIT_SECONDS", "120")),
+                        help="seconds to keep asking a JetStream that is not yet available (a forming cluster)")
     args = parser.parse_args()
     if not args.province:
         parser.error("PROVINCE_CODE (or --province) is required")
-    asyncio.run(apply(args.nats_url, args.province))
+    asyncio.run(apply(args.nats_url, args.province, wait=args.wait))
 
 
 if __name__ == "__main__":

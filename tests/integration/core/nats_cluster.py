@@ -29,19 +29,24 @@ class NatsCluster:
         """NATS_URL as a cluster deployment sets it: every server, comma-separated."""
         return ",".join(f"nats://127.0.0.1:{client}" for client, _ in self.ports)
 
-    async def start(self) -> NatsCluster:
+    def spawn(self, index: int) -> None:
+        """Start one of the servers (a cluster whose servers come up one by one, as a StatefulSet's pods do)."""
         routes = ", ".join(f"nats-route://127.0.0.1:{route}" for _, route in self.ports)
-        for i, (client, route) in enumerate(self.ports):
-            conf = self.root / f"n{i}.conf"
-            cluster = f"cluster {{ name: test, listen: 127.0.0.1:{route}, routes: [{routes}] }}"
-            conf.write_text(f"""
-                server_name: n{i}
-                listen: 127.0.0.1:{client}
-                jetstream {{ store_dir: "{self.root / f'n{i}'}" }}
-                {cluster if len(self.ports) > 1 else ""}
-            """)
-            log = open(self.root / f"n{i}.log", "wb")
-            self.processes.append(subprocess.Popen([_nats_server(), "-c", str(conf)], stdout=log, stderr=log))
+        client, route = self.ports[index]
+        conf = self.root / f"n{index}.conf"
+        cluster = f"cluster {{ name: test, listen: 127.0.0.1:{route}, routes: [{routes}] }}"
+        conf.write_text(f"""
+            server_name: n{index}
+            listen: 127.0.0.1:{client}
+            jetstream {{ store_dir: "{self.root / f'n{index}'}" }}
+            {cluster if len(self.ports) > 1 else ""}
+        """)
+        log = open(self.root / f"n{index}.log", "wb")
+        self.processes.append(subprocess.Popen([_nats_server(), "-c", str(conf)], stdout=log, stderr=log))
+
+    async def start(self) -> NatsCluster:
+        for i in range(len(self.ports)):
+            self.spawn(i)
         for _ in range(300):  # until the cluster has elected its JetStream meta leader
             try:
                 nc = await nats.connect(f"nats://127.0.0.1:{self.ports[0][0]}", max_reconnect_attempts=0)

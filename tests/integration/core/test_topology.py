@@ -73,3 +73,24 @@ async def test_a_service_given_the_clusters_urls_starts_and_leaves_the_replicas_
             transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         assert (await http.get("/healthz/ready")).json()["nats"] is True
     assert await _replicas(cluster.url, "SCHEDULING") == 3
+
+
+async def test_apply_waits_for_a_cluster_still_forming_instead_of_failing(tmp_path, province, monkeypatch):
+    """A StatefulSet's servers come up one by one: until two of three have met, JetStream answers 503 to
+    everything. The topology Job asked then must wait for the cluster, not fail on the first answer."""
+    monkeypatch.setenv("NATS_STREAM_REPLICAS", "3")
+    nodes = NatsCluster(tmp_path)
+    try:
+        nodes.spawn(0)
+        lonely = f"nats://127.0.0.1:{nodes.ports[0][0]}"
+        with pytest.raises(topology.NOT_YET_AVAILABLE):  # without waiting, the lone server's answer is final
+            await topology.apply(lonely, province)
+        applying = asyncio.create_task(topology.apply(lonely, province, wait=90))
+        await asyncio.sleep(2)
+        assert not applying.done()
+        nodes.spawn(1)
+        nodes.spawn(2)
+        await asyncio.wait_for(applying, 90)
+        assert await _replicas(nodes.url, "ENROLMENT") == 3
+    finally:
+        nodes.stop()
