@@ -29,8 +29,13 @@ def test_quick_run_writes_every_scenario(tmp_path):
         assert f"### {name}" in markdown
     assert results["scenarios"]["3 rebuild"]["runs"][0]["rebuild_events_count"] == 5_000
     assert results["scenarios"]["3 rebuild"]["runs"][0]["rebuild_out_of_order_count"] == 0
+    year = results["scenarios"]["2 bulk: province year"]
+    assert year["runs"][0]["year_score_errors_count"] == 0  # every class's grid stored and the class finalised
+    assert any("scores/batch" in note for note in year["notes"])
+    assert any(t["target"].startswith("latency flat: 3 centres") for t in results["targets"])
     console = results["scenarios"]["7 console: 4 staff at once, no pause between pages"]["runs"][0]
     assert console["errors_count"] == 0 and console["pages_count"] == 4 * 6 and console["largest_page_kb"] > 1
+    assert 0 < console["class_page_p95_ms"] <= console["class_page_client_p95_ms"]  # the server's time, and the client's
     assert results["machine"]["cores_logical"] and results["machine"]["postgresql"]["fsync"] == "on"
     assert set(results["rss_peak_bytes"]) >= {"scheduling", "enrolment", "assessment", "notification"}
     assert {t["figure"] for t in results["targets"]} >= {"closed_pipeline_per_s", "rebuild_per_s", "worst_page_p95_ms"}

@@ -115,6 +115,15 @@ def test_pages_forbid_framing_scripts_from_elsewhere_and_caching_a_signed_in_per
     assert page.headers["cache-control"] == "no-store"
 
 
+def test_a_page_says_how_long_the_console_took_for_it(world):
+    """Server-Timing, as a browser's developer tools show it: the console's own time, apart from the network."""
+    console, provider, _ = world
+    sign_in(console, provider)
+    timing = console.get("/classes").headers["server-timing"]
+    name, _, duration = timing.partition(";dur=")
+    assert name == "app" and 0 < float(duration) < 60_000
+
+
 def test_a_wrong_password_stays_at_the_provider_and_signs_nobody_in(world):
     console, provider, _ = world
     refused = sign_in(console, provider, password="wrong")

@@ -1,6 +1,7 @@
 """The console's app: sessions, sign-in, the pages, the static assets; wired once from the settings."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
@@ -94,6 +95,29 @@ class SecurityHeaders:
         await self.app(scope, receive, securing)
 
 
+class ServerTiming:
+    """`Server-Timing: app;dur=…`: the milliseconds the console took for a page until its answer started (pages
+    are rendered whole before they are sent), as a browser's developer tools show it and the console benchmark
+    reads it, apart from the network and the client's own delays."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timing(message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append(
+                    "server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}")
+            await send(message)
+
+        await self.app(scope, receive, timing)
+
+
 def _here(request: Request) -> str:
     """The page asked for, its query included (a year, a filter), to come back to after signing in."""
     return f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
@@ -180,5 +204,6 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     app.add_middleware(SecurityHeaders, idp="/".join(idp.split("/", 3)[:3]))  # the sign-out form may go there
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret, session_cookie="ttct_console",
                        max_age=12 * 3600, same_site="lax", https_only=settings.secure_cookie)
+    app.add_middleware(ServerTiming)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics,static")
     return app

@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("1 single commands")
     g.add_argument("--single-requests", type=int, default=20_000, help="closed-loop enrolments")
     g.add_argument("--single-concurrency", type=int, default=32, help="closed-loop requests in flight")
-    g.add_argument("--single-rate", type=float, default=1000, help="open-loop offered enrolments/s")
+    g.add_argument("--single-rate", type=float, default=300, help="open-loop offered enrolments/s")
     g.add_argument("--single-seconds", type=float, default=20, help="open-loop duration")
     g.add_argument("--classes-per-centre", type=int, default=4)
     g = p.add_argument_group("2 bulk")
@@ -52,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--growth-centres", default="1,10,100")
     g.add_argument("--growth-store", default="0,1000000", help="event store sizes (enrolment's), ascending")
     g.add_argument("--growth-requests", type=int, default=5_000)
-    g.add_argument("--growth-rate", type=float, default=1000)
+    g.add_argument("--growth-rate", type=float, default=300, help="open-loop offered enrolments/s")
     g.add_argument("--growth-seconds", type=float, default=10)
     p.add_argument("--keep-others", action="store_true",
                    help="keep the scenarios of the output dir's benchmarks.json that this run does not run (with "

@@ -19,6 +19,7 @@ from ttct.domain.names import name_sort_key
 router = APIRouter(include_in_schema=False)
 _ = i18n.gettext
 COMPONENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")  # a scheme's component name; "final" in the default scheme
+LEARNER_FIELD = re.compile(r"^score-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _written(score: float | str) -> str:
@@ -64,35 +65,38 @@ async def record_scores(request: Request, class_id: uuid.UUID, component: str = 
     person = sessions.person(request)
     form = await sessions.check_csrf(request)
     centre, api, component = centre_of(request, person), sessions.api(request), _component(component)
-    # the roster only: the class and the scores recorded so far are read only to show a refused grid again
-    roster = await api.get("enrolment", f"/centres/{centre}/classes/{class_id}/enrolments")
-    roster.sort(key=lambda r: name_sort_key(r["full_name"]))
-    typed = {r["learner_id"]: str(form.get(f"score-{r['learner_id']}", "")).strip() for r in roster}
+    # The grid's own fields say whose scores were typed: assessment refuses a learner who is not in the class, so
+    # a save reads nothing first; the roster is read only to show a refused grid again, with the learners' names.
+    typed = {field.removeprefix("score-"): str(value).strip() for field, value in form.items()
+             if field.startswith("score-") and LEARNER_FIELD.match(field)}
     # a decimal comma is how scores are written here (8,5): the service reads a point
     sent = [(learner, score.replace(",", ".")) for learner, score in typed.items() if score]
-    errors = FormErrors(tuple(f"score-{learner}" for learner in typed))
-    if not sent:
-        errors.general.append(_("Enter at least one score."))
-    else:
+    problem = None
+    if sent:
         try:
             await api.post("assessment", f"/centres/{centre}/classes/{class_id}/scores/batch",
                            {"component": component, "scores": [{"learner_id": l, "score": s} for l, s in sent]},
                            idempotency_key=str(form.get("key") or uuid.uuid4()))
-        except Problem as problem:
-            if problem.status not in (404, 409, 422):
+        except Problem as refused:
+            if refused.status not in (404, 409, 422):
                 raise
-            names = {r["learner_id"]: r["full_name"] for r in roster}
-            rows = {f"scores.{i}": f"score-{learner}" for i, (learner, _s) in enumerate(sent)}
-            for error in problem.errors:  # e.g. body.scores.3.score: the fourth score sent
-                row = rows.get(".".join(str(error.get("field", "")).removeprefix("body.").split(".")[:2]))
-                if row:
-                    errors.add(row, _("Enter {name}'s score from 0 to 10, with at most one decimal").format(
-                        name=names[row.removeprefix("score-")]))
-            if not errors:
-                errors.general.append(problem.detail_vi if i18n.current.get() == "vi" and problem.detail_vi
-                                      else problem.detail)
+            problem = refused
         else:
             request.session["flash"] = _("The scores have been saved.")
             return RedirectResponse(f"{request.url.path}?component={component}", status_code=303)
     grid = await _grid(api, centre, class_id, component)
+    errors = FormErrors(tuple(f"score-{r['learner_id']}" for r in grid["roster"]))
+    if problem is None:
+        errors.general.append(_("Enter at least one score."))
+    else:
+        names = {r["learner_id"]: r["full_name"] for r in grid["roster"]}
+        rows = {f"scores.{i}": f"score-{learner}" for i, (learner, _s) in enumerate(sent)}
+        for error in problem.errors:  # e.g. body.scores.3.score: the fourth score sent
+            row = rows.get(".".join(str(error.get("field", "")).removeprefix("body.").split(".")[:2]))
+            if row and row.removeprefix("score-") in names:
+                errors.add(row, _("Enter {name}'s score from 0 to 10, with at most one decimal").format(
+                    name=names[row.removeprefix("score-")]))
+        if not errors:
+            errors.general.append(problem.detail_vi if i18n.current.get() == "vi" and problem.detail_vi
+                                  else problem.detail)
     return render(request, "scores.html", status=422, **grid, typed=typed, errors=errors, key=str(uuid.uuid4()))
