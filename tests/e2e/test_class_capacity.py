@@ -98,6 +98,14 @@ async def test_the_centre_changes_a_class_s_seats_never_below_those_taken_and_mo
     assert [w["learner_id"] for w in (await http.get(f"{enrolment}/classes/{class_id}/waiting-list")).json()][:1] \
         == waiting[2:]
     assert (await http.get(capacity)).json()["capacity"] == 4
+    # what a class's page shows, in one request: the same as the four reads, with the same ETag
+    glance, seats = await http.get(f"{enrolment}/classes/{class_id}/roster"), await http.get(capacity)
+    assert glance.status_code == 200 and glance.headers["ETag"] == seats.headers["ETag"], glance.text
+    assert glance.json() == {
+        "seats": seats.json(), "enrolments": (await http.get(enrolments)).json(),
+        "waiting_list": (await http.get(f"{enrolment}/classes/{class_id}/waiting-list")).json(),
+        "quotas": (await http.get(f"{enrolment}/classes/{class_id}/quotas")).json()}
+    assert len(glance.json()["enrolments"]) == 4 and len(glance.json()["waiting_list"]) == 2
     assert (await http.get(f"{scheduling}/classes/{class_id}")).json()["capacity"] == 2  # as it opened
 
     got = await receiver.at_least(code, 8)  # 2 confirmed, 4 waitlisted, 2 promoted

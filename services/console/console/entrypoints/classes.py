@@ -130,15 +130,16 @@ async def class_page_of(request: Request, class_id: uuid.UUID, *, status: int = 
 
     # every service asked at once (only the programme waits for the class, which names it): the page waits for
     # the slowest answer, not for the sum of them
-    (the_class, version, programme), class_sessions, roster, waiting, quotas, seats, standings = await asyncio.gather(
+    (the_class, version, programme), class_sessions, glance, standings = await asyncio.gather(
         class_and_programme(),
-        api.get("scheduling", f"{base}/sessions"), unless_unknown(api.get("enrolment", f"{base}/enrolments")),
-        unless_unknown(api.get("enrolment", f"{base}/waiting-list")),
-        unless_unknown(api.get("enrolment", f"{base}/quotas")),
-        unless_unknown(api.get("enrolment", f"{base}/capacity")),
+        api.get("scheduling", f"{base}/sessions"),
+        # the seats, the roster, the waiting list and the quotas in one request
+        unless_unknown(api.get("enrolment", f"{base}/roster")),
         # each learner's attendance and whether they may still sit the final test (lost, or restored by a correction)
         unless_unknown(api.get("assessment", f"{base}/attendance"))
         if person.may("attendance:read") else asyncio.sleep(0))
+    roster, waiting, quotas, seats = (glance["enrolments"], glance["waiting_list"], glance["quotas"],
+                                      glance["seats"]) if glance is not None else (None, None, None, None)
     if roster is not None:
         roster.sort(key=lambda learner: name_sort_key(learner["full_name"]))
     names = {r["organisation_code"]: r["organisation_name"] for r in (roster or []) + (waiting or [])}

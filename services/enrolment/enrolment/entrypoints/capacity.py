@@ -14,12 +14,16 @@ from ttct.contracts.envelope import Code
 from ttct.domain.versions import if_match_tags
 from ttct.http.auth import Principal, centre_access
 from ttct.http.conventions import CONDITIONAL, IF_MATCH_DESCRIPTION, READ, etag
+from ttct.http.pagination import DEFAULT_LIMIT
 
+from enrolment.adapters import views
 from enrolment.domain.roster import ChangeCapacity
-from enrolment.entrypoints.http import Promotion, _known, _metadata, _promotions
+from enrolment.entrypoints.http import (EnrolmentView, Promotion, QuotaView, WaitingView, _known, _metadata,
+                                        _promotions)
 from enrolment.service_layer import handlers
 
 router = APIRouter(prefix="/v1/centres/{centre}/classes/{class_id}", tags=["capacity"], responses=READ)
+LIST_LIMIT = DEFAULT_LIMIT  # the largest class
 _ETAG = {"ETag": {"description": "the class roster's version: send it as If-Match to change the capacity safely",
                   "schema": {"type": "string"}}}
 
@@ -50,6 +54,41 @@ async def get_capacity(centre: Code, class_id: UUID, request: Request, response:
     response.headers["ETag"] = etag(version)
     return CapacityView(capacity=found.capacity, seats_taken=found.seats_taken, waiting=found.waiting,
                         when_full=found.when_full)
+
+
+class RosterAtAGlance(BaseModel):
+    """What a class's page shows of its roster, read in one request instead of four."""
+
+    seats: CapacityView
+    enrolments: list[EnrolmentView] = Field(description="the seated learners, by seat (as GET …/enrolments)")
+    waiting_list: list[WaitingView] = Field(description="the waiting list in order (as GET …/waiting-list)")
+    quotas: list[QuotaView] = Field(description="each organisation's quota, seats held and learners waiting (as "
+                                                "GET …/quotas)")
+
+
+@router.get("/roster", response_model=RosterAtAGlance, tags=["enrolments"],
+            responses={200: {"description": "the class's roster at a glance", "headers": _ETAG},
+                       404: {**READ[404], "description": "no class open for enrolment by this id at this centre "
+                                                         "(class-unknown), as on the roster's reads"}},
+            summary="The class's roster at a glance: its seats, the seated learners, the waiting list and each "
+                    "organisation's quota in one answer (a class's page); whole lists, as a class holds at most "
+                    "5,000 (a longer waiting list: page through GET …/waiting-list); ETag: the roster's version")
+async def roster_at_a_glance(centre: Code, class_id: UUID, request: Request, response: Response,
+                             _caller: Principal = centre_access("enrolments:read")) -> RosterAtAGlance:
+    await _known(request, centre, class_id)
+    pool = request.app.state.runtime.pool
+    # the version first (with the seats), then the rows: a change in between makes the ETag stale, never too new
+    found, version = await handlers.capacity(pool, request.app.state.rosters, centre, class_id)
+    seated = await views.roster(pool, centre, class_id, limit=LIST_LIMIT)
+    waiting = await views.waiting_list(pool, centre, class_id, limit=LIST_LIMIT)
+    quotas = await views.quotas(pool, centre, class_id, limit=LIST_LIMIT)
+    response.headers["ETag"] = etag(version)
+    return RosterAtAGlance(
+        seats=CapacityView(capacity=found.capacity, seats_taken=found.seats_taken, waiting=found.waiting,
+                           when_full=found.when_full),
+        enrolments=[EnrolmentView.model_validate(r) for r in seated],
+        waiting_list=[WaitingView.model_validate(r) for r in waiting],
+        quotas=[QuotaView.model_validate(r) for r in quotas])
 
 
 @router.put("/capacity", response_model=CapacityChange,
