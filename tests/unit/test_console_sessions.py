@@ -78,12 +78,13 @@ def world(tmp_path):
         yield console, provider, posted
 
 
-def sign_in(console: TestClient, provider: TestClient, password: str = "demo") -> httpx.Response:
+def sign_in(console: TestClient, provider: TestClient, password: str = "demo",
+            username: str = "canbo.hauloc") -> httpx.Response:
     to_idp = console.get("/sign-in?next=/classes", follow_redirects=False)
     authorize = urlsplit(to_idp.headers["location"])
     query = dict(httpx.QueryParams(authorize.query))
     assert query["code_challenge_method"] == "S256" and query["code_challenge"]  # PKCE
-    back = provider.post("/authorize", data={**query, "username": "canbo.hauloc", "password": password},
+    back = provider.post("/authorize", data={**query, "username": username, "password": password},
                          follow_redirects=False)
     if back.status_code != 303:
         return back

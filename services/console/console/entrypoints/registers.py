@@ -64,21 +64,24 @@ async def register_lecturer(request: Request):
     person = sessions.person(request)
     posted = await sessions.check_csrf(request)
     form = {k: str(posted.get(k, "")) for k in (*LECTURER_FIELDS, "key")}
-    errors = FormErrors(LECTURER_FIELDS)
+    errors, centre = FormErrors(LECTURER_FIELDS), centre_of(request, person)
     body = {"full_name": " ".join(form["full_name"].split()), "kind": form["kind"],
             "position": " ".join(form["position"].split()) or None,
-            "home_centre": centre_of(request, person) if form["kind"] in BELONGING else None}
-    try:
-        await sessions.api(request).post("scheduling", "/lecturers", body, idempotency_key=form["key"])
-    except Problem as problem:
-        if problem.status not in (409, 422):
-            raise
-        # a kind that belongs to a centre without one (an administrator who chose none) is refused as a whole
-        errors.from_problem(problem, _lecturer_messages(), i18n.current.get(), whole="kind")
-    else:
-        request.session["flash"] = _("{name} has been added to the province's lecturers.").format(
-            name=body["full_name"])
-        return RedirectResponse("/lecturers", status_code=303)
+            "home_centre": centre if form["kind"] in BELONGING else None}
+    if form["kind"] in BELONGING and centre is None:  # the province's administrator, before choosing a centre
+        errors.add("kind", _("Choose a centre first (Change centre): the centre's own and part-time lecturers "
+                             "belong to one"))
+    if not errors:
+        try:
+            await sessions.api(request).post("scheduling", "/lecturers", body, idempotency_key=form["key"])
+        except Problem as problem:
+            if problem.status not in (409, 422):
+                raise
+            errors.from_problem(problem, _lecturer_messages(), i18n.current.get(), whole="kind")
+        else:
+            request.session["flash"] = _("{name} has been added to the province's lecturers.").format(
+                name=body["full_name"])
+            return RedirectResponse("/lecturers", status_code=303)
     form["key"] = str(uuid.uuid4())  # the corrected form is a new request, not a replay of the refused one
     return _lecturer_page(request, form, errors)
 
