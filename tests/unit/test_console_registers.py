@@ -3,17 +3,11 @@ is read whole before it is put in Vietnamese order; a lecturer of the centre is 
 to; scheduling's refusal of a venue's name already taken is shown beside the name."""
 from __future__ import annotations
 
-import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from fastapi.testclient import TestClient
 
-from console.app import create_app
-from console.settings import ConsoleSettings
-from tests.unit.test_console_sessions import CONSOLE, Hosts, csrf_of, sign_in
-from ttct_dev.oidc import provider_app
-from ttct_dev.tokens import LocalIssuer
+from tests.unit.test_console_sessions import console_with, csrf_of, sign_in
 
 pytestmark = pytest.mark.unit
 
@@ -54,15 +48,8 @@ def fake_scheduling(asked: list[Request], posted: list[dict]) -> FastAPI:
 
 @pytest.fixture
 def world(tmp_path):
-    issuer, asked, posted = LocalIssuer(tmp_path), [], []
-    idp = provider_app(issuer, "http://idp", {"ttct-console": f"{CONSOLE}/auth/callback"})
-    transport = httpx.ASGITransport(app=Hosts({"idp": idp, "scheduling": fake_scheduling(asked, posted)}))
-    settings = ConsoleSettings(
-        province_code="thanh-hoa", public_url=CONSOLE, scheduling_url="http://scheduling", enrolment_url="http://e",
-        assessment_url="http://a", notification_url="http://n", session_secret="s" * 40,
-        oidc_metadata_url="http://idp/.well-known/openid-configuration", session_idle_minutes=30)
-    with TestClient(create_app(settings, transport), base_url=CONSOLE) as console, \
-            TestClient(idp, base_url="http://idp") as provider:
+    asked, posted = [], []
+    with console_with(tmp_path, fake_scheduling(asked, posted)) as (console, provider):
         sign_in(console, provider)
         yield console, provider, asked, posted
 

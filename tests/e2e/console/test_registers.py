@@ -9,17 +9,10 @@ import uuid
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.e2e.console.test_portal import sign_in
 from ttct.domain.names import name_sort_key
 
 pytestmark = pytest.mark.e2e
-
-
-async def sign_in(page: Page, url: str, username: str) -> None:
-    await page.goto(url)
-    await page.get_by_label("Tên đăng nhập").fill(username)
-    await page.get_by_label("Mật khẩu").fill("demo")
-    await page.get_by_role("button", name="Đăng nhập").click()
-    await page.wait_for_url(url)
 
 
 async def test_staff_add_a_collaborator_after_one_refusal_find_them_among_collaborators_and_add_a_venue(
@@ -30,7 +23,7 @@ async def test_staff_add_a_collaborator_after_one_refusal_find_them_among_collab
                         json={"full_name": "Đỗ Văn An", "kind": "collaborator"})
     assert r.status_code == 201, r.text
 
-    await sign_in(page, f"{console.url}/classes", "canbo.hauloc")
+    await sign_in(page, console.url, "canbo.hauloc", "/classes")
     await page.get_by_role("navigation", name="Menu chính").get_by_role("link", name="Danh mục").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Danh mục")
     await screenshot("1-registers")
