@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import httpx
@@ -63,27 +65,35 @@ class Hosts:
         await self.apps[host](scope, receive, send)
 
 
-@pytest.fixture
-def world(tmp_path):
-    issuer, posted, classes = LocalIssuer(tmp_path), [], []
-    idp = provider_app(issuer, "http://idp", {"ttct-console": f"{CONSOLE}/auth/callback"})
-    transport = httpx.ASGITransport(app=Hosts({"idp": idp, "scheduling": fake_scheduling(posted, classes)}))
+@contextmanager
+def console_with(tmp_path, scheduling: FastAPI) -> Iterator[tuple[TestClient, TestClient]]:
+    """The console with `scheduling` behind it, and the local identity provider to sign in at."""
+    idp = provider_app(LocalIssuer(tmp_path), "http://idp", {"ttct-console": f"{CONSOLE}/auth/callback"})
+    transport = httpx.ASGITransport(app=Hosts({"idp": idp, "scheduling": scheduling}))
     settings = ConsoleSettings(
         province_code="thanh-hoa", public_url=CONSOLE, scheduling_url="http://scheduling", enrolment_url="http://e",
         assessment_url="http://a", notification_url="http://n", session_secret="s" * 40,
         oidc_metadata_url="http://idp/.well-known/openid-configuration", session_idle_minutes=30)
     with TestClient(create_app(settings, transport), base_url=CONSOLE) as console, \
             TestClient(idp, base_url="http://idp") as provider:
+        yield console, provider
+
+
+@pytest.fixture
+def world(tmp_path):
+    posted, classes = [], []
+    with console_with(tmp_path, fake_scheduling(posted, classes)) as (console, provider):
         console.classes = classes  # what scheduling lists
         yield console, provider, posted
 
 
-def sign_in(console: TestClient, provider: TestClient, password: str = "demo") -> httpx.Response:
+def sign_in(console: TestClient, provider: TestClient, password: str = "demo",
+            username: str = "canbo.hauloc") -> httpx.Response:
     to_idp = console.get("/sign-in?next=/classes", follow_redirects=False)
     authorize = urlsplit(to_idp.headers["location"])
     query = dict(httpx.QueryParams(authorize.query))
     assert query["code_challenge_method"] == "S256" and query["code_challenge"]  # PKCE
-    back = provider.post("/authorize", data={**query, "username": "canbo.hauloc", "password": password},
+    back = provider.post("/authorize", data={**query, "username": username, "password": password},
                          follow_redirects=False)
     if back.status_code != 303:
         return back

@@ -56,6 +56,16 @@ class Api:
         query = {k: v for k, v in params.items() if v not in (None, "")}
         response = await self._call("GET", service, path, params=query)
         return response.json(), response.headers.get("X-Next-Cursor")
+
+    async def get_every_page(self, service: str, path: str, **params: Any) -> list[Any]:
+        """A whole list, page after page: for a register the console sorts itself (in Vietnamese order), which a
+        first page alone would sort wrongly once the register outgrows it."""
+        rows, cursor = await self.get_page(service, path, **params)
+        while cursor:
+            more, cursor = await self.get_page(service, path, **params, cursor=cursor)
+            rows.extend(more)
+        return rows
+
     async def download(self, service: str, path: str, **params: Any) -> httpx.Response:
         """A paper or a table (PDF, XLSX, CSV) as the service made it, to be handed on to the browser unchanged."""
         query = {k: v for k, v in params.items() if v not in (None, "")}
