@@ -53,7 +53,8 @@ async def personal_data_access(request: Request, learner: str = "", service: str
     shown, following = access_log.merged(dict(zip(cursor, pages)), PAGE_SIZE)
     return render(request, "personal_data_access.html", status=422 if errors else 200, centre=centre,
                   entries=shown, following=access_log.cursor_text(following) if following else "",
-                  later=bool(before), filters=filters, errors=errors, log=access_log)
+                  later=bool(before), filters=filters, errors=errors, log=access_log,
+                  services=[(code, _(name)) for code, name in access_log.SERVICES.items()])
 
 
 async def _learner_record(request: Request, learner_id: uuid.UUID) -> dict:
