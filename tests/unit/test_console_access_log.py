@@ -45,3 +45,9 @@ def test_a_link_s_cursor_keeps_only_what_it_can_use():
     assert access_log.cursor_of("enrolment:812,assessment:x,mail:4,scheduling:0", ("enrolment", "assessment",
                                                                                     "scheduling")) == {"enrolment": 812}
     assert access_log.cursor_text({"enrolment": 812, "assessment": 40}) == "enrolment:812,assessment:40"
+
+
+def test_a_route_without_words_shows_its_shape_not_its_placeholders():
+    row = _log("enrolment", [0])[0] | {"route": "PUT /v1/centres/{centre}/classes/{class_id}/capacity"}
+    shown, _ = access_log.merged({"enrolment": [row]}, 50)
+    assert shown[0].route_shown == "PUT /v1/centres/…/classes/…/capacity"

@@ -7,6 +7,7 @@ of them were; a service whose records were all shown and that had fewer than ask
 from __future__ import annotations
 
 import heapq
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -58,6 +59,12 @@ class Access:
     route: str
     learner_ids: tuple[str, ...]
     reason: str | None
+
+    @property
+    def route_shown(self) -> str:
+        """A route the console has no words for, its placeholders ({centre}, {class_id}) as "…": the path's shape
+        is what tells the request, and the placeholders are code, not text for the page's language."""
+        return re.sub(r"\{\w+\}", "…", self.route)
 
 
 def first_page(services: tuple[str, ...]) -> Cursor:
