@@ -25,8 +25,8 @@ from console import i18n, sessions
 from console.adapters.api import Problem
 from console.entrypoints import (attendance, auth, capacity, centre_register, centres, classes, decisions, evaluation,
                                  evaluation_codes, evaluation_figures, home, hours, imports, learners, lifecycle,
-                                 organisation, organisation_hooks, plan, province, quotas, registers, reorganisation,
-                                 results, roster, scores, survey, timetable, verify)
+                                 organisation, organisation_hooks, plan, privacy, province, quotas, registers,
+                                 reorganisation, results, roster, scores, survey, timetable, verify)
 from console.settings import ConsoleSettings
 from console.views import render
 
@@ -162,8 +162,8 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     for pages in (organisation, organisation_hooks, province, reorganisation, centre_register, verify, survey):
         app.include_router(pages.router)
     for pages in (home, centres, classes, timetable, attendance, imports, roster, quotas, capacity, results, scores,
-                  evaluation, evaluation_codes, evaluation_figures, hours, learners, decisions, plan, registers,
-                  lifecycle):
+                  evaluation, evaluation_codes, evaluation_figures, hours, learners, privacy, decisions, plan,
+                  registers, lifecycle):
         app.include_router(pages.router)  # lifecycle last: its POST /classes/{id}/{step} would match the others
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 

@@ -7,16 +7,21 @@ import uuid
 from fastapi import APIRouter, Request
 
 from console import labels, sessions
+from console.entrypoints.privacy import may_erase
 from console.views import handed_on, render
+from ttct.privacy.personal import ERASED
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/learners/{learner_id}")
 async def learner_record(request: Request, learner_id: uuid.UUID):
+    person = sessions.person(request)
     found = await sessions.api(request).get("assessment", f"/learners/{learner_id}/record")
     found["classes"].sort(key=lambda r: (r["starts_on"] or "", r["class_title"]), reverse=True)  # latest first
-    return render(request, "learner.html", record=found, labels=labels)
+    erased = found["full_name"] == ERASED  # as every service shows a learner whose data were erased on request
+    return render(request, "learner.html", record=found, labels=labels, erased=erased,
+                  may_erase=may_erase(person) and not erased, flash=request.session.pop("flash", None))
 
 
 @router.get("/learners/{learner_id}/file")
