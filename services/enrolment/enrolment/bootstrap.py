@@ -4,7 +4,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 from ttct.contracts import ClassOpened
 from ttct.contracts.class_cancelled import ClassCancelled
-from ttct.eventsourcing.aggregates import Aggregates
 from ttct.http.app import build_app
 from ttct.operations.runtime import Runtime
 from ttct.privacy.personal import KeyRing
@@ -35,12 +34,10 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
                       projection_tables=["classes"], keyring=KeyRing())
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
-        app.state.rosters = Aggregates(rt.store, Roster, evolve, clock=rt.clock, new_id=rt.new_id)
-        app.state.organisations = Aggregates(rt.store, organisation_domain.Organisation, organisation_domain.evolve,
-                                             clock=rt.clock, new_id=rt.new_id)
-        app.state.centres_register = Aggregates(rt.store, centre_domain.Centre, centre_domain.evolve,
-                                                clock=rt.clock, new_id=rt.new_id)
-        app.state.erasures = Aggregates(rt.store, lambda: None, erasure.evolve, clock=rt.clock, new_id=rt.new_id)
+        app.state.rosters = rt.aggregates(Roster, evolve)
+        app.state.organisations = rt.aggregates(organisation_domain.Organisation, organisation_domain.evolve)
+        app.state.centres_register = rt.aggregates(centre_domain.Centre, centre_domain.evolve)
+        app.state.erasures = rt.aggregates(lambda: None, erasure.evolve)
 
     return build_app(runtime, title="Enrolment", on_start=on_start,
                      routers=[router, import_routes.router, organisation_routes.router, learner_routes.router,

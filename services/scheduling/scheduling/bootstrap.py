@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from ttct import centres
-from ttct.eventsourcing.aggregates import Aggregates
 from ttct.http.app import build_app
 from ttct.operations.runtime import Runtime
 
@@ -23,7 +22,7 @@ def create_app(settings: SchedulingSettings) -> FastAPI:
                       projections={"enrolment": centres.HANDLERS}, projection_tables=centres.TABLES)
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
-        app.state.classes = Aggregates(rt.store, ClassState, evolve, clock=rt.clock, new_id=rt.new_id)
+        app.state.classes = rt.aggregates(ClassState, evolve)
 
     return build_app(runtime, title="Scheduling",
                      routers=[router, catalogue_routes.router, lecturer_routes.router, paper_routes.router,

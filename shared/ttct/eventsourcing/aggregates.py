@@ -3,6 +3,10 @@
 State is cached per stream (with its version) so a command reads only the events appended since, and commands
 on one stream in this process run one at a time; a writer in another replica shows up as a concurrency
 conflict, after which the state is reloaded and the decision taken again.
+
+The cache is bounded by the events its states fold (a stream's version), not only by streams: a class's roster
+holds every learner's sealed data, so 10,000 rosters of a province's year are gigabytes, 10,000 learners' results
+a few megabytes. The least recently used states go first; a state no longer cached is read again from the store.
 """
 from __future__ import annotations
 
@@ -32,13 +36,20 @@ class Aggregates(Generic[S]):
         clock: Callable[[], datetime],
         new_id: Callable[[], UUID],
         cache_size: int = 10_000,
+        cache_events: int = 50_000,
         attempts: int = 5,
     ) -> None:
         self._store, self._initial, self._evolve = store, initial, evolve
         self._clock, self._new_id = clock, new_id
         self._cache: OrderedDict[str, tuple[S, int]] = OrderedDict()
+        self._cached_events = 0  # the sum of the cached streams' versions
         self._locks: dict[str, asyncio.Lock] = {}
-        self._cache_size, self._attempts = cache_size, attempts
+        self._cache_size, self._cache_events, self._attempts = cache_size, cache_events, attempts
+
+    @property
+    def cached(self) -> tuple[int, int]:
+        """(streams, events) the cache holds now."""
+        return len(self._cache), self._cached_events
 
     async def load(self, stream_id: str) -> tuple[S, int]:
         state, version = self._cache.get(stream_id, (self._initial(), 0))
@@ -81,7 +92,7 @@ class Aggregates(Generic[S]):
                                 await self._store.append(envelopes, version, conn=conn)
                                 await project(conn, envelopes)
                     except ConcurrencyConflict:
-                        self._cache.pop(stream_id, None)
+                        self._forget(stream_id)
                         continue
                     for event in events:
                         state = self._evolve(state, event)
@@ -93,7 +104,16 @@ class Aggregates(Generic[S]):
                     self._locks.pop(stream_id, None)
 
     def _remember(self, stream_id: str, state: S, version: int) -> None:
+        self._forget(stream_id)
         self._cache[stream_id] = (state, version)
-        self._cache.move_to_end(stream_id)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        self._cached_events += version
+        # the state just used stays, however large: the next command on it is the likeliest
+        while len(self._cache) > 1 and (len(self._cache) > self._cache_size or
+                                        self._cached_events > self._cache_events):
+            _stream, (_state, evicted) = self._cache.popitem(last=False)
+            self._cached_events -= evicted
+
+    def _forget(self, stream_id: str) -> None:
+        gone = self._cache.pop(stream_id, None)
+        if gone is not None:
+            self._cached_events -= gone[1]

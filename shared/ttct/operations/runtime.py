@@ -10,6 +10,7 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse
 
 from ttct import centres
 from ttct.contracts import DomainEvent
+from ttct.eventsourcing.aggregates import Aggregates
 from ttct.eventsourcing.consumer import Handler, ProjectionRunner
 from ttct.eventsourcing.eventstore import EventStore
 from ttct.eventsourcing.nats_permissions import inbox_prefix
@@ -46,6 +48,9 @@ Worker = Callable[["Runtime"], Awaitable[None]]
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:
     return None
+
+
+S = TypeVar("S")
 
 
 class Runtime:
@@ -132,6 +137,11 @@ class Runtime:
         for worker in self.workers:
             self._tasks.append(asyncio.create_task(worker(self), name=getattr(worker, "__name__", "worker")))
         log.info("service started", province=s.province_code)
+
+    def aggregates(self, initial: Callable[[], S], evolve: Callable[[S, DomainEvent], S]) -> Aggregates[S]:
+        """One kind of aggregate on the started store, its cache bounded as the settings say."""
+        return Aggregates(self.store, initial, evolve, clock=self.clock, new_id=self.new_id,
+                          cache_events=self.settings.aggregate_cache_events)
 
     def consumers(self) -> list[tuple[str, str]]:
         """(stream, durable consumer) pairs this service reads."""

@@ -219,10 +219,15 @@ async def score_many(bench: Bench, learners: list[tuple[Seat, str]], sizes: Bulk
         for attempt in range(3):
             try:
                 r = await _until_known(lambda: bench.http.post(url, json=body, headers=headers), tally)
-                return r.status_code
             except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectError):
                 if attempt == 2:
                     return 599
+                continue
+            if not 200 <= r.status_code < 300:  # say what was refused: the run's note names it
+                kind = r.json().get("type", "").split(":")[-1] if r.headers.get("content-type", "").endswith(
+                    "json") else ""
+                _note(notes, f"refused: POST …/{url.rsplit('/', 1)[-1]} answered {r.status_code} {kind}".rstrip())
+            return r.status_code
 
     async def one_class(centre: str, class_id: str, grid: list[tuple[int, str]]) -> None:
         base = f"{bench.urls['assessment']}/v1/centres/{centre}/classes/{class_id}"

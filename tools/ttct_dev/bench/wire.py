@@ -26,6 +26,9 @@ class WireError(Exception):
     pass
 
 
+ANSWER_TIMEOUT = 60.0  # seconds
+
+
 class Wire:
     """POST JSON to one server over up to `connections` kept-alive connections."""
 
@@ -49,8 +52,9 @@ class Wire:
                 reader, writer = conn
                 try:
                     writer.write(request)
-                    response, keep = await _read(reader)
-                except (OSError, asyncio.IncompleteReadError, WireError):
+                    # an answer that never comes is an error of that request, not a run that waits for ever
+                    response, keep = await asyncio.wait_for(_read(reader), ANSWER_TIMEOUT)
+                except (OSError, asyncio.IncompleteReadError, WireError, TimeoutError):
                     writer.close()
                     if fresh or attempt == 2:
                         raise

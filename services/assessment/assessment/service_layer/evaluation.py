@@ -21,7 +21,7 @@ from assessment.domain.facts import ClassFacts, class_unknown
 
 
 def aggregates(rt: Runtime) -> Aggregates[ev.Evaluations]:
-    return Aggregates(rt.store, ev.Evaluations, ev.evolve, clock=rt.clock, new_id=rt.new_id)
+    return rt.aggregates(ev.Evaluations, ev.evolve)
 
 
 async def known_class(rt: Runtime, centre: str, class_id: UUID) -> ClassFacts:

@@ -35,11 +35,8 @@ class Aggregated:
 
     @classmethod
     def on(cls, rt: Runtime) -> "Aggregated":
-        def make(initial, evolve):
-            return Aggregates(rt.store, initial, evolve, clock=rt.clock, new_id=rt.new_id)
-
-        return cls(rt, make(results.Result, results.evolve), make(att.Attendance, att.evolve),
-                   make(fin.ClassResults, fin.evolve), make(certs.Registry, certs.evolve))
+        return cls(rt, rt.aggregates(results.Result, results.evolve), rt.aggregates(att.Attendance, att.evolve),
+                   rt.aggregates(fin.ClassResults, fin.evolve), rt.aggregates(certs.Registry, certs.evolve))
 
     @property
     def pool(self) -> asyncpg.Pool:

@@ -1,0 +1,55 @@
+"""The aggregates' cache against the real event store: bounded by the events its states fold, not only by how many
+streams it holds (a province's year of rosters would otherwise take gigabytes), and a state dropped from it is read
+again whole, so no command decides on less than every event."""
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from helpers import class_opened
+from ttct.contracts import EventMetadata
+from ttct.eventsourcing.aggregates import Aggregates
+from ttct.eventsourcing.eventstore import EventStore
+
+pytestmark = pytest.mark.integration
+META = EventMetadata(province="thanh-hoa", centre="hau-loc", correlation_id=uuid4())
+
+
+def counting(store: EventStore, cache_events: int) -> Aggregates[int]:
+    """An aggregate whose state is how many events it has folded."""
+    return Aggregates(store, lambda: 0, lambda state, _event: state + 1, clock=lambda: datetime.now(UTC),
+                      new_id=uuid4, cache_events=cache_events)
+
+
+def one_more(_state: int) -> list:
+    return [class_opened()]
+
+
+async def test_the_cache_keeps_at_most_its_events_and_a_dropped_state_is_read_again_whole(pool):
+    store = EventStore(pool)
+    classes = counting(store, cache_events=10)
+    first, second = f"scheduling:class:{uuid4()}", f"scheduling:class:{uuid4()}"
+    for _ in range(6):
+        await classes.execute(first, one_more, META)
+    assert classes.cached == (1, 6)
+    for _ in range(6):
+        await classes.execute(second, one_more, META)
+    assert classes.cached == (1, 6)  # the first class's six events went when the second's reached 6 + 5 > 10
+
+    seen: list[int] = []
+    appended = await classes.execute(first, lambda state: seen.append(state) or [class_opened()], META)
+    assert seen == [6] and appended[0].stream_version == 7  # every event read again, no lost race
+    assert classes.cached == (1, 7)
+    assert (await counting(store, cache_events=10).load(first)) == (7, 7)
+
+
+async def test_a_state_larger_than_the_whole_cache_stays_while_it_is_the_one_in_use(pool):
+    store = EventStore(pool)
+    classes = counting(store, cache_events=3)
+    stream = f"scheduling:class:{uuid4()}"
+    for _ in range(5):
+        await classes.execute(stream, one_more, META)
+    assert classes.cached == (1, 5)
+    small = f"scheduling:class:{uuid4()}"
+    await classes.execute(small, one_more, META)
+    assert classes.cached == (1, 1)
+    assert await classes.load(stream) == (5, 5)
