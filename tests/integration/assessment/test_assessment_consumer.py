@@ -20,6 +20,7 @@ from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
 from ttct.domain.errors import Rejected
+from ttct.eventsourcing.aggregates import Aggregates
 from ttct.eventsourcing.consumer import ProjectionRunner
 from ttct.eventsourcing.eventstore import EventStore, make_envelopes
 from ttct.eventsourcing.topology import ensure_stream
@@ -48,7 +49,10 @@ async def assessment(pool, nc, province):
                                                      ack_policy=AckPolicy.EXPLICIT, ack_wait=5.0))
         runners[context] = (ProjectionRunner(pool, durable, projections(ring)[context], prepare=ring.prefetch),
                             await js.pull_subscribe_bind(durable, stream))
-    runtime = SimpleNamespace(pool=pool, store=EventStore(pool), clock=lambda: datetime.now(UTC), new_id=uuid.uuid4)
+    store = EventStore(pool)
+    runtime = SimpleNamespace(pool=pool, store=store, clock=lambda: datetime.now(UTC), new_id=uuid.uuid4,
+                              aggregates=lambda initial, evolve: Aggregates(store, initial, evolve, new_id=uuid.uuid4,
+                                                                            clock=lambda: datetime.now(UTC)))
     yield SimpleNamespace(js=js, runners=runners, service=handlers.Aggregated.on(runtime), province=province,
                           ring=ring)
 
