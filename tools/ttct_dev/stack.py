@@ -91,8 +91,9 @@ class LocalStack:
     keeps everything, but an OS crash can corrupt the database. For tests. Applies to servers this starts.
     """
 
-    def __init__(self, data_dir: Path, *, durable: bool = True):
+    def __init__(self, data_dir: Path, *, durable: bool = True, postgres_settings: dict | None = None):
         self.data_dir, self.durable = Path(data_dir).resolve(), durable
+        self.postgres_settings = dict(postgres_settings or {})  # e.g. the benchmark's statement statistics
         self.pgdata, self.nats_store = self.data_dir / "postgres", self.data_dir / "nats"
         self.nats_conf, self.nats_users_file = self.data_dir / "nats.conf", self.data_dir / "nats-users.json"
         self._nats: subprocess.Popen | None = None  # these two only for servers this instance started
@@ -263,6 +264,7 @@ class LocalStack:
                     "max_connections": 200}
         if not self.durable:
             settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        settings |= self.postgres_settings
         opts = " ".join(f"-c {k}={shlex.quote(str(v))}" for k, v in settings.items())
         self._pg_started = True  # already now: a Ctrl-C during pg_ctl must still stop what it launched
         # own session as for nats; pg_ctl -l sends the server's output to the log, so capturing cannot hang

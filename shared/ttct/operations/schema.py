@@ -80,6 +80,11 @@ CORE_SCHEMA = [
     "ALTER TABLE consumer_checkpoints ADD COLUMN IF NOT EXISTS held_to integer",
     "ALTER TABLE consumer_checkpoints ALTER COLUMN event_id DROP NOT NULL",
     "CREATE INDEX IF NOT EXISTS dead_letters_by_stream ON dead_letters (consumer, stream_id, stream_version)",
+    # The outbox is a queue: rows come and go by the thousand, so it is mostly dead tuples between vacuums, and
+    # the planner's stale row count made the relay's few-row read launch parallel workers (5-20 ms a poll, and
+    # growing with the churn). No parallel scans of it, and vacuumed after every thousand rows gone.
+    "ALTER TABLE outbox SET (parallel_workers = 0, autovacuum_vacuum_scale_factor = 0,"
+    " autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0)",
 ]
 
 _MIGRATION_LOCK = 7_243_001

@@ -11,7 +11,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from ttct_dev.bench import harness, report, scenarios, store
+from ttct_dev.bench import harness, measure, report, scenarios, store
 from ttct_dev.bench.scenarios import BulkSizes, SingleSizes
 
 SCENARIOS = ("growth", "single", "bulk", "rebuild", "peer", "console")
@@ -86,12 +86,15 @@ class Runner:
         for i in range(repeats or self.repeats):
             print(f"[bench] {name}: run {i + 1}", flush=True)
             try:
+                counting = await measure.statements_reset(self.bench)
                 figures = await once(entry["notes"])
             except Exception as exc:  # one scenario failing must not lose the others' figures
                 traceback.print_exc()
                 entry["error"] = f"{type(exc).__name__}: {exc}"[:500]
                 break
             entry["runs"].append(figures)
+            if counting:  # the database's side of the run: its costliest statements, run by run
+                entry.setdefault("statements", []).append(await measure.top_statements(self.bench))
             print(f"[bench] {name}: {figures}", flush=True)
         cpu_after = self.bench.sampler.cpu()
         self.results["cpu_seconds"][name] = {k: round(cpu_after[k] - cpu_before.get(k, 0.0), 2) for k in cpu_after}

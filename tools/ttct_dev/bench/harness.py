@@ -150,7 +150,9 @@ async def _commit_timestamps(stack: LocalStack, info: StackInfo) -> tuple[StackI
 @contextlib.asynccontextmanager
 async def running(work_dir: Path, *, service_env: dict[str, str] | None = None):
     """The stack (durable: fsync and synchronous_commit on), the four services and a Bench, stopped at exit."""
-    stack = LocalStack(work_dir / "stack", durable=True)
+    # pg_stat_statements: each scenario's report names the statements PostgreSQL spent its time on
+    stack = LocalStack(work_dir / "stack", durable=True, postgres_settings={
+        "shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.max": 5000})
     try:
         info, exact = await _commit_timestamps(stack, stack.start())
         issuer = LocalIssuer(work_dir)

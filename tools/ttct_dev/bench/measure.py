@@ -9,6 +9,8 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
+import asyncpg
+
 from ttct.eventsourcing.topology import PUBLISHES, READS
 
 from ttct_dev.bench.harness import Bench
@@ -104,3 +106,35 @@ async def caught_up(bench: Bench, *, timeout: float, baseline: dict[str, int] | 
 
 async def events_stored(bench: Bench, service: str = "enrolment") -> int:
     return await bench.pools[service].fetchval("SELECT count(*) FROM events")
+
+
+async def statements_reset(bench: Bench) -> bool:
+    """Start PostgreSQL's statement statistics afresh (False when pg_stat_statements is not loaded)."""
+    conn = await asyncpg.connect(bench.stack.postgres_url)
+    try:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        await conn.execute("SELECT pg_stat_statements_reset()")
+        return True
+    except asyncpg.PostgresError:
+        return False
+    finally:
+        await conn.close()
+
+
+async def top_statements(bench: Bench, n: int = 12) -> list[dict]:
+    """The statements PostgreSQL spent most time executing since the last reset, every database's: where a
+    scenario's database time goes, and (run after run) which statement's cost grows with the tables."""
+    conn = await asyncpg.connect(bench.stack.postgres_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT d.datname, s.calls, s.total_exec_time, s.mean_exec_time, s.rows, s.shared_blks_hit,"
+            " s.shared_blks_read, s.query FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+            " ORDER BY s.total_exec_time DESC LIMIT $1", n)
+    except asyncpg.PostgresError:
+        return []
+    finally:
+        await conn.close()
+    return [{"database": r["datname"], "calls": r["calls"], "total_s": round(r["total_exec_time"] / 1000, 2),
+             "mean_ms": round(r["mean_exec_time"], 3), "rows": r["rows"],
+             "blocks_per_call": round((r["shared_blks_hit"] + r["shared_blks_read"]) / max(r["calls"], 1), 1),
+             "query": " ".join(r["query"].split())[:400]} for r in rows]

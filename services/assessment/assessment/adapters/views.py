@@ -119,32 +119,60 @@ SCHEMA = [
 ]
 
 
-async def _name(conn: asyncpg.Connection, class_id: UUID, learner_id: UUID) -> str:
-    """The learner's name as assessment shows it (opened from LearnerEnrolled, or ERASED): assessment's own
-    events carry it sealed, and assessment needs no key to project them."""
-    return await conn.fetchval("SELECT full_name FROM class_learners WHERE class_id = $1 AND learner_id = $2",
-                               class_id, learner_id) or ERASED
-
-
 _SCORE = ("INSERT INTO scores VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (class_id, learner_id, component)"
           " DO UPDATE SET score = excluded.score, grade_band = excluded.grade_band,"
           " scheme_version = excluded.scheme_version, recorded_at = excluded.recorded_at")
 _PINNED = "UPDATE class_facts SET pinned_scheme = coalesce(pinned_scheme, $2) WHERE class_id = $1"
 _MARK = ("INSERT INTO attendance VALUES ($1,$2,$3,$4,$5)"
          " ON CONFLICT (class_id, session_id, learner_id) DO UPDATE SET status = excluded.status")
+# The learner's name as assessment shows it (opened from LearnerEnrolled, or ERASED, the last parameter):
+# assessment's own events carry it sealed and assessment needs no key to project them. Looked up in the statement
+# itself, so a class's finalisation is one pipelined statement per kind of row, not two or three round trips per
+# learner.
+_NAMED = "coalesce((SELECT full_name FROM class_learners WHERE class_id = $1 AND learner_id = $2), ${erased})"
+_FINAL = (
+    "INSERT INTO final_results SELECT $1::uuid, $2::uuid, $3::text, " + _NAMED.format(erased=14) + ","
+    " $4::text, $5::boolean, $6::numeric, $7::text, $8::boolean, $9::text, $10::integer, $11::integer, $12::text, $13::timestamptz"
+    " ON CONFLICT (class_id, learner_id) DO UPDATE SET eligible = excluded.eligible,"
+    " final_score = excluded.final_score, grade_band = excluded.grade_band, passed = excluded.passed,"
+    " conduct = excluded.conduct, sessions_attended = excluded.sessions_attended,"
+    " sessions_counted = excluded.sessions_counted, certificate_number = excluded.certificate_number,"
+    " finalised_at = excluded.finalised_at")
+_CERTIFICATE = (
+    "INSERT INTO certificates (certificate_number, verification_code, centre, class_id, learner_id, full_name,"
+    " programme_type, class_title, issued_on) SELECT $3::text, $4::text, $5::text, $1::uuid, $2::uuid, "
+    + _NAMED.format(erased=9) + ", $6::text, $7::text, $8::date ON CONFLICT DO NOTHING")
+# a second certificate of a learner in a class is only ever issued after a re-sit, replacing theirs
+_REPLACED = ("UPDATE certificates SET replaced_by = $1 WHERE class_id = $2 AND learner_id = $3"
+             " AND certificate_number < $1 AND replaced_by IS NULL")
+
+
+def _final_row(envelope: Envelope, e: LearnerResultFinalised) -> tuple:
+    return (e.class_id, e.learner_id, envelope.centre, e.sending_organisation.code, e.eligible, e.final_score,
+            e.grade_band.value if e.grade_band else None, e.passed, e.conduct, e.sessions_attended,
+            e.sessions_counted, e.certificate_number, envelope.occurred_at, ERASED)
+
+
+def _certificate_row(envelope: Envelope, e: CertificateIssued) -> tuple:
+    return (e.class_id, e.learner_id, e.certificate_number, e.verification_code, envelope.centre, e.programme_type,
+            e.class_title, e.issued_on, ERASED)
+
+
+# Events that come in runs (a class's grid of scores, a session's marks, a class's finalisation: dozens to
+# hundreds in one transaction) and go to PostgreSQL as one pipelined statement per kind of row
+_IN_RUNS = (ScoreRecorded, AttendanceRecorded, LearnerResultFinalised, CertificateIssued)
 
 
 async def project(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-    """A run of scores or of attendance marks (a class's grid or a session's list: dozens of events in one
-    transaction) goes to PostgreSQL as one pipelined statement each, not one round trip per event: the rows and
-    their order are the same as event by event."""
+    """Runs of events of one type go to PostgreSQL as one pipelined statement each, not one round trip per
+    event: the rows and their order are the same as event by event."""
     run: list[tuple[Envelope, object]] = []
     for envelope in envelopes:
         event = read_event(envelope)
         if run and type(run[0][1]) is not type(event):
             await _apply_run(conn, run)
             run = []
-        if isinstance(event, (ScoreRecorded, AttendanceRecorded)):
+        if isinstance(event, _IN_RUNS):
             run.append((envelope, event))
         else:
             await _apply(conn, envelope, event)
@@ -162,9 +190,14 @@ async def _apply_run(conn: asyncpg.Connection, run: list[tuple[Envelope, object]
         # the first scheme a class's scores were graded by stays its scheme: once per class and scheme is enough
         pinned = dict.fromkeys((e.class_id, e.scheme_version) for _envelope, e in run)
         await conn.executemany(_PINNED, list(pinned))
-    else:
+    elif isinstance(run[0][1], AttendanceRecorded):
         await conn.executemany(_MARK, [(e.class_id, e.session_id, e.learner_id, e.session_date, e.status)
                                        for _envelope, e in run])
+    elif isinstance(run[0][1], LearnerResultFinalised):
+        await conn.executemany(_FINAL, [_final_row(envelope, e) for envelope, e in run])
+    else:
+        await conn.executemany(_CERTIFICATE, [_certificate_row(envelope, e) for envelope, e in run])
+        await conn.executemany(_REPLACED, [(e.certificate_number, e.class_id, e.learner_id) for _envelope, e in run])
 
 
 async def _apply(conn: asyncpg.Connection, envelope: Envelope, event) -> None:  # noqa: C901 one case per event
@@ -188,33 +221,13 @@ async def _apply(conn: asyncpg.Connection, envelope: Envelope, event) -> None:  
             await conn.execute("DELETE FROM eligibility_lost WHERE class_id = $1 AND learner_id = $2",
                                event.class_id, event.learner_id)
         case LearnerResultFinalised():
-            await conn.execute(
-                "INSERT INTO final_results VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
-                " ON CONFLICT (class_id, learner_id) DO UPDATE SET eligible = excluded.eligible,"
-                " final_score = excluded.final_score, grade_band = excluded.grade_band, passed = excluded.passed,"
-                " conduct = excluded.conduct, sessions_attended = excluded.sessions_attended,"
-                " sessions_counted = excluded.sessions_counted, certificate_number = excluded.certificate_number,"
-                " finalised_at = excluded.finalised_at",
-                event.class_id, event.learner_id, envelope.centre, await _name(conn, event.class_id, event.learner_id),
-                event.sending_organisation.code,
-                event.eligible, event.final_score, event.grade_band.value if event.grade_band else None,
-                event.passed, event.conduct, event.sessions_attended, event.sessions_counted,
-                event.certificate_number, at)
+            await conn.execute(_FINAL, *_final_row(envelope, event))
         case ClassResultsFinalised():
             await conn.execute("INSERT INTO finalised_classes VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING",
                                event.class_id, envelope.centre, event.learners, event.passed, at)
         case CertificateIssued():
-            await conn.execute(
-                "INSERT INTO certificates (certificate_number, verification_code, centre, class_id, learner_id,"
-                " full_name, programme_type, class_title, issued_on) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-                " ON CONFLICT DO NOTHING",
-                event.certificate_number, event.verification_code, envelope.centre, event.class_id,
-                event.learner_id, await _name(conn, event.class_id, event.learner_id), event.programme_type,
-                event.class_title, event.issued_on)
-            # a second certificate of a learner in a class is only ever issued after a re-sit, replacing theirs
-            await conn.execute("UPDATE certificates SET replaced_by = $1 WHERE class_id = $2 AND learner_id = $3"
-                               " AND certificate_number < $1 AND replaced_by IS NULL",
-                               event.certificate_number, event.class_id, event.learner_id)
+            await conn.execute(_CERTIFICATE, *_certificate_row(envelope, event))
+            await conn.execute(_REPLACED, event.certificate_number, event.class_id, event.learner_id)
         case CertificateRevoked():
             await conn.execute("UPDATE certificates SET revoked = true, revoked_reason = $2"
                                " WHERE certificate_number = $1", event.certificate_number, event.reason)

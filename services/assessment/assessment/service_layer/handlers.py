@@ -146,19 +146,27 @@ async def standings(a: Aggregated, centre: str, class_id: UUID) -> list[tuple[Le
             for l in (await fx.learners(a.pool, centre, class_id)).values()]
 
 
-async def _sitting(a: Aggregated, centre: str, facts: ClassFacts, learner: LearnerInClass,
-                   attendance: att.Attendance) -> fin.Sitting:
-    result = (await a.results.load(results.stream_id(facts.class_id, learner.learner_id)))[0]
-    return fin.Sitting(learner, result, await _scheme(a, centre, facts, result),
-                       att.standing(facts, learner, attendance))
+async def _sittings(a: Aggregated, centre: str, facts: ClassFacts, learners: list[LearnerInClass],
+                    attendance: att.Attendance) -> list[fin.Sitting]:
+    """Every learner's sitting: their results read in one query, each scheme version looked up once."""
+    streams = await a.results.load_many([results.stream_id(facts.class_id, l.learner_id) for l in learners])
+    pinned: dict[str | None, Scheme] = {}
+    out = []
+    for learner in learners:
+        result = streams[results.stream_id(facts.class_id, learner.learner_id)][0]
+        if result.scheme_version not in pinned:
+            pinned[result.scheme_version] = await _scheme(a, centre, facts, result)
+        out.append(fin.Sitting(learner, result, pinned[result.scheme_version],
+                               att.standing(facts, learner, attendance)))
+    return out
 
 
 async def finalise(a: Aggregated, centre: str, class_id: UUID, metadata: EventMetadata) -> None:
     async def attempt():
         facts = await _facts(a, centre, class_id)
         attendance = (await a.attendance.load(att.stream_id(class_id)))[0]
-        sittings = [await _sitting(a, centre, facts, learner, attendance)
-                    for learner in (await fx.learners(a.pool, centre, class_id)).values()]
+        sittings = await _sittings(a, centre, facts, list((await fx.learners(a.pool, centre, class_id)).values()),
+                                   attendance)
         state, class_version = await a.classes.load(fin.stream_id(class_id))
         today = a.today()
         registry_stream = certs.stream_id(centre, today.year)
