@@ -70,9 +70,21 @@ def chained(projections: Projections) -> Projections:
 
 
 async def project_own(conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+    """The figures of assessment's own events, runs of one handler at once. An event that changes no figure does
+    not end a run (it touches no figure table), so a class's finalisation is one run however its events
+    interleave."""
+    handlers = tables.HANDLERS["assessment"]
+    run: list[tuple[Envelope, DomainEvent]] = []
     for envelope in envelopes:
-        if envelope.event_type in tables.EVENT_TYPES["assessment"]:
-            await tables.apply(conn, envelope, read_event(envelope))
+        if envelope.event_type not in tables.EVENT_TYPES["assessment"]:
+            continue
+        event = read_event(envelope)
+        if run and handlers[type(event)] is not handlers[type(run[0][1])]:
+            await _as_run(handlers[type(run[0][1])])(conn, run)
+            run = []
+        run.append((envelope, event))
+    if run:
+        await _as_run(handlers[type(run[0][1])])(conn, run)
 
 
 class Projecting:

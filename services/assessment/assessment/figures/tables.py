@@ -107,24 +107,29 @@ async def on_places(conn: asyncpg.Connection,
             [env.stream_version for env, _ in part])
 
 
-async def on_result_finalised(conn: asyncpg.Connection, envelope: Envelope, event: LearnerResultFinalised) -> None:
-    org = event.sending_organisation
-    await conn.execute(
-        """
-        INSERT INTO figure_results (class_id, learner_id, organisation_code, organisation_name, eligible, passed,
-                                    grade_band, changed_at, changed_version, sessions_attended, sessions_counted)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-        ON CONFLICT (class_id, learner_id) DO UPDATE SET organisation_code = excluded.organisation_code,
-            organisation_name = excluded.organisation_name, eligible = excluded.eligible, passed = excluded.passed,
-            grade_band = excluded.grade_band, changed_at = excluded.changed_at,
-            changed_version = excluded.changed_version, sessions_attended = excluded.sessions_attended,
-            sessions_counted = excluded.sessions_counted
-        WHERE (figure_results.changed_at, figure_results.changed_version)
-              <= (excluded.changed_at, excluded.changed_version)
-        """,
-        event.class_id, event.learner_id, org.code, org.name, event.eligible, event.passed,
-        event.grade_band.value if event.grade_band else None, envelope.occurred_at, envelope.stream_version,
-        event.sessions_attended, event.sessions_counted)
+_RESULT = """
+INSERT INTO figure_results (class_id, learner_id, organisation_code, organisation_name, eligible, passed,
+                            grade_band, changed_at, changed_version, sessions_attended, sessions_counted)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (class_id, learner_id) DO UPDATE SET organisation_code = excluded.organisation_code,
+    organisation_name = excluded.organisation_name, eligible = excluded.eligible, passed = excluded.passed,
+    grade_band = excluded.grade_band, changed_at = excluded.changed_at,
+    changed_version = excluded.changed_version, sessions_attended = excluded.sessions_attended,
+    sessions_counted = excluded.sessions_counted
+WHERE (figure_results.changed_at, figure_results.changed_version)
+      <= (excluded.changed_at, excluded.changed_version)
+"""
+
+
+@batched
+async def on_results_finalised(conn: asyncpg.Connection,
+                               items: Sequence[tuple[Envelope, LearnerResultFinalised]]) -> None:
+    """A class's final results (finalising a class appends one per learner): one pipelined statement, row by row
+    in their order, the same as applying them one by one."""
+    await conn.executemany(_RESULT, [
+        (event.class_id, event.learner_id, event.sending_organisation.code, event.sending_organisation.name,
+         event.eligible, event.passed, event.grade_band.value if event.grade_band else None, envelope.occurred_at,
+         envelope.stream_version, event.sessions_attended, event.sessions_counted) for envelope, event in items])
 
 
 Handler = Callable[[asyncpg.Connection, Envelope, Any], Awaitable[None]]
@@ -134,7 +139,7 @@ HANDLERS: dict[str, dict[type[DomainEvent], Handler]] = {
     "scheduling": {ClassOpened: on_class_opened, ClassCancelled: on_class_cancelled},
     "enrolment": {LearnerEnrolled: on_places, LearnerWithdrawn: on_places, OrganisationsMerged: maps.on_succession,
                   OrganisationDissolved: maps.on_succession},
-    "assessment": {LearnerResultFinalised: on_result_finalised},
+    "assessment": {LearnerResultFinalised: on_results_finalised},
 }
 EVENT_TYPES = {context: [t.event_type for t in handlers] for context, handlers in HANDLERS.items()}
 
