@@ -138,6 +138,23 @@ def test_a_certificate_can_be_revoked_once_and_an_unknown_one_not_at_all():
         certs.decide_revoke(certs.RevokeCertificate(certificate_number="hau-loc/2026/00099", reason="x"), registry)
 
 
+def test_a_register_folded_at_once_is_the_register_evolved_event_by_event():
+    history, registry = [], certs.Registry()
+    for i in range(30):
+        issued = certs.issue(registry, "hau-loc", TODAY, FACTS, sitting(f"Học viên {i}").learner, f"C{i}")
+        history.append(issued)
+        registry = certs.evolve(registry, issued)
+        if i % 7 == 3:  # some revoked, one of them twice in the history (the second changes nothing)
+            [revoked] = certs.decide_revoke(certs.RevokeCertificate(certificate_number=issued.certificate_number,
+                                                                    reason="Cấp nhầm"), registry)
+            history += [revoked, revoked] if i == 3 else [revoked]
+            registry = certs.evolve(certs.evolve(registry, revoked), revoked) if i == 3 else certs.evolve(
+                registry, revoked)
+    assert certs.fold(certs.Registry(), history) == registry
+    assert certs.fold(certs.fold(certs.Registry(), history[:10]), history[10:]) == registry
+    assert registry.issued == 30 and sum(c.revoked for c in registry.certificates.values()) == 4
+
+
 def finalised(*sittings, scheme_registry=certs.Registry()):
     decision = fin.decide_finalise(FACTS, list(sittings), fin.ClassResults(), issuing(scheme_registry))
     state = apply(fin.ClassResults(), decision, fin.evolve, fin.stream_id(FACTS.class_id))

@@ -204,7 +204,7 @@ def test_a_freed_seat_number_is_given_again_before_a_new_one():
 def test_random_histories_never_overfill_exceed_a_quota_or_leave_an_eligible_learner_waiting_by_a_free_seat():
     rng = random.Random(7)
     for _ in range(200):
-        f, roster = facts(capacity=rng.randint(1, 6)), r.Roster()
+        f, roster, history = facts(capacity=rng.randint(1, 6)), r.Roster(), []
         for _ in range(40):
             op = rng.random()
             try:
@@ -220,6 +220,7 @@ def test_random_histories_never_overfill_exceed_a_quota_or_leave_an_eligible_lea
                 continue
             before = roster
             roster = apply(roster, events)
+            history.extend(events)
             assert roster.seats_taken <= f.capacity
             seats = [seat for _, seat in roster.seated.values()]
             assert len(set(seats)) == len(seats)
@@ -232,6 +233,9 @@ def test_random_histories_never_overfill_exceed_a_quota_or_leave_an_eligible_lea
             promoted = [e.learner_id for e in events if isinstance(e, LearnerEnrolled) and e.from_waiting_list]
             eligible_order = [m.learner_id for m in before.waiting if m.learner_id in promoted]
             assert promoted == eligible_order  # promotions follow the waiting list's order
+        # the whole history folded at once (a stream read from the store) is the roster evolved event by event
+        assert r.fold(r.Roster(), history) == roster
+        assert r.fold(r.fold(r.Roster(), history[:len(history) // 2]), history[len(history) // 2:]) == roster
 
 
 def test_identity_is_kept_national_id_then_party_card_then_name_birth_date_and_organisation():

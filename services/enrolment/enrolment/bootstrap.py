@@ -11,7 +11,7 @@ from ttct.privacy.personal import KeyRing
 from enrolment.adapters import organisations, reorganisation, row_security, views
 from enrolment.domain import centres as centre_domain
 from enrolment.domain import organisations as organisation_domain
-from enrolment.domain.roster import Roster, evolve
+from enrolment.domain.roster import Roster, evolve, fold
 from enrolment.entrypoints import capacity as capacity_routes
 from enrolment.entrypoints import centres as centre_routes
 from enrolment.entrypoints import decisions as decision_routes
@@ -34,7 +34,7 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
                       projection_tables=["classes"], keyring=KeyRing())
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
-        app.state.rosters = rt.aggregates(Roster, evolve)
+        app.state.rosters = rt.aggregates(Roster, evolve, fold=fold)
         app.state.organisations = rt.aggregates(organisation_domain.Organisation, organisation_domain.evolve)
         app.state.centres_register = rt.aggregates(centre_domain.Centre, centre_domain.evolve)
         app.state.erasures = rt.aggregates(lambda: None, erasure.evolve)

@@ -24,6 +24,9 @@ S = TypeVar("S")
 
 Decide = Callable[[S], Sequence[DomainEvent]]
 Project = Callable[[Any, list[Envelope]], Awaitable[None]]
+# `evolve` over many events at once: for a state that evolve copies whole (a class's roster, a centre's register of
+# certificates), folding a stream's thousands of events one by one is quadratic
+Fold = Callable[[S, Sequence[DomainEvent]], S]
 
 
 class Aggregates(Generic[S]):
@@ -36,15 +39,24 @@ class Aggregates(Generic[S]):
         clock: Callable[[], datetime],
         new_id: Callable[[], UUID],
         cache_size: int = 10_000,
-        cache_events: int = 50_000,
+        cache_events: int | None = 20_000,
         attempts: int = 5,
+        fold: Fold[S] | None = None,
     ) -> None:
+        """`cache_events` None: bounded by `cache_size` streams only (an aggregate whose states are small however
+        many events they fold)."""
         self._store, self._initial, self._evolve = store, initial, evolve
+        self._fold = fold or self._one_by_one
         self._clock, self._new_id = clock, new_id
         self._cache: OrderedDict[str, tuple[S, int]] = OrderedDict()
         self._cached_events = 0  # the sum of the cached streams' versions
         self._locks: dict[str, asyncio.Lock] = {}
         self._cache_size, self._cache_events, self._attempts = cache_size, cache_events, attempts
+
+    def _one_by_one(self, state: S, events: Sequence[DomainEvent]) -> S:
+        for event in events:
+            state = self._evolve(state, event)
+        return state
 
     @property
     def cached(self) -> tuple[int, int]:
@@ -53,8 +65,9 @@ class Aggregates(Generic[S]):
 
     async def load(self, stream_id: str) -> tuple[S, int]:
         state, version = self._cache.get(stream_id, (self._initial(), 0))
-        for envelope in await self._store.read(stream_id, after_version=version):
-            state, version = self._evolve(state, read_event(envelope)), envelope.stream_version
+        found = await self._store.read(stream_id, after_version=version)
+        if found:
+            state, version = self._fold(state, [read_event(e) for e in found]), found[-1].stream_version
         self._remember(stream_id, state, version)
         return state, version
 
@@ -64,8 +77,9 @@ class Aggregates(Generic[S]):
         found = await self._store.read_many({stream: version for stream, (_state, version) in known.items()})
         out = {}
         for stream, (state, version) in known.items():
-            for envelope in found[stream]:
-                state, version = self._evolve(state, read_event(envelope)), envelope.stream_version
+            if found[stream]:
+                state = self._fold(state, [read_event(e) for e in found[stream]])
+                version = found[stream][-1].stream_version
             self._remember(stream, state, version)
             out[stream] = (state, version)
         return out
@@ -94,8 +108,7 @@ class Aggregates(Generic[S]):
                     except ConcurrencyConflict:
                         self._forget(stream_id)
                         continue
-                    for event in events:
-                        state = self._evolve(state, event)
+                    state = self._fold(state, events)
                     self._remember(stream_id, state, version + len(events))
                     return envelopes
                 raise ConcurrencyConflict(stream_id, version)
@@ -108,8 +121,8 @@ class Aggregates(Generic[S]):
         self._cache[stream_id] = (state, version)
         self._cached_events += version
         # the state just used stays, however large: the next command on it is the likeliest
-        while len(self._cache) > 1 and (len(self._cache) > self._cache_size or
-                                        self._cached_events > self._cache_events):
+        while len(self._cache) > 1 and (len(self._cache) > self._cache_size or (
+                self._cache_events is not None and self._cached_events > self._cache_events)):
             _stream, (_state, evicted) = self._cache.popitem(last=False)
             self._cached_events -= evicted
 

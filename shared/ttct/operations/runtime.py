@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 
 from ttct import centres
 from ttct.contracts import DomainEvent
-from ttct.eventsourcing.aggregates import Aggregates
+from ttct.eventsourcing.aggregates import Aggregates, Fold
 from ttct.eventsourcing.consumer import Handler, ProjectionRunner
 from ttct.eventsourcing.eventstore import EventStore
 from ttct.eventsourcing.nats_permissions import inbox_prefix
@@ -138,10 +138,13 @@ class Runtime:
             self._tasks.append(asyncio.create_task(worker(self), name=getattr(worker, "__name__", "worker")))
         log.info("service started", province=s.province_code)
 
-    def aggregates(self, initial: Callable[[], S], evolve: Callable[[S, DomainEvent], S]) -> Aggregates[S]:
-        """One kind of aggregate on the started store, its cache bounded as the settings say."""
-        return Aggregates(self.store, initial, evolve, clock=self.clock, new_id=self.new_id,
-                          cache_events=self.settings.aggregate_cache_events)
+    def aggregates(self, initial: Callable[[], S], evolve: Callable[[S, DomainEvent], S], *,
+                   fold: Fold[S] | None = None, light: bool = False) -> Aggregates[S]:
+        """One kind of aggregate on the started store, its cache bounded as the settings say. `light`: few, long
+        streams whose states keep a few bytes an event (a centre's register of certificates), bounded by streams
+        only: dropping one would mean reading its thousands of events again at the next command."""
+        return Aggregates(self.store, initial, evolve, clock=self.clock, new_id=self.new_id, fold=fold,
+                          cache_events=None if light else self.settings.aggregate_cache_events)
 
     def consumers(self) -> list[tuple[str, str]]:
         """(stream, durable consumer) pairs this service reads."""

@@ -41,7 +41,7 @@ class ServiceSettings(BaseSettings):
     consumer_max_deliver: int = Field(default=5, ge=1)
     consumer_ack_wait: float = Field(default=30.0, gt=0)
     aggregate_cache_events: int = Field(
-        default=50_000, ge=0,
+        default=20_000, ge=0,
         description="events the cached states of one kind of aggregate may fold (a class's roster folds one a "
                     "learner, with their sealed data): the least recently used are dropped beyond it and read again "
                     "from the store when next needed; bounds the service's memory")

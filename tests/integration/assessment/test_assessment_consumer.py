@@ -51,8 +51,9 @@ async def assessment(pool, nc, province):
                             await js.pull_subscribe_bind(durable, stream))
     store = EventStore(pool)
     runtime = SimpleNamespace(pool=pool, store=store, clock=lambda: datetime.now(UTC), new_id=uuid.uuid4,
-                              aggregates=lambda initial, evolve: Aggregates(store, initial, evolve, new_id=uuid.uuid4,
-                                                                            clock=lambda: datetime.now(UTC)))
+                              aggregates=lambda initial, evolve, fold=None, light=False: Aggregates(
+                                  store, initial, evolve, new_id=uuid.uuid4, clock=lambda: datetime.now(UTC),
+                                  fold=fold, cache_events=None if light else 20_000))
     yield SimpleNamespace(js=js, runners=runners, service=handlers.Aggregated.on(runtime), province=province,
                           ring=ring)
 

@@ -53,3 +53,25 @@ async def test_a_state_larger_than_the_whole_cache_stays_while_it_is_the_one_in_
     await classes.execute(small, one_more, META)
     assert classes.cached == (1, 1)
     assert await classes.load(stream) == (5, 5)
+
+
+async def test_light_states_are_bounded_by_streams_only_and_a_fold_reads_each_stream_s_events_at_once(pool):
+    store, folded = EventStore(pool), []
+
+    def fold(state: int, events) -> int:
+        folded.append(len(events))
+        return state + len(events)
+
+    registers = Aggregates(store, lambda: 0, lambda state, _event: state + 1, clock=lambda: datetime.now(UTC),
+                           new_id=uuid4, cache_events=None, cache_size=2, fold=fold)
+    streams = [f"scheduling:class:{uuid4()}" for _ in range(3)]
+    for stream in streams[:2]:
+        for _ in range(20):
+            await registers.execute(stream, one_more, META)
+    assert registers.cached == (2, 40)  # no bound on events: both long streams stay
+    await registers.execute(streams[2], one_more, META)
+    assert registers.cached == (2, 21)  # the bound on streams still holds: the least recently used went
+
+    folded.clear()
+    assert await registers.load(streams[0]) == (20, 20)  # read again whole…
+    assert folded == [20]  # …its twenty events folded in one call

@@ -2,7 +2,7 @@
 Pure decide and evolve over the stream `assessment:certificates:<centre>:<year>` (one sequence per stream)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from uuid import UUID
@@ -24,7 +24,7 @@ class RevokeCertificate(BaseModel):
     reason: PlainText(500)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a centre's year holds thousands
 class Certificate:
     number: str
     class_id: UUID
@@ -81,11 +81,18 @@ def decide_revoke(command: RevokeCertificate, registry: Registry) -> list[Domain
 
 
 def evolve(registry: Registry, event: DomainEvent) -> Registry:
-    match event:
-        case CertificateIssued(certificate_number=n, class_id=c, learner_id=learner):
-            return Registry(issued=registry.issued + 1,
-                            certificates={**registry.certificates, n: Certificate(n, c, learner)})
-        case CertificateRevoked(certificate_number=n) if n in registry.certificates:
-            return replace(registry, certificates={**registry.certificates,
-                                                   n: replace(registry.certificates[n], revoked=True)})
-    return registry
+    return fold(registry, [event])
+
+
+def fold(registry: Registry, events: Iterable[DomainEvent]) -> Registry:
+    """`evolve` over many events, the certificates copied once, not once per event: a centre's year is thousands
+    of certificates, and each class finalised reads the ones issued since."""
+    issued, certificates = registry.issued, dict(registry.certificates)
+    for event in events:
+        match event:
+            case CertificateIssued(certificate_number=n, class_id=c, learner_id=learner):
+                issued += 1
+                certificates[n] = Certificate(n, c, learner)
+            case CertificateRevoked(certificate_number=n) if n in certificates:
+                certificates[n] = replace(certificates[n], revoked=True)
+    return Registry(issued=issued, certificates=certificates)

@@ -36,7 +36,8 @@ class Aggregated:
     @classmethod
     def on(cls, rt: Runtime) -> "Aggregated":
         return cls(rt, rt.aggregates(results.Result, results.evolve), rt.aggregates(att.Attendance, att.evolve),
-                   rt.aggregates(fin.ClassResults, fin.evolve), rt.aggregates(certs.Registry, certs.evolve))
+                   rt.aggregates(fin.ClassResults, fin.evolve),
+                   rt.aggregates(certs.Registry, certs.evolve, fold=certs.fold, light=True))
 
     @property
     def pool(self) -> asyncpg.Pool:
