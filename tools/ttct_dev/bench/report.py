@@ -209,6 +209,7 @@ def markdown(results: dict) -> str:
             lines.append(f"| `{figure}` | {unit(figure)} | {_fmt(s.get('median'))} | {_fmt(s.get('min'))} | "
                          f"{_fmt(s.get('max'))} |")
         lines.append("")
+        lines += _statements(scenario.get("statements") or [])
     rss, cpu = results.get("rss_peak_bytes", {}), results.get("cpu_seconds", {})
     procs = list(rss) + ["bench (load generator)"]
     lines += ["## Memory and CPU", "", "| | " + " | ".join(procs) + " |", "| --- |" + " ---: |" * len(procs),
@@ -220,6 +221,21 @@ def markdown(results: dict) -> str:
     if results.get("options"):
         lines += ["## Options of this run", "", "```", json.dumps(results["options"], indent=1), "```", ""]
     return "\n".join(lines)
+
+
+def _statements(runs: list[list[dict]], top: int = 5) -> list[str]:
+    """Where PostgreSQL's time went in the scenario's last run (pg_stat_statements): a statement whose cost per
+    call grows from run to run is one that reads more as the tables grow (the JSON keeps every run's)."""
+    if not runs or not runs[-1]:
+        return []
+    lines = [f"PostgreSQL's costliest statements in the last run (of {len(runs)}):", "",
+             "| database | calls | total s | mean ms | blocks/call | statement |",
+             "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for st in runs[-1][:top]:
+        text = st["query"][:110].replace("|", "\\|")
+        lines.append(f"| {st['database']} | {st['calls']:,} | {st['total_s']:,} | {st['mean_ms']:,} | "
+                     f"{st['blocks_per_call']:,} | `{text}…` |")
+    return [*lines, ""]
 
 
 def keep_others(results: dict, out_dir: Path) -> None:
@@ -236,8 +252,10 @@ def keep_others(results: dict, out_dir: Path) -> None:
             results.setdefault("earlier", {})[name] = scenario.get("from_run", when)
             if name in previous.get("cpu_seconds", {}):
                 results["cpu_seconds"][name] = previous["cpu_seconds"][name]
+    # A process this run watched has this run's peak (the code measured now, not the highest ever recorded); only
+    # processes that ran in the kept scenarios alone (the console's) keep theirs.
     for process, peak in previous.get("rss_peak_bytes", {}).items():
-        results["rss_peak_bytes"][process] = max(peak, results["rss_peak_bytes"].get(process, 0))
+        results["rss_peak_bytes"].setdefault(process, peak)
     for scenario, run in results.get("earlier", {}).items():
         results["scenarios"][scenario]["from_run"] = run
     summarise(results)
