@@ -66,7 +66,8 @@ async def single_commands(bench: Bench, sizes: SingleSizes, centres: int, timeou
     tag = bench.tag()
     codes = bench.centre_codes(centres)
     open_n = int(sizes.rate * sizes.seconds)
-    per_centre = max(sizes.classes_per_centre, math.ceil(max(sizes.requests, open_n) / centres / MAX_CAPACITY))
+    # seats for every request of both loops: a learner put on a waiting list never shows as enrolled downstream
+    per_centre = max(sizes.classes_per_centre, math.ceil((sizes.requests + open_n) / centres / MAX_CAPACITY))
     capacity = min(MAX_CAPACITY, math.ceil((sizes.requests + open_n) / (centres * per_centre)) + 1)
     waits = Waits(bench, timeout, notes)
     await waits.start()
