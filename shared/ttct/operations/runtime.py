@@ -139,12 +139,15 @@ class Runtime:
         log.info("service started", province=s.province_code)
 
     def aggregates(self, initial: Callable[[], S], evolve: Callable[[S, DomainEvent], S], *,
-                   fold: Fold[S] | None = None, light: bool = False) -> Aggregates[S]:
-        """One kind of aggregate on the started store, its cache bounded as the settings say. `light`: few, long
-        streams whose states keep a few bytes an event (a centre's register of certificates), bounded by streams
-        only: dropping one would mean reading its thousands of events again at the next command."""
+                   fold: Fold[S] | None = None, streams: int | None = None) -> Aggregates[S]:
+        """One kind of aggregate on the started store, its cache bounded as the settings say. `streams`: a kind of
+        few, long streams (a centre's register of certificates: thousands of events, a few hundred bytes each)
+        bounded by that many streams instead, so that one is not dropped and read whole again at every command."""
+        if streams is not None:
+            return Aggregates(self.store, initial, evolve, clock=self.clock, new_id=self.new_id, fold=fold,
+                              cache_size=streams, cache_events=None)
         return Aggregates(self.store, initial, evolve, clock=self.clock, new_id=self.new_id, fold=fold,
-                          cache_events=None if light else self.settings.aggregate_cache_events)
+                          cache_events=self.settings.aggregate_cache_events)
 
     def consumers(self) -> list[tuple[str, str]]:
         """(stream, durable consumer) pairs this service reads."""

@@ -45,6 +45,11 @@ class ServiceSettings(BaseSettings):
         description="events the cached states of one kind of aggregate may fold (a class's roster folds one a "
                     "learner, with their sealed data): the least recently used are dropped beyond it and read again "
                     "from the store when next needed; bounds the service's memory")
+    certificate_registers_cached: int = Field(
+        default=30, ge=1,
+        description="assessment: how many registers of certificates (one per centre and year, thousands of "
+                    "certificates each) stay cached; enough for a province's centres this year. One dropped is "
+                    "read whole again at its centre's next finalisation")
     auth_issuer: str = Field(default="ttct-local", description="expected `iss` of bearer tokens")
     auth_audience: str = Field(default="ttct-api", description="expected `aud` of bearer tokens")
     auth_jwks_url: str | None = Field(default=None, description="the identity provider's JWKS URL")

@@ -51,9 +51,11 @@ async def assessment(pool, nc, province):
                             await js.pull_subscribe_bind(durable, stream))
     store = EventStore(pool)
     runtime = SimpleNamespace(pool=pool, store=store, clock=lambda: datetime.now(UTC), new_id=uuid.uuid4,
-                              aggregates=lambda initial, evolve, fold=None, light=False: Aggregates(
+                              aggregates=lambda initial, evolve, fold=None, streams=None: Aggregates(
                                   store, initial, evolve, new_id=uuid.uuid4, clock=lambda: datetime.now(UTC),
-                                  fold=fold, cache_events=None if light else 20_000))
+                                  fold=fold, cache_size=streams or 10_000,
+                                  cache_events=None if streams else 20_000),
+                              settings=SimpleNamespace(certificate_registers_cached=30))
     yield SimpleNamespace(js=js, runners=runners, service=handlers.Aggregated.on(runtime), province=province,
                           ring=ring)
 

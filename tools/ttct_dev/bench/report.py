@@ -38,7 +38,10 @@ METHOD = """\
   synchronous_commit and full_page_writes on), plus `track_commit_timestamp = on` so that the commit time of a
   projection row can be read back (`pg_xact_commit_timestamp(xmin)`). The four services run as in `make run`
   (own processes, own databases, default settings). The load generator (httpx) runs on the same machine and its
-  CPU is counted in the CPU table: on 2 cores it competes with what it measures.
+  CPU is counted in the CPU table: on 2 cores it competes with what it measures. PostgreSQL loads
+  `pg_stat_statements`, reset before each run: each scenario's section lists the statements its last run spent
+  most time on (benchmarks.json keeps every run's), so a statement whose cost per call grows with the tables shows
+  from run to run.
 - **Single commands** (1): `POST /v1/centres/{c}/classes/{id}/enrolments`, one new person each (a unique
   national id), spread round-robin over the classes (4 per centre by default) and 10 organisations.
   *Closed loop*: a fixed number of requests in flight. *Open loop*: request i is due at start + i/rate and is sent

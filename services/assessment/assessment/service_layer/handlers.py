@@ -37,7 +37,8 @@ class Aggregated:
     def on(cls, rt: Runtime) -> "Aggregated":
         return cls(rt, rt.aggregates(results.Result, results.evolve), rt.aggregates(att.Attendance, att.evolve),
                    rt.aggregates(fin.ClassResults, fin.evolve),
-                   rt.aggregates(certs.Registry, certs.evolve, fold=certs.fold, light=True))
+                   rt.aggregates(certs.Registry, certs.evolve, fold=certs.fold,
+                                 streams=rt.settings.certificate_registers_cached))
 
     @property
     def pool(self) -> asyncpg.Pool:
