@@ -46,10 +46,6 @@ log = structlog.get_logger("ttct.operations.runtime")
 Worker = Callable[["Runtime"], Awaitable[None]]
 
 
-async def _keep_session(_conn: asyncpg.Connection) -> None:
-    return None
-
-
 S = TypeVar("S")
 
 
@@ -105,7 +101,7 @@ class Runtime:
         # (rewritten by `setup` on every checkout); locks are transaction-scoped, but for the relay's session lock
         # on a connection it never releases.
         self.pool = await asyncpg.create_pool(s.database_url, min_size=2, max_size=s.db_pool_size,
-                                              reset=_keep_session, connection_class=tenancy.ScopedConnection,
+                                              reset=tenancy.keep_session, connection_class=tenancy.ScopedConnection,
                                               init=tenancy.as_role(s.database_app_role), setup=tenancy.apply_scope)
         if self.vault is not None:
             await self.vault.connect(s.key_vault_url or s.database_url)

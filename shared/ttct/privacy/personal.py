@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
 from ttct.contracts.types import LearnerProfile, PersonalData, SealedPersonalData, legacy_clear
+from ttct.privacy.tenancy import keep_session
 
 __all__ = ["ERASED", "KeyDestroyed", "KeyRing", "KeyVault", "LearnerProfile", "PersonalData", "SealedPersonalData", "birth_date",
            "display_name", "legacy_clear", "legacy_sealed", "random_nonce", "seal", "seal_all", "unseal"]
@@ -108,10 +109,6 @@ def random_nonce() -> bytes:
     return os.urandom(NONCE_BYTES)
 
 
-async def _keep_session(_conn: asyncpg.Connection) -> None:
-    return None
-
-
 _NO_ROW = object()
 _UNASKED = object()
 
@@ -131,7 +128,7 @@ class KeyVault:
         # No reset on release: the vault keeps no session state (no SET, session lock, LISTEN or cursor), and
         # asyncpg's default reset is a round trip more on every use (RESET ALL, unlocks, UNLISTEN), one and a half
         # per enrolment through HTTP.
-        self.pool = await asyncpg.create_pool(url, min_size=1, max_size=max_size, reset=_keep_session)
+        self.pool = await asyncpg.create_pool(url, min_size=1, max_size=max_size, reset=keep_session)
         await self.migrate()
 
     async def migrate(self) -> None:

@@ -113,6 +113,12 @@ _APPLY = ("SELECT set_config('ttct.scope', $1, false), set_config('ttct.centres'
           " set_config('ttct.organisations', $3, false), set_config('ttct.lookup', $4, false)")
 
 
+async def keep_session(_conn: asyncpg.Connection) -> None:
+    """A pool's `reset`: none. asyncpg's default (RESET ALL, unlocking, UNLISTEN) is a round trip on every release,
+    and would undo the session state a pool keeps on purpose (the role set by `as_role`)."""
+    return None
+
+
 class ScopedConnection(asyncpg.Connection):
     """A pooled connection that remembers the scope last written into its session, so a checkout with the same
     scope (a worker's, or the same caller's again) costs no round trip."""
@@ -128,7 +134,7 @@ class ScopedConnection(asyncpg.Connection):
 
 def as_role(role: str):
     """The pool's `init`: every new connection runs as `role` for its whole life. The pool's `reset` must keep the
-    session (runtime._keep_session): asyncpg's default reset runs RESET ALL, which would undo SET ROLE."""
+    session (`keep_session`): asyncpg's default reset runs RESET ALL, which would undo SET ROLE."""
     statement = f"SET ROLE {quote_identifier(role)}"
 
     async def init(conn: asyncpg.Connection) -> None:

@@ -20,11 +20,12 @@ from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.session_cancelled import SessionCancelled
 from ttct.contracts.session_scheduled import SessionScheduled
 from ttct.domain.errors import Rejected
-from ttct.eventsourcing.aggregates import Aggregates
 from ttct.eventsourcing.consumer import ProjectionRunner
 from ttct.eventsourcing.eventstore import EventStore, make_envelopes
 from ttct.eventsourcing.topology import ensure_stream
+from ttct.operations.runtime import Runtime
 from ttct.operations.schema import migrate
+from ttct.operations.settings import ServiceSettings
 from ttct.privacy.personal import KeyRing, KeyVault, legacy_sealed
 
 pytestmark = pytest.mark.integration
@@ -49,13 +50,9 @@ async def assessment(pool, nc, province):
                                                      ack_policy=AckPolicy.EXPLICIT, ack_wait=5.0))
         runners[context] = (ProjectionRunner(pool, durable, projections(ring)[context], prepare=ring.prefetch),
                             await js.pull_subscribe_bind(durable, stream))
-    store = EventStore(pool)
-    runtime = SimpleNamespace(pool=pool, store=store, clock=lambda: datetime.now(UTC), new_id=uuid.uuid4,
-                              aggregates=lambda initial, evolve, fold=None, streams=None: Aggregates(
-                                  store, initial, evolve, new_id=uuid.uuid4, clock=lambda: datetime.now(UTC),
-                                  fold=fold, cache_size=streams or 10_000,
-                                  cache_events=None if streams else 20_000),
-                              settings=SimpleNamespace(certificate_registers_cached=30))
+    runtime = SimpleNamespace(pool=pool, store=EventStore(pool), clock=lambda: datetime.now(UTC), new_id=uuid.uuid4,
+                              settings=ServiceSettings.model_construct())  # the defaults
+    runtime.aggregates = partial(Runtime.aggregates, runtime)  # as the service builds them
     yield SimpleNamespace(js=js, runners=runners, service=handlers.Aggregated.on(runtime), province=province,
                           ring=ring)
 

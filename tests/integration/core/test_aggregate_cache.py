@@ -55,7 +55,7 @@ async def test_a_state_larger_than_the_whole_cache_stays_while_it_is_the_one_in_
     assert await classes.load(stream) == (5, 5)
 
 
-async def test_light_states_are_bounded_by_streams_only_and_a_fold_reads_each_stream_s_events_at_once(pool):
+async def test_a_kind_bounded_by_streams_keeps_long_streams_whole_and_a_fold_reads_each_stream_at_once(pool):
     store, folded = EventStore(pool), []
 
     def fold(state: int, events) -> int:
