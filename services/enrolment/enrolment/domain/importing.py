@@ -27,13 +27,13 @@ from enrolment.domain.organisations import OrganisationRef, not_registered
 from enrolment.domain.reorganisation import Succession, succeeded
 from enrolment.domain.roster import (
     ClassFacts,
+    DraftRoster,
     EnrolLearner,
     Member,
     Roster,
     birth_date_problem,
     decide_admit,
     dispatch_decision_problem,
-    evolve,
     identity_key,
     party_admission_problem,
     wait_reason,
@@ -310,8 +310,10 @@ def decide_import(rows: Sequence[CheckedRow], learner_ids: Mapping[int, UUID],
 
     `learner_ids` maps a valid row to its learner, `sealed` to its learner's personal data sealed with their key,
     `profiles` (rows that give any) to their profile sealed likewise.
-    A preflight runs the same decision and appends nothing.
+    A preflight runs the same decision and appends nothing. The rows are decided on a draft of the roster that
+    each admitted row changes in place: a frozen roster evolved per row would be copied once per row.
     """
+    draft = DraftRoster(roster)
     events: list[DomainEvent] = []
     outcomes: list[RowOutcome] = []
     for row in rows:
@@ -322,24 +324,24 @@ def decide_import(rows: Sequence[CheckedRow], learner_ids: Mapping[int, UUID],
         assert row.organisation is not None, "rows are resolved against the directory first (registered_in)"
         member = Member(learner_ids[row.row], sealed[row.row], row.organisation, c.dispatch_decision,
                         (profiles or {}).get(row.row))
-        if not roster.holds(member.learner_id) and (
+        if not draft.holds(member.learner_id) and (
                 problem := dispatch_decision_problem(facts, member.dispatch_decision)) is not None:
             outcomes.append(RowOutcome(row.row, "error", c.full_name, problems=(
                 RowProblem("decision_number", "dispatch-decision-required", *problem),)))
             continue
         try:
-            reason = wait_reason(facts, roster, member.organisation)
-            [event] = decide_admit(member, facts, roster)
+            reason = wait_reason(facts, draft, member.organisation)
+            [event] = decide_admit(member, facts, draft)
         except Rejected as refused:
             if refused.code not in ("already-enrolled", "already-waiting"):
                 raise
             outcomes.append(RowOutcome(row.row, refused.code, c.full_name, member.learner_id,  # type: ignore[arg-type]
-                                       seat_number=roster.seated[member.learner_id][1]
-                                       if member.learner_id in roster.seated else None,
-                                       position=roster.waiting_position(member.learner_id)))
+                                       seat_number=draft.seated[member.learner_id][1]
+                                       if member.learner_id in draft.seated else None,
+                                       position=draft.waiting_position(member.learner_id)))
             continue
         events.append(event)
-        roster = evolve(roster, event)
+        draft.apply(event)
         if isinstance(event, LearnerEnrolled):
             outcomes.append(RowOutcome(row.row, "enrolled", c.full_name, member.learner_id,
                                        seat_number=event.seat_number))

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
@@ -165,8 +166,43 @@ def _frozen(d: dict) -> MappingProxyType:
     return MappingProxyType(d)
 
 
+class RosterView:
+    """What a decision reads of a roster: the frozen `Roster` the aggregate cache holds, or a `DraftRoster` being
+    decided over many events. The rules read both alike, so each is written once."""
+
+    __slots__ = ()
+    seated: Mapping[UUID, tuple[Member, int]]  # learner_id -> (Member, seat number)
+    waiting: Collection[Member]  # in waiting-list order
+    quotas: Mapping[str, int]  # organisation code -> quota
+    per_organisation: Mapping[str, int]  # code -> seats held
+    freed: Sequence[int]  # seat numbers given back, ascending
+    highest_seat: int
+    capacity: int | None  # the centre's latest ClassCapacityChanged; None: as the class opened
+
+    @property
+    def seats_taken(self) -> int:
+        return len(self.seated)
+
+    def next_seat(self) -> int:
+        return self.freed[0] if self.freed else self.highest_seat + 1
+
+    def waiting_position(self, learner_id: UUID) -> int | None:
+        raise NotImplementedError
+
+    def member(self, learner_id: UUID) -> Member | None:
+        raise NotImplementedError
+
+    def holds(self, learner_id: UUID) -> bool:
+        return learner_id in self.seated or self.waiting_position(learner_id) is not None
+
+    def within_quota(self, organisation: str) -> bool:
+        """Whether one more learner of `organisation` would still be within its quota."""
+        quota = self.quotas.get(organisation)
+        return quota is None or self.per_organisation.get(organisation, 0) < quota
+
+
 @dataclass(frozen=True)
-class Roster:
+class Roster(RosterView):
     seated: MappingProxyType = field(default_factory=lambda: _frozen({}))  # learner_id -> (Member, seat number)
     waiting: tuple[Member, ...] = ()  # in waiting-list order
     quotas: MappingProxyType = field(default_factory=lambda: _frozen({}))  # organisation code -> quota
@@ -176,16 +212,10 @@ class Roster:
     capacity: int | None = None  # the centre's latest ClassCapacityChanged; None: as the class opened
 
     @property
-    def seats_taken(self) -> int:
-        return len(self.seated)
-
-    @property
     def learners(self) -> frozenset[UUID]:
         return frozenset(self.seated)
 
-    def next_seat(self) -> int:
-        return self.freed[0] if self.freed else self.highest_seat + 1
-
+    # A scan: a single command asks once, and an index would cost the cache a map per roster it holds.
     def waiting_position(self, learner_id: UUID) -> int | None:
         for i, member in enumerate(self.waiting, start=1):
             if member.learner_id == learner_id:
@@ -197,24 +227,99 @@ class Roster:
             return self.seated[learner_id][0]
         return next((m for m in self.waiting if m.learner_id == learner_id), None)
 
-    def holds(self, learner_id: UUID) -> bool:
-        return learner_id in self.seated or self.waiting_position(learner_id) is not None
 
-    def within_quota(self, organisation: str) -> bool:
-        """Whether one more learner of `organisation` would still be within its quota."""
-        quota = self.quotas.get(organisation)
-        return quota is None or self.per_organisation.get(organisation, 0) < quota
+class DraftRoster(RosterView):
+    """A roster being decided over many events (an organisation's list, a stream read whole, the promotions that
+    fill freed seats), changed in place by `apply` so that an event costs what it changes rather than a copy of
+    the whole roster, then frozen once. `apply` is the one place where an event changes a roster: `fold` is a
+    draft of the roster, the events applied, frozen."""
+
+    __slots__ = ("seated", "quotas", "per_organisation", "freed", "highest_seat", "capacity", "_waiting",
+                 "_positions")
+
+    def __init__(self, roster: Roster) -> None:
+        self.seated: dict[UUID, tuple[Member, int]] = dict(roster.seated)
+        self.quotas: dict[str, int] = dict(roster.quotas)
+        self.per_organisation: dict[str, int] = dict(roster.per_organisation)
+        self.freed: list[int] = list(roster.freed)
+        self.highest_seat, self.capacity = roster.highest_seat, roster.capacity
+        # Keyed by learner: a learner waits at most once (decide_admit refuses one who holds a place), the
+        # insertion order is the list's, and leaving it costs one removal instead of rebuilding the list.
+        self._waiting: dict[UUID, Member] = {m.learner_id: m for m in roster.waiting}
+        # learner_id -> position from 1, counted when first asked and kept while learners only join the end; a
+        # departure moves everyone after it up, so it is counted again (a stream read whole never asks).
+        self._positions: dict[UUID, int] | None = None
+
+    @property
+    def waiting(self) -> Collection[Member]:
+        return self._waiting.values()
+
+    def waiting_position(self, learner_id: UUID) -> int | None:
+        if self._positions is None:
+            self._positions = {learner: i for i, learner in enumerate(self._waiting, start=1)}
+        return self._positions.get(learner_id)
+
+    def member(self, learner_id: UUID) -> Member | None:
+        if learner_id in self.seated:
+            return self.seated[learner_id][0]
+        return self._waiting.get(learner_id)
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case LearnerEnrolled():
+                member = Member(event.learner_id, event.personal, _shared(event.sending_organisation),
+                                event.dispatch_decision, event.profile)
+                seat = event.seat_number
+                self.seated[member.learner_id] = (member, seat)
+                if event.from_waiting_list:
+                    self._leave_waiting(member.learner_id)
+                self.per_organisation[member.organisation] = self.per_organisation.get(member.organisation, 0) + 1
+                del self.freed[bisect_left(self.freed, seat):bisect_right(self.freed, seat)]
+                self.highest_seat = max(self.highest_seat, seat)
+            case LearnerWaitlisted():
+                member = Member(event.learner_id, event.personal, _shared(event.sending_organisation),
+                                event.dispatch_decision, event.profile)
+                self._waiting[member.learner_id] = member
+                if self._positions is not None:
+                    self._positions[member.learner_id] = len(self._waiting)
+            case LearnerWithdrawn(learner_id=learner_id):
+                if learner_id in self.seated:
+                    member, seat = self.seated.pop(learner_id)
+                    self.per_organisation[member.organisation] = self.per_organisation.get(member.organisation, 0) - 1
+                    insort(self.freed, seat)
+                else:
+                    self._leave_waiting(learner_id)
+            case OrganisationQuotaSet(organisation_code=code, quota=quota):
+                if quota is None:
+                    self.quotas.pop(code, None)
+                else:
+                    self.quotas[code] = quota
+            case ClassCapacityChanged(capacity=new_capacity):
+                self.capacity = new_capacity
+
+    def _leave_waiting(self, learner_id: UUID) -> None:
+        if self._waiting.pop(learner_id, None) is not None:
+            self._positions = None
+
+    def freeze(self) -> Roster:
+        """The roster as decided. It takes the draft's maps as they are, not copies, and the draft keeps only
+        read-only views of them: a later change to its seats or quotas fails rather than altering a frozen roster."""
+        roster = Roster(seated=_frozen(self.seated), waiting=tuple(self._waiting.values()),
+                        quotas=_frozen(self.quotas), per_organisation=_frozen(self.per_organisation),
+                        freed=tuple(self.freed), highest_seat=self.highest_seat, capacity=self.capacity)
+        self.seated, self.quotas, self.per_organisation = roster.seated, roster.quotas, roster.per_organisation
+        return roster
 
 
 WaitReason = Literal["class-full", "over-quota"]
 
 
-def capacity_of(facts: ClassFacts, roster: Roster) -> int:
+def capacity_of(facts: ClassFacts, roster: RosterView) -> int:
     """The class's seats now: as changed on the roster, else as it opened."""
     return facts.capacity if roster.capacity is None else roster.capacity
 
 
-def wait_reason(facts: ClassFacts, roster: Roster, organisation: str) -> WaitReason | None:
+def wait_reason(facts: ClassFacts, roster: RosterView, organisation: str) -> WaitReason | None:
     """Why a learner of `organisation` arriving now would wait, or None if they would take a seat."""
     if roster.seats_taken >= capacity_of(facts, roster):
         return "class-full"
@@ -281,7 +386,7 @@ def _refuse_cancelled(facts: ClassFacts) -> None:
                        f"Lớp {facts.title} đã bị hủy, không nhận thêm học viên", code="class-cancelled")
 
 
-def _refuse_full(facts: ClassFacts, roster: Roster) -> Rejected:
+def _refuse_full(facts: ClassFacts, roster: RosterView) -> Rejected:
     capacity = capacity_of(facts, roster)
     return Rejected(f"the class {facts.title} is full: all of its {capacity} seats are taken, and it takes no "
                     "waiting list", f"Lớp {facts.title} đã đủ {capacity} chỗ và không nhận danh sách chờ",
@@ -298,7 +403,7 @@ def dispatch_decision_problem(facts: ClassFacts, decision: DispatchDecision | No
     return None
 
 
-def decide_admit(member: Member, facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
+def decide_admit(member: Member, facts: ClassFacts, roster: RosterView) -> list[DomainEvent]:
     """A seat if there is one within the organisation's quota, else the end of the waiting list; a class that
     refuses when full refuses a learner who finds no seat (one over their organisation's quota still waits)."""
     _refuse_cancelled(facts)
@@ -337,16 +442,17 @@ def promotions(facts: ClassFacts, roster: Roster) -> list[DomainEvent]:
     if facts.cancelled:
         return []
     events: list[DomainEvent] = []
-    while roster.seats_taken < capacity_of(facts, roster):
-        first = next((m for m in roster.waiting if roster.within_quota(m.organisation)), None)
+    draft = DraftRoster(roster)  # a raised capacity can promote thousands: each must not copy the roster
+    while draft.seats_taken < capacity_of(facts, draft):
+        first = next((m for m in draft.waiting if draft.within_quota(m.organisation)), None)
         if first is None:
             break
         event = LearnerEnrolled(class_id=facts.class_id, class_title=facts.title, learner_id=first.learner_id,
-                                personal=first.personal, sending_organisation=first.sending_organisation, seat_number=roster.next_seat(),
-                                from_waiting_list=True, dispatch_decision=first.dispatch_decision,
-                                profile=first.profile)
+                                personal=first.personal, sending_organisation=first.sending_organisation,
+                                seat_number=draft.next_seat(), from_waiting_list=True,
+                                dispatch_decision=first.dispatch_decision, profile=first.profile)
         events.append(event)
-        roster = evolve(roster, event)
+        draft.apply(event)
     return events
 
 
@@ -415,39 +521,7 @@ def evolve(roster: Roster, event: DomainEvent) -> Roster:
 def fold(roster: Roster, events: Iterable[DomainEvent]) -> Roster:
     """`evolve` over many events, the roster's maps copied once, not once per event: an organisation's list of
     2,000 learners appended at once, or a class's stream read whole, would otherwise copy the seats 2,000 times."""
-    seated, quotas = dict(roster.seated), dict(roster.quotas)
-    per_organisation, waiting, freed = dict(roster.per_organisation), list(roster.waiting), list(roster.freed)
-    highest_seat, capacity = roster.highest_seat, roster.capacity
+    draft = DraftRoster(roster)
     for event in events:
-        match event:
-            case LearnerEnrolled():
-                member = Member(event.learner_id, event.personal, _shared(event.sending_organisation),
-                                event.dispatch_decision, event.profile)
-                seat = event.seat_number
-                seated[member.learner_id] = (member, seat)
-                if event.from_waiting_list:
-                    waiting = [m for m in waiting if m.learner_id != member.learner_id]
-                per_organisation[member.organisation] = per_organisation.get(member.organisation, 0) + 1
-                if seat in freed:
-                    freed = [s for s in freed if s != seat]
-                highest_seat = max(highest_seat, seat)
-            case LearnerWaitlisted():
-                waiting.append(Member(event.learner_id, event.personal, _shared(event.sending_organisation),
-                                      event.dispatch_decision, event.profile))
-            case LearnerWithdrawn(learner_id=learner_id):
-                if learner_id in seated:
-                    member, seat = seated.pop(learner_id)
-                    per_organisation[member.organisation] = per_organisation.get(member.organisation, 0) - 1
-                    freed = sorted((*freed, seat))
-                else:
-                    waiting = [m for m in waiting if m.learner_id != learner_id]
-            case OrganisationQuotaSet(organisation_code=code, quota=quota):
-                if quota is None:
-                    quotas.pop(code, None)
-                else:
-                    quotas[code] = quota
-            case ClassCapacityChanged(capacity=new_capacity):
-                capacity = new_capacity
-    return Roster(seated=_frozen(seated), waiting=tuple(waiting), quotas=_frozen(quotas),
-                  per_organisation=_frozen(per_organisation), freed=tuple(freed), highest_seat=highest_seat,
-                  capacity=capacity)
+        draft.apply(event)
+    return draft.freeze()
