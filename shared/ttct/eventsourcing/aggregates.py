@@ -87,26 +87,43 @@ class Aggregates(Generic[S]):
     async def execute(
         self, stream_id: str, decide: Decide[S], metadata: EventMetadata, *, project: Project | None = None
     ) -> list[Envelope]:
-        """Decide on the current state and append; `project` updates views in the same transaction."""
+        """Decide on the current state and append; `project` updates views in the same transaction.
+
+        A cached state is decided on without reading the store first: the append expects the cached version, so
+        a state another replica has moved on makes it conflict, and the decision is taken again on the stream as
+        stored. A refusal, or a decision to change nothing, is only given on the stream as stored (read again if
+        it was decided on the cache): no append checks those."""
         lock = self._locks.setdefault(stream_id, asyncio.Lock())
         async with lock:
             try:
+                read = False
                 for _ in range(self._attempts):
-                    state, version = await self.load(stream_id)
-                    events = list(decide(state))
+                    cached = None if read else self._cache.get(stream_id)
+                    if cached is None:
+                        state, version = await self.load(stream_id)
+                        read = True
+                    else:
+                        state, version = cached
+                        self._cache.move_to_end(stream_id)
+                    try:
+                        events = list(decide(state))
+                    except Exception:
+                        if read:
+                            raise
+                        read = True
+                        continue
                     if not events:
-                        return []
+                        if read:
+                            return []
+                        read = True
+                        continue
                     envelopes = make_envelopes(stream_id, version, events, metadata,
                                                now=self._clock(), new_id=self._new_id)
                     try:
-                        if project is None:
-                            await self._store.append(envelopes, version)
-                        else:
-                            async with self._store.transaction() as conn:
-                                await self._store.append(envelopes, version, conn=conn)
-                                await project(conn, envelopes)
+                        await self._store.commit(envelopes, version, project=project)
                     except ConcurrencyConflict:
                         self._forget(stream_id)
+                        read = False
                         continue
                     state = self._fold(state, events)
                     self._remember(stream_id, state, version + len(events))

@@ -3,18 +3,33 @@
 `append` writes a stream's new events and their outbox rows in one statement, so an event is stored if and only
 if it will be published. It succeeds only if the stream is at `expected_version`; otherwise, or when a
 concurrent writer took the same version, it raises `ConcurrencyConflict`.
+
+`commit` is how commands store their decisions: concurrent callers' appends and view rows go to PostgreSQL as
+one transaction (group commit): one BEGIN, one append statement for all their streams, one executemany per kind
+of view row, one COMMIT (and one WAL flush), instead of four round trips and a flush per command. A batch that
+fails (one stream's version taken by another replica, a view row refused) is committed again caller by caller,
+so each caller gets its own outcome and nobody's write depends on another's. A batch holds the writes of one
+row-level security scope only (`scope`/`within`): each is written under the scope its request was given.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+import asyncio
+import contextvars
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 
 from ttct.contracts import DomainEvent, Envelope, EventMetadata
+
+tracer = trace.get_tracer("ttct.eventsourcing.eventstore")
 
 
 # A write that must commit together with whatever events the current task appends, in their transaction: the
@@ -88,6 +103,73 @@ SELECT count(*) FROM new
 """
 
 
+Statement = tuple[str, Sequence[Any]]
+
+
+async def run_statements(conn: asyncpg.Connection, statements: Iterable[Statement]) -> None:
+    """In order, each run of one statement as one executemany (one round trip for a 2,000-row import's rows, or for
+    a group commit's requests')."""
+    run_sql, run_args = None, []
+    for sql, args in statements:
+        if sql != run_sql and run_args:
+            await conn.executemany(run_sql, run_args)
+            run_args = []
+        run_sql = sql
+        run_args.append(args)
+    if run_args:
+        await conn.executemany(run_sql, run_args)
+
+
+@dataclass(frozen=True)
+class Statements:
+    """A projection given as the statements it runs for some events, not as a coroutine that runs them: a group
+    commit runs the rows of many commands' same statement as one executemany."""
+
+    of: Callable[[list[Envelope]], Iterable[Statement]]
+
+    async def __call__(self, conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+        await run_statements(conn, self.of(envelopes))
+
+
+Projection = Callable[[asyncpg.Connection, list[Envelope]], Awaitable[None]]
+
+
+@dataclass(eq=False)
+class _Write:
+    """One command's events waiting for a group commit, with what must commit with them."""
+
+    envelopes: list[Envelope]
+    expected_version: int
+    project: Projection | None
+    with_the_events: Callable[[asyncpg.Connection], Awaitable[None]] | None
+    scope: Hashable
+    trace_context: otel_context.Context
+    done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+    @property
+    def groups(self) -> bool:
+        """Whether this write can share a transaction: its view rows are statements to merge (or none)."""
+        return self.project is None or isinstance(self.project, Statements)
+
+    def settle(self, error: BaseException | None = None) -> None:
+        if not self.done.done():
+            if error is None:
+                self.done.set_result(None)
+            else:
+                self.done.set_exception(error)
+
+
+def _commit_span(writes: list[_Write]) -> AbstractContextManager:
+    """The group commit's span: in the first command's trace (so its statements stay in a trace), linked to the
+    others'; none when the first command is not traced."""
+    spans = [trace.get_current_span(w.trace_context).get_span_context() for w in writes]
+    if not spans[0].is_valid:
+        return nullcontext()
+    return tracer.start_as_current_span("eventstore commit", context=writes[0].trace_context,
+                                        links=[trace.Link(s) for s in spans[1:] if s.is_valid],
+                                        attributes={"ttct.commit.commands": len(writes)})
+
+
 def _columns(envelopes: Sequence[Envelope]) -> tuple[list, ...]:
     """The events' columns as the append statements take them, one array each."""
     return ([e.stream_version for e in envelopes], [e.event_id for e in envelopes],
@@ -96,9 +178,17 @@ def _columns(envelopes: Sequence[Envelope]) -> tuple[list, ...]:
 
 
 class EventStore:
-    def __init__(self, pool: asyncpg.Pool, on_append: Callable[[], None] | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, on_append: Callable[[], None] | None = None, *,
+                 scope: Callable[[], Hashable] = lambda: None,
+                 within: Callable[[Any], AbstractContextManager] = lambda _scope: nullcontext(),
+                 group_size: int = 64) -> None:
+        """`scope`: the caller's row-level security scope (`tenancy.current`), `within`: a context that sets one
+        for the statements run in it (`tenancy.scoped`); `group_size`: the most commands one commit holds."""
         self._pool = pool
         self._on_append = on_append or (lambda: None)
+        self._scope, self._within, self._group_size = scope, within, group_size
+        self._pending: list[_Write] = []
+        self._committing: asyncio.Task | None = None
 
     async def append(
         self,
@@ -160,6 +250,82 @@ class EventStore:
         also = WITH_THE_EVENTS.get()
         if also is not None:
             await also(conn)
+
+    async def commit(self, envelopes: Sequence[Envelope], expected_version: int, *,
+                     project: Projection | None = None) -> None:
+        """Append one stream's events and write `project`'s view rows for them in one transaction, together with
+        whatever `WITH_THE_EVENTS` holds; with other callers' commits when they come at the same time (see the
+        module's docstring). Raises what the append or the projection raised, e.g. `ConcurrencyConflict`."""
+        if not envelopes:
+            return
+        write = _Write(list(envelopes), expected_version, project, WITH_THE_EVENTS.get(), self._scope(),
+                       otel_context.get_current())
+        self._pending.append(write)
+        if self._committing is None:
+            # A task of its own, in a context of its own: a caller cancelled (a client gone) must not cancel the
+            # others' commit, nor lend it its scope or trace
+            self._committing = asyncio.get_running_loop().create_task(self._commit_pending(),
+                                                                      context=contextvars.Context())
+        await asyncio.shield(write.done)
+
+    async def _commit_pending(self) -> None:
+        """While commands wait: the first one's scope, and every waiting command of that scope, as one commit. The
+        commands arriving while a commit runs make the next one: no timer, so a lone command waits for nobody."""
+        batch: list[_Write] = []
+        try:
+            while self._pending:
+                scope = self._pending[0].scope
+                batch = [w for w in self._pending if w.scope == scope][:self._group_size]
+                taken = {id(w) for w in batch}
+                self._pending = [w for w in self._pending if id(w) not in taken]
+                with self._within(scope):
+                    await self._commit_batch(batch)
+        finally:
+            self._committing = None
+            for write in [*batch, *self._pending]:  # stopped (shutdown): nobody waits for ever
+                write.settle(RuntimeError("the event store stopped before this commit"))
+            self._pending = []
+
+    async def _commit_batch(self, batch: list[_Write]) -> None:
+        together = [w for w in batch if w.groups]
+        alone = [w for w in batch if not w.groups]
+        if len(together) == 1:
+            alone, together = [*together, *alone], []
+        if together:
+            try:
+                with _commit_span(together):
+                    async with self._pool.acquire() as conn, conn.transaction():
+                        await self.append_streams([(w.envelopes, w.expected_version) for w in together], conn=conn)
+                        await run_statements(conn, (statement for w in together if isinstance(w.project, Statements)
+                                                    for statement in w.project.of(w.envelopes)))
+                        for w in together:
+                            if w.with_the_events is not None:
+                                await w.with_the_events(conn)
+            except Exception:  # noqa: BLE001 - one command's conflict or refusal is not the others': each alone below
+                alone = [*together, *alone]
+            else:
+                self._on_append()
+                for w in together:
+                    w.settle()
+        for w in alone:
+            try:
+                await self._commit_one(w)
+            except Exception as exc:  # noqa: BLE001 - handed to the command that made the write
+                w.settle(exc)
+            else:
+                w.settle()
+
+    async def _commit_one(self, write: _Write) -> None:
+        token = otel_context.attach(write.trace_context)
+        also = WITH_THE_EVENTS.set(write.with_the_events)
+        try:
+            async with self.transaction() as conn:
+                await self.append(write.envelopes, write.expected_version, conn=conn)
+                if write.project is not None:
+                    await write.project(conn, write.envelopes)
+        finally:
+            WITH_THE_EVENTS.reset(also)
+            otel_context.detach(token)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:

@@ -117,7 +117,8 @@ class Runtime:
             self.relay = OutboxRelay(self.pool, js, batch_size=s.relay_batch_size,
                                      poll_interval=s.relay_poll_interval)
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
-        self.store = EventStore(self.pool, on_append=self.relay.wake if self.relay else None)
+        self.store = EventStore(self.pool, on_append=self.relay.wake if self.relay else None,
+                                scope=tenancy.current, within=tenancy.scoped)
         durable = durable_name(s.service_name, s.province_code)
         for context, handlers in self.projections.items():
             runner = ProjectionRunner(self.pool, durable, handlers, max_deliver=s.consumer_max_deliver,

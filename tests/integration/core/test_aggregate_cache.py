@@ -75,3 +75,28 @@ async def test_a_kind_bounded_by_streams_keeps_long_streams_whole_and_a_fold_rea
     folded.clear()
     assert await registers.load(streams[0]) == (20, 20)  # read again whole…
     assert folded == [20]  # …its twenty events folded in one call
+
+
+async def test_a_replica_deciding_on_its_cached_state_sees_another_replica_s_events_before_it_appends_or_refuses(pool):
+    store = EventStore(pool)
+    here, there = counting(store, cache_events=100), counting(store, cache_events=100)
+    stream = f"scheduling:class:{uuid4()}"
+    await here.execute(stream, one_more, META)
+    await there.execute(stream, one_more, META)  # `here` still caches version 1
+
+    seen: list[int] = []
+    appended = await here.execute(stream, lambda state: seen.append(state) or [class_opened()], META)
+    assert seen == [1, 2] and appended[0].stream_version == 3  # decided on the cache, conflicted, decided again
+
+    await there.execute(stream, one_more, META)  # version 4; `here` caches 3
+
+    def at_most_three(state: int) -> list:
+        if state >= 3:
+            raise ValueError(f"already {state}")
+        return [class_opened()]
+
+    with pytest.raises(ValueError, match="already 4"):  # the refusal is given on the stream as stored
+        await here.execute(stream, at_most_three, META)
+    await there.execute(stream, one_more, META)  # 5
+    assert await here.execute(stream, lambda state: [] if state == 4 else [class_opened()], META) != []
+    assert await store.version(stream) == 6  # "nothing to do" on the cached 4 was checked against the stored 5

@@ -3,7 +3,7 @@ import asyncio
 import asyncpg
 import pytest
 from helpers import envelopes
-from ttct.eventsourcing.eventstore import ConcurrencyConflict, EventStore
+from ttct.eventsourcing.eventstore import ConcurrencyConflict, EventStore, Statements
 
 pytestmark = pytest.mark.integration
 
@@ -89,3 +89,80 @@ async def test_one_stale_stream_among_many_writes_none_of_them(pool):
     assert await store.version("s:6:b") == 0
     assert await store.version("s:6:a") == 2
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 2
+
+
+# --- commit: concurrent commands' appends and view rows as one transaction ----------------------------------------
+
+async def _probe(pool, name: str) -> str:
+    await pool.execute(f"CREATE TABLE {name} (stream_id text PRIMARY KEY, title text NOT NULL)")
+    return name
+
+
+def _rows_of(table: str, seen: list | None = None, scope=None) -> Statements:
+    def of(batch):
+        if seen is not None:
+            seen.append((batch[0].stream_id, scope.get() if scope else None))
+        return [(f"INSERT INTO {table} VALUES ($1, $2)", (e.stream_id, e.payload["title"])) for e in batch]
+    return Statements(of)
+
+
+async def test_concurrent_commits_share_transactions_and_each_lands_with_its_view_rows(pool):
+    table = await _probe(pool, "probe_together")
+    store = EventStore(pool)
+    streams = [f"s:g:{i}" for i in range(40)]
+    await asyncio.gather(*(store.commit(envelopes(s, 0), 0, project=_rows_of(table)) for s in streams))
+    assert [await store.version(s) for s in streams] == [1] * 40
+    assert await pool.fetchval(f"SELECT count(*) FROM {table}") == 40
+    transactions = await pool.fetchval("SELECT count(DISTINCT xmin::text) FROM events WHERE stream_id = ANY($1)",
+                                       streams)
+    assert transactions < 40  # the commits that waited for one in flight went together
+
+
+async def test_a_conflict_or_a_refused_view_row_in_a_shared_commit_fails_only_its_own_command(pool):
+    table = await _probe(pool, "probe_alone")
+    store = EventStore(pool)
+    await store.append(envelopes("s:h:stale", 0), 0)
+    await pool.execute(f"INSERT INTO {table} VALUES ('s:h:taken', 'already there')")
+    good = [f"s:h:{i}" for i in range(10)]
+    outcomes = await asyncio.gather(
+        *(store.commit(envelopes(s, 0), 0, project=_rows_of(table)) for s in good[:5]),
+        store.commit(envelopes("s:h:stale", 0), 0, project=_rows_of(table)),  # the stream is at 1: a conflict
+        store.commit(envelopes("s:h:taken", 0), 0, project=_rows_of(table)),  # its view row is refused
+        *(store.commit(envelopes(s, 0), 0, project=_rows_of(table)) for s in good[5:]),
+        return_exceptions=True)
+    assert outcomes[:5] == [None] * 5 and outcomes[7:] == [None] * 5
+    assert isinstance(outcomes[5], ConcurrencyConflict)
+    assert isinstance(outcomes[6], asyncpg.UniqueViolationError)
+    assert [await store.version(s) for s in good] == [1] * 10
+    assert await store.version("s:h:stale") == 1 and await store.version("s:h:taken") == 0  # nothing of theirs
+    assert await pool.fetchval(f"SELECT count(*) FROM {table} WHERE stream_id = ANY($1)", good) == 10
+
+
+async def test_a_commit_runs_under_its_own_command_s_scope_and_a_cancelled_caller_does_not_stop_the_others(pool):
+    import contextlib
+    import contextvars
+    table = await _probe(pool, "probe_scope")
+    scope: contextvars.ContextVar[str] = contextvars.ContextVar("probe_scope", default="all")
+
+    @contextlib.contextmanager
+    def within(value):
+        token = scope.set(value)
+        try:
+            yield
+        finally:
+            scope.reset(token)
+
+    store = EventStore(pool, scope=scope.get, within=within)
+    seen: list[tuple[str, str]] = []
+
+    async def command(stream: str, centre: str) -> None:
+        scope.set(centre)
+        await store.commit(envelopes(stream, 0), 0, project=_rows_of(table, seen, scope))
+
+    streams = {f"s:i:{i}": f"centre-{i % 3}" for i in range(30)}
+    tasks = [asyncio.create_task(command(s, c)) for s, c in streams.items()]
+    await asyncio.sleep(0)
+    tasks[4].cancel()  # a client gone while its command waits for the commit
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert sorted(seen) == sorted(streams.items())  # every write's rows made under the scope of its command
+    assert [await store.version(s) for s in streams] == [1] * 30  # the cancelled one's decision was committed too

@@ -13,6 +13,7 @@ from ttct.contracts.learner_waitlisted import LearnerWaitlisted
 from ttct.contracts.learner_withdrawn import LearnerWithdrawn
 from ttct.contracts.organisation_quota_set import OrganisationQuotaSet
 from ttct.contracts.types import DispatchDecision
+from ttct.eventsourcing.eventstore import Statements
 from ttct.privacy.personal import ERASED, PersonalData
 
 from enrolment.domain.roster import ClassFacts
@@ -114,11 +115,12 @@ async def on_class_cancelled(conn: asyncpg.Connection, _envelope: Envelope, even
     await conn.execute("UPDATE classes SET cancelled = true WHERE class_id = $1", event.class_id)
 
 
+CLASS_FACTS = ("SELECT class_id, title, capacity, cancelled, when_full, requires_dispatch_decision FROM classes"
+               " WHERE centre = {centre} AND class_id = {class_id}")
+
+
 async def class_facts(pool: asyncpg.Pool, centre: str, class_id: UUID) -> ClassFacts | None:
-    row = await pool.fetchrow(
-        "SELECT class_id, title, capacity, cancelled, when_full, requires_dispatch_decision FROM classes"
-        " WHERE centre = $1 AND class_id = $2",
-        centre, class_id)
+    row = await pool.fetchrow(CLASS_FACTS.format(centre="$1", class_id="$2"), centre, class_id)
     return ClassFacts(**row) if row else None
 
 
@@ -152,6 +154,26 @@ async def learner_ids_for(pool: asyncpg.Pool, keys: Sequence[str], new_ids: Sequ
         found = {r["key"]: r["learner_id"] for r in rows}
         if len(found) < len(set(keys)):
             return await known_learner_ids(conn, keys)
+        return found
+
+
+async def register_learner(pool: asyncpg.Pool, key: str, new_id: UUID, aliases: Sequence[str]) -> UUID:
+    """`learner_id_for` and `remember_aliases` for one person in one statement (the single enrolment's): their
+    id, registering them on first sight, and their external identifiers mapped to it."""
+    async with pool.acquire() as conn:
+        found = await conn.fetchval(
+            "WITH made AS (INSERT INTO learners (learner_id, identity_key) SELECT $1, $2"
+            " WHERE NOT EXISTS (SELECT 1 FROM learner_aliases a WHERE a.alias_key = $2)"
+            " ON CONFLICT (identity_key) DO NOTHING RETURNING learner_id),"
+            " found AS (SELECT learner_id, 1 AS rank FROM learner_aliases WHERE alias_key = $2"
+            " UNION ALL SELECT learner_id, 2 FROM learners WHERE identity_key = $2"
+            " UNION ALL SELECT learner_id, 2 FROM made ORDER BY rank LIMIT 1),"
+            " aliased AS (INSERT INTO learner_aliases (alias_key, learner_id)"
+            " SELECT k, found.learner_id FROM unnest($3::text[]) AS k, found ON CONFLICT (alias_key) DO NOTHING)"
+            " SELECT learner_id FROM found", new_id, key, list(aliases))
+        if found is None:  # a racing writer registered them after this statement's snapshot (see learner_ids_for)
+            found = (await known_learner_ids(conn, [key]))[key]
+            await remember_aliases(conn, [(alias, found) for alias in aliases])
         return found
 
 
@@ -260,19 +282,14 @@ def _statements(envelope: Envelope, names: Mapping[UUID, PersonalData]) -> list[
     return []
 
 
-async def project(conn: asyncpg.Connection, envelopes: list[Envelope],
-                  names: Mapping[UUID, PersonalData] | None = None) -> None:
-    """The roster's views, in event order; runs of one statement go as one executemany (a 2,000-row import).
-    `names`: the clear personal data of learners the command named (the events carry them sealed)."""
-    run_sql, run_args = None, []
-    for sql, args in (s for envelope in envelopes for s in _statements(envelope, names or {})):
-        if sql != run_sql and run_args:
-            await conn.executemany(run_sql, run_args)
-            run_args = []
-        run_sql = sql
-        run_args.append(args)
-    if run_args:
-        await conn.executemany(run_sql, run_args)
+def projection(names: Mapping[UUID, PersonalData] | None = None) -> Statements:
+    """The roster's views for some events, in event order, as statements (runs of one go as one executemany: a
+    2,000-row import, or many enrolments committed together). `names`: the clear personal data of learners the
+    command named (the events carry them sealed)."""
+    return Statements(lambda envelopes: (s for envelope in envelopes for s in _statements(envelope, names or {})))
+
+
+project = projection()
 
 
 _ROSTER = """

@@ -76,7 +76,7 @@ async def import_rows(pool: asyncpg.Pool, rosters: Aggregates[Roster], centre: s
         decide(roster)
     else:
         await rosters.execute(stream_id(class_id), decide, metadata,
-                              project=lambda conn, envelopes: views.project(conn, envelopes, people))
+                              project=views.projection(people))
     return outcomes
 
 
