@@ -82,10 +82,13 @@ async def list_organisations(db: asyncpg.Pool, *, kind: str | None, parent: str 
     return [_row(r) for r in rows]
 
 
+# $1 the codes, $2 the day (None: the latest names)
+NAMES = ("SELECT code, CASE WHEN $2::date < renamed_on THEN previous_name ELSE name END AS name FROM organisations"
+         " WHERE code = ANY($1::text[])")
+
+
 async def names(db: asyncpg.Pool | asyncpg.Connection, codes: list[str], today: date | None = None) -> dict[str, str]:
     """The registered names of those of `codes` the directory knows, by code: on `today` (a rename dated after
     it not yet in force), or the latest."""
-    rows = await db.fetch(
-        "SELECT code, CASE WHEN $2::date < renamed_on THEN previous_name ELSE name END AS name FROM organisations"
-        " WHERE code = ANY($1::text[])", sorted(set(codes)), today)
+    rows = await db.fetch(NAMES, sorted(set(codes)), today)
     return {r["code"]: r["name"] for r in rows}

@@ -64,7 +64,8 @@ async def facts(db: asyncpg.Pool | asyncpg.Connection, codes: list[str]) -> dict
 
 
 # A chain (a merged into b, b later into c) is followed to its end: the error names who sends learners now.
-_CHAIN = """
+# $1 the codes, $2 the day.
+CHAIN = """
 WITH RECURSIVE chain AS (
     SELECT s.predecessor_code AS code, s.successor_code, s.effective_on, s.decision, 1 AS depth
     FROM organisation_successions s WHERE s.predecessor_code = ANY($1::text[]) AND s.effective_on <= $2
@@ -82,7 +83,7 @@ ORDER BY c.code, c.depth DESC
 
 async def successions(db: asyncpg.Pool | asyncpg.Connection, codes: list[str], today: date) -> dict[str, Succession]:
     """Those of `codes` merged or dissolved by `today`, each with whom it stands for now."""
-    rows = await db.fetch(_CHAIN, sorted(set(codes)), today)
+    rows = await db.fetch(CHAIN, sorted(set(codes)), today)
     return {r["code"]: Succession(**r) for r in rows}
 
 

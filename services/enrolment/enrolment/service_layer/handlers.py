@@ -25,7 +25,7 @@ from ttct.http.conditional import execute_versioned, version_of
 from ttct.privacy.personal import KeyDestroyed, KeyVault, PersonalData, SealedPersonalData, random_nonce, seal_all
 
 from enrolment.adapters import decisions as cited_decisions
-from enrolment.adapters import organisations as directory
+from enrolment.adapters.admission import admission
 from enrolment.adapters import reorganisation
 from enrolment.adapters import views
 from enrolment.domain import decisions
@@ -53,7 +53,10 @@ from enrolment.domain.roster import (
 
 
 async def class_facts(pool: asyncpg.Pool, centre: str, class_id: UUID) -> ClassFacts:
-    facts = await views.class_facts(pool, centre, class_id)
+    return _opened(await views.class_facts(pool, centre, class_id), class_id)
+
+
+def _opened(facts: ClassFacts | None, class_id: UUID) -> ClassFacts:
     if facts is None:
         raise Rejected(
             f"class {class_id} is not open for enrolment at this centre (unknown to enrolment)",
@@ -94,15 +97,14 @@ async def enrol_learner(
     date sealed with their key. `today` is the day of enrolment (Vietnam time)."""
     check_birth_date(command, today)  # before the learner is registered or given a key
     code = command.sending_organisation.code
-    organisation = sending_organisation(code, await directory.names(pool, [code], today))
-    check_not_succeeded(code, await reorganisation.successions(pool, [code], today),
-                        "body.sending_organisation.code")
+    known = await admission(pool, [code], today, centre, class_id)
+    organisation = sending_organisation(code, known.names)
+    check_not_succeeded(code, known.successions, "body.sending_organisation.code")
     if command.dispatch_decision is not None:
         wanted = decisions.key(code, command.dispatch_decision)
         decisions.check(code, command.dispatch_decision, await cited_decisions.recorded(pool, [wanted]))
-    facts = await class_facts(pool, centre, class_id)
-    learner_id = await views.learner_id_for(pool, identity_key(command), new_id())
-    await views.remember_aliases(pool, [(key, learner_id) for key in external_keys(command)])
+    facts = _opened(known.facts, class_id)
+    learner_id = await views.register_learner(pool, identity_key(command), new_id(), external_keys(command))
     person, profile = personal_data(command), profile_of(command)
     seal = (await sealed(vault, centre, {learner_id: person}, nonce))[learner_id]
     profile_seal = (await sealed(vault, centre, {learner_id: profile}, nonce))[learner_id] if profile else None
@@ -110,7 +112,7 @@ async def enrol_learner(
         stream_id(class_id),
         lambda roster: decide_enrol(command, learner_id, seal, facts, roster, organisation=organisation,
                                     profile=profile_seal), metadata,
-        project=lambda conn, envelopes: views.project(conn, envelopes, {learner_id: person}),
+        project=views.projection({learner_id: person}),
     )
     return read_event(envelope), envelope
 
