@@ -206,5 +206,5 @@ def create_app(settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | 
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret, session_cookie="ttct_console",
                        max_age=12 * 3600, same_site="lax", https_only=settings.secure_cookie)
     app.add_middleware(ServerTiming)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics,static")
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics,static", exclude_spans=["receive", "send"])
     return app
