@@ -52,7 +52,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--growth-centres", default="1,10,100")
     g.add_argument("--growth-store", default="0,1000000", help="event store sizes (enrolment's), ascending")
     g.add_argument("--growth-requests", type=int, default=5_000)
-    g.add_argument("--growth-rate", type=float, default=300, help="open-loop offered enrolments/s")
+    g.add_argument("--growth-rate", type=float, default=100,
+                   help="open-loop offered enrolments/s: below capacity, so that p50 is a service time")
     g.add_argument("--growth-seconds", type=float, default=10)
     p.add_argument("--keep-others", action="store_true",
                    help="keep the scenarios of the output dir's benchmarks.json that this run does not run (with "
