@@ -319,9 +319,11 @@ class EventStore:
         token = otel_context.attach(write.trace_context)
         also = WITH_THE_EVENTS.set(write.with_the_events)
         try:
-            async with self.transaction() as conn:
-                await self.append(write.envelopes, write.expected_version, conn=conn)
-                if write.project is not None:
+            if write.project is None:  # one statement (with what must commit with it, in a transaction)
+                await self.append(write.envelopes, write.expected_version)
+            else:
+                async with self.transaction() as conn:
+                    await self.append(write.envelopes, write.expected_version, conn=conn)
                     await write.project(conn, write.envelopes)
         finally:
             WITH_THE_EVENTS.reset(also)

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from ttct_dev.bench import harness
-from ttct_dev.bench.load import closed_loop, open_classes, seats_for
+from ttct_dev.bench.load import closed_loop, open_classes, register, seats_for
 from ttct_dev.bench.measure import caught_up
 
 # The innermost frame whose file lies under one of these decides a sample's bucket ("own" time of that layer,
@@ -113,6 +113,7 @@ async def _drive(args: argparse.Namespace, work: Path, out_dir: Path) -> dict:
         cpu_before = bench.sampler.cpu()
         started = time.monotonic()
         orgs = [f"prof-o{k}" for k in range(10)]
+        await register(bench, orgs, centres[0])  # enrolment refuses an organisation its directory does not know
         tally = None
         deadline = started + args.seconds - 1
         done = 0
@@ -122,6 +123,8 @@ async def _drive(args: argparse.Namespace, work: Path, out_dir: Path) -> dict:
             done += len(tally.ok)
         elapsed = time.monotonic() - started
         cpu_after = bench.sampler.cpu()
+        if done == 0:  # a profile of refusals is not the profile of enrolments
+            raise SystemExit(f"no enrolment was accepted in {elapsed:.0f} s: the profile would be of refusals")
         errors = {s: p.communicate(timeout=args.seconds + 60)[1].decode(errors="replace") for s, p in spies.items()}
         await caught_up(bench, timeout=300)
         return {"enrolments": done, "seconds": elapsed, "folded": folded, "errors": errors,
