@@ -7,7 +7,9 @@ OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (read by the SDK), and OTEL_PYTHON
 A span per SQL statement is the largest cost tracing adds (a profile under enrolment load: about a fifth of
 enrolment's CPU, an eighth of notification's, docs/profiles.md), so statements are instrumented only when spans
 go somewhere (an exporter is configured) and not listed as disabled. The trace context itself (HTTP, events,
-notices) is kept either way.
+notices) is kept either way. Without an exporter no span is recorded at all (sampler `always_off`): its ids are
+still made and carried, so logs and events name their trace, but nobody would read the spans' attributes and
+timings, and recording them cost up to a third of the outbox relay's CPU.
 
 Statements make spans only inside a trace (a request, an event's processing, a delivery): one outside any is a
 background loop's polling (the outbox relay, the consumers' checkpoints, the dispatchers, the metrics sampler), and
@@ -22,6 +24,7 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace import sampling
 
 
 def statement_spans_wanted(configured_provider: bool) -> bool:
@@ -43,8 +46,9 @@ def configure_tracing(service: str) -> None:
 
 
 def _install_provider(service: str) -> None:
-    provider = TracerProvider(resource=Resource.create({"service.name": os.getenv("OTEL_SERVICE_NAME", service)}))
     exporter = os.getenv("OTEL_TRACES_EXPORTER", "none").lower()
+    resource = Resource.create({"service.name": os.getenv("OTEL_SERVICE_NAME", service)})
+    provider = TracerProvider(resource=resource) if exporter not in ("", "none") else _RecordingOnceExported(resource)
     if exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     elif exporter == "otlp":
@@ -55,6 +59,33 @@ def _install_provider(service: str) -> None:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
+
+
+class _RecordOnceExported(sampling.Sampler):
+    """`always_off` until a span processor is added (then the SDK's default, parent-based always-on)."""
+
+    def __init__(self) -> None:
+        self.exported = False
+        self._on = sampling.ParentBased(sampling.ALWAYS_ON)
+
+    def should_sample(self, *args, **kwargs) -> sampling.SamplingResult:  # noqa: ANN002, ANN003 - the API's own
+        return (self._on if self.exported else sampling.ALWAYS_OFF).should_sample(*args, **kwargs)
+
+    def get_description(self) -> str:
+        return "RecordOnceExported"
+
+
+class _RecordingOnceExported(TracerProvider):
+    """A provider with no exporter: its spans are not recorded (their ids are still made and carried) until a span
+    processor is added, e.g. by a test reading the spans in memory."""
+
+    def __init__(self, resource: Resource) -> None:
+        self._switch = _RecordOnceExported()
+        super().__init__(resource=resource, sampler=self._switch)
+
+    def add_span_processor(self, span_processor) -> None:  # noqa: ANN001 - the SDK's own
+        super().add_span_processor(span_processor)
+        self._switch.exported = True
 
 
 class InsideATrace(trace.TracerProvider):
