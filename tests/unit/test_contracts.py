@@ -45,6 +45,31 @@ def test_vietnamese_names_are_stored_nfc_normalised_and_trimmed():
     assert org.name == unicodedata.normalize("NFC", "Nguyễn Thị Hồng")
 
 
+def test_text_already_normalised_is_kept_as_the_general_path_would_make_it():
+    """`_nfc` returns text already in its stored form as it is (checked in C), and cleans the rest word by word:
+    both give what the general path gives, for every character in every place a word can put it."""
+    from ttct.contracts import types
+
+    def general(text):
+        cleaned = types.no_control_characters(" ".join(unicodedata.normalize("NFC", text).split()))
+        if not cleaned:
+            raise ValueError("must not be blank")
+        return cleaned
+
+    def outcome(read, text):
+        try:
+            return read(text)
+        except ValueError as exc:  # PydanticCustomError is one
+            return (type(exc).__name__, str(exc))
+
+    samples = ["", " ", "Nguyễn Văn An", "Nguyen\u0302\u0303 Va\u0306n", " An", "An ", "Văn  An", "Văn\tAn"]
+    for cp in range(0x110000):
+        if cp < 0x3100 or cp % 61 == 0:  # everything up to the CJK blocks, a sample of the rest
+            c = chr(cp)
+            samples += [c, f"Nguyễn{c}Văn", f"Nguyễn {c}", f"{c} Văn"]
+    for text in samples:
+        assert outcome(types._nfc, text) == outcome(general, text), repr(text)
+
 
 def test_names_refuse_every_control_character_and_lone_surrogate_and_nothing_else():
     refused = {cp for cp in range(0x110000) if unicodedata.category(chr(cp)) in ("Cc", "Cs")}

@@ -72,3 +72,24 @@ def test_a_v2_event_carries_no_name_and_reads_as_is():
 def test_a_legacy_blob_for_tools_opens_like_an_upcast_one():
     learner = uuid4()
     assert unseal(b"", legacy_sealed(learner, "Lê Văn Tám")) == PersonalData(full_name="Lê Văn Tám")
+
+
+def test_blobs_sealed_as_producers_have_always_sealed_them_still_open():
+    """What `unseal` authenticates and decodes is computed its own quick way (the learner id's text, base64url):
+    a blob made with the standard library's own `str(uuid)` and base64 opens, and the two ways agree everywhere."""
+    import base64
+    import uuid
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from ttct.privacy import personal
+
+    key, nonce = os.urandom(32), os.urandom(12)
+    for learner in [uuid4() for _ in range(200)] + [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]:
+        assert personal._associated(learner) == str(learner).encode()
+        sealed = AESGCM(key).encrypt(nonce, HOA.model_dump_json().encode(), str(learner).encode())
+        blob = SealedPersonalData(learner_id=learner, nonce=base64.urlsafe_b64encode(nonce).rstrip(b"=").decode(),
+                                  ciphertext=base64.urlsafe_b64encode(sealed).rstrip(b"=").decode())
+        assert unseal(key, blob) == HOA
+    for n in range(70):
+        text = base64.urlsafe_b64encode(os.urandom(n)).rstrip(b"=").decode()
+        assert personal._unb64(text) == base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -69,7 +69,9 @@ def read_event(envelope: Envelope) -> DomainEvent:
         version += 1
     if version != contract.schema_version:
         raise UnknownEvent(f"{envelope.event_type} v{envelope.schema_version} is newer than this reader")
-    return contract.model_validate(payload)
+    # its validator itself: `model_validate` is the same validation behind a Python layer that costs a few
+    # tenths of a microsecond, and every event a consumer or a rebuild reads passes here
+    return contract.__pydantic_validator__.validate_python(payload)
 
 
 __all__ = [

@@ -37,6 +37,13 @@ def no_control_characters(text: str) -> str:
 def _nfc(text: str) -> str:
     # Vietnamese text arrives both precomposed and decomposed (e.g. from Excel on macOS); store one form so
     # equality, uniqueness and sorting hold. Whitespace controls (tab, new line) become spaces; others are refused.
+    if (text and text.isprintable() and text[0] != " " and text[-1] != " " and "  " not in text
+            and unicodedata.is_normalized("NFC", text)):
+        # Already in that form, as nearly every name and title read back from an event is: nothing to normalise,
+        # and printable text holds no whitespace but the space (nor any control character or surrogate), so
+        # collapsing it would give it back unchanged. Checked in C, where the general path below builds a list
+        # of words and joins them (twice as long, and every contract field of this type of every event read).
+        return text
     cleaned = no_control_characters(" ".join(unicodedata.normalize("NFC", text).split()))
     if not cleaned:
         raise ValueError("must not be blank")

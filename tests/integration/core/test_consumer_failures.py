@@ -208,6 +208,8 @@ async def test_a_waiting_event_follows_its_failing_predecessors_backoff(pool, se
     # its predecessor was retried after 0.5, 2 and 5 s: the successor came back with it, not every 0.5 s
     assert len(deliveries) <= 6, deliveries
     assert [r["version"] for r in await pool.fetch("SELECT version FROM applied ORDER BY at")] == [1, 2]
+    # its failures were counted, and cleared when it applied (in the statement that saved its checkpoint)
+    assert await pool.fetchval("SELECT count(*) FROM consumer_failures WHERE consumer = $1", durable) == 0
 
 
 async def _refuse_connections(admin_url: str, name: str, refuse: bool) -> None:

@@ -49,13 +49,14 @@ async def test_a_batch_asks_the_vault_once_even_for_learners_without_a_key(pool,
     ring = KeyRing(vault)
     blobs = [legacy_sealed(uuid4(), f"Học viên {i}") for i in range(50)]  # v1 history: no key rows
     asked = []
-    real = vault.keys
+    real_keys, real_answers = vault.keys, vault.answers
 
-    async def counted(ids):
+    async def counted(real, ids):
         asked.append(len(set(ids)))
         return await real(ids)
 
-    monkeypatch.setattr(vault, "keys", counted)
+    monkeypatch.setattr(vault, "keys", lambda ids: counted(real_keys, ids))
+    monkeypatch.setattr(vault, "answers", lambda ids: counted(real_answers, ids))
     await ring.prefetch([type("Event", (), {"personal": b})() for b in blobs])
     names = [(await ring.open(b)).full_name for b in blobs]
     assert names == [f"Học viên {i}" for i in range(50)] and asked == [50]

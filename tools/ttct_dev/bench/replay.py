@@ -16,7 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
 import psutil
 from ttct.operations.schema import migrate
 from ttct.privacy.personal import KeyVault
@@ -54,7 +53,7 @@ async def replay(data_dir: Path, events: int, runs: int, batch: int) -> None:
     info = stack.start()
     try:
         await ensure_databases(info.postgres_url, [store.REBUILD_DB])
-        pool = await asyncpg.create_pool(database_url(info.postgres_url, store.REBUILD_DB), min_size=2, max_size=4)
+        pool = await store.rebuild_pool(database_url(info.postgres_url, store.REBUILD_DB))
         try:
             await migrate(pool, store.assessment_projection()[0])
             await KeyVault(pool).migrate()

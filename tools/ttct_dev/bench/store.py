@@ -23,6 +23,7 @@ from ttct.eventsourcing.consumer import ProjectionRunner
 from ttct.operations.collector import pace_collector
 from ttct.operations.schema import migrate
 from ttct.privacy.personal import KeyRing, KeyVault, PersonalData, seal
+from ttct.privacy.tenancy import keep_session
 
 from ttct_dev.bench.harness import PROVINCE, Bench, ensure_database
 
@@ -132,8 +133,14 @@ def _tables(schema: list[str]) -> list[str]:
     return [m for s in schema for m in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", s)]
 
 
+async def rebuild_pool(url: str) -> asyncpg.Pool:
+    """A pool for the rebuild as the services make theirs (ttct.operations.runtime): no reset on release. asyncpg's
+    default reset is a round trip more per checkout, three per page (its read, the keys, the transaction)."""
+    return await asyncpg.create_pool(url, min_size=2, max_size=4, reset=keep_session)
+
+
 async def prepare_rebuild(bench: Bench, events: int) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(await ensure_database(bench, REBUILD_DB), min_size=2, max_size=4)
+    pool = await rebuild_pool(await ensure_database(bench, REBUILD_DB))
     await migrate(pool, assessment_projection()[0])
     await KeyVault(pool).migrate()
     # history as the services store it today: names sealed, keys in the vault (the rebuild opens each one)
@@ -158,8 +165,9 @@ async def rebuild(pool: asyncpg.Pool, batch: int) -> dict[str, float]:
     subject = f"ttct.{PROVINCE}.history.enrolment.LearnerEnrolled"
 
     async def page(after: int) -> list[asyncpg.Record]:
-        return await pool.fetch("SELECT position, envelope::text AS body FROM events WHERE position > $1"
-                                " ORDER BY position LIMIT $2", after, batch)
+        # the body as the bytes a message carries (bytea): as text, asyncpg decoded it and it was encoded again
+        return await pool.fetch("SELECT position, convert_to(envelope::text, 'UTF8') AS body FROM events"
+                                " WHERE position > $1 ORDER BY position LIMIT $2", after, batch)
 
     replayed = waits = 0
     collector = pace_collector()  # the pace the services and `ttct.admin … rebuild` run at; restored after
@@ -168,7 +176,7 @@ async def rebuild(pool: asyncpg.Pool, batch: int) -> dict[str, float]:
         upcoming = asyncio.create_task(page(0))
         while rows := await upcoming:
             upcoming = asyncio.create_task(page(rows[-1]["position"]))  # read the next page while this one applies
-            msgs = [_Stored(r["body"].encode(), subject) for r in rows]
+            msgs = [_Stored(body, subject) for _, body in rows]
             await runner.handle_batch(msgs)
             replayed += len(msgs)
             waits += sum(m.waits for m in msgs)
