@@ -22,7 +22,7 @@ import structlog
 from nats.js import JetStreamContext
 from opentelemetry import trace
 
-from ttct.operations.telemetry import context_from
+from ttct.operations.telemetry import context_from, spans_can_record
 
 log = structlog.get_logger("ttct.eventsourcing.outbox")
 tracer = trace.get_tracer("ttct.eventsourcing.outbox")
@@ -123,6 +123,7 @@ class OutboxRelay:
         if not rows:
             return 0
         futures = []
+        traced = spans_can_record()  # the headers carry the trace either way; a span only if one is recorded
         for row in rows:
             headers = {"Nats-Msg-Id": row["event_id"]}
             if row["traceparent"]:
@@ -132,7 +133,7 @@ class OutboxRelay:
                 context=context_from(row["traceparent"], row["tracestate"]),
                 kind=trace.SpanKind.PRODUCER,
                 attributes={"messaging.system": "nats", "ttct.event_id": row["event_id"]},
-            ):
+            ) if traced else contextlib.nullcontext():
                 futures.append(
                     await self._js.publish_async(subject_of(row), row["envelope"].encode(), headers=headers)
                 )

@@ -87,6 +87,21 @@ class _RecordingOnceExported(TracerProvider):
         super().add_span_processor(span_processor)
         self._switch.exported = True
 
+    @property
+    def exported(self) -> bool:
+        return self._switch.exported
+
+
+def spans_can_record() -> bool:
+    """Whether a span started now would be recorded: not before an SDK provider is installed (a tool that replays
+    events without setting tracing up, as the bench's rebuild does), nor by a provider with no exporter. Then a
+    span that is not made current reaches no one, and not making it saves its trace context's extraction, the span
+    and its end, per event."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider)):
+        return False
+    return not (isinstance(provider, _RecordingOnceExported) and not provider.exported)
+
 
 class InsideATrace(trace.TracerProvider):
     """The global provider's tracers, making spans only under a span already there (see the module's notes)."""
