@@ -166,3 +166,18 @@ async def test_a_commit_runs_under_its_own_command_s_scope_and_a_cancelled_calle
     await asyncio.gather(*tasks, return_exceptions=True)
     assert sorted(seen) == sorted(streams.items())  # every write's rows made under the scope of its command
     assert [await store.version(s) for s in streams] == [1] * 30  # the cancelled one's decision was committed too
+
+
+async def test_a_commit_holds_a_bounded_number_of_events_and_a_larger_command_goes_alone(pool):
+    store = EventStore(pool, group_events=5)
+    streams = {f"s:j:{i}": n for i, n in enumerate([2, 2, 2, 7, 1, 3])}
+    await asyncio.gather(*(store.commit(envelopes(s, 0, n), 0) for s, n in streams.items()))
+    assert [await store.version(s) for s in streams] == list(streams.values())
+    rows = await pool.fetch("SELECT stream_id, xmin::text AS tx FROM events WHERE stream_id = ANY($1)", list(streams))
+    transactions: dict[str, list[str]] = {}
+    for r in rows:
+        transactions.setdefault(r["tx"], []).append(r["stream_id"])
+    large = next(streams for streams in transactions.values() if "s:j:3" in streams)
+    assert large == ["s:j:3"] * 7  # the command of 7 events alone
+    assert all(len(streams) <= 5 for streams in transactions.values() if streams is not large)
+    assert len(transactions) < len(streams)  # and the others still went together
