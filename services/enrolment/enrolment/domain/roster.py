@@ -145,17 +145,54 @@ class ClassFacts:
     requires_dispatch_decision: bool = False  # the programme's setting, as ClassOpened carried it
 
 
-@dataclass(frozen=True, slots=True)  # slots: the aggregate cache holds one per learner of thousands of classes
+_Sealed = tuple[str, str, str] | SealedPersonalData
+
+
+def _compact(learner_id: UUID, sealed: SealedPersonalData) -> _Sealed:
+    """A sealed blob as the strings it is made of: the aggregate cache holds one or two per learner of thousands of
+    classes, and a validated model of them weighs twice its strings. One sealed with another learner's key (no
+    producer does that) is kept whole, so nothing is lost either way."""
+    if sealed.learner_id != learner_id:
+        return sealed
+    return sealed.scheme, sealed.nonce, sealed.ciphertext
+
+
+def _sealed(learner_id: UUID, compact: _Sealed) -> SealedPersonalData:
+    if isinstance(compact, SealedPersonalData):
+        return compact
+    scheme, nonce, ciphertext = compact  # validated when the event carrying it was
+    return SealedPersonalData.model_construct(learner_id=learner_id, scheme=scheme, nonce=nonce, ciphertext=ciphertext)
+
+
+@dataclass(frozen=True, slots=True, init=False)  # slots: the aggregate cache holds one per learner of thousands of classes
 class Member:
     """A learner as the roster knows them: enough to publish any of their events without another lookup. Their
     name and birth date only sealed (the service layer seals them with the learner's key): the roster never
-    needs them, and after an erasure nobody can read them."""
+    needs them, and after an erasure nobody can read them. `personal` and `profile` (sealed too: gender,
+    position, party admission, party card) are kept compact and given back as equal models."""
 
     learner_id: UUID
-    personal: SealedPersonalData
     sending_organisation: SendingOrganisation
-    dispatch_decision: DispatchDecision | None = None
-    profile: SealedPersonalData | None = None  # sealed too: gender, position, party admission, party card
+    dispatch_decision: DispatchDecision | None
+    _personal: _Sealed
+    _profile: _Sealed | None
+
+    def __init__(self, learner_id: UUID, personal: SealedPersonalData, sending_organisation: SendingOrganisation,
+                 dispatch_decision: DispatchDecision | None = None, profile: SealedPersonalData | None = None) -> None:
+        set_ = object.__setattr__
+        set_(self, "learner_id", learner_id)
+        set_(self, "sending_organisation", sending_organisation)
+        set_(self, "dispatch_decision", dispatch_decision)
+        set_(self, "_personal", _compact(learner_id, personal))
+        set_(self, "_profile", None if profile is None else _compact(learner_id, profile))
+
+    @property
+    def personal(self) -> SealedPersonalData:
+        return _sealed(self.learner_id, self._personal)
+
+    @property
+    def profile(self) -> SealedPersonalData | None:
+        return None if self._profile is None else _sealed(self.learner_id, self._profile)
 
     @property
     def organisation(self) -> str:
