@@ -44,7 +44,8 @@ def test_headers_are_recognised_in_vietnamese_or_english_whatever_the_accents_an
 @pytest.mark.parametrize(("value", "expected"), [
     ("12/04/1988", date(1988, 4, 12)), ("1988-04-12", date(1988, 4, 12)), ("12-04-1988", date(1988, 4, 12)),
     ("12.04.1988", date(1988, 4, 12)), (datetime(1988, 4, 12), date(1988, 4, 12)), (date(1988, 4, 12), date(1988, 4, 12)),
-    ("31/02/1988", None), ("12/04/88", None), ("ngày 12", None)])
+    ("31/02/1988", None), ("12/04/88", None), ("ngày 12", None), ("1988-02-30", None), ("1988-4-2", date(1988, 4, 2)),
+    ("19880412", None)])
 def test_dates_are_read_as_people_write_them_and_malformed_ones_are_refused(value, expected):
     assert imp.parse_date(value) == expected
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -59,6 +60,7 @@ _ALIASES = {
 _CANONICAL = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
 
 
+@lru_cache(maxsize=1024)  # a list's few headers and genders, folded once per list instead of once per cell
 def _folded(text: str) -> str:
     """Without case, accents or punctuation: "Ngày vào Đảng" → ngay_vao_dang."""
     text = unicodedata.normalize("NFD", text).replace("đ", "d").replace("Đ", "D")
@@ -89,6 +91,7 @@ class CheckedRow:
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # what JSON lists send: read without strptime's regex machinery
 
 
 def parse_date(value: object) -> date | None:
@@ -97,6 +100,11 @@ def parse_date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     text = str(value).strip()
+    if _ISO_DAY.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass  # e.g. 2024-02-30: the formats below say so alike
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
