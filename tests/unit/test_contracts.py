@@ -33,6 +33,21 @@ def test_envelope_round_trips_through_json_and_back_to_the_same_event():
     assert env.stream_version == 1 and env.schema_version == ClassOpened.schema_version
 
 
+def test_an_envelope_made_here_reads_as_its_event_and_is_equal_to_its_copy_read_back_from_json():
+    lid = uuid4()
+    event = ScoreRecorded(class_id=uuid4(), class_title="Lớp Sơ cấp LLCT", learner_id=lid,
+                          personal=legacy_sealed(lid, "Lê Thị Hoa"),
+                          sending_organisation=SendingOrganisation(code="xa-hoa-loc", name="Đảng ủy xã Hòa Lộc"),
+                          score=Decimal("10"), grade_band=GradeBand.xuat_sac)
+    [env] = make_envelopes("assessment:result:x", 0, [event], META, now=datetime.now(UTC), new_id=uuid4)
+    again = Envelope.model_validate_json(env.model_dump_json())
+    assert read_event(env) is event  # not validated a second time
+    assert read_event(again) == event and again == env and env == again
+    assert env.model_dump() == again.model_dump() and env.model_dump_json() == again.model_dump_json()
+    assert "decided" not in repr(env)
+    assert again.model_copy(update={"stream_version": 2}) == env.model_copy(update={"stream_version": 2})
+
+
 def test_envelopes_number_versions_after_the_expected_one():
     events = [opened(), opened()]
     envs = make_envelopes("s", 4, events, META, now=datetime.now(UTC), new_id=uuid4)

@@ -58,8 +58,23 @@ class UnknownEvent(ValueError):
     pass
 
 
+# Where `decided` keeps an envelope's event: a key of the envelope's __dict__ that is not a field, which pydantic's
+# equality, dumps and repr leave out (as they do a cached_property's value).
+_DECIDED = "_ttct_decided_event"
+
+
+def decided(envelope: Envelope, event: DomainEvent) -> Envelope:
+    """`envelope`, just made of `event` by this process, read back as `event` itself: the write path projects
+    what it appends, and validating the payload `event` was dumped to would give an equal event at ~5 µs each."""
+    envelope.__dict__[_DECIDED] = event
+    return envelope
+
+
 def read_event(envelope: Envelope) -> DomainEvent:
     """The envelope's payload as the current version of its contract."""
+    event = envelope.__dict__.get(_DECIDED)
+    if event is not None:
+        return event
     contract = EVENTS.get(envelope.event_type)
     if contract is None:
         raise UnknownEvent(f"unknown event type {envelope.event_type!r}")
@@ -76,5 +91,5 @@ def read_event(envelope: Envelope) -> DomainEvent:
 
 __all__ = [
     "EVENTS", "UPCASTERS", "ClassOpened", "DomainEvent", "Envelope", "EventMetadata", "LearnerEnrolled",
-    "ScoreRecorded", "UnknownEvent", "read_event",
+    "ScoreRecorded", "UnknownEvent", "decided", "read_event",
 ]

@@ -27,7 +27,7 @@ import asyncpg
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from ttct.contracts import DomainEvent, Envelope, EventMetadata
+from ttct.contracts import DomainEvent, Envelope, EventMetadata, decided
 
 tracer = trace.get_tracer("ttct.eventsourcing.eventstore")
 
@@ -54,9 +54,10 @@ def make_envelopes(
     now: datetime,
     new_id: Callable[[], UUID],
 ) -> list[Envelope]:
-    """Wrap the domain's events for storage: ids and the clock are injected, never called here."""
+    """Wrap the domain's events for storage: ids and the clock are injected, never called here. Each envelope
+    reads back as its event without validating it again (`ttct.contracts.decided`)."""
     return [
-        Envelope(
+        decided(Envelope(
             event_id=new_id(),
             event_type=event.event_type,
             schema_version=event.schema_version,
@@ -65,7 +66,7 @@ def make_envelopes(
             stream_version=expected_version + i,
             payload=event.model_dump(mode="json"),
             **metadata.model_dump(),
-        )
+        ), event)
         for i, event in enumerate(events, start=1)
     ]
 
