@@ -41,8 +41,9 @@ locks: venv  ## regenerate the images' hash-locked requirements (docker/requirem
 bench: venv  ## the benchmark of issue 6 on a private durable stack: docs/benchmarks.md and .json (hours at full size)
 	$(BIN)/python -m ttct_dev.bench $(BENCH_ARGS)
 
-profile: venv  ## py-spy profiles of the four services under enrolment load: docs/profiles.md (about 2 minutes)
-	$(BIN)/python -m ttct_dev.bench.profile $(PROFILE_ARGS)
+profile: venv  ## py-spy profiles of the four services taking enrolments, then lists: docs/profiles.md, docs/profiles-lists.md (about 4 minutes)
+	$(BIN)/python -m ttct_dev.bench.profile --workload enrolments $(PROFILE_ARGS)
+	$(BIN)/python -m ttct_dev.bench.profile --workload lists $(PROFILE_ARGS)
 
 faults: venv  ## the services under load while replicas, NATS nodes, PostgreSQL die: docs/reliability.md (≤ 10 min; FAULTS_ARGS=--quick)
 	$(BIN)/python -m ttct_dev.faults $(FAULTS_ARGS)

@@ -1,13 +1,16 @@
-"""`python -m ttct_dev.bench.profile`: where the CPU goes while the services take enrolments (issue 6).
+"""`python -m ttct_dev.bench.profile`: where the CPU goes while the services take enrolments.
 
-Starts the benchmark's private durable stack with the four services, opens classes, then drives closed-loop
-enrolments through the HTTP API while `py-spy record` samples every service process (all threads, idle frames
-left out). The samples are folded into `docs/profiles.md`: per service, the share of samples by library (the
+Starts the benchmark's private durable stack with the four services, opens classes, then drives the workload
+through the HTTP API while `py-spy record` samples every service process (all threads, idle frames left out):
+`enrolments`, closed-loop single enrolments (docs/profiles.md), or `lists`, organisations' lists of 2,000
+learners posted to the batch route as the benchmark's bulk scenario posts them, 500 rows a request
+(docs/profiles-lists.md). The samples are folded per service into the share of samples by library (the
 innermost frame that belongs to a known package decides) and the functions with the most own time, plus the
-raw folded stacks in `docs/profiles/<service>.folded` for a flame graph (e.g. speedscope.app, inferno; megabytes
-each, so git ignores them).
+raw folded stacks in `docs/profiles/<workload>/<service>.folded` for a flame graph (e.g. speedscope.app,
+inferno; megabytes each, so git ignores them).
 
-    python -m ttct_dev.bench.profile [--seconds 30] [--concurrency 32] [--output-dir docs]
+    python -m ttct_dev.bench.profile [--workload enrolments|lists] [--seconds 30] [--concurrency 32]
+                                     [--output-dir docs]
 
 py-spy needs ptrace rights on the services' processes (they are this process's children, which suffices on a
 default Linux `kernel.yama.ptrace_scope = 1`).
@@ -27,8 +30,11 @@ import time
 from pathlib import Path
 
 from ttct_dev.bench import harness
-from ttct_dev.bench.load import closed_loop, open_classes, register, seats_for
+from ttct_dev.bench.load import closed_loop, enrolment_body, open_classes, register, seats_for
 from ttct_dev.bench.measure import caught_up
+from ttct_dev.bench.scenarios import bulk_path, list_row, send_bulk
+
+LIST_ROWS, LIST_BATCH = 2_000, 500  # the bench's organisation's list and its rows a request
 
 # The innermost frame whose file lies under one of these decides a sample's bucket ("own" time of that layer,
 # including what it calls in C); ordered so that more specific prefixes win.
@@ -97,11 +103,13 @@ async def _drive(args: argparse.Namespace, work: Path, out_dir: Path) -> dict:
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     async with harness.running(work) as bench:
         centres = bench.centre_codes(4)
-        # enough seats for the run at a generous rate; capacity per class is capped by the domain at 5,000
-        n = int(args.seconds * 2500)
-        per_centre = max(2, math.ceil(n / len(centres) / 4000))
-        classes = await open_classes(bench, centres, per_centre, min(5000, math.ceil(n / (len(centres) * per_centre)) + 1),
-                                     bench.tag())
+        if args.workload == "lists":  # a class per list, more than the run can fill
+            classes = await open_classes(bench, centres[:1], math.ceil(args.seconds), LIST_ROWS, bench.tag())
+        else:  # enough seats for the run at a generous rate; capacity per class is capped by the domain at 5,000
+            n = int(args.seconds * 2500)
+            per_centre = max(2, math.ceil(n / len(centres) / 4000))
+            classes = await open_classes(bench, centres, per_centre,
+                                         min(5000, math.ceil(n / (len(centres) * per_centre)) + 1), bench.tag())
         await caught_up(bench, timeout=120)
         folded = {s: out_dir / f"{s}.folded" for s in bench.services._procs}  # noqa: SLF001 - pids to sample
         spies = {s: subprocess.Popen([spy, "record", "--pid", str(p.pid), "--duration", str(int(args.seconds)),
@@ -114,17 +122,26 @@ async def _drive(args: argparse.Namespace, work: Path, out_dir: Path) -> dict:
         started = time.monotonic()
         orgs = [f"prof-o{k}" for k in range(10)]
         await register(bench, orgs, centres[0])  # enrolment refuses an organisation its directory does not know
-        tally = None
         deadline = started + args.seconds - 1
         done = 0
-        while time.monotonic() < deadline:
-            batch = seats_for(classes, args.concurrency * 20, orgs)
-            tally = await closed_loop(bench, batch, args.concurrency)
-            done += len(tally.ok)
+        if args.workload == "lists":
+            path = await bulk_path(bench, "enrolment", "enrolments")
+            for k, cls in enumerate(classes):
+                if time.monotonic() >= deadline:
+                    break
+                seats = seats_for([cls], LIST_ROWS, orgs[:1])
+                rows = [list_row(enrolment_body(bench, k * LIST_ROWS + i, s.organisation)) for i, s in enumerate(seats)]
+                await send_bulk(bench, "enrolment", path, "rows", seats, rows, LIST_BATCH, args.concurrency)
+                done += LIST_ROWS  # send_bulk raises unless every request was answered 2xx
+        else:
+            while time.monotonic() < deadline:
+                batch = seats_for(classes, args.concurrency * 20, orgs)
+                tally = await closed_loop(bench, batch, args.concurrency)
+                done += len(tally.ok)
         elapsed = time.monotonic() - started
         cpu_after = bench.sampler.cpu()
         if done == 0:  # a profile of refusals is not the profile of enrolments
-            raise SystemExit(f"no enrolment was accepted in {elapsed:.0f} s: the profile would be of refusals")
+            raise SystemExit(f"no learner was enrolled in {elapsed:.0f} s: the profile would be of refusals")
         errors = {s: p.communicate(timeout=args.seconds + 60)[1].decode(errors="replace") for s, p in spies.items()}
         await caught_up(bench, timeout=300)
         return {"enrolments": done, "seconds": elapsed, "folded": folded, "errors": errors,
@@ -132,27 +149,34 @@ async def _drive(args: argparse.Namespace, work: Path, out_dir: Path) -> dict:
 
 
 def _report(args: argparse.Namespace, run: dict, folds: dict[str, dict]) -> str:
-    lines = ["# Profiles: where the CPU goes while the services take enrolments", "",
-             "Written by `make profile` (`python -m ttct_dev.bench.profile`): closed-loop enrolments through the HTTP",
-             f"API at {args.concurrency} in flight for {args.seconds:.0f} s while `py-spy record` samples every service",
-             f"process at {args.rate} Hz (idle frames left out, so the shares are of the CPU each service used). The",
-             "machine is the same as in docs/benchmarks.md; py-spy's sampling slows the services somewhat, so the",
-             "throughput here is lower than the benchmark's.", "",
+    if args.workload == "lists":
+        title, load = "take organisations' lists", (
+            f"organisations' lists of {LIST_ROWS:,} learners, each into a class of its own, posted to enrolment's "
+            f"batch route {LIST_BATCH} rows a request ({args.concurrency} requests at most in flight) for "
+            f"{args.seconds:.0f} s")
+    else:
+        title, load = "take enrolments", (f"closed-loop enrolments through the HTTP API at {args.concurrency} in "
+                                          f"flight for {args.seconds:.0f} s")
+    lines = [f"# Profiles: where the CPU goes while the services {title}", "",
+             f"Written by `make profile` (`python -m ttct_dev.bench.profile --workload {args.workload}`): {load}, "
+             f"while `py-spy record` samples every service process at {args.rate} Hz (idle frames left out, so the "
+             "shares are of the CPU each service used). The machine is the same as in docs/benchmarks.md; py-spy's "
+             "sampling slows the services somewhat, so the throughput here is lower than the benchmark's.", "",
              f"- Machine: {platform.machine()}, Python {platform.python_version()}",
-             f"- Enrolments accepted during the profile: {run['enrolments']:,} in {run['seconds']:.1f} s "
+             f"- Learners enrolled during the profile: {run['enrolments']:,} in {run['seconds']:.1f} s "
              f"({run['enrolments'] / run['seconds']:.0f}/s)",
-             "- CPU per enrolment taken (ms, user + system): " + ", ".join(
+             "- CPU per learner enrolled (ms, user + system): " + ", ".join(
                  f"{name} {seconds / max(run['enrolments'], 1) * 1000:.2f}" for name, seconds in run["cpu"].items()),
              "",
-             "`make profile` leaves the raw folded stacks in `docs/profiles/<service>.folded` (open them in "
-             "speedscope.app or inferno; not kept in git: megabytes each).",
+             f"`make profile` leaves the raw folded stacks in `docs/profiles/{args.workload}/<service>.folded` (open "
+             "them in speedscope.app or inferno; not kept in git: megabytes each).",
              ""]
     for service, f in folds.items():
         total = f["samples"] or 1
         cpu_ms = run["cpu"].get(service, 0.0) / max(run["enrolments"], 1) * 1000
         lines += [f"## {service}", "",
                   f"{f['samples']:,} samples of a busy thread; {cpu_ms:.2f} ms of CPU (user + system, psutil) per "
-                  "enrolment taken.", "",
+                  "learner enrolled.", "",
                   "| layer (innermost frame) | share |", "|---|---:|"]
         lines += [f"| {name} | {n / total:.1%} |" for name, n in f["buckets"]]
         lines += ["", "| function (own time) | share |", "|---|---:|"]
@@ -168,18 +192,21 @@ def _report(args: argparse.Namespace, run: dict, folds: dict[str, dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ttct_dev.bench.profile", description=__doc__.split("\n\n")[0])
+    p.add_argument("--workload", choices=("enrolments", "lists"), default="enrolments",
+                   help="single enrolments (docs/profiles.md) or organisations' lists (docs/profiles-lists.md)")
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     p.add_argument("--output-dir", type=Path, default=Path("docs"))
     args = p.parse_args(argv)
-    stacks = args.output_dir / "profiles"
+    stacks = args.output_dir / "profiles" / args.workload
     stacks.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ttct-profile-") as work:
         run = asyncio.run(_drive(args, Path(work), stacks))
     folds = {s: fold(path) for s, path in run["folded"].items() if path.exists()}
-    (args.output_dir / "profiles.md").write_text(_report(args, run, folds))
-    print(f"wrote {args.output_dir / 'profiles.md'}")
+    report = args.output_dir / ("profiles.md" if args.workload == "enrolments" else f"profiles-{args.workload}.md")
+    report.write_text(_report(args, run, folds))
+    print(f"wrote {report}")
     return 0
 
 

@@ -131,7 +131,7 @@ async def bulk_path(bench: Bench, service: str, resource: str) -> str | None:
     return next((p for p in found if p.endswith("batch")), found[0] if found else None)
 
 
-def _flat(body: dict) -> dict:
+def list_row(body: dict) -> dict:
     """A single command's body as a row of enrolment's JSON batch (the columns of an organisation's list)."""
     organisation = body["sending_organisation"]
     return {"full_name": body["full_name"], "date_of_birth": body["date_of_birth"],
@@ -143,7 +143,7 @@ class BulkRefused(Exception):
     pass
 
 
-async def _send_bulk(bench: Bench, service: str, path: str, key: str, seats: list[Seat], rows: list[dict],
+async def send_bulk(bench: Bench, service: str, path: str, key: str, seats: list[Seat], rows: list[dict],
                      batch: int, concurrency: int) -> None:
     """Post rows grouped by (centre, class) in chunks of `batch`, as {"<key>": [...]}. An assumption about the
     request shape, made before the endpoint existed: a 4xx on the first chunk means it is not this shape."""
@@ -178,9 +178,9 @@ async def enrol_many(bench: Bench, seats: list[Seat], sizes: BulkSizes, notes: l
     """Through the batch endpoint if there is one (None returned), else one command per learner (a Tally)."""
     path = await bulk_path(bench, "enrolment", "enrolments")
     if path:
-        rows = [_flat(enrolment_body(bench, i, s.organisation)) for i, s in enumerate(seats)]
+        rows = [list_row(enrolment_body(bench, i, s.organisation)) for i, s in enumerate(seats)]
         try:
-            await _send_bulk(bench, "enrolment", path, "rows", seats, rows, sizes.batch, sizes.concurrency)
+            await send_bulk(bench, "enrolment", path, "rows", seats, rows, sizes.batch, sizes.concurrency)
             _note(notes, f"enrolments through the batch endpoint POST {path}, {sizes.batch} rows a request")
             return None
         except BulkRefused as exc:
