@@ -292,6 +292,20 @@ async def test_a_two_thousand_row_list_imports_in_one_request(centre):
     assert r.json()["counts"] == {"already-enrolled": 1500, "already-waiting": 500}
 
 
+async def test_more_lists_at_once_than_the_service_decides_together_wait_their_turn_and_all_are_stored(centre):
+    # enrolment decides LISTS_AT_ONCE (4) lists at a time; ten sent together must all come back stored
+    classes = [await centre.open_class(capacity=20) for _ in range(3)]
+    lists = [(classes[k % 3], {"sending_organisation": {"code": "xa-a", "name": ORGS["xa-a"]},
+                               "rows": [{"full_name": f"Học Viên Lượt {k} Số {i}", "date_of_birth": "1985-03-04",
+                                         "national_id": f"0382{k:04d}{i:04d}"} for i in range(5)]})
+             for k in range(10)]
+    answers = await asyncio.gather(*[centre.http.post(centre.url(class_id, "enrolments/batch"), json=batch, timeout=120)
+                                     for class_id, batch in lists])
+    assert [r.status_code for r in answers] == [200] * 10, [r.text for r in answers if r.status_code != 200]
+    assert all(r.json()["counts"] == {"enrolled": 5} for r in answers)
+    assert sorted([len(await centre.roster(class_id)) for class_id in classes]) == [15, 15, 20]
+
+
 async def test_another_centre_s_class_looks_absent_and_a_lecturer_may_not_enrol(services, issuer, centre):
     class_id = await centre.open_class(capacity=3)
     outsider = issuer.headers("centre-staff", centre="nga-son")

@@ -1,6 +1,8 @@
 """The composition root: settings, runtime, projections, aggregates and routes wired together."""
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 from ttct.contracts import ClassOpened
 from ttct.contracts.class_cancelled import ClassCancelled
@@ -35,6 +37,7 @@ def create_app(settings: EnrolmentSettings) -> FastAPI:
 
     def on_start(app: FastAPI, rt: Runtime) -> None:
         app.state.rosters = rt.aggregates(Roster, evolve, fold=fold)
+        app.state.lists_at_once = asyncio.Semaphore(settings.lists_at_once)
         app.state.organisations = rt.aggregates(organisation_domain.Organisation, organisation_domain.evolve)
         app.state.centres_register = rt.aggregates(centre_domain.Centre, centre_domain.evolve)
         app.state.erasures = rt.aggregates(lambda: None, erasure.evolve)

@@ -87,11 +87,12 @@ def _report(outcomes: list[RowOutcome], preflight: bool) -> ImportReport:
 async def _run(request: Request, centre: str, class_id: UUID, raws, default, preflight: bool,
                first_row: int, decision: DispatchDecision | None = None) -> ImportReport:
     runtime = request.app.state.runtime
-    outcomes = await import_rows(runtime.pool, request.app.state.rosters, centre, class_id, raws, default,
-                                 preflight=preflight, first_row=first_row, decision=decision,
-                                 new_id=runtime.new_id, vault=runtime.vault,
-                                 today=labels.local_day(runtime.clock()),
-                                 metadata=command_metadata(request, runtime.settings.province_code, centre))
+    async with request.app.state.lists_at_once:  # LISTS_AT_ONCE: the others wait, holding only their rows
+        outcomes = await import_rows(runtime.pool, request.app.state.rosters, centre, class_id, raws, default,
+                                     preflight=preflight, first_row=first_row, decision=decision,
+                                     new_id=runtime.new_id, vault=runtime.vault,
+                                     today=labels.local_day(runtime.clock()),
+                                     metadata=command_metadata(request, runtime.settings.province_code, centre))
     return _report(outcomes, preflight)
 
 
