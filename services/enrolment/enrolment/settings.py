@@ -11,4 +11,4 @@ class EnrolmentSettings(papers.PaperSettings):
         description="how many organisations' lists (a batch or a file) one process checks, decides and stores at "
                     "once; more wait their turn. A list keeps the CPU busy, so more at once adds memory, not "
                     "speed: a quarter of a province's year with 64 lists in flight peaked at 189-195 MiB with all "
-                    "of them at once, at 119 MiB four at a time, in the same time (docs/performance.md)")
+                    "of them at once, at 130 MiB four at a time, in the same time (docs/performance.md)")
